@@ -1,0 +1,184 @@
+"""Command line: argv -> options -> exit code. No lint logic lives here.
+
+Exit codes: 0 nothing found, 1 findings (or, with --diff, changes to show),
+2 usage or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from imds_lint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 too; keep its message, lose the traceback risk
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"imds-lint: error: {message}\n")
+
+
+def _codes(value: str) -> list[str]:
+    return [v.strip().upper() for v in value.split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="imds-lint",
+        description="Find code that breaks when EC2 instances require IMDSv2 tokens, and fix it token-first.",
+        epilog="Exit codes: 0 no findings, 1 findings, 2 usage or internal error.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--select", type=_codes, action="extend", metavar="CODES",
+                        help="only these rule codes or prefixes, comma-separated (e.g. IMDS1,IMDS501)")
+    parser.add_argument("--ignore", type=_codes, action="extend", metavar="CODES", help="skip these rule codes or prefixes")
+    parser.add_argument("--exclude", action="extend", type=lambda v: [p for p in v.split(",") if p],
+                        metavar="PATTERNS", help="gitignore-style patterns to skip, added to the configured ones")
+    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) fixes marked unsafe")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; change nothing")
+    parser.add_argument("--token-ttl", type=int, metavar="SECONDS", help="token TTL the fixes request (default 21600)")
+    parser.add_argument("--config", metavar="FILE", help="read settings from this file instead of searching")
+    parser.add_argument("--no-gitignore", action="store_true", help="scan files that .gitignore excludes")
+    parser.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary when clean")
+    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
+    parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
+    parser.add_argument("--version", action="version", version=f"imds-lint {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("imds-lint: interrupted\n")
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # Output piped into head: not an error of ours, but nothing more can be said.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_ERROR
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        sys.stderr.write(f"imds-lint: internal error: {type(exc).__name__}: {exc}\n"
+                         "Please report this with the file that caused it.\n")
+        if os.environ.get("IMDS_LINT_DEBUG"):
+            raise
+        return EXIT_ERROR
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_rules:
+        return _list_rules()
+    if args.explain:
+        return _explain(args.explain)
+
+    from imds_lint import config
+
+    try:
+        settings = _settings(args, config)
+    except config.ConfigError as exc:
+        sys.stderr.write(f"imds-lint: {exc}\n")
+        return EXIT_ERROR
+
+    from imds_lint.discovery import Candidate, discover
+    from imds_lint.engine import Linter, unified_diff
+    from imds_lint.model import ScanError
+    from imds_lint.reporters import Report
+
+    linter = Linter(settings)
+    report = Report(fix_mode=args.fix, unsafe_fixes=args.unsafe_fixes)
+    usage_error = False
+    diffs: list[str] = []
+    for item in discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore):
+        if not isinstance(item, Candidate):
+            report.errors.append(ScanError(item.display, item.message))
+            usage_error |= item.usage
+            continue
+        if args.fix or args.diff:
+            result = linter.fix_file(item.path, item.display, unsafe=args.unsafe_fixes, write=args.fix and not args.diff)
+            if args.diff:
+                diffs.append(unified_diff(result))
+            else:
+                report.fixes_applied += result.fixes_applied
+        else:
+            result = linter.lint_file(item.path, item.display)
+        report.files_scanned += result.scanned
+        report.findings.extend(result.findings)
+        report.errors.extend(result.errors)
+
+    if args.diff:
+        text = "".join(d for d in diffs if d)
+        sys.stdout.write(text)
+        for error in report.errors:
+            sys.stderr.write(f"{error.path}: note: {error.message}\n")
+        if usage_error:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if text else EXIT_CLEAN
+
+    if args.format == "json":
+        from imds_lint.reporters import json as json_reporter
+
+        sys.stdout.write(json_reporter.render(report))
+    else:
+        from imds_lint.reporters import text as text_reporter
+
+        text_reporter.render(report, sys.stdout, quiet=args.quiet)
+    if usage_error:
+        for error in report.errors:
+            if error.message == "no such file or directory":
+                sys.stderr.write(f"imds-lint: {error.path}: no such file or directory\n")
+        return EXIT_ERROR
+    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+def _settings(args, config):
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise config.ConfigError(f"{args.config}: no such config file")
+        settings = config.load(path)
+    else:
+        found = config.find_config(Path.cwd())
+        settings = config.load(found) if found is not None else config.Settings()
+    updates = {}
+    if args.select:
+        updates["select"] = tuple(args.select)
+    if args.ignore:
+        updates["ignore"] = settings.ignore + tuple(args.ignore)
+    if args.exclude:
+        updates["exclude"] = settings.exclude + tuple(args.exclude)
+    if args.token_ttl is not None:
+        updates["token_ttl"] = config.check_ttl(args.token_ttl, "--token-ttl")
+    if args.no_gitignore:
+        updates["respect_gitignore"] = False
+    return replace(settings, **updates)
+
+
+def _list_rules() -> int:
+    from imds_lint.registry import all_rules
+
+    for rule in all_rules():
+        fix = "fix" if rule.fix_title else "   "
+        sys.stdout.write(f"{rule.code}  {rule.name:<30} {rule.category.value:<12} {rule.severity.value:<8} {fix}  {rule.summary}\n")
+    return EXIT_CLEAN
+
+
+def _explain(code: str) -> int:
+    from imds_lint.registry import rule_by_code
+
+    rule = rule_by_code(code)
+    if rule is None:
+        sys.stderr.write(f"imds-lint: no rule called {code}; see --list-rules\n")
+        return EXIT_ERROR
+    sys.stdout.write(f"# {rule.code} {rule.name}\n\n{rule.summary}.\n\n"
+                     f"Category: {rule.category.value}. Severity: {rule.severity.value}.\n\n{rule.documentation()}\n")
+    return EXIT_CLEAN

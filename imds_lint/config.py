@@ -1,0 +1,110 @@
+"""Settings from ``[tool.imds-lint]`` in pyproject.toml or from imds-lint.toml (closest wins)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from imds_lint.model import MAX_TOKEN_TTL
+
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    token_ttl: int = MAX_TOKEN_TTL
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    respect_gitignore: bool = True
+    # Where relative exclude patterns are anchored: the config file's folder, or cwd.
+    root: Path = field(default_factory=Path.cwd)
+    config_path: Path | None = None
+
+
+_KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "token-ttl",
+         "max-file-size", "respect-gitignore"}
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest imds-lint.toml, or pyproject.toml with a [tool.imds-lint] table."""
+    for folder in (start, *start.parents):
+        candidate = folder / "imds-lint.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "imds-lint" in data.get("tool", {}):
+                return pyproject
+    return None
+
+
+def load(path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("imds-lint", {}) if path.name == "pyproject.toml" else data
+    return from_table(table, path)
+
+
+def _codes(value, key: str, path: Path) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: '{key}' must be a list of rule codes")
+    return tuple(v.strip().upper() for v in value)
+
+
+def from_table(table: dict, path: Path) -> Settings:
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(_KEYS))})")
+    settings = Settings(root=path.parent.resolve(), config_path=path)
+    updates: dict = {}
+    if "select" in table:
+        updates["select"] = _codes(table["select"], "select", path)
+    if "ignore" in table:
+        updates["ignore"] = _codes(table["ignore"], "ignore", path)
+    for key in ("exclude", "extend-exclude"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{path}: '{key}' must be a list of gitignore-style patterns")
+            updates["exclude"] = updates.get("exclude", ()) + tuple(value)
+    if "per-file-ignores" in table:
+        value = table["per-file-ignores"]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: 'per-file-ignores' must be a table of pattern = [codes]")
+        updates["per_file_ignores"] = tuple((k, _codes(v, f"per-file-ignores.{k}", path)) for k, v in value.items())
+    if "token-ttl" in table:
+        updates["token_ttl"] = check_ttl(table["token-ttl"], f"{path}: 'token-ttl'")
+    if "max-file-size" in table:
+        value = table["max-file-size"]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{path}: 'max-file-size' must be a positive number of bytes")
+        updates["max_file_size"] = value
+    if "respect-gitignore" in table:
+        if not isinstance(table["respect-gitignore"], bool):
+            raise ConfigError(f"{path}: 'respect-gitignore' must be true or false")
+        updates["respect_gitignore"] = table["respect-gitignore"]
+    return replace(settings, **updates)
+
+
+def check_ttl(value, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TOKEN_TTL:
+        raise ConfigError(f"{where} must be a whole number of seconds from 1 to {MAX_TOKEN_TTL}")
+    return value

@@ -1,0 +1,255 @@
+"""The pipeline for one file: read -> prefilter -> classify -> front-ends -> rules -> suppressions.
+
+Also the fix loop (after ruff): apply non-overlapping fixes, re-parse, revert
+fixes that break parsing, re-lint, and stop at convergence.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath
+
+from imds_lint import prefilter
+from imds_lint.config import Settings
+from imds_lint.fixers import apply_edits, select_fixes
+from imds_lint.frontends import Analysis, frontend_for
+from imds_lint.kinds import Kind, classify
+from imds_lint.model import Applicability, Document, Finding, ScanError
+from imds_lint.registry import all_rules, matches, rule_codes
+from imds_lint.rule import RuleContext
+from imds_lint.source import SkipFile, SourceText, decode, looks_binary, read_bytes, write_atomic
+from imds_lint.suppressions import apply_suppressions
+
+MAX_FIX_PASSES = 10
+MAX_EMBEDDING_DEPTH = 8
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    scanned: bool = False
+    kind: str = Kind.UNKNOWN
+    # Set by fix runs: the fixed text and how many fixes went in.
+    original: str | None = None
+    fixed: str | None = None
+    fixes_applied: int = 0
+
+
+class Session:
+    """Hands documents to front-ends; the one place their failures are caught."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+
+    def analyze(self, document: Document) -> list[Analysis]:
+        if document.depth > MAX_EMBEDDING_DEPTH:
+            return []
+        try:
+            return frontend_for(document.kind).analyze(document, self)
+        except RecursionError:
+            self.errors.append(f"{document.kind} document nested too deeply; fell back to text scanning")
+        except Exception as exc:  # a front-end bug must cost one document, not the run
+            self.errors.append(f"internal error in the {document.kind} front-end ({type(exc).__name__}: {exc}); "
+                               "fell back to text scanning")
+        from imds_lint.frontends import text
+
+        fallback = text.analyze(document, self)
+        for analysis in fallback:
+            analysis.fell_back = True
+        return fallback
+
+
+class Linter:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.rules = [rule() for rule in all_rules() if not rule.engine and self.enabled(rule.code)]
+        self.known = rule_codes()
+
+    def enabled(self, code: str, path: str | None = None) -> bool:
+        s = self.settings
+        if not matches(code, s.select) or matches(code, s.ignore):
+            return False
+        if path is not None:
+            for pattern, codes in s.per_file_ignores:
+                if matches(code, codes) and _path_matches(path, pattern):
+                    return False
+        return True
+
+    # -- one text ------------------------------------------------------------
+    def lint_text(self, text: str, kind: str, source: SourceText, path: str) -> tuple[list[Finding], list[str]]:
+        notes: list[str] = []
+        session = Session(notes)
+        analyses = session.analyze(Document(kind, text))
+        findings: list[Finding] = []
+        for analysis in analyses:
+            ctx = RuleContext(analysis, self.settings.token_ttl)
+            self._parse_problems(analysis, ctx, notes)
+            for rule in self.rules:
+                for request in analysis.requests:
+                    rule.check_request(request, ctx)
+                rule.check_analysis(analysis, ctx)
+            findings.extend(ctx.findings)
+        findings = _dedupe(findings)
+        findings = apply_suppressions(findings, source, self.known, lambda c: self.enabled(c, path))
+        findings = [f for f in findings if self.enabled(f.code, path)]
+        located = []
+        for f in findings:
+            start = source.location(f.span.start)
+            end = source.location(f.span.end)
+            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line)))
+        located.sort(key=Finding.sort_key)
+        return located, notes
+
+    def _parse_problems(self, analysis: Analysis, ctx: RuleContext, notes: list[str]) -> None:
+        if not analysis.problems:
+            return
+        from imds_lint.frontends import text as text_frontend
+
+        first = analysis.problems[0]
+        where = f" in {analysis.document.label}" if analysis.document.label else ""
+        notes.append(f"{first.message}{where}; the broken region was text-scanned")
+        known = {r.span for r in analysis.requests}
+        for problem in analysis.problems:
+            for request in text_frontend.scan(analysis.document, problem.span):
+                if not any(s.overlaps(request.span) or s.contains(request.span) for s in known):
+                    analysis.requests.append(request)
+        if self.enabled("IMDS001"):
+            rule = next((r for r in all_rules() if r.code == "IMDS001"), None)
+            if rule is not None:
+                ctx.report(rule(), first.span, f"{first.message}{where}; requests in the broken region were found "
+                           "by text scanning and cannot be fixed automatically")
+
+    # -- one file --------------------------------------------------------------
+    def lint_file(self, path: Path, display: str) -> FileResult:
+        result = FileResult(display)
+        loaded = self._load(path, result)
+        if loaded is None:
+            return result
+        source, kind = loaded
+        findings, notes = self.lint_text(source.text, kind, source, display)
+        result.findings = findings
+        result.errors.extend(ScanError(display, n) for n in notes)
+        return result
+
+    def _load(self, path: Path, result: FileResult) -> tuple[SourceText, str] | None:
+        try:
+            raw = read_bytes(path, self.settings.max_file_size)
+        except SkipFile as exc:
+            result.errors.append(ScanError(result.path, str(exc)))
+            return None
+        result.scanned = True
+        if looks_binary(raw) or not prefilter.may_touch_imds(raw):
+            return None
+        source = decode(raw)
+        kind = classify(PurePath(path), source.text)
+        result.kind = kind
+        if kind == Kind.UNKNOWN:
+            return None
+        if source.lossy:
+            result.errors.append(ScanError(result.path, f"not valid {source.encoding}; scanned with replacement "
+                                           "characters and never rewritten"))
+        return source, kind
+
+    # -- fixing ----------------------------------------------------------------
+    def fix_file(self, path: Path, display: str, unsafe: bool, write: bool) -> FileResult:
+        result = FileResult(display)
+        loaded = self._load(path, result)
+        if loaded is None:
+            return result
+        source, kind = loaded
+        allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
+        fixed, applied, notes = self.fix_text(source, kind, display, allowed)
+        result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
+        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display)
+        result.findings = final
+        result.errors.extend(ScanError(display, n) for n in notes + more_notes)
+        if write and fixed != source.text:
+            try:
+                write_atomic(path, source.encode(fixed), expected=source.raw)
+            except SkipFile as exc:
+                result.errors.append(ScanError(display, f"fix not written: {exc}"))
+                result.fixed, result.fixes_applied = source.text, 0
+                result.findings, _ = self.lint_text(source.text, kind, source, display)
+            except OSError as exc:
+                result.errors.append(ScanError(display, f"fix not written: {exc.strerror or exc}"))
+                result.fixed, result.fixes_applied = source.text, 0
+                result.findings, _ = self.lint_text(source.text, kind, source, display)
+        return result
+
+    def fix_text(self, source: SourceText, kind: str, path: str,
+                 allowed: set[Applicability]) -> tuple[str, int, list[str]]:
+        text = source.text
+        applied = 0
+        notes: list[str] = []
+        if source.lossy:
+            return text, 0, notes
+        baseline_errors = syntax_errors(text, kind)
+        seen: set[str] = {text}
+        for _ in range(MAX_FIX_PASSES):
+            findings, _ = self.lint_text(text, kind, _retext(source, text), path)
+            fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
+            if not fixes:
+                return text, applied, notes
+            chosen, _ = select_fixes(fixes)
+            candidate = apply_edits(text, [e for fix in chosen for e in fix.edits])
+            if syntax_errors(candidate, kind) > baseline_errors:
+                chosen, candidate = self._without_breaking_fixes(text, kind, chosen, baseline_errors, notes)
+            if candidate == text or candidate in seen:
+                return text, applied, notes
+            seen.add(candidate)
+            text = candidate
+            applied += len(chosen)
+        notes.append(f"fixes did not converge after {MAX_FIX_PASSES} passes; the last pass was kept")
+        return text, applied, notes
+
+    def _without_breaking_fixes(self, text, kind, chosen, baseline, notes):
+        kept = []
+        for fix in chosen:
+            trial = apply_edits(text, [e for f in kept + [fix] for e in f.edits])
+            if syntax_errors(trial, kind) > baseline:
+                notes.append(f"reverted a fix that would not parse: {fix.title}")
+            else:
+                kept.append(fix)
+        return kept, apply_edits(text, [e for f in kept for e in f.edits])
+
+
+def syntax_errors(text: str, kind: str) -> int:
+    """How many syntax errors the front-end of ``kind`` sees; 0 where it cannot tell."""
+    module = frontend_for(kind)
+    counter = getattr(module, "syntax_errors", None)
+    return counter(text) if counter is not None else 0
+
+
+def _retext(source: SourceText, text: str) -> SourceText:
+    return SourceText(source.raw, text, source.encoding, source.bom, source.lossy)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and place: a helper reached from many callers is reported once."""
+    seen = set()
+    unique = []
+    for f in findings:
+        key = (f.code, f.span)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(path)
+
+
+def unified_diff(result: FileResult) -> str:
+    if result.original is None or result.fixed is None or result.original == result.fixed:
+        return ""
+    return "".join(difflib.unified_diff(
+        result.original.splitlines(keepends=True), result.fixed.splitlines(keepends=True),
+        fromfile=f"a/{result.path}", tofile=f"b/{result.path}",
+    ))
+

@@ -1,0 +1,106 @@
+"""Fixes: applying edits to text, and what every language fixer offers.
+
+A language fixer turns a request into edits in its own document's offsets; the
+engine maps them to the file through ``Document.fix_to_root`` (escaping on the
+way out) and applies them here.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Protocol
+
+from imds_lint.model import Applicability, Edit, Fix, Header, Request
+
+
+class Fixer(Protocol):
+    """The rewrites a language can do. Each returns None when it cannot be sure."""
+
+    def add_token(self, request: Request, analysis, ttl: int) -> Fix | None: ...
+
+    def add_put_method(self, request: Request) -> Fix | None: ...
+
+    def remove_header(self, request: Request, header: Header) -> Fix | None: ...
+
+
+def replace_path(request: Request, new_path: str, applicability: Applicability) -> Fix | None:
+    """Rewrite the literal URL path in place, where the source spells it out."""
+    if request.path_span is None:
+        return None
+    edit = Edit(request.path_span.start, request.path_span.end, new_path)
+    return Fix(f"Use the path {new_path}", (edit,), applicability)
+
+
+def replace_header_value(header: Header, value: str, applicability: Applicability) -> Fix | None:
+    if header.value_span is None:
+        return None
+    edit = Edit(header.value_span.start, header.value_span.end, value)
+    return Fix(f"Send {header.name}: {value}", (edit,), applicability)
+
+
+def rename_header(header: Header, name: str, applicability: Applicability) -> Fix | None:
+    if header.name_span is None:
+        return None
+    edit = Edit(header.name_span.start, header.name_span.end, name)
+    return Fix(f"Spell the header {name}", (edit,), applicability)
+
+
+class OverlapError(ValueError):
+    pass
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits; identical edits (a shared token fetch) count once."""
+    unique = sorted(set(edits), key=lambda e: (e.start, e.end, e.content))
+    pieces: list[str] = []
+    cursor = 0
+    last: Edit | None = None
+    for edit in unique:
+        if last is not None and _conflict(last, edit):
+            raise OverlapError(f"edits overlap at {edit.start}")
+        pieces.append(text[cursor:edit.start])
+        pieces.append(edit.content)
+        cursor = edit.end
+        last = edit
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _conflict(a: Edit, b: Edit) -> bool:
+    # Edits are sorted by start; touching is fine, overlapping is not.
+    return a.end > b.start
+
+
+def select_fixes(fixes: list[Fix]) -> tuple[list[Fix], list[Fix]]:
+    """Greedy choice of fixes whose edits do not overlap those already chosen.
+
+    An edit identical to one already chosen is shared, not a conflict: every
+    token-first fix in a script inserts the same token fetch.
+    """
+    chosen: list[Fix] = []
+    skipped: list[Fix] = []
+    taken: set[Edit] = set()
+    taken_spans: list[tuple[int, int]] = []
+    for fix in sorted(fixes, key=lambda f: min((e.start for e in f.edits), default=0)):
+        new = [e for e in fix.edits if e not in taken]
+        if any(_overlaps(e, s) for e in new for s in taken_spans) or _self_overlap(new):
+            skipped.append(fix)
+            continue
+        chosen.append(fix)
+        for e in new:
+            taken.add(e)
+            taken_spans.append((e.start, e.end))
+    return chosen, skipped
+
+
+def _overlaps(edit: Edit, span: tuple[int, int]) -> bool:
+    start, end = span
+    if edit.start == edit.end or start == end:
+        # Insertions conflict only with a replacement that strictly contains the point.
+        point, (s, e) = (edit.start, span) if edit.start == edit.end else (start, (edit.start, edit.end))
+        return s < point < e
+    return edit.start < end and start < edit.end
+
+
+def _self_overlap(edits: list[Edit]) -> bool:
+    spans = sorted((e.start, e.end) for e in edits)
+    return any(a_end > b_start and a_start != a_end for (a_start, a_end), (b_start, _) in zip(spans, spans[1:]))

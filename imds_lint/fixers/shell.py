@@ -1,0 +1,172 @@
+"""Token-first rewrites for shell scripts.
+
+One token per script: a ``NAME="$(curl -sS -X PUT .../latest/api/token ...)"``
+line before the first top-level statement that needs it (or an existing token
+variable, when the script already fetches one before that point), and the token
+header added to each tokenless request right after the client's name, where it
+cannot change how the other arguments are read.
+"""
+
+from __future__ import annotations
+
+from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
+
+TOKEN_NAME = "X-aws-ec2-metadata-token"
+TTL_NAME = "X-aws-ec2-metadata-token-ttl-seconds"
+_VARIABLE_BASE = "IMDS_TOKEN"
+
+
+def _base_url(request: Request) -> str:
+    scheme = "https" if request.url.lower().startswith("https://") else "http"
+    return f"{scheme}://{request.endpoint}"
+
+
+class ShellFixer:
+    def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
+        state = analysis.state
+        handle = request.handle
+        if state is None or not isinstance(handle, dict) or request.has_token:
+            return None
+        client = handle["client"]
+        statement = _top_level_statement(state, handle["command"])
+        if statement is None:
+            return None
+        statement_span = state.span(statement)
+
+        variable = _reusable_token(state, statement_span.start)
+        edits: list[Edit] = []
+        applicability = Applicability.SAFE
+        if variable is None:
+            variable = _fresh_name(state, analysis)
+            first = _first_statement_needing_token(analysis, state) or statement
+            preamble = _token_fetch(analysis, request, variable, ttl)
+            if preamble is None:
+                return None
+            fetch, fetch_applicability = preamble
+            if fetch_applicability is Applicability.UNSAFE:
+                applicability = Applicability.UNSAFE
+            edits.append(_insert_before(analysis.document, state.span(first).start, fetch))
+
+        header = f'"{TOKEN_NAME}: ${variable}"'
+        name_end = state.span(handle["name"]).end
+        command_end = state.span(handle["command"]).end
+        if client == "curl":
+            edits.append(Edit(name_end, name_end, f" -H {header}"))
+        elif client == "wget":
+            edits.append(Edit(name_end, name_end, f' --header="{TOKEN_NAME}: ${variable}"'))
+        elif client == "httpie":
+            edits.append(Edit(command_end, command_end, f' "{TOKEN_NAME}:${variable}"'))
+        else:
+            return None
+        return Fix("Fetch an IMDSv2 token first and send it with this request", tuple(edits), applicability)
+
+    def add_put_method(self, request: Request) -> Fix | None:
+        handle = request.handle
+        if not isinstance(handle, dict):
+            return None
+        state_end = request.anchor.end
+        flag = {"curl": " -X PUT", "wget": " --method=PUT"}.get(handle["client"])
+        if flag is None:
+            return None
+        edits = [Edit(state_end, state_end, flag)]
+        method_span = handle.get("method_span")
+        if method_span is not None:
+            # An explicit -X GET is replaced, not contradicted.
+            edits = [Edit(method_span.start, method_span.end, flag.strip())]
+        return Fix("Send the token request as PUT", tuple(edits), Applicability.SAFE)
+
+    def add_header(self, request: Request, name: str, value: str) -> Fix | None:
+        handle = request.handle
+        if not isinstance(handle, dict):
+            return None
+        at = request.anchor.end
+        text = {
+            "curl": f' -H "{name}: {value}"',
+            "wget": f' --header="{name}: {value}"',
+        }.get(handle["client"])
+        if text is None:
+            if handle["client"] != "httpie":
+                return None
+            at = request.span.end
+            text = f' "{name}:{value}"'
+        return Fix(f"Send {name}: {value}", (Edit(at, at, text),), Applicability.SAFE)
+
+    def remove_header(self, request: Request, header: Header) -> Fix | None:
+        if header.span is None:
+            return None
+        text = request.document.text
+        start = header.span.start
+        # Take the separating blanks before the flag with it; stop at a line continuation.
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        return Fix(f"Remove the {header.name} header", (Edit(start, header.span.end, ""),), Applicability.UNSAFE)
+
+
+def _token_fetch(analysis, request: Request, variable: str, ttl: int) -> tuple[str, Applicability] | None:
+    url = f"{_base_url(request)}{TOKEN_PATH}"
+    clients = {r.handle["client"] for r in analysis.requests if isinstance(r.handle, dict)}
+    if "curl" in clients or not clients - {"curl"}:
+        command = f'curl -sS -X PUT "{url}" -H "{TTL_NAME}: {ttl}"'
+        return f'{variable}="$({command})"', Applicability.SAFE
+    if "wget" in clients:
+        # GNU wget has --method; BusyBox wget does not, so this one needs a look.
+        command = f'wget -qO- --method=PUT --header="{TTL_NAME}: {ttl}" "{url}"'
+        return f'{variable}="$({command})"', Applicability.UNSAFE
+    if "httpie" in clients:
+        command = f'http --ignore-stdin --body PUT "{url}" "{TTL_NAME}:{ttl}"'
+        return f'{variable}="$({command})"', Applicability.SAFE
+    return None
+
+
+# Embedded scripts written as one quoted line stay one line: `bash -c 'a; b'`.
+_QUOTED_LABELS = {"shell string", "ssh remote command"}
+
+
+def _insert_before(document, offset: int, statement: str) -> Edit:
+    text = document.text
+    line_start = text.rfind("\n", 0, offset) + 1
+    prefix = text[line_start:offset]
+    one_line = document.label in _QUOTED_LABELS and "\n" not in text.rstrip("\r\n")
+    if prefix.strip() == "" and not one_line:
+        line_end = text.find("\n", offset)
+        newline = "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
+        return Edit(offset, offset, f"{statement}{newline}{prefix}")
+    return Edit(offset, offset, f"{statement}; ")
+
+
+def _top_level_statement(state, node):
+    root = state.tree.root_node
+    while node is not None and node.parent is not None and node.parent != root:
+        node = node.parent
+    return node
+
+
+def _first_statement_needing_token(analysis, state):
+    firsts = []
+    for request in analysis.requests:
+        if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, dict):
+            continue
+        statement = _top_level_statement(state, request.handle["command"])
+        if statement is not None:
+            firsts.append(statement)
+    return min(firsts, key=lambda n: n.start_byte) if firsts else None
+
+
+def _reusable_token(state, statement_start: int) -> str | None:
+    for name, end in sorted(state.token_variables.items(), key=lambda kv: kv[1]):
+        if end <= statement_start:
+            return name
+    return None
+
+
+def _fresh_name(state, analysis) -> str:
+    taken = set(state.variables)
+    doc = analysis.document
+    name, n = _VARIABLE_BASE, 1
+    while name in taken or f"${name}" in doc.text or f"${{{name}" in doc.text:
+        n += 1
+        name = f"{_VARIABLE_BASE}_{n}"
+    return name
+
+
+FIXER = ShellFixer()

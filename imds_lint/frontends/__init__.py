@@ -1,0 +1,62 @@
+"""Front-ends: one module per language, each turning a Document into an Analysis.
+
+A front-end module exposes ``analyze(document, session) -> Analysis`` and, when
+it can rewrite its language, a ``fixer`` object (see ``imds_lint.fixers``).
+Modules are imported only when a candidate file of their kind turns up, so a
+run over files that never mention IMDS never loads a grammar.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Protocol
+
+from imds_lint.kinds import Kind
+from imds_lint.model import Document, Request, Span
+
+# Kind -> module. A kind without an entry is read by the text fallback.
+_FRONTENDS: dict[str, str] = {
+    Kind.SHELL: "imds_lint.frontends.shell",
+}
+_TEXT_FALLBACK = "imds_lint.frontends.text"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    span: Span
+    message: str
+
+
+@dataclass
+class Analysis:
+    """What a front-end learned about one document."""
+
+    document: Document
+    requests: list[Request] = field(default_factory=list)
+    # Typed facts for rules that need more than requests (IaC blocks, manifests...).
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+    problems: list[ParseProblem] = field(default_factory=list)
+    # Set when the front-end could not parse and the text fallback did the work.
+    fell_back: bool = False
+    fixer: Any = None
+    # Front-end private state a fixer needs (a tree, variable tables).
+    state: Any = None
+
+    def add_fact(self, name: str, value: Any) -> None:
+        self.facts.setdefault(name, []).append(value)
+
+
+class Session(Protocol):
+    """What a front-end may ask of the engine while analysing."""
+
+    def analyze(self, document: Document) -> list[Analysis]: ...
+
+
+def frontend_for(kind: str) -> ModuleType:
+    return importlib.import_module(_FRONTENDS.get(kind, _TEXT_FALLBACK))
+
+
+def has_frontend(kind: str) -> bool:
+    return kind in _FRONTENDS

@@ -1,0 +1,576 @@
+"""Shell front-end: bash, sh, dash, zsh and ksh through tree-sitter-bash.
+
+Finds HTTP requests to IMDS made by curl, wget, HTTPie and the metadata wrapper
+tools, resolving URLs through variables, ``${VAR:-default}`` and concatenation,
+and follows shell hidden in ``bash -c``, ``ssh host '...'``, ``eval`` and
+heredocs as embedded documents.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
+from imds_lint.frontends import Analysis, ParseProblem
+from imds_lint.frontends.shell_clients import (
+    Arg,
+    ClientCall,
+    parse_curl,
+    parse_httpie,
+    parse_wget,
+    split_header,
+)
+from imds_lint.kinds import Kind
+from imds_lint.model import Document, Header, OffsetMap, Request, Segment, Span
+
+UNKNOWN = "*"
+_MAX_RESOLVE_DEPTH = 8
+_SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
+_WRAPPER_TOOLS = {"ec2metadata": "ec2metadata", "ec2-metadata": "ec2-metadata"}
+_HTTPIE = {"http", "https", "xh", "xhs"}
+# Commands that run the rest of their argv as another command.
+_PREFIXES = {"sudo", "env", "timeout", "nice", "nohup", "command", "builtin", "exec", "time",
+             "stdbuf", "ionice", "chronic", "doas", "unbuffer", "setsid", "xargs"}
+_PREFIX_ARG_OPTS = {
+    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-T", "-U"},
+    "env": {"-u", "-C", "-S"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"},
+    "nice": {"-n", "--adjustment"},
+    "stdbuf": {"-i", "-o", "-e"},
+    "ionice": {"-c", "-n", "-p"},
+    "xargs": {"-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a"},
+}
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    # Imported here so runs that never meet a shell candidate never load the grammar.
+    import tree_sitter
+    import tree_sitter_bash
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+def parse(text: str):
+    """Parse shell text; CR of CRLF becomes a space so byte offsets stay put."""
+    src = text.replace("\r\n", " \n").encode("utf-8", "surrogatepass")
+    return _parser().parse(src), src
+
+
+class _Offsets:
+    """Converts tree-sitter byte offsets to character offsets of the document text."""
+
+    def __init__(self, text: str, src: bytes):
+        self.ascii = len(src) == len(text)
+        if not self.ascii:
+            self.src = src
+            self.line_bytes = [0] + [m.end() for m in re.finditer(rb"\n", src)]
+            self.line_chars = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def char(self, byte_offset: int) -> int:
+        if self.ascii:
+            return byte_offset
+        line = bisect_right(self.line_bytes, byte_offset) - 1
+        start = self.line_bytes[line]
+        return self.line_chars[line] + len(self.src[start:byte_offset].decode("utf-8", "replace"))
+
+
+@dataclass
+class ShellState:
+    """What the shell fixer needs: the tree, offsets and the names in use."""
+
+    tree: object
+    src: bytes
+    offsets: _Offsets
+    variables: set[str]
+    # Variables that hold a token fetched at top level: name -> statement end (chars).
+    token_variables: dict[str, int] = field(default_factory=dict)
+    functions: dict[str, object] = field(default_factory=dict)
+
+    def span(self, node) -> Span:
+        return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
+
+    def text(self, node) -> str:
+        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+class _Scope:
+    """Assignments seen anywhere in the script, flow-insensitively, plus inherited ones."""
+
+    def __init__(self, inherited: dict[str, list] | None = None):
+        self.values: dict[str, list] = {k: list(v) for k, v in (inherited or {}).items()}
+
+    def add(self, name: str, node) -> None:
+        self.values.setdefault(name, []).append(node)
+
+
+class _Walker:
+    def __init__(self, document: Document, session, inherited: dict[str, list] | None = None):
+        self.document = document
+        self.session = session
+        self.tree, self.src = parse(document.text)
+        self.state = ShellState(self.tree, self.src, _Offsets(document.text, self.src), set())
+        self.scope = _Scope(inherited)
+        self.analysis = Analysis(document, state=self.state)
+        self.children: list[Analysis] = []
+        self.wrappers: dict[str, object] = {}
+        self._resolving: set[str] = set()
+
+    # -- generic tree helpers ------------------------------------------------
+    def text(self, node) -> str:
+        return self.state.text(node)
+
+    def span(self, node) -> Span:
+        return self.state.span(node)
+
+    @staticmethod
+    def walk(root):
+        """Pre-order walk without recursion, so deeply nested input cannot overflow the stack."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    # -- pass 1: assignments and functions -------------------------------------
+    def collect(self) -> None:
+        for node in self.walk(self.tree.root_node):
+            if node.type == "variable_assignment":
+                name = node.child_by_field_name("name")
+                value = node.child_by_field_name("value")
+                if name is not None:
+                    var = self.text(name)
+                    self.state.variables.add(var)
+                    if value is not None:
+                        self.scope.add(var, value)
+            elif node.type == "function_definition":
+                name = node.child_by_field_name("name")
+                if name is not None:
+                    self.state.functions[self.text(name)] = node
+            elif node.type == "for_statement":
+                var = node.child_by_field_name("variable")
+                if var is not None:
+                    self.state.variables.add(self.text(var))
+
+    # -- resolving words to text ---------------------------------------------
+    def resolve(self, node, positional: dict[str, str] | None = None, depth: int = 0) -> str:
+        """The text a word stands for, with what cannot be known as ``*``."""
+        if depth > _MAX_RESOLVE_DEPTH:
+            return UNKNOWN
+        kind = node.type
+        if kind == "command_name":
+            return self.resolve(node.named_children[0], positional, depth + 1) if node.named_children else UNKNOWN
+        if kind in ("word", "number", "string_content", "heredoc_content"):
+            return _unescape_word(self.text(node)) if kind == "word" else self.text(node)
+        if kind == "raw_string":
+            return self.text(node)[1:-1]
+        if kind == "ansi_c_string":
+            return self.text(node)[2:-1]
+        if kind in ("string", "concatenation", "translated_string"):
+            parts = []
+            for child in node.children:
+                if child.type == '"':
+                    continue
+                parts.append(self.resolve(child, positional, depth + 1))
+            if kind == "string" and not node.named_children:
+                return self.text(node)[1:-1]
+            return "".join(parts)
+        if kind == "simple_expansion":
+            name_node = next((c for c in node.named_children), None)
+            name = self.text(name_node) if name_node is not None else ""
+            return self.lookup(name, positional, depth)
+        if kind == "expansion":
+            return self.resolve_expansion(node, positional, depth)
+        return UNKNOWN
+
+    def resolve_expansion(self, node, positional, depth) -> str:
+        inner = self.text(node)[2:-1]
+        match = re.match(r"^[#!]?([A-Za-z_][A-Za-z0-9_]*|[0-9@*])(?:(:?[-=?+])(.*))?$", inner, re.S)
+        if match is None:
+            return UNKNOWN
+        name, op, default = match.groups()
+        value = self.lookup(name, positional, depth)
+        if op in (":-", "-", ":=", "=") and value == UNKNOWN and default is not None:
+            default_nodes = [c for c in node.named_children if c.type not in ("variable_name", "special_variable_name")]
+            if default_nodes:
+                return "".join(self.resolve(c, positional, depth + 1) for c in default_nodes)
+            return default.strip("'\"")
+        return value
+
+    def lookup(self, name: str, positional: dict[str, str] | None, depth: int) -> str:
+        if positional is not None and name in positional:
+            return positional[name]
+        if name in self._resolving:
+            return UNKNOWN
+        values = self.scope.values.get(name)
+        if not values:
+            return UNKNOWN
+        self._resolving.add(name)
+        try:
+            resolved = []
+            for value in values:
+                text = self.resolve(value, positional, depth + 1) if not isinstance(value, str) else value
+                resolved.append(text)
+        finally:
+            self._resolving.discard(name)
+        # Prefer a value that names IMDS: one branch of an if/else is enough to reach it.
+        for text in resolved:
+            if parse_imds_url(text) is not None:
+                return text
+        return resolved[0]
+
+    # -- pass 2: commands ----------------------------------------------------
+    def analyze(self) -> Analysis:
+        self.collect()
+        self.find_wrapper_functions()
+        for node in self.walk(self.tree.root_node):
+            if node.type == "command":
+                self.command(node)
+            elif node.type == "heredoc_redirect":
+                self.heredoc(node)
+        self.find_token_variables()
+        self.problems()
+        return self.analysis
+
+    def argv(self, node, positional=None) -> tuple[object | None, list[Arg]]:
+        name = node.child_by_field_name("name")
+        args = []
+        for child in node.children:
+            if child == name or child.type in ("variable_assignment", "file_redirect", "herestring_redirect"):
+                continue
+            if not child.is_named or child.type == "comment":
+                continue
+            args.append(Arg(self.resolve(child, positional), child, child.type in ("word", "raw_string", "string")))
+        return name, args
+
+    def command(self, node, positional=None) -> None:
+        name_node, args = self.argv(node, positional)
+        if name_node is None:
+            return
+        program = self.resolve(name_node, positional).rsplit("/", 1)[-1]
+        program, args = _strip_prefixes(program, args)
+        if program is None:
+            return
+        if program in self.wrappers and positional is None:
+            self.wrapper_call(node, program, args)
+            return
+        self.client(node, name_node, program, args, positional)
+
+    def client(self, node, name_node, program, args, positional, sender=None) -> None:
+        call: ClientCall | None = None
+        if program == "curl":
+            call = parse_curl(args)
+        elif program == "wget":
+            call = parse_wget(args)
+        elif program in _HTTPIE:
+            call = parse_httpie(args, program)
+        elif program in _WRAPPER_TOOLS:
+            self.wrapper_tool(node, name_node, program)
+            return
+        elif program in _SHELLS or program in ("su", "runuser"):
+            self.shell_string(args, "-c")
+            return
+        elif program == "ssh":
+            self.ssh(args)
+            return
+        elif program == "eval":
+            self.shell_string(args, None)
+            return
+        if call is None or not call.sends:
+            return
+        self.emit(call, sender or node, name_node, args)
+
+    def emit(self, call: ClientCall, node, name_node, args) -> None:
+        headers = []
+        for header in call.headers:
+            hname, hvalue = split_header(header.text)
+            refs = [r.ref for r in header.refs if r.ref is not None]
+            span = Span(self.span(refs[0]).start, self.span(refs[-1]).end) if refs else None
+            headers.append(Header(
+                hname, hvalue, span=span,
+                name_span=self.literal_span(_ref(header.value_ref), hname),
+                value_span=self.literal_span(_ref(header.value_ref), hvalue) if hvalue else None,
+            ))
+        if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
+            return
+        for url in call.urls:
+            imds = parse_imds_url(url.value)
+            if imds is None:
+                continue
+            method_span = None
+            if call.method_refs:
+                refs = [r.ref for r in call.method_refs if r.ref is not None]
+                method_span = Span(self.span(refs[0]).start, self.span(refs[-1]).end) if refs else None
+            self.analysis.requests.append(Request(
+                client=call.client,
+                url=url.value,
+                endpoint=imds.endpoint,
+                path=imds.path,
+                method=call.method,
+                method_explicit=call.method_explicit,
+                headers=tuple(headers),
+                headers_unknown=call.headers_unknown,
+                span=self.span(node),
+                anchor=self.span(name_node),
+                path_span=self.literal_span(url.ref, imds.path) if imds.path and imds.path != "/" else None,
+                document=self.document,
+                container=self.document.container,
+                handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span},
+            ))
+
+    def literal_span(self, ref, needle: str) -> Span | None:
+        """Where ``needle`` is written in the source of ``ref``, when it is there exactly once."""
+        if ref is None or not needle or UNKNOWN in needle:
+            return None
+        source = self.text(ref)
+        first = source.find(needle)
+        if first == -1 or source.find(needle, first + 1) != -1:
+            return None
+        start = self.span(ref).start + len(source[:first])
+        return Span(start, start + len(needle))
+
+    def wrapper_tool(self, node, name_node, program) -> None:
+        self.analysis.requests.append(Request(
+            client=program, url="", endpoint="169.254.169.254", path=None, method="GET",
+            headers=(), span=self.span(node), anchor=self.span(name_node), document=self.document,
+            wrapper=True, container=self.document.container,
+        ))
+
+    # -- functions that wrap an HTTP client ------------------------------------
+    def find_wrapper_functions(self) -> None:
+        """Functions whose client command takes its URL from the caller ("$@", "$1")."""
+        for name, fn in self.state.functions.items():
+            for node in self.walk(fn):
+                if node.type != "command":
+                    continue
+                cmd_name, args = self.argv(node, positional={})
+                if cmd_name is None:
+                    continue
+                program = self.text(cmd_name).rsplit("/", 1)[-1]
+                program, args = _strip_prefixes(program, args)
+                if program is None:
+                    continue
+                if program in ("curl", "wget") or program in _HTTPIE:
+                    if any(re.search(r"\$\{?[@*1-9]", self.text(a.ref)) for a in args if a.ref is not None):
+                        self.wrappers[name] = node
+
+    def wrapper_call(self, call_node, function: str, call_args: list[Arg]) -> None:
+        inner = self.wrappers[function]
+        # Re-read the wrapped command with the caller's words in place of "$@" / "$N".
+        name_node = inner.child_by_field_name("name")
+        expanded: list[Arg] = []
+        for child in inner.children:
+            if child == name_node or not child.is_named or child.type in ("variable_assignment", "file_redirect", "comment"):
+                continue
+            source = self.text(child)
+            if re.fullmatch(r'"?\$\{?[@*]\}?"?', source):
+                expanded.extend(call_args)
+                continue
+            numbered = re.fullmatch(r'"?\$\{?([1-9])\}?"?', source)
+            if numbered:
+                index = int(numbered.group(1)) - 1
+                if index < len(call_args):
+                    expanded.append(Arg(call_args[index].value, child, False))
+                continue
+            positional = {str(i + 1): a.value for i, a in enumerate(call_args)}
+            expanded.append(Arg(self.resolve(child, positional), child, child.type in ("word", "raw_string", "string")))
+        program = self.text(name_node).rsplit("/", 1)[-1]
+        program, expanded = _strip_prefixes(program, expanded)
+        if program is not None:
+            self.client(inner, name_node, program, expanded, positional={}, sender=inner)
+
+    # -- embedded documents ----------------------------------------------------
+    def shell_string(self, args: list[Arg], flag: str | None) -> None:
+        """``bash -c 'script'``, ``su -c "..."``, ``eval '...'``: the string is a script."""
+        target = None
+        if flag is None:
+            target = args[0] if len(args) == 1 else None
+        else:
+            for i, arg in enumerate(args):
+                if arg.value == flag or (arg.value.startswith("-") and not arg.value.startswith("--") and arg.value.endswith(flag[1])):
+                    target = args[i + 1] if i + 1 < len(args) else None
+                    break
+        if target is not None and target.ref is not None:
+            self.embed_string(target.ref, label="shell string")
+
+    def ssh(self, args: list[Arg]) -> None:
+        """``ssh [options] host 'command'``: the remote command is a script."""
+        with_arg = set("bcDEeFIiJLlmOopQRSWw")
+        positional = []
+        i = 0
+        while i < len(args):
+            word = args[i].value
+            if word.startswith("-") and not positional:
+                if len(word) == 2 and word[1] in with_arg:
+                    i += 1
+                i += 1
+                continue
+            positional.append(args[i])
+            i += 1
+        if len(positional) == 2 and positional[1].ref is not None:
+            self.embed_string(positional[1].ref, label="ssh remote command")
+
+    def embed_string(self, node, label: str) -> None:
+        embedded = quoted_document(self.document, self.state, node, label)
+        if embedded is not None:
+            self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
+
+    def heredoc(self, node) -> None:
+        body = next((c for c in node.children if c.type == "heredoc_body"), None)
+        start = next((c for c in node.children if c.type == "heredoc_start"), None)
+        if body is None or start is None:
+            return
+        quoted = any(q in self.text(start) for q in ("'", '"', "\\"))
+        span = self.span(body)
+        text = self.document.text[span.start:span.end]
+        embedded = self.document.embed(
+            Kind.SHELL, text, OffsetMap.shifted(span.start, len(text)),
+            escape=(lambda s: s) if quoted else _escape_unquoted_heredoc, label="heredoc",
+        )
+        self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
+
+    def exported(self) -> dict[str, list]:
+        """Variables as resolved text, for scripts embedded in this one (they see the outer values)."""
+        return {name: [self.lookup(name, None, 0)] for name in self.scope.values}
+
+    # -- facts for the fixer -----------------------------------------------------
+    def find_token_variables(self) -> None:
+        """Top-level ``VAR=$(curl -X PUT .../latest/api/token ...)``: a token later requests can reuse."""
+        token_spans = {r.span: r for r in self.analysis.requests if r.is_token_fetch and r.method == "PUT"}
+        for statement in self.tree.root_node.named_children:
+            for node in self.walk(statement):
+                if node.type != "variable_assignment":
+                    continue
+                value = node.child_by_field_name("value")
+                name = node.child_by_field_name("name")
+                if value is None or name is None:
+                    continue
+                for inner in self.walk(value):
+                    if inner.type == "command" and self.span(inner) in token_spans:
+                        self.state.token_variables.setdefault(self.text(name), self.span(statement).end)
+
+    def problems(self) -> None:
+        root = self.tree.root_node
+        if not root.has_error:
+            return
+        for node in self.walk(root):
+            if node.type == "ERROR" or node.is_missing:
+                line = node.start_point[0] + 1
+                what = f"missing {node.type}" if node.is_missing else "unexpected text"
+                self.analysis.problems.append(ParseProblem(self.span(node), f"shell syntax error at line {line}: {what}"))
+
+
+def _ref(arg: Arg | None):
+    return arg.ref if arg is not None else None
+
+
+def _strip_prefixes(program: str, args: list[Arg]) -> tuple[str | None, list[Arg]]:
+    """``sudo -u x timeout 5 curl ...`` -> ("curl", [...])."""
+    seen = 0
+    while program in _PREFIXES and seen < 8:
+        seen += 1
+        takes_value = _PREFIX_ARG_OPTS.get(program, set())
+        i = 0
+        while i < len(args):
+            word = args[i].value
+            if program == "env" and "=" in word and not word.startswith("-"):
+                i += 1
+                continue
+            if word.startswith("-"):
+                i += 2 if word in takes_value else 1
+                continue
+            break
+        if program == "timeout" and i < len(args):
+            i += 1  # the duration
+        if i >= len(args):
+            return None, []
+        program = args[i].value.rsplit("/", 1)[-1]
+        args = args[i + 1:]
+    return program, args
+
+
+_WORD_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
+def _unescape_word(text: str) -> str:
+    return _WORD_ESCAPE.sub(r"\1", text.replace("\\\n", ""))
+
+
+def _escape_single_quoted(text: str) -> str:
+    return text.replace("'", "'\\''")
+
+
+def _escape_double_quoted(text: str) -> str:
+    return re.sub(r'([\\"$`])', r"\\\1", text)
+
+
+def _escape_unquoted_heredoc(text: str) -> str:
+    return re.sub(r"([\\$`])", r"\\\1", text)
+
+
+def quoted_document(parent: Document, state: ShellState, node, label: str) -> Document | None:
+    """The script inside a quoted shell word, with offsets and escaping back to the word."""
+    span = state.span(node)
+    source = parent.text[span.start:span.end]
+    if node.type == "raw_string":
+        inner = source[1:-1]
+        return parent.embed(Kind.SHELL, inner, OffsetMap.shifted(span.start + 1, len(inner)),
+                            escape=_escape_single_quoted, label=label)
+    if node.type == "string" and source.startswith('"'):
+        segments, chars = [], []
+        i, body = 1, source[:-1]
+        while i < len(body):
+            ch = body[i]
+            if ch == "\\" and i + 1 < len(body) and body[i + 1] in '\\"$`\n':
+                nxt = body[i + 1]
+                if nxt != "\n":
+                    segments.append(Segment(len(chars), len(chars) + 1, span.start + i, span.start + i + 2))
+                    chars.append(nxt)
+                i += 2
+                continue
+            segments.append(Segment(len(chars), len(chars) + 1, span.start + i, span.start + i + 1))
+            chars.append(ch)
+            i += 1
+        return parent.embed(Kind.SHELL, "".join(chars), OffsetMap(_merge(segments)),
+                            escape=_escape_double_quoted, label=label)
+    return None
+
+
+def _merge(segments: list[Segment]) -> list[Segment]:
+    """Join adjacent one-character verbatim segments into runs."""
+    merged: list[Segment] = []
+    for seg in segments:
+        verbatim = seg.outer_end - seg.outer_start == seg.inner_end - seg.inner_start
+        if merged and verbatim:
+            last = merged[-1]
+            last_verbatim = last.outer_end - last.outer_start == last.inner_end - last.inner_start
+            if last_verbatim and last.inner_end == seg.inner_start and last.outer_end == seg.outer_start:
+                merged[-1] = Segment(last.inner_start, seg.inner_end, last.outer_start, seg.outer_end)
+                continue
+        merged.append(seg)
+    return merged
+
+
+def analyze_shell(document: Document, session, inherited: dict[str, list] | None = None) -> list[Analysis]:
+    walker = _Walker(document, session, inherited)
+    analysis = walker.analyze()
+    from imds_lint.fixers import shell as shell_fixer
+
+    analysis.fixer = shell_fixer.FIXER
+    return [analysis, *walker.children]
+
+
+def analyze(document: Document, session) -> list[Analysis]:
+    return analyze_shell(document, session)
+
+
+def syntax_errors(text: str) -> int:
+    """The number of syntax errors in ``text`` (the fix loop compares before and after)."""
+    tree, _ = parse(text)
+    if not tree.root_node.has_error:
+        return 0
+    return sum(1 for n in _Walker.walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
+

@@ -1,0 +1,109 @@
+"""What language a file is in: by name first (free), then by its first line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+
+class Kind:
+    """File kinds. Plain strings so documents of any kind can be handed around cheaply."""
+
+    SHELL = "shell"
+    PYTHON = "python"
+    POWERSHELL = "powershell"
+    DOCKERFILE = "dockerfile"
+    TERRAFORM = "terraform"
+    TERRAFORM_JSON = "terraform-json"
+    TEMPLATE = "template"
+    YAML = "yaml"
+    JSON = "json"
+    USER_DATA = "user-data"
+    MAKEFILE = "makefile"
+    UNKNOWN = "unknown"
+
+
+_BY_SUFFIX = {
+    ".sh": Kind.SHELL, ".bash": Kind.SHELL, ".zsh": Kind.SHELL, ".ksh": Kind.SHELL,
+    ".dash": Kind.SHELL, ".ash": Kind.SHELL, ".bats": Kind.SHELL, ".command": Kind.SHELL,
+    ".py": Kind.PYTHON, ".pyw": Kind.PYTHON,
+    ".ps1": Kind.POWERSHELL, ".psm1": Kind.POWERSHELL,
+    ".dockerfile": Kind.DOCKERFILE, ".containerfile": Kind.DOCKERFILE,
+    ".tf": Kind.TERRAFORM, ".hcl": Kind.TERRAFORM, ".pkr.hcl": Kind.TERRAFORM,
+    ".tpl": Kind.TEMPLATE, ".tftpl": Kind.TEMPLATE,
+    ".yaml": Kind.YAML, ".yml": Kind.YAML,
+    ".json": Kind.JSON,
+    ".mk": Kind.MAKEFILE,
+}
+
+_BY_NAME = {
+    "dockerfile": Kind.DOCKERFILE, "containerfile": Kind.DOCKERFILE,
+    "makefile": Kind.MAKEFILE, "gnumakefile": Kind.MAKEFILE,
+    "user-data": Kind.USER_DATA, "user_data": Kind.USER_DATA, "userdata": Kind.USER_DATA,
+    ".bashrc": Kind.SHELL, ".bash_profile": Kind.SHELL, ".profile": Kind.SHELL, ".zshrc": Kind.SHELL,
+}
+
+_SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
+_SHEBANG = re.compile(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
+
+
+def kind_from_name(path: PurePath) -> str:
+    """The kind a file's name promises, or UNKNOWN when only its content can tell."""
+    name = path.name.lower()
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    if name.startswith(("dockerfile.", "containerfile.")) or name.endswith(".dockerfile"):
+        return Kind.DOCKERFILE
+    if name.endswith(".tf.json"):
+        return Kind.TERRAFORM_JSON
+    if name.endswith(".pkr.hcl"):
+        return Kind.TERRAFORM
+    suffix = path.suffix.lower()
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    if "user-data" in name or "user_data" in name or "userdata" in name:
+        return Kind.USER_DATA
+    return Kind.UNKNOWN
+
+
+def kind_from_shebang(first_line: str) -> str | None:
+    match = _SHEBANG.match(first_line.strip())
+    if match is None:
+        return None
+    program = match.group("path").rsplit("/", 1)[-1]
+    if program == "env" and match.group("arg"):
+        program = match.group("arg").rsplit("/", 1)[-1]
+    if program in _SHELLS:
+        return Kind.SHELL
+    if program.startswith("python"):
+        return Kind.PYTHON
+    if program in ("pwsh", "powershell"):
+        return Kind.POWERSHELL
+    return None
+
+
+def sniff(text: str) -> str | None:
+    """The kind the content declares: a shebang, a cloud-init header, a MIME archive."""
+    head = text.lstrip("\ufeff")[:512]
+    first_line = head.split("\n", 1)[0].rstrip("\r")
+    if first_line.startswith("#!"):
+        return kind_from_shebang(first_line)
+    lowered = first_line.strip().lower()
+    if lowered.startswith(("#cloud-config", "#cloud-boothook", "#include", "#part-handler")):
+        return Kind.USER_DATA
+    if lowered.startswith(("content-type: multipart", "mime-version:")):
+        return Kind.USER_DATA
+    if lowered.startswith(("<powershell>", "<script>", "<persist>")):
+        return Kind.USER_DATA
+    return None
+
+
+def classify(path: PurePath, text: str | None = None) -> str:
+    """Name first; content decides for extensionless files, templates and user-data."""
+    by_name = kind_from_name(path)
+    if text is None or by_name not in (Kind.UNKNOWN, Kind.TEMPLATE, Kind.USER_DATA):
+        return by_name
+    by_content = sniff(text)
+    if by_content is not None:
+        return by_content
+    return by_name

@@ -1,0 +1,355 @@
+"""The common model every front-end emits and every rule reads.
+
+A front-end turns a file into ``Request`` objects (one HTTP call to IMDS each) and
+typed facts; rules turn those into ``Finding`` objects, each with an optional
+``Fix`` made of ``Edit``s. Offsets are character offsets into a document's text;
+``Document`` maps them back to the file that holds the document.
+"""
+
+from __future__ import annotations
+
+import enum
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+TOKEN_HEADER = "x-aws-ec2-metadata-token"
+TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
+TOKEN_PATH = "/latest/api/token"
+MAX_TOKEN_TTL = 21600
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+class Category(enum.Enum):
+    IMDSV1_CALL = "imdsv1-call"
+    PROTOCOL = "protocol"
+    HOP_LIMIT = "hop-limit"
+    ENFORCEMENT = "enforcement"
+    DEPENDENCY = "dependency"
+    # Findings about the scan itself: parse errors, suppressions.
+    ENGINE = "engine"
+
+
+class Applicability(enum.Enum):
+    """How sure a fix is, after ruff: only SAFE fixes are applied by ``--fix``."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+class Precision(enum.Enum):
+    """How a request was found: from a real parse tree, or by the text fallback."""
+
+    PARSED = "parsed"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError(f"span starts after it ends: {self.start} > {self.end}")
+
+    def contains(self, other: Span) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace ``text[start:end]`` with ``content``; an insertion has start == end."""
+
+    start: int
+    end: int
+    content: str
+
+    @property
+    def span(self) -> Span:
+        return Span(self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """One header a request sends, as far as the source shows it.
+
+    ``span`` covers everything that would be removed to drop the header (the
+    flag and its argument in shell); ``name_span`` is where the name is written
+    literally, when it is.
+    """
+
+    name: str
+    value: str | None
+    span: Span | None = None
+    name_span: Span | None = None
+    value_span: Span | None = None
+
+    @property
+    def lower_name(self) -> str:
+        return self.name.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerContext:
+    """Where a request runs when that is inside a container (filled by later front-ends)."""
+
+    description: str
+    network: str = "bridge"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request to the instance metadata service, in any language."""
+
+    client: str
+    url: str
+    endpoint: str
+    path: str | None
+    method: str | None
+    headers: tuple[Header, ...]
+    span: Span
+    anchor: Span
+    document: Document = field(compare=False, repr=False)
+    method_explicit: bool = False
+    path_span: Span | None = None
+    # True where headers may come from a place the front-end cannot see
+    # (curl -H @file, **kwargs, a session configured elsewhere).
+    headers_unknown: bool = False
+    precision: Precision = Precision.PARSED
+    # Tools such as ec2-metadata that speak the protocol themselves.
+    wrapper: bool = False
+    container: ContainerContext | None = None
+    handle: object = field(default=None, compare=False, repr=False)
+
+    def header(self, lower_name: str) -> Header | None:
+        return next((h for h in self.headers if h.lower_name == lower_name), None)
+
+    @property
+    def has_token(self) -> bool:
+        return self.header(TOKEN_HEADER) is not None
+
+    @property
+    def ttl_header(self) -> Header | None:
+        return self.header(TTL_HEADER)
+
+    @property
+    def is_token_fetch(self) -> bool:
+        """A request meant to obtain a token: to the token path, or carrying the TTL header."""
+        return self.ttl_header is not None or _looks_like_token_path(self.path)
+
+    @property
+    def token_header_near_miss(self) -> Header | None:
+        """A header that was probably meant to be the token header but is misspelled."""
+        for header in self.headers:
+            name = header.lower_name
+            if name in (TOKEN_HEADER, TTL_HEADER):
+                continue
+            if "token" in name and ("metadata" in name or "imds" in name or "ec2" in name):
+                return header
+            if _edit_distance(name, TOKEN_HEADER, limit=3) <= 3:
+                return header
+        return None
+
+
+def _looks_like_token_path(path: str | None) -> bool:
+    return path is not None and path.rstrip("/").endswith("/api/token")
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+# ---------------------------------------------------------------------------
+# Documents: a file, or a region of another document in another language.
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of a document that comes from ``outer[outer_start:outer_end]``.
+
+    Verbatim runs have equal lengths; an escape sequence (``\\$`` standing for
+    ``$``) is a run whose lengths differ and whose inner offsets all map to its
+    outer start.
+    """
+
+    inner_start: int
+    inner_end: int
+    outer_start: int
+    outer_end: int
+
+
+class OffsetMap:
+    """Maps offsets of an embedded document to offsets of the document holding it."""
+
+    def __init__(self, segments: Iterable[Segment]):
+        self.segments = sorted(segments, key=lambda s: s.inner_start)
+        self._starts = [s.inner_start for s in self.segments]
+
+    @classmethod
+    def shifted(cls, outer_start: int, length: int) -> OffsetMap:
+        return cls([Segment(0, length, outer_start, outer_start + length)])
+
+    def to_outer(self, offset: int) -> int:
+        if not self.segments:
+            return 0
+        index = max(bisect_right(self._starts, offset) - 1, 0)
+        seg = self.segments[index]
+        if offset >= seg.inner_end:
+            return seg.outer_end
+        if seg.inner_end - seg.inner_start == seg.outer_end - seg.outer_start:
+            return seg.outer_start + (offset - seg.inner_start)
+        return seg.outer_start
+
+
+def no_escape(text: str) -> str:
+    return text
+
+
+@dataclass(eq=False)
+class Document:
+    """Text in one language: a whole file, or a region embedded in a parent document.
+
+    ``escape`` turns text meant for this document into the spelling it needs in
+    the parent (shell quoting, Terraform ``$${}``, YAML quoting, ...), so that
+    fixes found inside an embedded document can be written back to the file.
+    """
+
+    kind: str
+    text: str
+    parent: Document | None = None
+    offsets: OffsetMap | None = None
+    escape: Callable[[str], str] = no_escape
+    label: str = ""
+    # Whether edits may be written back through this document (a base64 blob
+    # that cannot be re-encoded exactly, for example, says no).
+    writable: bool = True
+    container: ContainerContext | None = None
+
+    @property
+    def root(self) -> Document:
+        doc = self
+        while doc.parent is not None:
+            doc = doc.parent
+        return doc
+
+    @property
+    def depth(self) -> int:
+        return 0 if self.parent is None else 1 + self.parent.depth
+
+    def to_root_offset(self, offset: int) -> int:
+        doc, value = self, offset
+        while doc.parent is not None and doc.offsets is not None:
+            value = doc.offsets.to_outer(value)
+            doc = doc.parent
+        return value
+
+    def to_root_span(self, span: Span) -> Span:
+        return Span(self.to_root_offset(span.start), self.to_root_offset(span.end))
+
+    def edit_to_root(self, edit: Edit) -> Edit | None:
+        """The same edit in the root document, escaped on its way out; None if impossible."""
+        doc, start, end, content = self, edit.start, edit.end, edit.content
+        while doc.parent is not None:
+            if not doc.writable or doc.offsets is None:
+                return None
+            start, end = doc.offsets.to_outer(start), doc.offsets.to_outer(end)
+            content = doc.escape(content)
+            doc = doc.parent
+        return Edit(start, end, content)
+
+    def fix_to_root(self, fix: Fix) -> Fix | None:
+        edits = [self.edit_to_root(e) for e in fix.edits]
+        if any(e is None for e in edits):
+            return None
+        return Fix(fix.title, tuple(e for e in edits if e is not None), fix.applicability)
+
+    def embed(
+        self,
+        kind: str,
+        text: str,
+        offsets: OffsetMap,
+        *,
+        escape: Callable[[str], str] = no_escape,
+        label: str = "",
+        writable: bool = True,
+        container: ContainerContext | None = None,
+    ) -> Document:
+        return Document(
+            kind=kind,
+            text=text,
+            parent=self,
+            offsets=offsets,
+            escape=escape,
+            label=label,
+            writable=writable and self.writable,
+            container=container or self.container,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    category: Category
+    severity: Severity
+    message: str
+    span: Span
+    fix: Fix | None = None
+    # The whole statement the finding is about (a multi-line curl), for suppressions.
+    extent: Span | None = None
+    # Filled in by the engine once the file is known.
+    path: str = ""
+    start: Location = Location(0, 0)
+    end: Location = Location(0, 0)
+    snippet: str = ""
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY_ONLY
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.start.line, self.start.column, self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    path: str
+    message: str

@@ -1,0 +1,44 @@
+"""Finding the rule classes in the catalog (``imds_lint.rules.*``)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from functools import lru_cache
+
+from imds_lint.rule import Rule
+
+_MODULE = re.compile(r"^imds\d{3}_[a-z0-9_]+$")
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> tuple[type[Rule], ...]:
+    import imds_lint.rules as catalog
+
+    found: dict[str, type[Rule]] = {}
+    for info in sorted(pkgutil.iter_modules(catalog.__path__), key=lambda m: m.name):
+        if not _MODULE.match(info.name):
+            continue
+        module = importlib.import_module(f"imds_lint.rules.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__:
+                if value.code in found:
+                    raise RuntimeError(f"rule code {value.code} is defined twice")
+                found[value.code] = value
+    return tuple(found[code] for code in sorted(found))
+
+
+def rule_codes() -> set[str]:
+    return {rule.code for rule in all_rules()}
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    code = code.upper()
+    return next((r for r in all_rules() if r.code == code or r.name == code.lower()), None)
+
+
+def matches(code: str, selectors: list[str] | tuple[str, ...]) -> bool:
+    """True if ``code`` is selected by any of ``selectors`` (full codes or prefixes; ALL)."""
+    code = code.upper()
+    return any(s.upper() == "ALL" or code.startswith(s.upper()) for s in selectors)

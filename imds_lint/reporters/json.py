@@ -1,0 +1,42 @@
+"""The stable JSON format (version 1); see README for the schema."""
+
+from __future__ import annotations
+
+import json
+
+from imds_lint import __version__
+from imds_lint.reporters import Report
+
+
+def render(report: Report) -> str:
+    document = {
+        "version": 1,
+        "tool": {"name": "imds-lint", "version": __version__},
+        "findings": [
+            {
+                "rule": f.code,
+                "name": f.name,
+                "category": f.category.value,
+                "severity": f.severity.value,
+                "path": f.path,
+                "line": f.start.line,
+                "column": f.start.column,
+                "end_line": f.end.line,
+                "end_column": f.end.column,
+                "message": f.message,
+                "fixable": f.fixable,
+                "fix": None if f.fix is None else {
+                    "title": f.fix.title,
+                    "applicability": f.fix.applicability.value,
+                },
+            }
+            for f in report.findings
+        ],
+        "errors": [{"path": e.path, "message": e.message} for e in report.errors],
+        "summary": {
+            "files_scanned": report.files_scanned,
+            "findings": len(report.findings),
+            "fixes_applied": report.fixes_applied,
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

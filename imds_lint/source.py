@@ -1,0 +1,159 @@
+"""Reading a file's bytes into text we can scan, and writing fixed text back the same way."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+import tempfile
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imds_lint.model import Location
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+class SkipFile(Exception):
+    """The file cannot be scanned; the message says why, for the ``errors`` list."""
+
+
+@dataclass
+class SourceText:
+    raw: bytes
+    text: str
+    encoding: str
+    bom: bytes = b""
+    # True when the bytes were not valid in ``encoding`` and were decoded with
+    # replacement characters: such text is scanned but never written back.
+    lossy: bool = False
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def newline(self) -> str:
+        crlf = self.text.count("\r\n")
+        lf = self.text.count("\n")
+        if crlf and crlf == lf:
+            return "\r\n"
+        return "mixed" if crlf else "\n"
+
+    @property
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def location(self, offset: int) -> Location:
+        starts = self.line_starts
+        line = bisect_right(starts, offset) - 1
+        return Location(line + 1, offset - starts[line] + 1)
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts
+        start = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def encode(self, text: str) -> bytes:
+        if self.lossy:
+            raise SkipFile(f"not valid {self.encoding}; refusing to rewrite it")
+        return self.bom + text.encode(self.encoding)
+
+
+def sniff_bom(raw: bytes) -> tuple[bytes, str] | None:
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return bom, encoding
+    return None
+
+
+def looks_binary(raw: bytes) -> bool:
+    """A NUL byte early on means binary, unless a BOM says UTF-16/32."""
+    return b"\0" in raw[:8192] and sniff_bom(raw) is None
+
+
+def decode(raw: bytes) -> SourceText:
+    bom = sniff_bom(raw)
+    if bom is not None:
+        marker, encoding = bom
+        body = raw[len(marker):]
+        try:
+            return SourceText(raw, body.decode(encoding), encoding, marker)
+        except UnicodeDecodeError:
+            return SourceText(raw, body.decode(encoding, "replace"), encoding, marker, lossy=True)
+    try:
+        return SourceText(raw, raw.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        # Latin-1 and broken UTF-8: scan what is readable, never write it back.
+        return SourceText(raw, raw.decode("utf-8", "replace"), "utf-8", lossy=True)
+
+
+def read_bytes(path: Path, max_size: int) -> bytes:
+    """The file's bytes, or SkipFile with a message a person can act on."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise SkipFile("no such file (deleted during the scan?)") from None
+    except OSError as exc:
+        raise SkipFile(f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SkipFile("not a regular file")
+    if info.st_size > max_size:
+        raise SkipFile(f"skipped: {info.st_size:,} bytes is over the {max_size:,}-byte limit (max-file-size)")
+    try:
+        with open(path, "rb") as handle:
+            # Read one byte past the limit so a file that grew since stat is still caught.
+            raw = handle.read(max_size + 1)
+    except OSError as exc:
+        raise SkipFile(f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > max_size:
+        raise SkipFile(f"skipped: over the {max_size:,}-byte limit (max-file-size)")
+    return raw
+
+
+def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping its mode.
+
+    The new content goes to a temporary file in the same directory, is fsynced,
+    then renamed over the original, so a crash leaves either the old file or the
+    new one. With ``expected``, refuse if the file changed since it was read.
+    """
+    if expected is not None:
+        try:
+            current = path.read_bytes()
+        except OSError as exc:
+            raise SkipFile(f"cannot re-read before writing: {exc.strerror or exc}") from None
+        if current != expected:
+            raise SkipFile("changed on disk since it was read; not writing the fix")
+    info = os.stat(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".imds-lint.tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, stat.S_IMODE(info.st_mode))
+        try:
+            os.chown(tmp_name, info.st_uid, info.st_gid)
+        except (PermissionError, AttributeError):
+            pass  # not ours to keep; the mode is what matters to scripts
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,39 @@
+"""Small helpers shared by the tests: lint or fix a string as a given kind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from imds_lint.config import Settings
+from imds_lint.engine import Linter
+from imds_lint.model import Applicability, Finding
+from imds_lint.source import SourceText
+
+
+def source_of(text: str) -> SourceText:
+    return SourceText(text.encode("utf-8"), text, "utf-8")
+
+
+def lint(text: str, kind: str = "shell", settings: Settings | None = None, path: str = "example") -> list[Finding]:
+    linter = Linter(settings or Settings())
+    findings, _ = linter.lint_text(text, kind, source_of(text), path)
+    return findings
+
+
+def lint_notes(text: str, kind: str = "shell") -> tuple[list[Finding], list[str]]:
+    return Linter(Settings()).lint_text(text, kind, source_of(text), "example")
+
+
+def fix(text: str, kind: str = "shell", unsafe: bool = False, settings: Settings | None = None) -> str:
+    linter = Linter(settings or Settings())
+    allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
+    fixed, _, _ = linter.fix_text(source_of(text), kind, "example", allowed)
+    return fixed
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+def only(settings: Settings | None = None, **changes) -> Settings:
+    return replace(settings or Settings(), **changes)
