@@ -14,7 +14,7 @@ from imds_lint import prefilter
 from imds_lint.config import Settings
 from imds_lint.fixers import apply_edits, select_fixes
 from imds_lint.frontends import Analysis, frontend_for
-from imds_lint.kinds import Kind, classify
+from imds_lint.kinds import Kind, classify, kind_from_name
 from imds_lint.model import Applicability, Document, Finding, ScanError
 from imds_lint.registry import all_rules, matches, rule_codes
 from imds_lint.rule import RuleContext
@@ -141,7 +141,7 @@ class Linter:
             result.errors.append(ScanError(result.path, str(exc)))
             return None
         result.scanned = True
-        if looks_binary(raw) or not prefilter.may_touch_imds(raw):
+        if looks_binary(raw) or not prefilter.is_candidate(raw, kind_from_name(PurePath(path))):
             return None
         source = decode(raw)
         kind = classify(PurePath(path), source.text)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import re
 
-_SPELLINGS = (b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data")
+_SPELLINGS = (b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data",
+              # The wrapper tools talk to IMDS without naming it.
+              b"ec2-metadata", b"ec2metadata")
 
 
 def _base64_fragments(needle: bytes) -> list[bytes]:
@@ -30,6 +32,18 @@ _PATTERNS += [re.escape(f) for s in (b"169.254.169.254", b"instance-data") for f
 CANDIDATE = re.compile(b"|".join(_PATTERNS))
 
 _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data") for enc in ("utf-16-le", "utf-16-be")]
+
+
+# Kinds whose files matter without naming the endpoint (dependency manifests,
+# say): file kind -> a byte pattern that makes such a file a candidate. Filled by
+# the front-ends' issues; a kind absent here is a candidate only by CANDIDATE.
+KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
+
+
+def is_candidate(raw: bytes, kind_by_name: str) -> bool:
+    """The prefilter: endpoint spellings for every file, plus the kind's own needles."""
+    needles = KIND_NEEDLES.get(kind_by_name)
+    return may_touch_imds(raw) or (needles is not None and needles.search(raw) is not None)
 
 
 def may_touch_imds(raw: bytes) -> bool:
