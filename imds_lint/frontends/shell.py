@@ -426,10 +426,12 @@ class _Walker:
         quoted = any(q in self.text(start) for q in ("'", '"', "\\"))
         span = self.span(body)
         text = self.document.text[span.start:span.end]
-        embedded = self.document.embed(
-            Kind.SHELL, text, OffsetMap.shifted(span.start, len(text)),
-            escape=(lambda s: s) if quoted else _escape_unquoted_heredoc, label="heredoc",
-        )
+        if quoted:
+            embedded = self.document.embed(Kind.SHELL, text, OffsetMap.shifted(span.start, len(text)), label="heredoc")
+        else:
+            # The outer shell expands and unescapes an unquoted heredoc before anyone reads it.
+            inner, offsets = _unescaped(text, span.start, "\\$`\n")
+            embedded = self.document.embed(Kind.SHELL, inner, offsets, escape=_escape_unquoted_heredoc, label="heredoc")
         self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
 
     def exported(self) -> dict[str, list]:
@@ -520,23 +522,28 @@ def quoted_document(parent: Document, state: ShellState, node, label: str) -> Do
         return parent.embed(Kind.SHELL, inner, OffsetMap.shifted(span.start + 1, len(inner)),
                             escape=_escape_single_quoted, label=label)
     if node.type == "string" and source.startswith('"'):
-        segments, chars = [], []
-        i, body = 1, source[:-1]
-        while i < len(body):
-            ch = body[i]
-            if ch == "\\" and i + 1 < len(body) and body[i + 1] in '\\"$`\n':
-                nxt = body[i + 1]
-                if nxt != "\n":
-                    segments.append(Segment(len(chars), len(chars) + 1, span.start + i, span.start + i + 2))
-                    chars.append(nxt)
-                i += 2
-                continue
-            segments.append(Segment(len(chars), len(chars) + 1, span.start + i, span.start + i + 1))
-            chars.append(ch)
-            i += 1
-        return parent.embed(Kind.SHELL, "".join(chars), OffsetMap(_merge(segments)),
-                            escape=_escape_double_quoted, label=label)
+        inner, offsets = _unescaped(source[1:-1], span.start + 1, '\\"$`\n')
+        return parent.embed(Kind.SHELL, inner, offsets, escape=_escape_double_quoted, label=label)
     return None
+
+
+def _unescaped(body: str, outer_start: int, escapable: str) -> tuple[str, OffsetMap]:
+    """Remove the backslashes the outer shell removes, keeping a map back to ``body``."""
+    segments, chars = [], []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body) and body[i + 1] in escapable:
+            nxt = body[i + 1]
+            if nxt != "\n":  # a backslash-newline joins lines and leaves nothing
+                segments.append(Segment(len(chars), len(chars) + 1, outer_start + i, outer_start + i + 2))
+                chars.append(nxt)
+            i += 2
+            continue
+        segments.append(Segment(len(chars), len(chars) + 1, outer_start + i, outer_start + i + 1))
+        chars.append(ch)
+        i += 1
+    return "".join(chars), OffsetMap(_merge(segments) or [Segment(0, 0, outer_start, outer_start)])
 
 
 def _merge(segments: list[Segment]) -> list[Segment]:
