@@ -54,10 +54,25 @@ def _parser():
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
+# tree-sitter-bash 0.23-0.25 segfaults on some code points from U+40000 up
+# (unassigned and private-use planes) after "{"; found by fuzzing. The parser
+# gets a copy with those (and lone surrogates) masked by ASCII of the same
+# UTF-8 length, so byte offsets are unchanged; node text comes from the real bytes.
+_UNSAFE_FOR_PARSER = re.compile("[\U00040000-\U0010ffff\ud800-\udfff]")
+
+
+def _mask(match: re.Match) -> str:
+    return "?" * (4 if ord(match.group(0)) > 0xFFFF else 3)
+
+
 def parse(text: str):
     """Parse shell text; CR of CRLF becomes a space so byte offsets stay put."""
-    src = text.replace("\r\n", " \n").encode("utf-8", "surrogatepass")
-    return _parser().parse(src), src
+    clean = text.replace("\r\n", " \n")
+    src = clean.encode("utf-8", "surrogatepass")
+    parse_src = src
+    if not clean.isascii() and _UNSAFE_FOR_PARSER.search(clean):
+        parse_src = _UNSAFE_FOR_PARSER.sub(_mask, clean).encode("utf-8")
+    return _parser().parse(parse_src), src
 
 
 class _Offsets:
