@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from imds_lint import prefilter
 from imds_lint.config import Settings
@@ -123,7 +123,7 @@ class Linter:
                            "by text scanning and cannot be fixed automatically")
 
     # -- one file --------------------------------------------------------------
-    def lint_file(self, path: Path, display: str) -> FileResult:
+    def lint_file(self, path: str | Path, display: str) -> FileResult:
         result = FileResult(display)
         loaded = self._load(path, result)
         if loaded is None:
@@ -134,17 +134,17 @@ class Linter:
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
 
-    def _load(self, path: Path, result: FileResult) -> tuple[SourceText, str] | None:
+    def _load(self, path: str | Path, result: FileResult) -> tuple[SourceText, str] | None:
         try:
             raw = read_bytes(path, self.settings.max_file_size)
         except SkipFile as exc:
             result.errors.append(ScanError(result.path, str(exc)))
             return None
         result.scanned = True
-        if looks_binary(raw) or not prefilter.is_candidate(raw, kind_from_name(PurePath(path))):
+        if looks_binary(raw) or not prefilter.is_candidate(raw, kind_from_name(path)):
             return None
         source = decode(raw)
-        kind = classify(PurePath(path), source.text)
+        kind = classify(path, source.text)
         result.kind = kind
         if kind == Kind.UNKNOWN:
             return None
@@ -154,7 +154,7 @@ class Linter:
         return source, kind
 
     # -- fixing ----------------------------------------------------------------
-    def fix_file(self, path: Path, display: str, unsafe: bool, write: bool) -> FileResult:
+    def fix_file(self, path: str | Path, display: str, unsafe: bool, write: bool) -> FileResult:
         result = FileResult(display)
         loaded = self._load(path, result)
         if loaded is None:
@@ -168,7 +168,7 @@ class Linter:
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
             try:
-                write_atomic(path, source.encode(fixed), expected=source.raw)
+                write_atomic(Path(path), source.encode(fixed), expected=source.raw)
             except SkipFile as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc}"))
                 result.fixed, result.fixes_applied = source.text, 0

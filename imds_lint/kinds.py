@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import PurePath
 
@@ -47,9 +48,9 @@ _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
 _SHEBANG = re.compile(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
 
 
-def kind_from_name(path: PurePath) -> str:
+def kind_from_name(path: PurePath | str) -> str:
     """The kind a file's name promises, or UNKNOWN when only its content can tell."""
-    name = path.name.lower()
+    name = os.path.basename(path).lower()
     if name in _BY_NAME:
         return _BY_NAME[name]
     if name.startswith(("dockerfile.", "containerfile.")) or name.endswith(".dockerfile"):
@@ -58,7 +59,7 @@ def kind_from_name(path: PurePath) -> str:
         return Kind.TERRAFORM_JSON
     if name.endswith(".pkr.hcl"):
         return Kind.TERRAFORM
-    suffix = path.suffix.lower()
+    suffix = os.path.splitext(name)[1]
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
     if "user-data" in name or "user_data" in name or "userdata" in name:
@@ -98,7 +99,7 @@ def sniff(text: str) -> str | None:
     return None
 
 
-def classify(path: PurePath, text: str | None = None) -> str:
+def classify(path: PurePath | str, text: str | None = None) -> str:
     """Name first; content decides for extensionless files, templates and user-data."""
     by_name = kind_from_name(path)
     if text is None or by_name not in (Kind.UNKNOWN, Kind.TEMPLATE, Kind.USER_DATA):

@@ -107,6 +107,16 @@ def test_discovery_skips_gitignored_and_excluded_but_not_named_files(project, ca
     assert main(["gen.generated.sh"]) == 1, "a file named on the command line is scanned even if ignored"
 
 
+def test_parent_gitignore_applies_inside_a_named_folder_but_not_to_it(project, capsys):
+    write(project / ".gitignore", "/tree/\ngenerated/\n")
+    (project / ".git").mkdir()
+    write(project / "tree" / "a.sh", TOKENLESS)
+    write(project / "src" / "generated" / "b.sh", TOKENLESS)
+    assert main(["tree"]) == 1
+    assert main(["src"]) == 0
+    assert main(["."]) == 0
+
+
 def test_symlinks_do_not_escape_the_root_or_loop(project, tmp_path_factory, capsys):
     outside = tmp_path_factory.mktemp("outside")
     write(outside / "secret.sh", TOKENLESS)
