@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import re
 
+from imds_lint import kinds as _kinds
+
 _SPELLINGS = (b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data",
               # The wrapper tools talk to IMDS without naming it.
               b"ec2-metadata", b"ec2metadata")
@@ -38,6 +40,17 @@ _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
 # say): file kind -> a byte pattern that makes such a file a candidate. Filled by
 # the front-ends' issues; a kind absent here is a candidate only by CANDIDATE.
 KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
+
+# Manifests and lock files matter when they name a package imds_lint.versions knows.
+_MANIFEST_NEEDLE = re.compile(
+    rb"boto|awscli|aws-sdk|aws-java-sdk|awssdk|AWSSDK|aws/aws-sdk-php|ec2-metadata|datadog|AWSPowerShell|AWS\.Tools")
+KIND_NEEDLES.update({kind: _MANIFEST_NEEDLE for kind in _kinds.MANIFESTS})
+# Scripts matter when they install a versioned AWS SDK or metadata tool.
+_INSTALL_NEEDLE = re.compile(
+    rb"awscli|boto|botocore|aws-sdk|cloud-(?:image-)?utils|ec2-utils|ec2-net-utils|ec2-metadata|datadog-agent"
+    rb"|DD_AGENT_MINOR_VERSION|AWSPowerShell|AWS\.Tools")
+for _kind in (_kinds.Kind.SHELL, _kinds.Kind.DOCKERFILE, _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
+    KIND_NEEDLES.setdefault(_kind, _INSTALL_NEEDLE)
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:
