@@ -86,7 +86,9 @@ def _fact(text: str, ecosystem: str, package: str, constraint: Constraint | None
         first = word.value.find(written)
         if first != -1 and word.value.find(written, first + 1) == -1:
             version_span = Span(word.span.start + first, word.span.start + first + len(written))
-    return DependencyFact(ecosystem, package, constraint, line_span(text, (word.span or at).start),
+    # The word itself, so two pins in one command are two findings.
+    span = word.span if word.span is not None else line_span(text, at.start)
+    return DependencyFact(ecosystem, package, constraint, span,
                           version_span, manifest="install command", **extra)
 
 

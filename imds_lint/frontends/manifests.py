@@ -37,7 +37,8 @@ class _Reader:
         if constraint is None or lookup(ecosystem, package) is None:
             return
         self.analysis.add_fact(FACT, DependencyFact(
-            ecosystem=ecosystem, package=package, constraint=constraint, span=line_span(self.text, at),
+            ecosystem=ecosystem, package=package, constraint=constraint,
+            span=Span(at, max(at, line_span(self.text, at).end)),
             version_span=version_span, manifest=self.document.kind, **extra,
         ))
 
@@ -96,16 +97,15 @@ def _requirement(reader: _Reader, line: str, offset: int, *, lock_free: bool, vi
 def read_requirements(reader: _Reader, text: str | None = None, depth: int = 0, base: Path | None = None,
                       at: int | None = None, via: str = "") -> None:
     text = reader.text if text is None else text
+    from imds_lint.frontends.text import logical_lines
+
     hashed = "--hash" in text
-    offset = 0
-    for raw in text.splitlines(keepends=True):
-        line = raw.rstrip("\r\n")
+    for offset, line in logical_lines(text):
         option = _REQ_OPTION.match(line)
         if option is not None:
             _include(reader, option.group("file"), depth, base, offset if at is None else at)
         elif not line.lstrip().startswith(("#", "-")):
             _requirement(reader, line, offset, lock_free=not hashed and at is None, via=via, at=at)
-        offset += len(raw)
 
 
 def _include(reader: _Reader, name: str, depth: int, base: Path | None, at: int) -> None:
@@ -260,7 +260,7 @@ def read_toml_lock(reader: _Reader) -> None:
         name, version = package.get("name"), package.get("version")
         if not isinstance(name, str) or not isinstance(version, str) or lookup("pypi", name) is None:
             continue
-        match = re.search(r'^name = "' + re.escape(name) + r'"\s*\n\s*version = "', reader.text, re.M)
+        match = re.search(r'^name = "' + re.escape(name) + r'"', reader.text, re.M)
         reader.add("pypi", name, Constraint(exact=version), match.start() if match else 0, locked=True)
 
 
