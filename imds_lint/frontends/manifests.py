@@ -598,7 +598,7 @@ def parse_xml(reader: _Reader) -> list[_Element] | None:
     stack: list[_Element] = []
 
     def forbid(*_args):
-        raise _Forbidden("DTDs and entity declarations are not read")
+        raise _Forbidden(char_at(parser.CurrentByteIndex))
 
     def start(tag, attrs):
         local = tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
@@ -631,7 +631,8 @@ def parse_xml(reader: _Reader) -> list[_Element] | None:
     try:
         parser.Parse(data, True)
     except _Forbidden as exc:
-        reader.problem(str(exc))
+        reader.problem("XML with a DTD or entity declarations is not read (entity expansion is refused)",
+                       min(exc.args[0], len(text)) if exc.args and isinstance(exc.args[0], int) else 0)
         return None
     except expat.ExpatError as exc:
         reader.problem(f"XML syntax error: {expat.ErrorString(exc.code)} at line {exc.lineno}")
