@@ -45,6 +45,9 @@ KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
 _MANIFEST_NEEDLE = re.compile(
     rb"boto|awscli|aws-sdk|aws-java-sdk|awssdk|AWSSDK|aws/aws-sdk-php|ec2-metadata|datadog|AWSPowerShell|AWS\.Tools")
 KIND_NEEDLES.update({kind: _MANIFEST_NEEDLE for kind in _kinds.MANIFESTS})
+# A requirements file may pin nothing itself and include one that does.
+KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = re.compile(
+    _MANIFEST_NEEDLE.pattern + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)")
 # Scripts matter when they install a versioned AWS SDK or metadata tool.
 _INSTALL_NEEDLE = re.compile(
     rb"awscli|boto|botocore|aws-sdk|cloud-(?:image-)?utils|ec2-utils|ec2-net-utils|ec2-metadata|datadog-agent"
