@@ -39,7 +39,7 @@ class MetadataToolPredatesTokens(Rule):
 
     ## References
     - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-transition-to-version-2.html
-    - https://docs.datadoghq.com/agent/guide/ec2-use-win-prefix-detection/
+    - https://github.com/DataDog/datadog-agent/blob/main/CHANGELOG.rst
     """
 
     code = "IMDS403"
