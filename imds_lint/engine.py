@@ -41,8 +41,10 @@ class FileResult:
 class Session:
     """Hands documents to front-ends; the one place their failures are caught."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str], origin: Path | None = None):
         self.errors = errors
+        # The file the root document was read from, for formats that include others (-r).
+        self.origin = origin
 
     def analyze(self, document: Document) -> list[Analysis]:
         if document.depth > MAX_EMBEDDING_DEPTH:
@@ -79,9 +81,10 @@ class Linter:
         return True
 
     # -- one text ------------------------------------------------------------
-    def lint_text(self, text: str, kind: str, source: SourceText, path: str) -> tuple[list[Finding], list[str]]:
+    def lint_text(self, text: str, kind: str, source: SourceText, path: str,
+                  origin: Path | None = None) -> tuple[list[Finding], list[str]]:
         notes: list[str] = []
-        session = Session(notes)
+        session = Session(notes, origin)
         analyses = session.analyze(Document(kind, text))
         findings: list[Finding] = []
         for analysis in analyses:
@@ -129,7 +132,7 @@ class Linter:
         if loaded is None:
             return result
         source, kind = loaded
-        findings, notes = self.lint_text(source.text, kind, source, display)
+        findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
@@ -161,9 +164,9 @@ class Linter:
             return result
         source, kind = loaded
         allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
-        fixed, applied, notes = self.fix_text(source, kind, display, allowed)
+        fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path))
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
-        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display)
+        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path))
         result.findings = final
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
@@ -180,7 +183,7 @@ class Linter:
         return result
 
     def fix_text(self, source: SourceText, kind: str, path: str,
-                 allowed: set[Applicability]) -> tuple[str, int, list[str]]:
+                 allowed: set[Applicability], origin: Path | None = None) -> tuple[str, int, list[str]]:
         text = source.text
         applied = 0
         notes: list[str] = []
@@ -189,7 +192,7 @@ class Linter:
         baseline_errors = syntax_errors(text, kind)
         seen: set[str] = {text}
         for _ in range(MAX_FIX_PASSES):
-            findings, _ = self.lint_text(text, kind, _retext(source, text), path)
+            findings, _ = self.lint_text(text, kind, _retext(source, text), path, origin=origin)
             fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
             if not fixes:
                 return text, applied, notes

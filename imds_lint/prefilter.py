@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import re
 
+from imds_lint import kinds as _kinds
+
 _SPELLINGS = (
     b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data",
     # The wrapper tools talk to IMDS without naming it.
@@ -44,6 +46,20 @@ _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
 # say): file kind -> a byte pattern that makes such a file a candidate. A kind
 # absent here is a candidate only through NEEDLES.
 KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
+
+# Manifests and lock files matter when they name a package imds_lint.versions knows.
+_MANIFEST_NEEDLE = re.compile(
+    rb"boto|awscli|aws-sdk|aws-java-sdk|awssdk|AWSSDK|aws/aws-sdk-php|ec2-metadata|datadog|AWSPowerShell|AWS\.Tools")
+KIND_NEEDLES.update({kind: _MANIFEST_NEEDLE for kind in _kinds.MANIFESTS})
+# A requirements file may pin nothing itself and include one that does.
+KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = re.compile(
+    _MANIFEST_NEEDLE.pattern + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)")
+# Scripts matter when they install a versioned AWS SDK or metadata tool.
+_INSTALL_NEEDLE = re.compile(
+    rb"awscli|boto|botocore|aws-sdk|cloud-(?:image-)?utils|ec2-utils|ec2-net-utils|ec2-metadata|datadog-agent"
+    rb"|DD_AGENT_MINOR_VERSION|AWSPowerShell|AWS\.Tools")
+for _kind in (_kinds.Kind.SHELL, _kinds.Kind.DOCKERFILE, _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
+    KIND_NEEDLES.setdefault(_kind, _INSTALL_NEEDLE)
 
 
 class _Hyperscan:

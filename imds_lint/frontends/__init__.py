@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-from imds_lint.kinds import Kind
+from imds_lint.kinds import MANIFESTS, Kind
 from imds_lint.model import Document, Request, Span
 
 # Kind -> module. A kind without an entry is read by the text fallback.
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
+    **{kind: "imds_lint.frontends.manifests" for kind in MANIFESTS},
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
-from imds_lint.frontends import Analysis, ParseProblem
+from imds_lint.frontends import Analysis, ParseProblem, installs
 from imds_lint.frontends.shell_clients import (
     Arg,
     ClientCall,
@@ -269,6 +269,9 @@ class _Walker:
         program, args = _strip_prefixes(program, args)
         if program is None:
             return
+        if positional is None and installs.is_installer(program):
+            installs.record_command(self.analysis, self.document.text, program,
+                                    [installs.Word(a.value, self.literal_word(a)) for a in args], self.span(node))
         if program in self.wrappers and positional is None:
             self.wrapper_call(node, program, args)
             return
@@ -335,6 +338,17 @@ class _Walker:
                 container=self.document.container,
                 handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span},
             ))
+
+    def literal_word(self, arg: Arg) -> Span | None:
+        """The span of an argument's value where the source spells it out (bare or quoted)."""
+        if arg.ref is None:
+            return None
+        source, span = self.text(arg.ref), self.span(arg.ref)
+        if source == arg.value:
+            return span
+        if len(source) >= 2 and source[0] == source[-1] and source[0] in "'\"" and source[1:-1] == arg.value:
+            return Span(span.start + 1, span.end - 1)
+        return None
 
     def literal_span(self, ref, needle: str) -> Span | None:
         """Where ``needle`` is written in the source of ``ref``, when it is there exactly once."""
@@ -582,6 +596,7 @@ def analyze_shell(document: Document, session, inherited: dict[str, list] | None
     from imds_lint.fixers import shell as shell_fixer
 
     analysis.fixer = shell_fixer.FIXER
+    installs.scan_datadog(analysis, document.text)
     return [analysis, *walker.children]
 
 
