@@ -266,18 +266,20 @@ class _Walker:
         if name_node is None:
             return
         program = self.resolve(name_node, positional).rsplit("/", 1)[-1]
-        program, args = _strip_prefixes(program, args)
+        program, args, word = _strip_prefixes_at(program, args)
         if program is None:
             return
+        # After sudo/timeout/env the client is a later word: anchor (and fix) there.
+        client_word = word.ref if word is not None and word.ref is not None else name_node
         if positional is None and installs.is_installer(program):
             installs.record_command(self.analysis, self.document.text, program,
                                     [installs.Word(a.value, self.literal_word(a)) for a in args], self.span(node))
         if program in self.wrappers and positional is None:
             self.wrapper_call(node, program, args)
             return
-        self.client(node, name_node, program, args, positional)
+        self.client(node, client_word, program, args, positional)
 
-    def client(self, node, name_node, program, args, positional, sender=None) -> None:
+    def client(self, node, name_node, program, args, positional, sender=None, shared=False) -> None:
         call: ClientCall | None = None
         if program == "curl":
             call = parse_curl(args)
@@ -299,9 +301,9 @@ class _Walker:
             return
         if call is None or not call.sends:
             return
-        self.emit(call, sender or node, name_node, args)
+        self.emit(call, sender or node, name_node, args, shared)
 
-    def emit(self, call: ClientCall, node, name_node, args) -> None:
+    def emit(self, call: ClientCall, node, name_node, args, shared: bool = False) -> None:
         headers = []
         for header in call.headers:
             hname, hvalue = split_header(header.text)
@@ -336,7 +338,9 @@ class _Walker:
                 path_span=self.literal_span(url.ref, imds.path) if imds.path and imds.path != "/" else None,
                 document=self.document,
                 container=self.document.container,
-                handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span},
+                handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span,
+                        # A wrapper taking its URL from callers: a header added there goes to every caller's URL.
+                        "shared": shared},
             ))
 
     def literal_word(self, arg: Arg) -> Span | None:
@@ -407,9 +411,10 @@ class _Walker:
             positional = {str(i + 1): a.value for i, a in enumerate(call_args)}
             expanded.append(Arg(self.resolve(child, positional), child, child.type in ("word", "raw_string", "string")))
         program = self.text(name_node).rsplit("/", 1)[-1]
-        program, expanded = _strip_prefixes(program, expanded)
+        program, expanded, word = _strip_prefixes_at(program, expanded)
         if program is not None:
-            self.client(inner, name_node, program, expanded, positional={}, sender=inner)
+            anchor = word.ref if word is not None and word.ref is not None else name_node
+            self.client(inner, anchor, program, expanded, positional={}, sender=inner, shared=True)
 
     # -- embedded documents ----------------------------------------------------
     def shell_string(self, args: list[Arg], flag: str | None) -> None:
@@ -500,6 +505,13 @@ def _ref(arg: Arg | None):
 
 def _strip_prefixes(program: str, args: list[Arg]) -> tuple[str | None, list[Arg]]:
     """``sudo -u x timeout 5 curl ...`` -> ("curl", [...])."""
+    program, args, _ = _strip_prefixes_at(program, args)
+    return program, args
+
+
+def _strip_prefixes_at(program: str, args: list[Arg]) -> tuple[str | None, list[Arg], Arg | None]:
+    """Like _strip_prefixes, also giving the word that names the real program (None: the command name)."""
+    word = None
     seen = 0
     while program in _PREFIXES and seen < 8:
         seen += 1
@@ -517,10 +529,11 @@ def _strip_prefixes(program: str, args: list[Arg]) -> tuple[str | None, list[Arg
         if program == "timeout" and i < len(args):
             i += 1  # the duration
         if i >= len(args):
-            return None, []
-        program = args[i].value.rsplit("/", 1)[-1]
+            return None, [], None
+        word = args[i]
+        program = word.value.rsplit("/", 1)[-1]
         args = args[i + 1:]
-    return program, args
+    return program, args, word
 
 
 _WORD_ESCAPE = re.compile(r"\\(.)", re.S)
