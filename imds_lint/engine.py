@@ -158,12 +158,15 @@ class Linter:
 
     # -- fixing ----------------------------------------------------------------
     def fix_file(self, path: str | Path, display: str, unsafe: bool, write: bool) -> FileResult:
+        """Fix one file; with ``write`` False (``--diff``) display-only fixes are shown too."""
         result = FileResult(display)
         loaded = self._load(path, result)
         if loaded is None:
             return result
         source, kind = loaded
         allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
+        if not write:
+            allowed.add(Applicability.DISPLAY_ONLY)
         fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path))
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
         final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path))

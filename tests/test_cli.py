@@ -239,3 +239,32 @@ def test_frontend_crash_falls_back_to_text_scanning(project, monkeypatch, capsys
     data = json.loads(capsys.readouterr().out)
     assert data["findings"][0]["rule"] == "IMDS101" and "text scan" in data["findings"][0]["message"]
     assert "fell back to text scanning" in data["errors"][0]["message"]
+
+
+def test_a_crash_while_writing_leaves_the_original_intact(project, monkeypatch):
+    path = write(project / "a.sh", TOKENLESS)
+
+    def power_cut(src, dst):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("imds_lint.source.os.replace", power_cut)
+    assert main(["--fix", "a.sh"]) == 1
+    assert path.read_text() == TOKENLESS
+    assert [p.name for p in project.iterdir()] == ["a.sh"], "the temporary file is cleaned up"
+
+
+def test_display_only_fixes_show_in_diff_but_are_never_applied(project, monkeypatch, capsys):
+    from imds_lint.model import Applicability, Fix
+
+    path = write(project / "a.sh", TOKENLESS)
+    real = __import__("imds_lint.fixers.shell", fromlist=["ShellFixer"]).ShellFixer.add_token
+
+    def display_only(self, request, analysis, ttl):
+        fix = real(self, request, analysis, ttl)
+        return Fix(fix.title, fix.edits, Applicability.DISPLAY_ONLY)
+
+    monkeypatch.setattr("imds_lint.fixers.shell.ShellFixer.add_token", display_only)
+    assert main(["--diff", "a.sh"]) == 1
+    assert "+IMDS_TOKEN=" in capsys.readouterr().out
+    assert main(["--fix", "--unsafe-fixes", "a.sh"]) == 1
+    assert path.read_text() == TOKENLESS

@@ -1,0 +1,60 @@
+"""Shell fixer details that fixtures do not pin down."""
+
+from __future__ import annotations
+
+from tests.helpers import codes, fix, lint
+
+
+def test_token_variable_never_clashes_with_the_script_names():
+    script = 'IMDS_TOKEN="my api token"\necho "$IMDS_TOKEN_2"\ncurl -s http://169.254.169.254/latest/meta-data/ami-id\n'
+    fixed = fix(script)
+    assert 'IMDS_TOKEN_3="$(curl -sS -X PUT' in fixed
+    assert '-H "X-aws-ec2-metadata-token: $IMDS_TOKEN_3"' in fixed
+    assert fixed.startswith('IMDS_TOKEN="my api token"\necho "$IMDS_TOKEN_2"\n')
+
+
+def test_an_existing_token_is_reused_only_after_it_is_fetched():
+    script = (
+        "curl -s http://169.254.169.254/latest/meta-data/ami-id\n"
+        'T=$(curl -sX PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")\n'
+        "curl -s http://169.254.169.254/latest/meta-data/mac\n"
+    )
+    fixed = fix(script)
+    lines = fixed.splitlines()
+    assert lines[0].startswith('IMDS_TOKEN="$(curl')
+    assert '-H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254/latest/meta-data/ami-id' in lines[1]
+    assert lines[3] == 'curl -H "X-aws-ec2-metadata-token: $T" -s http://169.254.169.254/latest/meta-data/mac'
+
+
+def test_indentation_and_comments_are_kept():
+    script = "main() {\n    # read the id\n    id=$(curl -s http://169.254.169.254/latest/meta-data/instance-id)  # note\n}\nmain\n"
+    fixed = fix(script)
+    assert "    # read the id\n" in fixed
+    assert "  # note\n" in fixed
+    assert fixed.splitlines()[0].startswith("IMDS_TOKEN=")
+
+
+def test_uncertain_requests_get_a_recipe_not_a_fix():
+    findings = lint("curl -K /etc/curl/imds.conf http://169.254.169.254/latest/meta-data/\n")
+    assert codes(findings) == [], "headers from a config file may carry the token: not reported"
+
+
+
+def test_a_broken_script_is_reported_and_fixed_only_where_it_parses():
+    from imds_lint.engine import syntax_errors
+
+    script = "if true; then\n  curl -s http://169.254.169.254/latest/meta-data/ami-id\n"
+    assert codes(lint(script)) == ["IMDS101", "IMDS001"]
+    fixed = fix(script)
+    assert '-H "X-aws-ec2-metadata-token: $IMDS_TOKEN"' in fixed
+    assert syntax_errors(fixed, "shell") <= syntax_errors(script, "shell")
+    broken_region = lint("echo $(( 1 +\ncurl http://169.254.169.254/latest/meta-data/ami-id )\n")
+    text_scanned = [f for f in broken_region if f.code == "IMDS101"]
+    assert text_scanned and all(f.fix is None and "text scan" in f.message for f in text_scanned)
+
+
+def test_ipv6_and_instance_data_endpoints_keep_their_spelling():
+    fixed = fix("curl -s http://[fd00:ec2::254]/latest/meta-data/ami-id\n")
+    assert '"http://[fd00:ec2::254]/latest/api/token"' in fixed
+    fixed = fix("wget -qO- http://instance-data/latest/meta-data/ami-id\n", unsafe=True)
+    assert '"http://instance-data/latest/api/token"' in fixed
