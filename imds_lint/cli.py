@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-ttl", type=int, metavar="SECONDS", help="token TTL the fixes request (default 21600)")
     parser.add_argument("--config", metavar="FILE", help="read settings from this file instead of searching")
     parser.add_argument("--no-gitignore", action="store_true", help="scan files that .gitignore excludes")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N",
+                        help="worker processes for large runs (default: one per core; 1 = serial)")
     parser.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary when clean")
     parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
@@ -92,28 +94,30 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr.write(f"imds-lint: {exc}\n")
         return EXIT_ERROR
 
-    from imds_lint.discovery import Candidate, discover
-    from imds_lint.engine import Linter, unified_diff
+    from imds_lint.discovery import discover
+    from imds_lint.engine import unified_diff
     from imds_lint.model import ScanError
     from imds_lint.reporters import Report
 
-    linter = Linter(settings)
+    from imds_lint import parallel
+
     report = Report(fix_mode=args.fix, unsafe_fixes=args.unsafe_fixes)
     usage_error = False
     diffs: list[str] = []
-    for item in discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore):
-        if not isinstance(item, Candidate):
-            report.errors.append(ScanError(item.display, item.message))
-            usage_error |= item.usage
-            continue
-        if args.fix or args.diff:
-            result = linter.fix_file(item.path, item.display, unsafe=args.unsafe_fixes, write=args.fix and not args.diff)
-            if args.diff:
-                diffs.append(unified_diff(result))
-            else:
-                report.fixes_applied += result.fixes_applied
-        else:
-            result = linter.lint_file(item.path, item.display)
+
+    def note(problem) -> None:
+        nonlocal usage_error
+        report.errors.append(ScanError(problem.display, problem.message))
+        usage_error |= problem.usage
+
+    fixing = args.fix or args.diff
+    job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff)
+    items = discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore)
+    for result in parallel.run(settings, items, job, note, workers=args.jobs):
+        if args.diff:
+            diffs.append(unified_diff(result))
+        elif args.fix:
+            report.fixes_applied += result.fixes_applied
         report.files_scanned += result.scanned
         report.findings.extend(result.findings)
         report.errors.extend(result.errors)

@@ -226,10 +226,36 @@ def test_python_dash_m_and_version():
 
 def test_internal_error_is_a_message_not_a_traceback(project, monkeypatch, capsys):
     write(project / "a.sh", TOKENLESS)
-    monkeypatch.setattr("imds_lint.engine.Linter.lint_file", lambda *a: 1 / 0)
+    monkeypatch.setattr("imds_lint.reporters.text.render", lambda *a, **k: 1 / 0)
     assert main(["a.sh"]) == 2
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError" in err and "Traceback" not in err
+
+
+def test_a_crash_on_one_file_is_reported_for_that_file_and_the_run_goes_on(project, monkeypatch, capsys):
+    from imds_lint.engine import Linter
+
+    write(project / "a.sh", TOKENLESS)
+    write(project / "b.sh", TOKENLESS)
+    real = Linter.lint_file
+    monkeypatch.setattr(Linter, "lint_file", lambda self, p, d: 1 / 0 if d == "a.sh" else real(self, p, d))
+    assert main(["--format", "json", "a.sh", "b.sh"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [f["path"] for f in data["findings"]] == ["b.sh"]
+    assert data["errors"] == [{"path": "a.sh", "message": "internal error (ZeroDivisionError: division by zero); file skipped"}]
+
+
+def test_results_are_identical_with_one_and_many_workers(project, capsys, monkeypatch):
+    from imds_lint import parallel
+
+    monkeypatch.setattr(parallel, "MIN_FILES_FOR_POOL", 4)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    for i in range(20):
+        write(project / f"d{i % 3}" / f"s{i}.sh", TOKENLESS if i % 2 else CLEAN)
+    assert main(["--format", "json", "-j", "1", "."]) == 1
+    serial = capsys.readouterr().out
+    assert main(["--format", "json", "-j", "2", "."]) == 1
+    assert capsys.readouterr().out == serial
 
 
 def test_frontend_crash_falls_back_to_text_scanning(project, monkeypatch, capsys):

@@ -1,0 +1,107 @@
+"""Running the per-file pipeline over many files, on every core when it pays.
+
+Files are handed out in chunks while discovery is still walking, and results
+come back in submission order, so output is identical to a serial run. Small
+runs (pre-commit's handful of files) never start a pool: forking costs more
+than it saves below a few hundred files.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator
+
+from imds_lint.config import Settings
+from imds_lint.engine import FileResult, Linter
+
+CHUNK = 256
+MIN_FILES_FOR_POOL = 512
+
+_worker_linter: Linter | None = None
+_worker_job: tuple[str, bool, bool] | None = None
+
+
+def _init(settings: Settings, job: tuple[str, bool, bool]) -> None:
+    global _worker_linter, _worker_job
+    _worker_linter, _worker_job = Linter(settings), job
+
+
+def _run_one(linter: Linter, job: tuple[str, bool, bool], path: str, display: str) -> FileResult:
+    mode, unsafe, write = job
+    try:
+        if mode == "fix":
+            return linter.fix_file(path, display, unsafe=unsafe, write=write)
+        return linter.lint_file(path, display)
+    except Exception as exc:  # one file's crash is that file's problem, not the run's
+        from imds_lint.model import ScanError
+
+        result = FileResult(display, scanned=True)
+        result.errors.append(ScanError(display, f"internal error ({type(exc).__name__}: {exc}); file skipped"))
+        return result
+
+
+def _run_chunk(chunk: list[tuple[str, str]]) -> list[FileResult]:
+    assert _worker_linter is not None and _worker_job is not None
+    return [_run_one(_worker_linter, _worker_job, path, display) for path, display in chunk]
+
+
+def workers_for_this_machine() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run(
+    settings: Settings,
+    items: Iterable,
+    job: tuple[str, bool, bool],
+    on_other: Callable[[object], None],
+    workers: int | None = None,
+) -> Iterator[FileResult]:
+    """Yield a FileResult per candidate in ``items``; other items go to ``on_other``.
+
+    ``job`` is ("lint" | "fix", unsafe, write).
+    """
+    from imds_lint.discovery import Candidate
+
+    workers = workers or workers_for_this_machine()
+    pending: list[tuple[str, str]] = []
+    linter = Linter(settings)
+    iterator = iter(items)
+    # Serial until the run proves big enough to pay for a pool.
+    for item in iterator:
+        if not isinstance(item, Candidate):
+            on_other(item)
+            continue
+        pending.append((item.path, item.display))
+        if workers > 1 and len(pending) >= MIN_FILES_FOR_POOL:
+            break
+    else:
+        for path, display in pending:
+            yield _run_one(linter, job, path, display)
+        return
+    yield from _pooled(settings, job, workers, pending, iterator, on_other)
+
+
+def _pooled(settings, job, workers, pending, iterator, on_other) -> Iterator[FileResult]:
+    from imds_lint.discovery import Candidate
+
+    futures: list[Future] = []
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(settings, job)) as pool:
+        for start in range(0, len(pending), CHUNK):
+            futures.append(pool.submit(_run_chunk, pending[start:start + CHUNK]))
+        chunk: list[tuple[str, str]] = []
+        for item in iterator:
+            if not isinstance(item, Candidate):
+                on_other(item)
+                continue
+            chunk.append((item.path, item.display))
+            if len(chunk) >= CHUNK:
+                futures.append(pool.submit(_run_chunk, chunk))
+                chunk = []
+        if chunk:
+            futures.append(pool.submit(_run_chunk, chunk))
+        for future in futures:
+            yield from future.result()
