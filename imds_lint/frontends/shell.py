@@ -250,7 +250,8 @@ class _Walker:
         name_node, args = self.argv(node, positional)
         if name_node is None:
             return
-        program = self.resolve(name_node, positional).rsplit("/", 1)[-1]
+        # curl.exe: Windows images run shell-form bodies through cmd, which reads alike.
+        program = self.resolve(name_node, positional).rsplit("/", 1)[-1].removesuffix(".exe")
         program, args = _strip_prefixes(program, args)
         if program is None:
             return
