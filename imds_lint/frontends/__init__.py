@@ -21,6 +21,9 @@ from imds_lint.model import ContainerContext, Document, Request, Span
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
     Kind.DOCKERFILE: "imds_lint.frontends.dockerfile",
+    # YAML and JSON are routed by content (compose, Kubernetes, ECS, ...).
+    Kind.YAML: "imds_lint.frontends.structured",
+    Kind.JSON: "imds_lint.frontends.structured",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile

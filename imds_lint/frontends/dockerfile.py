@@ -259,26 +259,8 @@ class _Reader:
         self.analysis.add_fact("executes", Executes(instruction, values[0], self.line(array), context.network))
         if program in ("curl", "wget"):
             args = [Arg(v, self.span(s)) for v, s in zip(values[1:], strings[1:])]
-            self.argv_request(program, args, self.span(array), self.span(strings[0]), context)
-
-    def argv_request(self, program: str, args: list[Arg], span: Span, anchor: Span, context) -> None:
-        call = parse_curl(args) if program == "curl" else parse_wget(args)
-        headers = []
-        for header in call.headers:
-            name, value = split_header(header.text)
-            headers.append(Header(name, value))
-        if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
-            return
-        for url in call.urls:
-            imds = parse_imds_url(url.value)
-            if imds is None:
-                continue
-            self.analysis.requests.append(Request(
-                client=call.client, url=url.value, endpoint=imds.endpoint, path=imds.path,
-                method=call.method, method_explicit=call.method_explicit, headers=tuple(headers),
-                headers_unknown=call.headers_unknown, span=span, anchor=anchor,
-                document=self.document, container=context,
-            ))
+            self.analysis.requests.extend(
+                argv_requests(self.document, program, args, self.span(array), self.span(strings[0]), context))
 
     def note_program(self, script: str, instruction: str, node, network: str) -> None:
         """Record the commands a shell-form body runs, for ``container_context``."""
@@ -298,6 +280,26 @@ class _Reader:
         sources = tuple(p for p in paths[:-1] if "://" not in p)
         if sources:
             self.analysis.add_fact("copies", CopiedFile(sources, paths[-1], self.line(node), self.stage))
+
+
+def argv_requests(document: Document, program: str, args: list[Arg], span: Span, anchor: Span,
+                  context: ContainerContext | None) -> list[Request]:
+    """Requests of a curl or wget argv given as a list (exec form, YAML and JSON arrays)."""
+    call = parse_curl(args) if program == "curl" else parse_wget(args)
+    headers = tuple(Header(*split_header(h.text)) for h in call.headers)
+    if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
+        return []
+    requests = []
+    for url in call.urls:
+        imds = parse_imds_url(url.value)
+        if imds is not None:
+            requests.append(Request(
+                client=call.client, url=url.value, endpoint=imds.endpoint, path=imds.path,
+                method=call.method, method_explicit=call.method_explicit, headers=headers,
+                headers_unknown=call.headers_unknown, span=span, anchor=anchor,
+                document=document, container=context,
+            ))
+    return requests
 
 
 def _walk(root):

@@ -1,0 +1,131 @@
+"""Orchestrators decide the network: compose, Kubernetes, ECS; and containers started from scripts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from imds_lint.frontends import structured
+from tests.helpers import codes, fix, lint
+
+URL = "http://169.254.169.254/latest/meta-data/instance-id"
+
+
+def hop(findings):
+    return [f for f in findings if f.code == "IMDS201"]
+
+
+@pytest.mark.parametrize("text, compose, kubernetes", [
+    ("services:\n  web:\n    image: x\n", True, False),
+    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", False, True),
+    ("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n", False, False),
+    ("#cloud-config\nruncmd:\n  - curl x\n", False, False),
+])
+def test_yaml_routes_by_content(text, compose, kubernetes):
+    assert structured.looks_like_compose(text) is compose
+    assert structured.looks_like_kubernetes(text) is kubernetes
+
+
+def test_compose_host_network_is_exempt_and_bridge_is_not():
+    text = ("services:\n"
+            "  agent:\n    network_mode: host\n    command: curl -s " + URL + "\n"
+            "  web:\n    command: curl -s " + URL + "\n")
+    found = hop(lint(text, "yaml", path="compose.yaml"))
+    assert [f.start.line for f in found] == [6]
+    assert "compose service 'web' of compose.yaml via command" in found[0].message
+
+
+def test_compose_healthcheck_forms():
+    text = ("services:\n  web:\n    healthcheck:\n"
+            f"      test: [\"CMD-SHELL\", \"curl -f {URL} || exit 1\"]\n"
+            "  api:\n    healthcheck:\n"
+            f"      test: curl -f {URL}\n")
+    assert [f.start.line for f in hop(lint(text, "yaml"))] == [4, 7]
+
+
+def test_compose_literal_block_fix_keeps_indentation():
+    text = ("services:\n  web:\n    entrypoint:\n      - sh\n      - -c\n      - |\n"
+            f"        set -e\n        curl -s {URL}\n        exec app\n")
+    fixed = fix(text, "yaml")
+    lines = fixed.splitlines()
+    assert lines[7].startswith('        IMDS_TOKEN="$(curl -sS -X PUT')
+    assert lines[8].startswith('        curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN"')
+    assert fixed.endswith("        exec app\n")
+    assert structured.syntax_errors(fixed) == 0
+    assert fix(fixed, "yaml") == fixed
+
+
+def test_quoted_yaml_strings_are_flagged_but_not_rewritten():
+    text = f'services:\n  web:\n    command: ["sh", "-c", "curl -s \\"{URL}\\""]\n'
+    assert codes(lint(text, "yaml")) == ["IMDS101", "IMDS201"]
+    assert fix(text, "yaml") == text
+
+
+def _pod(kind: str, host: bool, command: str) -> str:
+    spec = ("      hostNetwork: true\n" if host else "") + (
+        "      containers:\n        - name: c\n          image: x\n"
+        f"          command: {command}\n")
+    if kind == "CronJob":
+        body = "\n".join("      " + line for line in spec.splitlines())
+        return (f"apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\nspec:\n  schedule: '* * * * *'\n"
+                f"  jobTemplate:\n    spec:\n      template:\n        spec:\n{body}\n")
+    return f"apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: w\nspec:\n  template:\n    spec:\n{spec}"
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "DaemonSet", "StatefulSet", "Job", "CronJob"])
+@pytest.mark.parametrize("host", [True, False])
+def test_kubernetes_workloads(kind, host):
+    text = _pod(kind, host, f'["curl", "-s", "{URL}"]')
+    found = lint(text, "yaml")
+    assert "IMDS101" in codes(found)
+    assert bool(hop(found)) is not host
+    if not host:
+        assert f"of {kind} " in hop(found)[0].message
+
+
+def test_kubernetes_pod():
+    text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n"
+            f"      readinessProbe:\n        exec:\n          command: [\"sh\", \"-c\", \"curl -f {URL}\"]\n")
+    found = hop(lint(text, "yaml"))
+    assert len(found) == 1 and "container 'c' of Pod p via readinessProbe" in found[0].message
+
+
+def test_kubernetes_multi_document_and_non_workloads():
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  url: " + URL + "\n---\n"
+            + _pod("Deployment", False, f'["sh", "-c", "curl -s {URL}"]'))
+    found = lint(text, "yaml")
+    assert len(hop(found)) == 1 and hop(found)[0].start.line == text[:text.rindex("curl")].count("\n") + 1
+
+
+def test_unrendered_helm_template_falls_back_to_text():
+    text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n"
+            "  containers:\n  {{- range .Values.c }}\n    - command: [\"curl\", \"" + URL + "\"]\n  {{- end }}\n")
+    found = lint(text, "yaml")
+    assert codes(found) == ["IMDS101"]
+
+
+def _task(mode: str | None, **container) -> str:
+    task = {"family": "f", "containerDefinitions": [{"name": "c", "image": "x", **container}]}
+    if mode is not None:
+        task["networkMode"] = mode
+    return json.dumps(task, indent=2)
+
+
+@pytest.mark.parametrize("mode, flagged", [("bridge", True), (None, True), ("none", True), ("host", False), ("awsvpc", False)])
+def test_ecs_network_modes(mode, flagged):
+    text = _task(mode, entryPoint=["sh", "-c"], command=[f"curl -s {URL}"])
+    found = lint(text, "json")
+    assert "IMDS101" in codes(found)
+    assert bool(hop(found)) is flagged
+    assert all(f.start.line == text[:text.index(URL)].count("\n") + 1 for f in found)
+
+
+def test_ecs_wrapped_as_the_cli_prints_it_and_health_checks():
+    inner = json.loads(_task("bridge", healthCheck={"command": ["CMD", "curl", "-f", URL]}))
+    text = json.dumps({"taskDefinition": inner}, indent=2)
+    assert len(hop(lint(text, "json"))) == 1
+
+
+def test_other_json_has_no_container_context():
+    assert hop(lint(json.dumps({"command": f"curl -s {URL}"}), "json")) == []
