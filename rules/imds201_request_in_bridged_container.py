@@ -79,8 +79,10 @@ class RequestInBridgedContainer(Rule):
         Valid("dockerfile", 'FROM alpine:3.20\nCMD echo "$INSTANCE_ID"\n'),
         Valid("dockerfile", "FROM alpine:3.20\nRUN --network=host curl -s http://169.254.169.254/latest/meta-data/ami-id\n"),
         Valid("shell", "curl -s http://169.254.169.254/latest/meta-data/instance-id\n"),
+        Valid("shell", "docker run --rm --network host alpine curl -s http://169.254.169.254/latest/meta-data/\n"),
     ]
     invalid = [
+        Invalid("shell", "docker run --rm alpine sh -c 'curl -s http://169.254.169.254/latest/meta-data/ami-id'\n"),
         Invalid("dockerfile", "FROM alpine:3.20\nCMD curl -s http://169.254.169.254/latest/meta-data/instance-id\n"),
         Invalid("dockerfile", "FROM alpine:3.20\nRUN apk add curl && \\\n    curl -s http://169.254.169.254/latest/meta-data/ami-id\n"),
         Invalid("dockerfile", 'FROM alpine:3.20\nHEALTHCHECK CMD ["curl", "-f", "http://169.254.169.254/latest/meta-data/"]\n'),

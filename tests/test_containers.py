@@ -129,3 +129,43 @@ def test_ecs_wrapped_as_the_cli_prints_it_and_health_checks():
 
 def test_other_json_has_no_container_context():
     assert hop(lint(json.dumps({"command": f"curl -s {URL}"}), "json")) == []
+
+
+# -- containers started from scripts ------------------------------------------
+
+@pytest.mark.parametrize("line, network", [
+    (f"docker run --rm -e A=1 -v /x:/x alpine:3 curl -s {URL}", "bridge"),
+    (f"docker container run --name t alpine sh -c 'curl -s {URL}'", "bridge"),
+    (f"podman run -it busybox wget -qO- {URL}", "bridge"),
+    (f"nerdctl run --network=host alpine curl -s {URL}", "host"),
+    (f"docker run --net host alpine curl -s {URL}", "host"),
+    (f"docker run --network=none alpine curl -s {URL}", "none"),
+    (f"docker exec -u root web sh -c \"curl -s {URL}\"", "bridge"),
+    (f"kubectl run probe --image=curlimages/curl --restart=Never -- curl -s {URL}", "pod"),
+    (f"kubectl exec -n ops deploy/app -c main -- sh -c 'curl -s {URL}'", "pod"),
+])
+def test_container_started_from_a_script(line, network):
+    found = lint(line + "\n")
+    assert "IMDS101" in codes(found)
+    if network == "host":
+        assert hop(found) == []
+    else:
+        assert len(hop(found)) == 1
+        assert hop(found)[0].start.column > line.index(" ") + 1, "reported at the container's command"
+
+
+def test_docker_commands_that_start_nothing_are_ignored():
+    assert lint(f"docker build --build-arg URL={URL} .\ndocker ps\n") == []
+    assert codes(lint(f"curl -s {URL}\n")) == ["IMDS101"]
+
+
+def test_option_values_are_not_taken_for_the_image():
+    # -e takes a value, so "curl" is the image's command and not an option value.
+    line = f"docker run -e MODE=x --workdir /w alpine curl -s {URL}"
+    found = lint(line + "\n")
+    assert len(hop(found)) == 1 and hop(found)[0].start.column == line.index("curl") + 1
+
+
+def test_curl_image_runs_its_arguments():
+    found = lint(f"docker run --rm curlimages/curl:8.8.0 -sS {URL}\n")
+    assert codes(found) == ["IMDS101", "IMDS201"]
