@@ -21,6 +21,7 @@ from imds_lint.model import ContainerContext, Document, Request, Span
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
     Kind.DOCKERFILE: "imds_lint.frontends.dockerfile",
+    Kind.POWERSHELL: "imds_lint.frontends.powershell",
     # YAML and JSON are routed by content (compose, Kubernetes, ECS, ...).
     Kind.YAML: "imds_lint.frontends.structured",
     Kind.JSON: "imds_lint.frontends.structured",
