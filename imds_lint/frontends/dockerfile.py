@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
-from imds_lint.frontends.shell import _merge
+from imds_lint.frontends.shell import _merge, _Offsets
 from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
 from imds_lint.kinds import Kind
 from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span
@@ -83,19 +83,6 @@ def parse(text: str, escape: str):
     return _parser().parse(src), src
 
 
-class _Chars:
-    """Byte offsets of the tree to character offsets of the text."""
-
-    def __init__(self, text: str, src: bytes):
-        self.ascii = len(text) == len(src)
-        self.src = src
-
-    def __call__(self, byte_offset: int) -> int:
-        if self.ascii:
-            return byte_offset
-        return len(self.src[:byte_offset].decode("utf-8", "replace"))
-
-
 @dataclass(frozen=True)
 class CopiedFile:
     """A ``COPY``/``ADD`` from the build context (a fact for rules and for ``container_context``)."""
@@ -123,7 +110,7 @@ class _Reader:
         self.text = document.text
         self.escape = escape_character(self.text)
         self.tree, self.src = parse(self.text, self.escape)
-        self.char = _Chars(self.text, self.src)
+        self.char = _Offsets(self.text, self.src).char
         self.analysis = Analysis(document)
         self.children: list[Analysis] = []
         self.shell: tuple[str, ...] = _DEFAULT_SHELL

@@ -78,10 +78,13 @@ class PowerShellState:
     token_variables: dict[str, int] = field(default_factory=dict)
     variables: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        from imds_lint.frontends.shell import _Offsets
+
+        self._offsets = _Offsets(self.text, self.src)
+
     def char(self, byte_offset: int) -> int:
-        if self.ascii:
-            return byte_offset
-        return len(self.src[:byte_offset].decode("utf-8", "replace"))
+        return self._offsets.char(byte_offset)
 
     def span(self, node) -> Span:
         return Span(self.char(node.start_byte), self.char(node.end_byte))
