@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imds_lint.frontends import structured
 from tests.helpers import codes, fix, lint
@@ -169,3 +171,36 @@ def test_option_values_are_not_taken_for_the_image():
 def test_curl_image_runs_its_arguments():
     found = lint(f"docker run --rm curlimages/curl:8.8.0 -sS {URL}\n")
     assert codes(found) == ["IMDS101", "IMDS201"]
+
+
+def test_compose_service_network_reaches_the_image_it_builds(tmp_path):
+    from imds_lint.config import Settings
+    from imds_lint.engine import Linter
+
+    (tmp_path / "agent").mkdir()
+    (tmp_path / "web").mkdir()
+    body = f"FROM alpine\nRUN apk add curl\nCMD curl -s {URL}\n"
+    (tmp_path / "agent/Dockerfile").write_text(body)
+    (tmp_path / "web/Dockerfile").write_text(body)
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  agent:\n    build: ./agent\n    network_mode: host\n"
+        "  web:\n    build:\n      context: web\n      dockerfile: Dockerfile\n")
+    linter = Linter(Settings(root=tmp_path))
+    assert hop(linter.lint_file(tmp_path / "agent/Dockerfile", "agent/Dockerfile").findings) == []
+    web = hop(linter.lint_file(tmp_path / "web/Dockerfile", "web/Dockerfile").findings)
+    assert len(web) == 1 and "built for compose service 'web' of compose.yaml" in web[0].message
+
+
+@given(st.lists(st.sampled_from(["services:\n", "  web:\n", "    command: ", "apiVersion: v1\n", "kind: Pod\n",
+                                 "spec:\n", "  containers:\n", "  - ", "[", "]", '"', "|\n", "curl ", URL, "{{ x }}",
+                                 "network_mode: host\n", '{"containerDefinitions": [', "}", ",", "\n"]),
+                max_size=40).map("".join))
+def test_any_structured_text_is_read_without_raising(text):
+    from imds_lint.engine import Session
+    from imds_lint.model import Document
+
+    for kind in ("yaml", "json"):
+        notes: list[str] = []
+        Session(notes).analyze(Document(kind, text))
+        assert not any("internal error" in n for n in notes), notes
+        structured.syntax_errors(text)

@@ -29,7 +29,7 @@ _FRONTENDS: dict[str, str] = {
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile
 # that COPYs and runs a script): each exposes ``container_context(path, root)``.
-_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile",)
+_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.orchestrators")
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,7 +173,12 @@ class _Reader:
     def context(self, instruction: str, network: str) -> ContainerContext:
         if instruction == "RUN":
             return ContainerContext(f"runs at build time in RUN of {self.where}", network)
-        return ContainerContext(f"runs in container image {self.where} via {instruction}", network)
+        described = f"runs in container image {self.where} via {instruction}"
+        # A compose service that builds this image decides where it runs.
+        built_for = self.document.root.container
+        if built_for is not None:
+            return ContainerContext(f"{described}, {built_for.description}", built_for.network)
+        return ContainerContext(described, network)
 
     # -- bodies ----------------------------------------------------------------
     def body(self, node, instruction: str, network: str) -> None:

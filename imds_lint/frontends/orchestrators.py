@@ -344,3 +344,70 @@ def analyze_ecs(document: Document, session) -> list[Analysis]:
             words = [locator.find(v) for v in health if isinstance(v, str)]
             _healthcheck(document, session, analysis, (words, False), context, children)
     return [analysis, *children]
+
+
+# ---------------------------------------------------------------------------
+# Images built by a compose file: the compose service decides their network.
+
+_COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def container_context(path, root) -> ContainerContext | None:
+    """For a Dockerfile that a compose service in the repo builds: that service's network.
+
+    Looks for compose files in the Dockerfile's folder and up to three parents
+    (never above the scan root); the first service whose ``build`` context is the
+    Dockerfile's folder (and whose ``dockerfile``, if given, names it) wins.
+    """
+    from pathlib import Path
+
+    from imds_lint.kinds import Kind as Kinds
+    from imds_lint.kinds import kind_from_name
+
+    path = Path(path).resolve()
+    if kind_from_name(path) != Kinds.DOCKERFILE:
+        return None
+    root = Path(root).resolve()
+    directory = path.parent
+    for _ in range(4):
+        for name in _COMPOSE_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                found = _compose_builds(candidate, path, root)
+                if found is not None:
+                    return found
+        if directory == root or root not in directory.parents:
+            break
+        directory = directory.parent
+    return None
+
+
+def _compose_builds(compose_file, dockerfile, root) -> ContainerContext | None:
+    import yaml
+
+    try:
+        data = yaml.safe_load(compose_file.read_text(encoding="utf-8", errors="replace")[:1_000_000])
+    except (OSError, yaml.YAMLError):
+        return None
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(services, dict):
+        return None
+    for name, service in services.items():
+        if not isinstance(service, dict):
+            continue
+        build = service.get("build")
+        context, file = (build, "Dockerfile") if isinstance(build, str) else (
+            (build.get("context", "."), build.get("dockerfile", "Dockerfile")) if isinstance(build, dict) else (None, None))
+        if context is None or not isinstance(context, str) or not isinstance(file, str):
+            continue
+        target = (compose_file.parent / context / file).resolve()
+        if target != dockerfile:
+            continue
+        mode = str(service.get("network_mode") or "")
+        network = "host" if mode == "host" else ("none" if mode == "none" else "bridge")
+        try:
+            shown = compose_file.relative_to(root).as_posix()
+        except ValueError:
+            shown = compose_file.name
+        return ContainerContext(f"built for compose service '{name}' of {shown}", network)
+    return None
