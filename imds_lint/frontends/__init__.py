@@ -14,12 +14,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
-from imds_lint.kinds import Kind
+from imds_lint.kinds import MANIFESTS, Kind
 from imds_lint.model import ContainerContext, Document, Request, Span
 
 # Kind -> module. A kind without an entry is read by the text fallback.
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
+    **{kind: "imds_lint.frontends.manifests" for kind in MANIFESTS},
     Kind.DOCKERFILE: "imds_lint.frontends.dockerfile",
     Kind.POWERSHELL: "imds_lint.frontends.powershell",
     # YAML and JSON are routed by content (compose, Kubernetes, ECS, ...).

@@ -170,6 +170,7 @@ def _yaml_failure(document: Document, session) -> list[Analysis]:
 
 def analyze_compose(document: Document, session) -> list[Analysis]:
     import yaml
+    from yaml import MappingNode
 
     text = document.text
     try:
@@ -181,7 +182,7 @@ def analyze_compose(document: Document, session) -> list[Analysis]:
     where = document.root.path or "compose file"
     for root in roots:
         services = _get(root, "services")
-        if services is None or not hasattr(services, "value") or not isinstance(services.value, list):
+        if not isinstance(services, MappingNode):
             continue
         for key, service in services.value:
             name = _scalar(key) or "?"
@@ -240,7 +241,7 @@ def analyze_kubernetes(document: Document, session) -> list[Analysis]:
             continue
         if _scalar(_get(root, "kind")) == "List":
             items = _get(root, "items")
-            manifests = list(items.value) if items is not None and isinstance(items.value, list) else []
+            manifests = list(items.value) if isinstance(items, yaml.SequenceNode) else []
         else:
             manifests = [root]
         for manifest in manifests:

@@ -378,7 +378,10 @@ def _variable_name(text: str) -> str:
 def analyze(document: Document, session) -> list[Analysis]:
     analysis = _Reader(document).read()
     from imds_lint.fixers import powershell as powershell_fixer
+    from imds_lint.frontends import installs
 
+    # Install-Module version pins (the dependency rules' facts), as the text front-end reads them.
+    installs.scan_lines(analysis, document.text)
     analysis.fixer = powershell_fixer.FIXER
     return [analysis]
 
