@@ -13,9 +13,9 @@ from pathlib import Path
 from imds_lint import prefilter
 from imds_lint.config import Settings
 from imds_lint.fixers import apply_edits, select_fixes
-from imds_lint.frontends import Analysis, frontend_for
+from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.kinds import Kind, classify, kind_from_name
-from imds_lint.model import Applicability, Document, Finding, ScanError
+from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
 from imds_lint.registry import all_rules, matches, rule_codes
 from imds_lint.rule import RuleContext
 from imds_lint.source import SkipFile, SourceText, decode, looks_binary, read_bytes, write_atomic
@@ -82,10 +82,11 @@ class Linter:
 
     # -- one text ------------------------------------------------------------
     def lint_text(self, text: str, kind: str, source: SourceText, path: str,
-                  origin: Path | None = None) -> tuple[list[Finding], list[str]]:
+                  origin: Path | None = None,
+                  container: ContainerContext | None = None) -> tuple[list[Finding], list[str]]:
         notes: list[str] = []
         session = Session(notes, origin)
-        analyses = session.analyze(Document(kind, text))
+        analyses = session.analyze(Document(kind, text, container=container, path=path))
         findings: list[Finding] = []
         for analysis in analyses:
             ctx = RuleContext(analysis, self.settings.token_ttl)
@@ -132,10 +133,18 @@ class Linter:
         if loaded is None:
             return result
         source, kind = loaded
-        findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path))
+        findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path),
+                                         container=self._container(path))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
+
+    def _container(self, path: str | Path) -> ContainerContext | None:
+        """Where the file runs when a container image in the repo copies and runs it."""
+        try:
+            return container_context(Path(path), self.settings.root)
+        except Exception:  # a heuristic must never cost the file its scan
+            return None
 
     def _load(self, path: str | Path, result: FileResult) -> tuple[SourceText, str] | None:
         try:
@@ -169,7 +178,9 @@ class Linter:
             allowed.add(Applicability.DISPLAY_ONLY)
         fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path))
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
-        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path))
+        container = self._container(path)
+        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
+                                           container=container)
         result.findings = final
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
@@ -178,11 +189,11 @@ class Linter:
             except SkipFile as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc}"))
                 result.fixed, result.fixes_applied = source.text, 0
-                result.findings, _ = self.lint_text(source.text, kind, source, display)
+                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path), container=container)
             except OSError as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc.strerror or exc}"))
                 result.fixed, result.fixes_applied = source.text, 0
-                result.findings, _ = self.lint_text(source.text, kind, source, display)
+                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path), container=container)
         return result
 
     def fix_text(self, source: SourceText, kind: str, path: str,

@@ -112,7 +112,12 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class ContainerContext:
-    """Where a request runs when that is inside a container (filled by later front-ends)."""
+    """Where a request runs when that is inside a container (filled by later front-ends).
+
+    ``network`` is how the container reaches the instance: ``bridge`` (one hop
+    more than the host), ``build`` (a Dockerfile RUN on the build network: a
+    bridge unless built with ``--network host``), ``host``, ``awsvpc``, ``none``.
+    """
 
     description: str
     network: str = "bridge"
@@ -256,6 +261,8 @@ class Document:
     # that cannot be re-encoded exactly, for example, says no).
     writable: bool = True
     container: ContainerContext | None = None
+    # The file's display path, set on root documents only (see ``root.path``).
+    path: str = ""
 
     @property
     def root(self) -> Document:

@@ -6,6 +6,7 @@ from imds_lint.rule import Invalid, Rule, Valid
 _VERSIONS = {
     "ec2-metadata": "Amazon Linux ec2-utils 1.1-1 (the old S3-hosted ec2-metadata script never learned tokens)",
     "ec2metadata": "cloud-utils (cloud-image-utils) 0.32",
+    "Get-EC2InstanceMetadata": "AWS Tools for PowerShell 4.0.1.0",
 }
 
 
@@ -51,6 +52,7 @@ class MetadataWrapperTool(Rule):
     invalid = [
         Invalid("shell", "INSTANCE_ID=$(ec2-metadata --instance-id | cut -d' ' -f2)\n"),
         Invalid("shell", "ec2metadata --availability-zone\n"),
+        Invalid("powershell", "$id = Get-EC2InstanceMetadata -Category InstanceId\r\n"),
     ]
 
     def check_request(self, request, ctx):

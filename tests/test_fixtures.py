@@ -94,5 +94,5 @@ def test_fixture_fixes_to_its_fixed_sibling(path, fixed_path, unsafe):
     fixed, applied, notes = linter.fix_text(source, kind, path.name, allowed)
     assert applied > 0
     assert fixed.encode(source.encoding) == decode(fixed_path.read_bytes()).text.encode(source.encoding)
-    again, applied_again, _ = linter.fix_text(decode(fixed.encode(source.encoding)), kind, path.name, allowed)
+    again, applied_again, _ = linter.fix_text(decode(source.bom + fixed.encode(source.encoding)), kind, path.name, allowed)
     assert again == fixed and applied_again == 0, "a second --fix must change nothing"

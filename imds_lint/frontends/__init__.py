@@ -10,18 +10,27 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
 from imds_lint.kinds import MANIFESTS, Kind
-from imds_lint.model import Document, Request, Span
+from imds_lint.model import ContainerContext, Document, Request, Span
 
 # Kind -> module. A kind without an entry is read by the text fallback.
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
     **{kind: "imds_lint.frontends.manifests" for kind in MANIFESTS},
+    Kind.DOCKERFILE: "imds_lint.frontends.dockerfile",
+    Kind.POWERSHELL: "imds_lint.frontends.powershell",
+    # YAML and JSON are routed by content (compose, Kubernetes, ECS, ...).
+    Kind.YAML: "imds_lint.frontends.structured",
+    Kind.JSON: "imds_lint.frontends.structured",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
+# Modules that know which files of the repo run inside a container (a Dockerfile
+# that COPYs and runs a script): each exposes ``container_context(path, root)``.
+_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.orchestrators")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +66,15 @@ class Session(Protocol):
 
 def frontend_for(kind: str) -> ModuleType:
     return importlib.import_module(_FRONTENDS.get(kind, _TEXT_FALLBACK))
+
+
+def container_context(path: Path, root: Path) -> ContainerContext | None:
+    """The container a file of the repo runs in, if a provider knows one."""
+    for name in _CONTEXT_PROVIDERS:
+        found = importlib.import_module(name).container_context(path, root)
+        if found is not None:
+            return found
+    return None
 
 
 def has_frontend(kind: str) -> bool:

@@ -18,13 +18,14 @@ from imds_lint.frontends import Analysis, ParseProblem, installs
 from imds_lint.frontends.shell_clients import (
     Arg,
     ClientCall,
+    parse_container_command,
     parse_curl,
     parse_httpie,
     parse_wget,
     split_header,
 )
 from imds_lint.kinds import Kind
-from imds_lint.model import Document, Header, OffsetMap, Request, Segment, Span
+from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span
 
 UNKNOWN = "*"
 _MAX_RESOLVE_DEPTH = 8
@@ -133,6 +134,8 @@ class _Walker:
         self.children: list[Analysis] = []
         self.wrappers: dict[str, object] = {}
         self._resolving: set[str] = set()
+        # Set while reading the command a `docker run` line runs in its container.
+        self.container: ContainerContext | None = document.container
 
     # -- generic tree helpers ------------------------------------------------
     def text(self, node) -> str:
@@ -265,7 +268,8 @@ class _Walker:
         name_node, args = self.argv(node, positional)
         if name_node is None:
             return
-        program = self.resolve(name_node, positional).rsplit("/", 1)[-1]
+        # curl.exe: Windows images run shell-form bodies through cmd, which reads alike.
+        program = self.resolve(name_node, positional).rsplit("/", 1)[-1].removesuffix(".exe")
         program, args, word = _strip_prefixes_at(program, args)
         if program is None:
             return
@@ -298,6 +302,9 @@ class _Walker:
             return
         elif program == "eval":
             self.shell_string(args, None)
+            return
+        elif program in ("docker", "podman", "nerdctl", "finch", "kubectl"):
+            self.container_command(node, program, args, positional)
             return
         if call is None or not call.sends:
             return
@@ -337,7 +344,7 @@ class _Walker:
                 anchor=self.span(name_node),
                 path_span=self.literal_span(url.ref, imds.path) if imds.path and imds.path != "/" else None,
                 document=self.document,
-                container=self.document.container,
+                container=self.container,
                 handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span,
                         # A wrapper taking its URL from callers: a header added there goes to every caller's URL.
                         "shared": shared},
@@ -369,7 +376,7 @@ class _Walker:
         self.analysis.requests.append(Request(
             client=program, url="", endpoint="169.254.169.254", path=None, method="GET",
             headers=(), span=self.span(node), anchor=self.span(name_node), document=self.document,
-            wrapper=True, container=self.document.container,
+            wrapper=True, container=self.container,
         ))
 
     # -- functions that wrap an HTTP client ------------------------------------
@@ -447,9 +454,34 @@ class _Walker:
         if len(positional) == 2 and positional[1].ref is not None:
             self.embed_string(positional[1].ref, label="ssh remote command")
 
+    def container_command(self, node, program: str, args: list[Arg], positional) -> None:
+        """``docker run IMAGE curl ...``: the command runs in a container, on its network."""
+        started = parse_container_command(program, args)
+        if started is None:
+            return
+        image = started.image
+        if image is not None and image.ref is not None and re.fullmatch(r"(?:.*/)?curl(?::[\w.-]+)?", image.value):
+            # curlimages/curl: the image's entrypoint is curl, the command its arguments.
+            first, inner, rest = image, "curl", started.command
+        elif started.command and started.command[0].ref is not None:
+            first = started.command[0]
+            inner = first.value.rsplit("/", 1)[-1].removesuffix(".exe")
+            inner, rest = _strip_prefixes(inner, started.command[1:])
+        else:
+            return
+        if inner is None:
+            return
+        outer = self.container
+        self.container = ContainerContext(started.description, started.network)
+        try:
+            self.client(node, first.ref, inner, rest, positional)
+        finally:
+            self.container = outer
+
     def embed_string(self, node, label: str) -> None:
         embedded = quoted_document(self.document, self.state, node, label)
         if embedded is not None:
+            embedded.container = self.container
             self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
 
     def heredoc(self, node) -> None:

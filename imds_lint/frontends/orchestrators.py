@@ -1,0 +1,414 @@
+"""Where the network mode is decided: docker-compose, Kubernetes manifests, ECS task definitions.
+
+Each container's commands (compose ``command``/``entrypoint``/``healthcheck``;
+Kubernetes ``command``/``args``, probes and lifecycle hooks; ECS ``entryPoint``/
+``command``/``healthCheck``) become embedded shell documents, or argv requests
+for a bare ``curl``/``wget`` list, carrying a ``ContainerContext`` with the
+network the orchestrator gives the container.
+
+YAML is read with PyYAML's safe composer, whose nodes keep their positions.
+JSON has no positions in the standard library, so each command string is
+located by its JSON spelling, searching forward from the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from imds_lint.frontends import Analysis
+from imds_lint.frontends.dockerfile import argv_requests
+from imds_lint.frontends.shell_clients import Arg
+from imds_lint.kinds import Kind
+from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span
+
+_SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"}
+_WORKLOADS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob",
+              "ReplicationController"}
+
+
+class Word:
+    """One command word: its value, and where and how it is written in the file."""
+
+    def __init__(self, value: str, span: Span | None, literal_block: bool = False, indent: int = 0,
+                 verbatim: bool = False):
+        self.value = value
+        self.span = span
+        self.literal_block = literal_block
+        self.indent = indent
+        self.verbatim = verbatim
+
+
+def _program(word: str) -> str:
+    return re.split(r"[/\\]", word)[-1].lower()
+
+
+def emit_command(parent: Document, session, analysis: Analysis, words: list[Word],
+                 context: ContainerContext, children: list[Analysis], *, shell_string: bool = False) -> None:
+    """Turn a container command into requests or embedded scripts.
+
+    ``shell_string`` marks a single string that a shell runs (compose string
+    commands, ``CMD-SHELL``).
+    """
+    if not words:
+        return
+    if shell_string:
+        _embed(parent, session, words[0], context, children)
+        return
+    program = _program(words[0].value)
+    if program in _SHELLS:
+        for i, word in enumerate(words[1:-1], 1):
+            if word.value.startswith("-") and word.value.endswith("c"):
+                _embed(parent, session, words[i + 1], context, children)
+                return
+        return
+    if program in ("curl", "wget"):
+        spans = [w.span for w in words if w.span is not None]
+        if not spans:
+            return
+        whole = Span(spans[0].start, spans[-1].end)
+        args = [Arg(w.value, w.span) for w in words[1:]]
+        analysis.requests.extend(argv_requests(parent, program, args, whole, words[0].span or whole, context))
+
+
+def _embed(parent: Document, session, word: Word, context: ContainerContext, children: list[Analysis]) -> None:
+    if word.span is None:
+        return
+    if word.literal_block:
+        inner, segments = _literal_block(parent.text, word)
+        indent = " " * word.indent
+        document = parent.embed(Kind.SHELL, inner, OffsetMap(segments), label="YAML block",
+                                escape=lambda s: s.replace("\n", "\n" + indent), container=context)
+    elif word.verbatim:
+        document = parent.embed(Kind.SHELL, word.value, OffsetMap.shifted(word.span.start, len(word.value)),
+                                label="shell string", writable=False, container=context)
+    else:
+        # Quoted with escapes: findings land on the string's start; no rewrites through it.
+        document = parent.embed(Kind.SHELL, word.value,
+                                OffsetMap([Segment(0, len(word.value), word.span.start, word.span.start)]),
+                                label="shell string", writable=False, container=context)
+    children.extend(session.analyze(document))
+
+
+def _literal_block(text: str, word: Word) -> tuple[str, list[Segment]]:
+    """A YAML ``|`` block's lines without their indentation, mapped back line by line."""
+    region = text[word.span.start:word.span.end]
+    first_newline = region.find("\n")
+    position = word.span.start + first_newline + 1
+    pieces: list[str] = []
+    segments: list[Segment] = []
+    length = 0
+    for line in text[position:word.span.end].splitlines(keepends=True):
+        cut = min(word.indent, len(line) - len(line.lstrip(" ")))
+        body = line[cut:]
+        segments.append(Segment(length, length + len(body), position + cut, position + len(line)))
+        pieces.append(body)
+        length += len(body)
+        position += len(line)
+    return "".join(pieces), segments
+
+
+# ---------------------------------------------------------------------------
+# YAML
+
+
+def _compose(text: str):
+    import yaml
+
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+
+
+def _get(node, key: str):
+    from yaml import MappingNode
+
+    if not isinstance(node, MappingNode):
+        return None
+    for k, v in node.value:
+        if getattr(k, "value", None) == key:
+            return v
+    return None
+
+
+def _scalar(node) -> str | None:
+    from yaml import ScalarNode
+
+    return node.value if isinstance(node, ScalarNode) and isinstance(node.value, str) else None
+
+
+def _yaml_word(text: str, node) -> Word:
+    span = Span(node.start_mark.index, node.end_mark.index)
+    source = text[span.start:span.end]
+    value = node.value
+    if node.style == "|":
+        return Word(value, span, literal_block=True, indent=_block_indent(text, span))
+    return Word(value, span, verbatim=source == value)
+
+
+def _block_indent(text: str, span: Span) -> int:
+    lines = text[span.start:span.end].split("\n")[1:]
+    widths = [len(line) - len(line.lstrip(" ")) for line in lines if line.strip()]
+    return min(widths) if widths else 0
+
+
+def _yaml_words(text: str, node) -> tuple[list[Word], bool]:
+    """A command given as a list (exec form) or a string (shell form)."""
+    from yaml import ScalarNode, SequenceNode
+
+    if isinstance(node, SequenceNode):
+        return [_yaml_word(text, n) for n in node.value if isinstance(n, ScalarNode)], False
+    if isinstance(node, ScalarNode) and isinstance(node.value, str) and node.value:
+        return [_yaml_word(text, node)], True
+    return [], False
+
+
+def _yaml_failure(document: Document, session) -> list[Analysis]:
+    """Unrendered Helm templates and broken YAML: scan as text, with no container context."""
+    from imds_lint.frontends import text as text_frontend
+
+    return text_frontend.analyze(document, session)
+
+
+def analyze_compose(document: Document, session) -> list[Analysis]:
+    import yaml
+    from yaml import MappingNode
+
+    text = document.text
+    try:
+        roots = _compose(text)
+    except yaml.YAMLError:
+        return _yaml_failure(document, session)
+    analysis = Analysis(document)
+    children: list[Analysis] = []
+    where = document.root.path or "compose file"
+    for root in roots:
+        services = _get(root, "services")
+        if not isinstance(services, MappingNode):
+            continue
+        for key, service in services.value:
+            name = _scalar(key) or "?"
+            mode = _scalar(_get(service, "network_mode")) or ""
+            network = "host" if mode == "host" else ("none" if mode == "none" else "bridge")
+            for field in ("entrypoint", "command"):
+                node = _get(service, field)
+                if node is None:
+                    continue
+                context = ContainerContext(f"runs in compose service '{name}' of {where} via {field}", network)
+                words, shell_form = _yaml_words(text, node)
+                emit_command(document, session, analysis, words, context, children, shell_string=shell_form)
+            test = _get(_get(service, "healthcheck"), "test")
+            if test is not None:
+                context = ContainerContext(f"runs in compose service '{name}' of {where} via healthcheck", network)
+                _healthcheck(document, session, analysis, _yaml_words(text, test), context, children)
+            analysis.add_fact("compose_service", (name, network, _scalar(_get(_get(service, "build"), "context"))
+                                                  or _scalar(_get(service, "build"))))
+    return [analysis, *children]
+
+
+def _healthcheck(document, session, analysis, words_form, context, children) -> None:
+    words, shell_form = words_form
+    if shell_form:
+        emit_command(document, session, analysis, words, context, children, shell_string=True)
+    elif words and words[0].value == "CMD-SHELL" and len(words) > 1:
+        emit_command(document, session, analysis, words[1:2], context, children, shell_string=True)
+    elif words and words[0].value == "CMD":
+        emit_command(document, session, analysis, words[1:], context, children)
+
+
+def _pod_spec(root):
+    kind = _scalar(_get(root, "kind"))
+    if kind not in _WORKLOADS:
+        return None, kind
+    spec = _get(root, "spec")
+    if kind == "CronJob":
+        spec = _get(_get(_get(_get(spec, "jobTemplate"), "spec"), "template"), "spec")
+    elif kind != "Pod":
+        spec = _get(_get(spec, "template"), "spec")
+    return spec, kind
+
+
+def analyze_kubernetes(document: Document, session) -> list[Analysis]:
+    import yaml
+
+    text = document.text
+    try:
+        roots = _compose(text)
+    except yaml.YAMLError:
+        return _yaml_failure(document, session)
+    analysis = Analysis(document)
+    children: list[Analysis] = []
+    for root in roots:
+        if root is None:
+            continue
+        if _scalar(_get(root, "kind")) == "List":
+            items = _get(root, "items")
+            manifests = list(items.value) if isinstance(items, yaml.SequenceNode) else []
+        else:
+            manifests = [root]
+        for manifest in manifests:
+            _workload(document, session, analysis, children, manifest)
+    return [analysis, *children]
+
+
+def _workload(document, session, analysis, children, manifest) -> None:
+    from yaml import SequenceNode
+
+    text = document.text
+    spec, kind = _pod_spec(manifest)
+    if spec is None:
+        return
+    name = _scalar(_get(_get(manifest, "metadata"), "name")) or "?"
+    host = (_scalar(_get(spec, "hostNetwork")) or "").lower() == "true"
+    network = "host" if host else "pod"
+    for group in ("initContainers", "containers", "ephemeralContainers"):
+        containers = _get(spec, group)
+        if not isinstance(containers, SequenceNode):
+            continue
+        for container in containers.value:
+            cname = _scalar(_get(container, "name")) or "?"
+            where = f"runs in container '{cname}' of {kind} {name}"
+            command, _ = _yaml_words(text, _get(container, "command"))
+            args, _ = _yaml_words(text, _get(container, "args"))
+            if command or args:
+                context = ContainerContext(f"{where} via command/args", network)
+                emit_command(document, session, analysis, command + args, context, children)
+            hooks = [(p, _get(container, p)) for p in ("livenessProbe", "readinessProbe", "startupProbe")]
+            lifecycle = _get(container, "lifecycle")
+            hooks += [(f"lifecycle.{h}", _get(lifecycle, h)) for h in ("postStart", "preStop")]
+            for label, hook in hooks:
+                exec_command, _ = _yaml_words(text, _get(_get(hook, "exec"), "command"))
+                if exec_command:
+                    context = ContainerContext(f"{where} via {label}", network)
+                    emit_command(document, session, analysis, exec_command, context, children)
+
+
+# ---------------------------------------------------------------------------
+# ECS task definitions (JSON)
+
+
+class _Locator:
+    """Finds each JSON string's spelling in the file, in document order."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.cursor = 0
+
+    def find(self, value: str) -> Word:
+        for spelling in (json.dumps(value, ensure_ascii=False), json.dumps(value)):
+            at = self.text.find(spelling, self.cursor)
+            if at != -1:
+                self.cursor = at + len(spelling)
+                span = Span(at, at + len(spelling))
+                if spelling[1:-1] == value:
+                    return Word(value, Span(at + 1, at + len(spelling) - 1), verbatim=True)
+                return Word(value, span)
+        return Word(value, None)
+
+
+def _task_definitions(data):
+    """The task definitions in a JSON file: bare, or wrapped as the CLI prints or takes them."""
+    if isinstance(data, dict):
+        if isinstance(data.get("containerDefinitions"), list):
+            yield data
+        for key in ("taskDefinition", "TaskDefinition"):
+            yield from _task_definitions(data.get(key))
+    elif isinstance(data, list):
+        for item in data:
+            yield from _task_definitions(item)
+
+
+def analyze_ecs(document: Document, session) -> list[Analysis]:
+    text = document.text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        from imds_lint.frontends import text as text_frontend
+
+        return text_frontend.analyze(document, session)
+    analysis = Analysis(document)
+    children: list[Analysis] = []
+    locator = _Locator(text)
+    where = document.root.path or "task definition"
+    for task in _task_definitions(data):
+        mode = str(task.get("networkMode") or "bridge").lower()
+        family = task.get("family") or "?"
+        for container in task.get("containerDefinitions") or []:
+            if not isinstance(container, dict):
+                continue
+            cname = container.get("name") or "?"
+            context = ContainerContext(
+                f"runs in container '{cname}' of ECS task {family} ({where}, networkMode {mode})", mode)
+            entry = [locator.find(v) for v in container.get("entryPoint") or [] if isinstance(v, str)]
+            command = [locator.find(v) for v in container.get("command") or [] if isinstance(v, str)]
+            if entry or command:
+                emit_command(document, session, analysis, entry + command, context, children)
+            health = (container.get("healthCheck") or {}).get("command") or []
+            words = [locator.find(v) for v in health if isinstance(v, str)]
+            _healthcheck(document, session, analysis, (words, False), context, children)
+    return [analysis, *children]
+
+
+# ---------------------------------------------------------------------------
+# Images built by a compose file: the compose service decides their network.
+
+_COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def container_context(path, root) -> ContainerContext | None:
+    """For a Dockerfile that a compose service in the repo builds: that service's network.
+
+    Looks for compose files in the Dockerfile's folder and up to three parents
+    (never above the scan root); the first service whose ``build`` context is the
+    Dockerfile's folder (and whose ``dockerfile``, if given, names it) wins.
+    """
+    from pathlib import Path
+
+    from imds_lint.kinds import Kind as Kinds
+    from imds_lint.kinds import kind_from_name
+
+    path = Path(path).resolve()
+    if kind_from_name(path) != Kinds.DOCKERFILE:
+        return None
+    root = Path(root).resolve()
+    directory = path.parent
+    for _ in range(4):
+        for name in _COMPOSE_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                found = _compose_builds(candidate, path, root)
+                if found is not None:
+                    return found
+        if directory == root or root not in directory.parents:
+            break
+        directory = directory.parent
+    return None
+
+
+def _compose_builds(compose_file, dockerfile, root) -> ContainerContext | None:
+    import yaml
+
+    try:
+        data = yaml.safe_load(compose_file.read_text(encoding="utf-8", errors="replace")[:1_000_000])
+    except (OSError, yaml.YAMLError):
+        return None
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(services, dict):
+        return None
+    for name, service in services.items():
+        if not isinstance(service, dict):
+            continue
+        build = service.get("build")
+        context, file = (build, "Dockerfile") if isinstance(build, str) else (
+            (build.get("context", "."), build.get("dockerfile", "Dockerfile")) if isinstance(build, dict) else (None, None))
+        if context is None or not isinstance(context, str) or not isinstance(file, str):
+            continue
+        target = (compose_file.parent / context / file).resolve()
+        if target != dockerfile:
+            continue
+        mode = str(service.get("network_mode") or "")
+        network = "host" if mode == "host" else ("none" if mode == "none" else "bridge")
+        try:
+            shown = compose_file.relative_to(root).as_posix()
+        except ValueError:
+            shown = compose_file.name
+        return ContainerContext(f"built for compose service '{name}' of {shown}", network)
+    return None

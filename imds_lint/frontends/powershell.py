@@ -1,0 +1,393 @@
+"""PowerShell front-end (.ps1, .psm1, Windows user-data) through tree-sitter-powershell.
+
+Finds ``Invoke-RestMethod``/``Invoke-WebRequest`` and their aliases (``irm``,
+``iwr``, and ``curl``/``wget``, which Windows PowerShell 5.1 aliases to
+``Invoke-WebRequest``; with curl-style flags, or as ``curl.exe``, the argv is
+read as real curl), ``System.Net.WebClient`` and ``System.Net.Http.HttpClient``
+calls, and ``Get-EC2InstanceMetadata``. URLs are resolved through variables and
+string expansion; headers through hashtable literals, directly or in a variable.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
+from imds_lint.frontends import Analysis, ParseProblem
+from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
+from imds_lint.model import Document, Header, Request, Span
+
+UNKNOWN = "*"
+_WEB_CMDLETS = {"invoke-restmethod": "Invoke-RestMethod", "irm": "Invoke-RestMethod",
+                "invoke-webrequest": "Invoke-WebRequest", "iwr": "Invoke-WebRequest",
+                "curl": "Invoke-WebRequest", "wget": "Invoke-WebRequest"}
+_IWR_PARAMETERS = ("uri", "method", "headers", "usebasicparsing", "outfile", "body", "contenttype",
+                   "timeoutsec", "erroraction", "useragent", "websession", "sessionvariable",
+                   "usedefaultcredentials", "proxy", "maximumredirection", "passthru", "custommethod",
+                   "skipcertificatecheck", "nokeepalive", "resume")
+_SWITCHES = {"usebasicparsing", "passthru", "usedefaultcredentials", "skipcertificatecheck", "nokeepalive", "resume"}
+_WEBCLIENT_METHODS = {"downloadstring", "downloaddata", "downloadfile", "openread", "downloadstringasync",
+                      "downloadstringtaskasync", "downloaddatataskasync", "downloadfiletaskasync"}
+_HTTPCLIENT_METHODS = {"getstringasync", "getasync", "getbytearrayasync", "getstreamasync"}
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter
+    import tree_sitter_powershell
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        language = tree_sitter.Language(tree_sitter_powershell.language())
+    return tree_sitter.Parser(language)
+
+
+def parse(text: str):
+    src = text.encode("utf-8", "surrogatepass")
+    return _parser().parse(src), src
+
+
+def _walk(root):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def _unwrap(node):
+    """Down single-child chains (pipeline -> ... -> unary_expression -> string_literal)."""
+    while node is not None and node.named_child_count == 1 and node.type not in (
+            "hash_literal_expression", "expandable_string_literal", "verbatim_string_characters", "command"):
+        node = node.named_children[0]
+    return node
+
+
+@dataclass
+class PowerShellState:
+    tree: object
+    src: bytes
+    text: str
+    ascii: bool
+    # Variable (lower-case name) -> assigned value nodes.
+    assignments: dict[str, list] = field(default_factory=dict)
+    # Variables holding a token from a top-level PUT: name -> end of its statement.
+    token_variables: dict[str, int] = field(default_factory=dict)
+    variables: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        from imds_lint.frontends.shell import _Offsets
+
+        self._offsets = _Offsets(self.text, self.src)
+
+    def char(self, byte_offset: int) -> int:
+        return self._offsets.char(byte_offset)
+
+    def span(self, node) -> Span:
+        return Span(self.char(node.start_byte), self.char(node.end_byte))
+
+    def source(self, node) -> str:
+        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+class _Reader:
+    def __init__(self, document: Document):
+        self.document = document
+        tree, src = parse(document.text)
+        self.state = PowerShellState(tree, src, document.text, len(src) == len(document.text))
+        self.analysis = Analysis(document, state=self.state)
+        self.clients: dict[str, str] = {}  # variable -> "WebClient" | "HttpClient"
+        self._resolving: set[str] = set()
+
+    def source(self, node) -> str:
+        return self.state.source(node)
+
+    def span(self, node) -> Span:
+        return self.state.span(node)
+
+    # -- values ------------------------------------------------------------------
+    def collect(self) -> None:
+        for node in _walk(self.state.tree.root_node):
+            if node.type != "assignment_expression":
+                continue
+            target = _unwrap(node.named_children[0]) if node.named_children else None
+            value = node.child_by_field_name("value") or (node.named_children[-1] if node.named_children else None)
+            if target is None or target.type != "variable" or value is None:
+                continue
+            name = _variable_name(self.source(target)).lower()
+            self.state.variables.add(name)
+            self.state.assignments.setdefault(name, []).append(value)
+            client = self.client_type(_unwrap(value))
+            if client is not None:
+                self.clients[name] = client
+
+    def client_type(self, node) -> str | None:
+        if node is None:
+            return None
+        text = self.source(node)
+        if re.search(r"(?i)\bNet\.WebClient\b", text) and re.search(r"(?i)New-Object|::new", text):
+            return "WebClient"
+        if re.search(r"(?i)\bHttp\.HttpClient\b|\bHttpClient\b", text) and re.search(r"(?i)New-Object|::new", text):
+            return "HttpClient"
+        return None
+
+    def lookup(self, name: str) -> str:
+        name = name.lower()
+        if name in self._resolving or name not in self.state.assignments:
+            return UNKNOWN
+        self._resolving.add(name)
+        try:
+            values = [self.resolve(v) for v in self.state.assignments[name]]
+        finally:
+            self._resolving.discard(name)
+        return next((v for v in values if parse_imds_url(v) is not None), values[0])
+
+    def resolve(self, node) -> str:
+        node = _unwrap(node)
+        if node is None:
+            return UNKNOWN
+        text = self.source(node)
+        kind = node.type
+        if kind == "verbatim_string_characters" or (text.startswith("'") and text.endswith("'") and len(text) > 1):
+            return text[1:-1].replace("''", "'")
+        if kind == "expandable_string_literal" or (text.startswith('"') and text.endswith('"') and len(text) > 1):
+            return self.expand(text[1:-1])
+        if kind == "variable":
+            return self.lookup(_variable_name(text))
+        if kind == "generic_token":
+            return self.expand(text)
+        if kind == "additive_expression":
+            parts = [c for c in node.named_children]
+            return "".join(self.resolve(p) for p in parts)
+        return UNKNOWN
+
+    def expand(self, text: str) -> str:
+        def substitute(match: re.Match) -> str:
+            name = match.group(1) or match.group(2) or match.group(3)
+            return self.lookup(name)
+
+        text = re.sub(r"\$\{([^}]+)\}|\$\(\s*\$(\w+)\s*\)|\$(\w+(?::\w+)?)", substitute, text)
+        return text.replace("`$", "$").replace('`"', '"').replace('""', '"')
+
+    # -- requests --------------------------------------------------------------------
+    def read(self) -> Analysis:
+        self.collect()
+        for node in _walk(self.state.tree.root_node):
+            if node.type == "command":
+                self.command(node)
+            elif node.type == "invokation_expression":
+                self.invocation(node)
+        self.find_token_variables()
+        if self.state.tree.root_node.has_error:
+            for node in _walk(self.state.tree.root_node):
+                if node.type == "ERROR" or node.is_missing:
+                    self.analysis.problems.append(ParseProblem(
+                        self.span(node), f"PowerShell syntax error at line {node.start_point[0] + 1}"))
+                    break
+        return self.analysis
+
+    def command(self, node) -> None:
+        name_node = node.child_by_field_name("command_name") or next(
+            (c for c in node.named_children if c.type == "command_name"), None)
+        if name_node is None:
+            return
+        name = self.source(name_node).lower()
+        elements = next((c for c in node.named_children if c.type == "command_elements"), None)
+        items = [c for c in elements.named_children if c.type != "command_argument_sep"] if elements is not None else []
+        if name == "get-ec2instancemetadata":
+            self.analysis.requests.append(Request(
+                client="Get-EC2InstanceMetadata", url="", endpoint="169.254.169.254", path=None, method="GET",
+                headers=(), span=self.span(node), anchor=self.span(name_node), document=self.document,
+                wrapper=True, container=self.document.container))
+            return
+        program = name.removesuffix(".exe")
+        if name in _WEB_CMDLETS and not (program in ("curl", "wget") and not self.looks_like_cmdlet(items)):
+            self.web_cmdlet(node, name_node, _WEB_CMDLETS[name], items)
+        elif program in ("curl", "wget"):
+            args = [Arg(self.resolve(i) if i.type != "command_parameter" else self.source(i), i) for i in items]
+            call = parse_curl(args) if program == "curl" else parse_wget(args)
+            headers = tuple(Header(*split_header(h.text)) for h in call.headers)
+            for url in call.urls:
+                self.emit(node, name_node, call.client, url.value, call.method, headers,
+                          {"kind": "argv", "explicit": call.method_explicit}, headers_unknown=call.headers_unknown)
+
+    def looks_like_cmdlet(self, items) -> bool:
+        params = [self.source(i).lstrip("-").split(":")[0].lower() for i in items if i.type == "command_parameter"]
+        if not params:
+            return True  # `curl http://...` alone: the alias in Windows PowerShell 5.1
+        return any(len(p) > 1 and any(full.lower().startswith(p) for full in _IWR_PARAMETERS) for p in params)
+
+    def web_cmdlet(self, node, name_node, cmdlet: str, items) -> None:
+        url_node = headers_node = method_node = None
+        positional = []
+        i = 0
+        while i < len(items):
+            item = items[i]
+            if item.type == "command_parameter":
+                written, _, inline = self.source(item).lstrip("-").partition(":")
+                param = _parameter(written.lower())
+                value = None
+                if param not in _SWITCHES and not inline and i + 1 < len(items) \
+                        and items[i + 1].type != "command_parameter":
+                    value = items[i + 1]
+                    i += 1
+                if param == "uri":
+                    url_node = value
+                elif param == "headers":
+                    headers_node = value
+                elif param in ("method", "custommethod"):
+                    method_node = value
+            else:
+                positional.append(item)
+            i += 1
+        if url_node is None and positional:
+            url_node = positional[0]
+        if url_node is None:
+            return
+        url = self.resolve(url_node)
+        method = self.resolve(method_node).upper() if method_node is not None else "GET"
+        headers, hash_node, unknown = self.headers(headers_node)
+        self.emit(node, name_node, cmdlet, url, method, headers,
+                  {"kind": "cmdlet", "headers_param": headers_node, "hash": hash_node,
+                   "explicit": method_node is not None, "url_node": url_node},
+                  headers_unknown=unknown, method_explicit=method_node is not None)
+
+    def headers(self, node) -> tuple[tuple[Header, ...], object, bool]:
+        """The headers a ``-Headers`` value holds, the hashtable literal it is, and whether unknown."""
+        if node is None:
+            return (), None, False
+        value = _unwrap(node)
+        if value is not None and value.type == "variable":
+            assigned = self.state.assignments.get(_variable_name(self.source(value)).lower(), [])
+            value = _unwrap(assigned[-1]) if len(assigned) == 1 else None
+        if value is None or value.type != "hash_literal_expression":
+            return (), None, True
+        headers = []
+        for entry in (n for n in _walk(value) if n.type == "hash_entry"):
+            if not entry.named_children:
+                continue
+            key = _unwrap(entry.named_children[0])
+            key_text = self.source(key).strip("'\"") if key is not None else ""
+            val = self.resolve(entry.named_children[-1]) if len(entry.named_children) > 1 else None
+            headers.append(Header(key_text, val, span=self.span(entry), name_span=self.name_span(key, key_text)))
+        return tuple(headers), value, False
+
+    def name_span(self, key, name: str) -> Span | None:
+        if key is None or not name:
+            return None
+        span = self.span(key)
+        offset = self.source(key).find(name)
+        return Span(span.start + offset, span.start + offset + len(name)) if offset >= 0 else None
+
+    def invocation(self, node) -> None:
+        children = node.named_children
+        member = next((c for c in children if c.type in ("member_name", "simple_name")), None)
+        arguments = next((c for c in children if c.type == "argument_list"), None)
+        if arguments is not None:
+            listed = next((c for c in arguments.named_children if c.type == "argument_expression_list"), None)
+            arguments = listed if listed is not None else arguments
+        if member is None or arguments is None or not children:
+            return
+        method = self.source(member).lower()
+        target = children[0]
+        kind = None
+        variable = None
+        if target.type == "variable":
+            variable = _variable_name(self.source(target)).lower()
+            kind = self.clients.get(variable)
+        else:
+            kind = self.client_type(target)
+        if kind == "WebClient" and method not in _WEBCLIENT_METHODS:
+            return
+        if kind == "HttpClient" and method not in _HTTPCLIENT_METHODS:
+            return
+        if kind is None or not arguments.named_children:
+            return
+        url = self.resolve(arguments.named_children[0])
+        headers: tuple[Header, ...] = ()
+        if variable is not None and self.sets_token_header(variable):
+            headers = (Header("X-aws-ec2-metadata-token", None),)
+        self.emit(node, member, kind, url, "GET", headers,
+                  {"kind": "dotnet", "variable": variable, "client": kind})
+
+    def sets_token_header(self, variable: str) -> bool:
+        pattern = re.compile(rf"(?i)\${re.escape(variable)}\.(?:Headers|DefaultRequestHeaders)[^\n]*x-aws-ec2-metadata-token")
+        return pattern.search(self.state.text) is not None
+
+    def emit(self, node, anchor_node, client: str, url: str, method: str | None, headers, handle: dict,
+             headers_unknown: bool = False, method_explicit: bool = False) -> None:
+        if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
+            return
+        imds = parse_imds_url(url)
+        if imds is None:
+            return
+        handle.update(command=node, name=anchor_node)
+        self.analysis.requests.append(Request(
+            client=client, url=url, endpoint=imds.endpoint, path=imds.path, method=method,
+            method_explicit=method_explicit, headers=tuple(headers), headers_unknown=headers_unknown,
+            span=self.span(node), anchor=self.span(anchor_node), document=self.document,
+            container=self.document.container, handle=handle,
+        ))
+
+    def find_token_variables(self) -> None:
+        fetches = {r.span for r in self.analysis.requests if r.is_token_fetch and r.method == "PUT"}
+        for statement in top_level_statements(self.state):
+            if statement.type != "assignment_expression" and not any(
+                    n.type == "assignment_expression" for n in statement.children):
+                continue
+            assignment = statement if statement.type == "assignment_expression" else next(
+                n for n in statement.children if n.type == "assignment_expression")
+            target = _unwrap(assignment.named_children[0])
+            if target is None or target.type != "variable":
+                continue
+            if any(self.span(n) in fetches for n in _walk(assignment) if n.type == "command"):
+                self.state.token_variables.setdefault(_variable_name(self.source(target)), self.span(statement).end)
+
+
+def _parameter(written: str) -> str | None:
+    """The Invoke-WebRequest parameter a (possibly abbreviated) name stands for."""
+    if written in _IWR_PARAMETERS:
+        return written
+    matches = [p for p in _IWR_PARAMETERS if p.startswith(written)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def top_level_statements(state: PowerShellState) -> list:
+    root = state.tree.root_node
+    lists = [c for c in root.named_children if c.type == "statement_list"]
+    return [s for sl in lists for s in sl.named_children] or list(root.named_children)
+
+
+def top_level_statement(state: PowerShellState, node):
+    tops = {(s.start_byte, s.end_byte) for s in top_level_statements(state)}
+    while node is not None and (node.start_byte, node.end_byte) not in tops:
+        node = node.parent
+    return node
+
+
+def _variable_name(text: str) -> str:
+    name = text.lstrip("$@")
+    if name.startswith("{") and name.endswith("}"):
+        name = name[1:-1]
+    return name.split(":", 1)[-1] if name.lower().startswith(("script:", "global:", "local:")) else name
+
+
+def analyze(document: Document, session) -> list[Analysis]:
+    analysis = _Reader(document).read()
+    from imds_lint.fixers import powershell as powershell_fixer
+    from imds_lint.frontends import installs
+
+    # Install-Module version pins (the dependency rules' facts), as the text front-end reads them.
+    installs.scan_lines(analysis, document.text)
+    analysis.fixer = powershell_fixer.FIXER
+    return [analysis]
+
+
+def syntax_errors(text: str) -> int:
+    tree, _ = parse(text)
+    if not tree.root_node.has_error:
+        return 0
+    return sum(1 for n in _walk(tree.root_node) if n.type == "ERROR" or n.is_missing)

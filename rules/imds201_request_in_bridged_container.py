@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from imds_lint.model import Category, Severity
+from imds_lint.rule import Invalid, Rule, Valid
+
+_EXEMPT = {"host", "awsvpc"}
+_OPTIONS = ("raise http_put_response_hop_limit to 2 (3 for overlay CNIs or Docker-in-Docker), "
+            "use host networking, or better, give the workload credentials that need no IMDS "
+            "(ECS task roles, EKS IRSA or Pod Identity)")
+
+
+class RequestInBridgedContainer(Rule):
+    """
+    ## What it does
+    Flags a request to the instance metadata service that runs inside a container
+    whose network is one hop away from the instance: a Dockerfile `RUN`, `CMD`,
+    `ENTRYPOINT` or `HEALTHCHECK`, a script such an instruction runs, a
+    docker-compose service, a Kubernetes pod or an ECS task on a bridge network,
+    or a `docker run`/`kubectl run` command in a script. The message says where the
+    container context comes from ("runs in container image svc/Dockerfile via
+    ENTRYPOINT"). It is reported in addition to IMDS101 when the request is also
+    tokenless: a token-first request still breaks here.
+
+    ## Why it breaks under IMDSv2-only
+    `http_put_response_hop_limit` is the IP TTL of the response to the token PUT
+    (1 to 64, default 1 on many launch paths). A process in a container on a
+    bridge network is one hop further from the instance, so at hop limit 1 the
+    token response is dropped on the way and the PUT times out: once the instance
+    requires tokens, every IMDS call from the container fails, however token-first
+    the code is. `RUN` runs at build time on the build network, which is a bridge
+    unless the image is built with `--network host`. Overlay CNIs and
+    Docker-in-Docker add more hops. Host networking adds none, and so do ECS tasks
+    in `awsvpc` mode: the task's elastic network interface sits in the task's own
+    network namespace, with no bridge on the host forwarding (and decrementing the
+    TTL of) its traffic; ECS documents that such tasks reach IMDS unless the agent
+    sets `ECS_AWSVPC_BLOCK_IMDS`. Those are not flagged; neither is `network_mode:
+    host`, `hostNetwork: true`, `--network host` or ECS `networkMode: host`.
+
+    Which repo files run in an image is a heuristic: a script counts when a
+    `COPY`/`ADD` from the build context (the Dockerfile's folder or a parent, up to
+    the scan root) copies it, or a folder holding it, and `ENTRYPOINT`, `CMD` or
+    `RUN` runs it by path or file name.
+
+    ## Example
+    ```dockerfile
+    FROM alpine:3.20
+    CMD curl -s http://169.254.169.254/latest/meta-data/instance-id
+    ```
+
+    ## Use instead
+    ```dockerfile
+    FROM alpine:3.20
+    CMD echo "$INSTANCE_ID"
+    ```
+
+    ## Fix safety
+    No automatic fix: the remedy is outside the file. Raise the hop limit
+    (`aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2`,
+    or `metadata_options { http_put_response_hop_limit = 2 }` in the launch
+    template), run the container on the host network, or stop using IMDS from the
+    container (ECS task role, EKS IRSA or Pod Identity, or pass the values in).
+    Suppress with `# imds-lint: ignore[IMDS201]` once the hop limit is raised.
+
+    ## References
+    - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-instances.html
+    - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html
+    - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+    - https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/security-iam-roles.html
+    - https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
+    """
+
+    code = "IMDS201"
+    name = "request-in-bridged-container"
+    category = Category.HOP_LIMIT
+    severity = Severity.WARNING
+    summary = "IMDS request from a container one network hop away from the instance"
+
+    valid = [
+        Valid("dockerfile", 'FROM alpine:3.20\nCMD echo "$INSTANCE_ID"\n'),
+        Valid("dockerfile", "FROM alpine:3.20\nRUN --network=host curl -s http://169.254.169.254/latest/meta-data/ami-id\n"),
+        Valid("shell", "curl -s http://169.254.169.254/latest/meta-data/instance-id\n"),
+        Valid("shell", "docker run --rm --network host alpine curl -s http://169.254.169.254/latest/meta-data/\n"),
+    ]
+    invalid = [
+        Invalid("shell", "docker run --rm alpine sh -c 'curl -s http://169.254.169.254/latest/meta-data/ami-id'\n"),
+        Invalid("dockerfile", "FROM alpine:3.20\nCMD curl -s http://169.254.169.254/latest/meta-data/instance-id\n"),
+        Invalid("dockerfile", "FROM alpine:3.20\nRUN apk add curl && \\\n    curl -s http://169.254.169.254/latest/meta-data/ami-id\n"),
+        Invalid("dockerfile", 'FROM alpine:3.20\nHEALTHCHECK CMD ["curl", "-f", "http://169.254.169.254/latest/meta-data/"]\n'),
+    ]
+
+    def check_request(self, request, ctx):
+        container = request.container
+        if container is None or container.network in _EXEMPT:
+            return
+        what = f"{request.client} request to IMDS"
+        if container.network == "build":
+            where = (f"{container.description}: the build network is a bridge unless the image is built "
+                     "with --network host, one hop further from IMDS")
+        elif container.network == "none":
+            where = f"{container.description}, on network 'none', which cannot reach IMDS at all"
+        else:
+            where = f"{container.description}, on a {container.network} network one hop further from IMDS"
+        message = (f"{what} {where}; at hop limit 1 the token response never arrives. Fix: {_OPTIONS}")
+        ctx.report_request(self, request, message)

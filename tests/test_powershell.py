@@ -1,0 +1,166 @@
+"""The PowerShell front-end and fixer. pwsh is not installable here, so fixed scripts are
+parse-checked with the grammar (and run against the emulator only where pwsh exists)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imds_lint.config import Settings
+from imds_lint.engine import Linter, Session
+from imds_lint.frontends import powershell
+from imds_lint.model import Document
+from tests.emulator import point_at
+from tests.helpers import codes, fix, lint
+
+URL = "http://169.254.169.254/latest/meta-data/instance-id"
+FETCH = ("$IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token "
+         "-Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = '21600'}")
+
+
+def ps(text: str):
+    return lint(text, "powershell")
+
+
+@pytest.mark.parametrize("line, client", [
+    (f"Invoke-RestMethod -Uri {URL}", "Invoke-RestMethod"),
+    (f"Invoke-RestMethod {URL}", "Invoke-RestMethod"),
+    (f"irm -UseBasicParsing '{URL}'", "Invoke-RestMethod"),
+    (f'iwr -Uri "{URL}" -UseBasicParsing', "Invoke-WebRequest"),
+    (f"Invoke-WebRequest -UseB -Ur {URL}", "Invoke-WebRequest"),
+    (f"curl {URL}", "Invoke-WebRequest"),
+    (f"wget -Uri {URL} -OutFile id.txt", "Invoke-WebRequest"),
+    (f"curl.exe -s {URL}", "curl"),
+    (f"curl -s {URL}", "curl"),
+    (f"(New-Object System.Net.WebClient).DownloadString('{URL}')", "WebClient"),
+    (f'[System.Net.WebClient]::new().DownloadString("{URL}")', "WebClient"),
+    (f'$c = [System.Net.Http.HttpClient]::new()\n$c.GetStringAsync("{URL}").Result', "HttpClient"),
+])
+def test_clients_are_found(line, client):
+    found = ps(line + "\n")
+    assert codes(found) == ["IMDS101"]
+    assert found[0].message.startswith(client + " sends GET")
+
+
+def test_urls_through_variables_and_expansion():
+    text = ("$Imds = 'http://169.254.169.254'\n$Base = \"$Imds/latest\"\n"
+            "$a = Invoke-RestMethod \"$Base/meta-data/ami-id\"\n"
+            "$b = Invoke-RestMethod \"${Base}/meta-data/hostname\"\n"
+            "$c = Invoke-RestMethod ($Base + '/meta-data/mac')\n")
+    assert [f.start.line for f in ps(text)] == [3, 4, 5]
+
+
+def test_tokens_in_hashtables_and_variables_are_seen():
+    text = (f"$t = Invoke-RestMethod -Method Put -Uri http://169.254.169.254/latest/api/token "
+            f"-Headers @{{'X-aws-ec2-metadata-token-ttl-seconds' = 300}}\n"
+            f"Invoke-RestMethod -Headers @{{'X-aws-ec2-metadata-token' = $t}} -Uri {URL}\n"
+            f"$h = @{{ \"X-aws-ec2-metadata-token\" = $t }}\nInvoke-RestMethod -Uri {URL} -Headers $h\n"
+            f"$wc = New-Object Net.WebClient\n$wc.Headers.Add('X-aws-ec2-metadata-token', $t)\n"
+            f"$wc.DownloadString('{URL}')\n")
+    assert ps(text) == []
+
+
+def test_headers_from_somewhere_unknown_are_not_guessed():
+    assert ps(f"Invoke-RestMethod -Uri {URL} -Headers (Get-Headers)\n") == []
+
+
+def test_get_ec2_instance_metadata_is_low_severity():
+    found = ps("$id = Get-EC2InstanceMetadata -Category InstanceId\n")
+    assert codes(found) == ["IMDS102"] and found[0].severity.value == "info"
+    assert "4.0.1.0" in found[0].message
+
+
+def test_fix_fetches_one_token_and_adds_headers():
+    text = f"$id = Invoke-RestMethod -Uri {URL}\r\n$ami = irm http://169.254.169.254/latest/meta-data/ami-id\r\n"
+    fixed = fix(text, "powershell")
+    assert fixed == (f"{FETCH}\r\n"
+                     f"$id = Invoke-RestMethod -Headers @{{'X-aws-ec2-metadata-token' = $IMDS_TOKEN}} -Uri {URL}\r\n"
+                     "$ami = irm -Headers @{'X-aws-ec2-metadata-token' = $IMDS_TOKEN} "
+                     "http://169.254.169.254/latest/meta-data/ami-id\r\n")
+    assert powershell.syntax_errors(fixed) == 0
+    assert fix(fixed, "powershell") == fixed
+    assert ps(fixed) == []
+
+
+def test_fix_merges_into_an_existing_hashtable_and_a_hashtable_variable_is_left_alone():
+    text = f"Invoke-RestMethod -Uri {URL} -Headers @{{ Accept = 'text/plain' }}\n"
+    assert "@{ 'X-aws-ec2-metadata-token' = $IMDS_TOKEN; Accept = 'text/plain' }" in fix(text, "powershell")
+    text = f"$h = @{{}}\nInvoke-RestMethod -Uri {URL} -Headers @{{}}\n"
+    assert "-Headers @{'X-aws-ec2-metadata-token' = $IMDS_TOKEN}" in fix(text, "powershell")
+
+
+def test_fix_reuses_an_existing_token_and_indents_inside_blocks():
+    text = ("$tok = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token "
+            "-Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = '60'}\n"
+            f"function Get-Id {{\n    Invoke-RestMethod -Uri {URL}\n}}\n")
+    fixed = fix(text, "powershell")
+    assert "Invoke-RestMethod -Headers @{'X-aws-ec2-metadata-token' = $tok} -Uri" in fixed
+    assert fixed.count("api/token") == 1
+
+
+def test_webclient_in_a_variable_gets_its_header_set():
+    text = f"$wc = New-Object System.Net.WebClient\n$id = $wc.DownloadString('{URL}')\n"
+    fixed = fix(text, "powershell")
+    assert "$wc.Headers['X-aws-ec2-metadata-token'] = $IMDS_TOKEN\n$id = $wc.DownloadString" in fixed
+    assert ps(fixed) == []
+
+
+def test_utf16_crlf_file_is_read_and_fixed_in_its_own_encoding(tmp_path):
+    text = f"# user-data\r\n$id = Invoke-RestMethod -Uri {URL}\r\n"
+    path = tmp_path / "bootstrap.ps1"
+    path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    linter = Linter(Settings(root=tmp_path))
+    result = linter.lint_file(path, "bootstrap.ps1")
+    assert [(f.start.line, f.code) for f in result.findings] == [(2, "IMDS101")]
+    linter.fix_file(path, "bootstrap.ps1", unsafe=False, write=True)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xff\xfe")
+    written = raw[2:].decode("utf-16-le")
+    assert written.startswith(f"# user-data\r\n{FETCH}\r\n$id = Invoke-RestMethod -Headers")
+    assert "\n" not in written.replace("\r\n", "")
+
+
+def test_powershell_shell_in_a_dockerfile_is_fixed_with_backtick_continuations():
+    text = ("# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
+            'SHELL ["powershell", "-Command"]\n'
+            f"RUN $id = Invoke-RestMethod `\n    -Uri {URL}; `\n    Set-Content C:\\id.txt $id\n")
+    found = lint(text, "dockerfile")
+    assert sorted(codes(found)) == ["IMDS101", "IMDS201"]
+    fixed = fix(text, "dockerfile")
+    assert fixed.splitlines()[3] == "RUN " + FETCH + "; `"
+    assert "$id = Invoke-RestMethod -Headers @{'X-aws-ec2-metadata-token' = $IMDS_TOKEN} `" in fixed
+    assert fix(fixed, "dockerfile") == fixed
+
+
+@given(st.lists(st.sampled_from(["Invoke-RestMethod ", "-Uri ", URL, "$x", " = ", "@{", "}", "'", '"', "`\n",
+                                 "\n", "(New-Object Net.WebClient).DownloadString(", ")", "-Headers "]),
+                max_size=40).map("".join))
+def test_any_text_is_read_without_raising(text):
+    notes: list[str] = []
+    powershell.analyze(Document("powershell", text), Session(notes))
+    assert not any("internal error" in n for n in notes)
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/powershell/windows-user-data.fixed.ps1"
+
+
+def test_fixed_fixture_parses():
+    from imds_lint.source import decode
+
+    assert powershell.syntax_errors(decode(FIXTURE.read_bytes()).text) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pwsh") is None, reason="pwsh is not installed (parse-checked instead)")
+def test_fixed_script_runs_against_the_emulator(emulator, tmp_path):  # pragma: no cover - needs pwsh
+    fixed = fix(f"$id = Invoke-RestMethod -Uri {URL}\nWrite-Output $id\n", "powershell")
+    script = tmp_path / "s.ps1"
+    script.write_text(point_at(fixed, emulator))
+    done = subprocess.run(["pwsh", "-NoProfile", "-File", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "i-0123456789abcdef0"
+    assert emulator.unauthorized == 0
