@@ -79,10 +79,11 @@ class Linter:
         return True
 
     # -- one text ------------------------------------------------------------
-    def lint_text(self, text: str, kind: str, source: SourceText, path: str) -> tuple[list[Finding], list[str]]:
+    def lint_text(self, text: str, kind: str, source: SourceText, path: str,
+                  file: str = "") -> tuple[list[Finding], list[str]]:
         notes: list[str] = []
         session = Session(notes)
-        analyses = session.analyze(Document(kind, text))
+        analyses = session.analyze(Document(kind, text, path=file))
         findings: list[Finding] = []
         for analysis in analyses:
             ctx = RuleContext(analysis, self.settings.token_ttl)
@@ -129,7 +130,7 @@ class Linter:
         if loaded is None:
             return result
         source, kind = loaded
-        findings, notes = self.lint_text(source.text, kind, source, display)
+        findings, notes = self.lint_text(source.text, kind, source, display, file=str(path))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
@@ -161,9 +162,9 @@ class Linter:
             return result
         source, kind = loaded
         allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
-        fixed, applied, notes = self.fix_text(source, kind, display, allowed)
+        fixed, applied, notes = self.fix_text(source, kind, display, allowed, file=str(path))
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
-        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display)
+        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, file=str(path))
         result.findings = final
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
@@ -180,7 +181,7 @@ class Linter:
         return result
 
     def fix_text(self, source: SourceText, kind: str, path: str,
-                 allowed: set[Applicability]) -> tuple[str, int, list[str]]:
+                 allowed: set[Applicability], file: str = "") -> tuple[str, int, list[str]]:
         text = source.text
         applied = 0
         notes: list[str] = []
@@ -189,7 +190,7 @@ class Linter:
         baseline_errors = syntax_errors(text, kind)
         seen: set[str] = {text}
         for _ in range(MAX_FIX_PASSES):
-            findings, _ = self.lint_text(text, kind, _retext(source, text), path)
+            findings, _ = self.lint_text(text, kind, _retext(source, text), path, file=file)
             fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
             if not fixes:
                 return text, applied, notes

@@ -99,9 +99,13 @@ def sniff(text: str) -> str | None:
 
 
 def classify(path: PurePath, text: str | None = None) -> str:
-    """Name first; content decides for extensionless files, templates and user-data."""
+    """Name first; content decides for extensionless files and user-data.
+
+    Templates (.tftpl, .tpl) stay templates: their front-end undoes Terraform's
+    ``$${`` escapes before it hands the script inside to the shell front-end.
+    """
     by_name = kind_from_name(path)
-    if text is None or by_name not in (Kind.UNKNOWN, Kind.TEMPLATE, Kind.USER_DATA):
+    if text is None or by_name not in (Kind.UNKNOWN, Kind.USER_DATA):
         return by_name
     by_content = sniff(text)
     if by_content is not None:

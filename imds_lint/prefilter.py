@@ -39,6 +39,11 @@ _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
 # the front-ends' issues; a kind absent here is a candidate only by CANDIDATE.
 KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
 
+# IaC enforcement: files that declare EC2 compute resources matter without naming IMDS.
+_TERRAFORM_NEEDLE = re.compile(rb"aws_instance|aws_launch_(?:template|configuration)|aws_spot_instance_request|"
+                               rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options")
+KIND_NEEDLES["terraform"] = _TERRAFORM_NEEDLE
+
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:
     """The prefilter: endpoint spellings for every file, plus the kind's own needles."""

@@ -1,0 +1,127 @@
+"""Terraform front-end: user-data in heredocs, quoted strings, templates; data "http"."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from imds_lint.frontends import hcl_template, terraform
+from imds_lint.kinds import Kind, classify
+from tests.helpers import codes, fix, lint
+
+HEREDOC = '''resource "aws_instance" "web" {
+  ami = "ami-123"
+  user_data = <<-EOF
+    #!/bin/bash
+    REGION=$(curl -s http://169.254.169.254/latest/meta-data/placement/region)
+    echo "$${REGION} ${var.env}"
+  EOF
+  metadata_options {
+    http_tokens = "required"
+  }
+}
+'''
+
+QUOTED = '''resource "aws_launch_template" "lt" {
+  user_data = base64encode("#!/bin/bash\\ncurl -s \\"http://169.254.169.254/latest/meta-data/instance-id\\"\\n")
+  metadata_options {
+    http_tokens = "required"
+  }
+}
+'''
+
+
+def render(template: str, variables: dict[str, str]) -> str:
+    """Terraform's rendering for simple templates: ``${name}`` substituted, ``$${`` -> ``${``."""
+    def substitute(match: re.Match) -> str:
+        if match.group(0).startswith("$$"):
+            return match.group(0)[1:]
+        return variables[match.group(1)]
+    return re.sub(r"\$\$\{|%%\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}",
+                  lambda m: m.group(0)[1:] if m.group(0) in ("$${", "%%{") else substitute(m), template)
+
+
+def test_heredoc_request_is_found_on_its_line():
+    found = [f for f in lint(HEREDOC, Kind.TERRAFORM) if f.code == "IMDS101"]
+    assert [f.start.line for f in found] == [5]
+
+
+def test_heredoc_fix_keeps_hcl_and_escapes():
+    fixed = fix(HEREDOC, Kind.TERRAFORM)
+    assert 'IMDS_TOKEN="$(curl -sS -X PUT' in fixed
+    assert "$${REGION} ${var.env}" in fixed, "existing escapes and interpolations are untouched"
+    assert terraform.syntax_errors(fixed) == 0
+    assert "IMDS101" not in codes(lint(fixed, Kind.TERRAFORM))
+    assert fix(fixed, Kind.TERRAFORM) == fixed
+
+
+def test_quoted_string_fix_escapes_quotes_and_newlines():
+    fixed = fix(QUOTED, Kind.TERRAFORM)
+    assert '\\nIMDS_TOKEN=\\"$(curl -sS -X PUT \\"http://169.254.169.254/latest/api/token\\"' in fixed
+    assert terraform.syntax_errors(fixed) == 0
+    assert "IMDS101" not in codes(lint(fixed, Kind.TERRAFORM))
+
+
+def test_base64_literal_user_data_is_scanned_but_not_rewritten():
+    import base64
+
+    blob = base64.b64encode(b"#!/bin/bash\ncurl http://169.254.169.254/latest/meta-data/\n").decode()
+    tf = f'resource "aws_instance" "a" {{\n  user_data_base64 = "{blob}"\n  metadata_options {{\n    http_tokens = "required"\n  }}\n}}\n'
+    found = [f for f in lint(tf, Kind.TERRAFORM) if f.code == "IMDS101"]
+    assert [f.start.line for f in found] == [2]
+    assert found[0].fix is None
+    assert fix(tf, Kind.TERRAFORM) == tf
+
+
+def test_template_file_fix_writes_terraform_escapes(tmp_path):
+    text = ('#!/bin/bash\nset -e\necho "cluster ${cluster_name} $${HOME}"\n'
+            'ID=$(curl -s http://169.254.169.254/latest/meta-data/instance-id)\n')
+    assert classify(tmp_path / "user-data.tftpl", text) == Kind.TEMPLATE
+    found = lint(text, Kind.TEMPLATE)
+    assert [(f.code, f.start.line) for f in found] == [("IMDS101", 4)]
+    fixed = fix(text, Kind.TEMPLATE)
+    rendered = render(fixed, {"cluster_name": "prod"})
+    assert 'echo "cluster prod ${HOME}"' in rendered
+    assert 'curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254' in rendered
+
+
+def test_data_http_without_token_is_flagged_and_with_token_is_not():
+    bad = 'data "http" "id" {\n  url = "http://169.254.169.254/latest/meta-data/instance-id"\n}\n'
+    good = ('data "http" "id" {\n  url = "http://169.254.169.254/latest/meta-data/instance-id"\n'
+            '  request_headers = {\n    "X-aws-ec2-metadata-token" = data.http.token.response_body\n  }\n}\n')
+    assert [(f.code, f.start.line) for f in lint(bad, Kind.TERRAFORM)] == [("IMDS101", 2)]
+    assert "IMDS101" not in codes(lint(good, Kind.TERRAFORM))
+
+
+def test_templatefile_is_recorded_as_a_link(tmp_path):
+    (tmp_path / "init.tftpl").write_text("#!/bin/bash\nsystemctl enable --now docker\n")
+    tf = tmp_path / "main.tf"
+    tf.write_text('resource "aws_instance" "a" {\n  user_data = templatefile("${path.module}/init.tftpl", {})\n}\n')
+    from imds_lint.model import Document
+
+    class Session:
+        def analyze(self, document):
+            return []
+
+    analysis = terraform.analyze(Document(Kind.TERRAFORM, tf.read_text(), path=str(tf)), Session())[0]
+    (link,) = analysis.facts[terraform.TEMPLATE_LINK]
+    assert link.exists and link.path == str(tmp_path / "init.tftpl")
+    (compute,) = analysis.facts["iac.compute"]
+    assert compute.containers == "installs or starts a container runtime"
+
+
+@given(st.text(alphabet='ab$%{}\\"\n\t x', max_size=40))
+def test_escapes_round_trip_through_decode(text):
+    for escape, quoted in ((hcl_template.escape_template, False), (hcl_template.escape_quoted, True)):
+        written = escape(text)
+        decoded, _ = hcl_template.decode(written, 0, len(written), quoted=quoted)
+        # Interpolations never appear: everything inserted reads back as literal text.
+        assert decoded == text
+
+
+@pytest.mark.parametrize("text", ["", "resource {", "}}}", 'x = "${', "<<EOF\n"])
+def test_broken_terraform_never_raises(text):
+    lint(text, Kind.TERRAFORM)
