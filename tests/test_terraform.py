@@ -125,3 +125,67 @@ def test_escapes_round_trip_through_decode(text):
 @pytest.mark.parametrize("text", ["", "resource {", "}}}", 'x = "${', "<<EOF\n"])
 def test_broken_terraform_never_raises(text):
     lint(text, Kind.TERRAFORM)
+
+
+# -- enforcement: a table of resource blocks and what the rules must say ---------------
+
+ENFORCEMENT_TABLE = [
+    ("instance-no-options", 'resource "aws_instance" "a" {\n  ami = "x"\n}\n', {"IMDS301"}),
+    ("instance-required", 'resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = "required"\n  }\n}\n', set()),
+    ("instance-optional", 'resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = "optional"\n  }\n}\n', {"IMDS301"}),
+    ("instance-disabled", 'resource "aws_instance" "a" {\n  metadata_options {\n    http_endpoint = "disabled"\n    http_tokens = "optional"\n  }\n}\n', set()),
+    ("lt-no-options", 'resource "aws_launch_template" "a" {\n}\n', {"IMDS301"}),
+    ("lc-required", 'resource "aws_launch_configuration" "a" {\n  metadata_options {\n    http_tokens = "required"\n  }\n}\n', set()),
+    ("var-default-optional", 'variable "t" {\n  default = "optional"\n}\nresource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.t\n  }\n}\n', {"IMDS301"}),
+    ("var-default-required", 'variable "t" {\n  default = "required"\n}\nresource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.t\n  }\n}\n', set()),
+    ("var-without-default", 'variable "t" {}\nresource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.t\n  }\n}\n', set()),
+    ("local-optional", 'locals {\n  t = "optional"\n}\nresource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = local.t\n  }\n}\n', {"IMDS301"}),
+    ("instance-via-enforcing-lt", 'resource "aws_launch_template" "lt" {\n  metadata_options {\n    http_tokens = "required"\n  }\n}\n'
+     'resource "aws_instance" "a" {\n  launch_template {\n    name = aws_launch_template.lt.name\n  }\n}\n', set()),
+    ("instance-via-optional-lt", 'resource "aws_launch_template" "lt" {\n  metadata_options {\n    http_tokens = "optional"\n  }\n}\n'
+     'resource "aws_instance" "a" {\n  launch_template {\n    id = aws_launch_template.lt.id\n  }\n}\n', {"IMDS301"}),
+    ("ec2-module-default", 'module "m" {\n  source = "terraform-aws-modules/ec2-instance/aws"\n}\n', set()),
+    ("ec2-module-optional", 'module "m" {\n  source = "terraform-aws-modules/ec2-instance/aws"\n  metadata_options = {\n    "http_tokens" = "optional"\n  }\n}\n', {"IMDS301"}),
+    ("asg-module-default", 'module "m" {\n  source = "terraform-aws-modules/autoscaling/aws"\n}\n', {"IMDS301"}),
+    ("eks-node-group-default", 'module "m" {\n  source = "terraform-aws-modules/eks/aws//modules/eks-managed-node-group"\n}\n', set()),
+    ("unrelated-module", 'module "m" {\n  source = "./modules/thing"\n}\n', set()),
+    ("account-defaults-optional", 'resource "aws_ec2_instance_metadata_defaults" "d" {\n  http_tokens = "optional"\n}\n', {"IMDS302"}),
+    ("account-defaults-required", 'resource "aws_ec2_instance_metadata_defaults" "d" {\n  http_tokens = "required"\n}\n', set()),
+    ("docker-hop-1", 'resource "aws_instance" "a" {\n  user_data = "#!/bin/sh\\nsystemctl enable --now docker\\n"\n'
+     '  metadata_options {\n    http_tokens = "required"\n  }\n}\n', {"IMDS210"}),
+    ("docker-hop-2", 'resource "aws_instance" "a" {\n  user_data = "#!/bin/sh\\ndocker run nginx\\n"\n'
+     '  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 2\n  }\n}\n', set()),
+    ("nodeadm-hop-1", 'resource "aws_launch_template" "a" {\n  user_data = base64encode(<<-EOT\n    #!/bin/bash\n    nodeadm init\n  EOT\n  )\n'
+     '  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n}\n', {"IMDS210"}),
+    ("docker-tokens-optional", 'resource "aws_instance" "a" {\n  user_data = "#!/bin/sh\\ndocker run nginx\\n"\n'
+     '  metadata_options {\n    http_tokens = "optional"\n  }\n}\n', {"IMDS301"}),
+    ("no-containers-hop-3", 'resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 3\n  }\n}\n', {"IMDS211"}),
+]
+
+
+@pytest.mark.parametrize("text, expected", [pytest.param(t, e, id=i) for i, t, e in ENFORCEMENT_TABLE])
+def test_enforcement_table(text, expected):
+    found = {c for c in codes(lint(text, Kind.TERRAFORM)) if c[4] in "23"}
+    assert found == expected
+
+
+def test_enforcement_fixes_are_never_safe_and_keep_hcl_valid():
+    for _, text, expected in ENFORCEMENT_TABLE:
+        for finding in lint(text, Kind.TERRAFORM):
+            if finding.fix is not None:
+                assert finding.fix.applicability.value != "safe"
+        fixed = fix(text, Kind.TERRAFORM, unsafe=True)
+        assert terraform.syntax_errors(fixed) == 0, fixed
+        assert fix(text, Kind.TERRAFORM) == text, "no enforcement change without --unsafe-fixes"
+
+
+def test_variables_resolve_from_sibling_files(tmp_path):
+    from imds_lint.config import Settings
+    from imds_lint.engine import Linter
+
+    (tmp_path / "variables.tf").write_text('variable "tokens" {\n  default = "optional"\n}\n')
+    main = tmp_path / "main.tf"
+    main.write_text('resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n}\n')
+    result = Linter(Settings()).lint_file(main, "main.tf")
+    assert [(f.code, f.start.line) for f in result.findings] == [("IMDS301", 1)]
+    assert "var.tokens" in result.findings[0].message

@@ -589,8 +589,9 @@ class TerraformFixer:
     def remove_header(self, request, header):
         return None
 
-    def set_option(self, resource: ComputeResource, key: str, value: str, title: str) -> Fix | None:
-        """Set one metadata option (``http_tokens``...) to ``value`` (an HCL literal), never safely."""
+    def set_option(self, resource: ComputeResource, key: str, value: str | int, title: str) -> Fix | None:
+        """Set one metadata option (``http_tokens``...) to ``value``, never safely."""
+        value = f'"{value}"' if isinstance(value, str) else str(value)
         handle = resource.handle
         if not isinstance(handle, _Handle):
             return None
