@@ -43,6 +43,9 @@ KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
 _TERRAFORM_NEEDLE = re.compile(rb"aws_instance|aws_launch_(?:template|configuration)|aws_spot_instance_request|"
                                rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options")
 KIND_NEEDLES["terraform"] = _TERRAFORM_NEEDLE
+_CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration")
+KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
+KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from imds_lint.frontends.iac import COMPUTE
+from imds_lint.frontends.iac import COMPUTE, spelled
 from imds_lint.model import Category, Severity
 from imds_lint.rule import Invalid, Rule, Valid
 
@@ -97,7 +97,7 @@ class HopLimitBlocksContainers(Rule):
                 continue
             message = (f"{resource.type} {resource.name} {resource.containers} but keeps the IMDS hop limit at 1 with "
                        "tokens required, so containers on bridge networks get no token; set "
-                       "http_put_response_hop_limit = 2, or use host networking or task/pod roles (ECS task roles, IRSA, Pod Identity)")
+                       f"{spelled(resource, 'http_put_response_hop_limit', 2)}, or use host networking or task/pod roles (ECS task roles, IRSA, Pod Identity)")
             fix = None
             if ctx.fixer is not None and hasattr(ctx.fixer, "set_option"):
                 fix = ctx.fixer.set_option(resource, "http_put_response_hop_limit", 2, self.fix_title)

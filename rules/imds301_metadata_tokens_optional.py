@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from imds_lint.frontends.iac import COMPUTE
+from imds_lint.frontends.iac import COMPUTE, spelled
 from imds_lint.model import Category, Severity
 from imds_lint.rule import Invalid, Rule, Valid
 
@@ -111,7 +111,7 @@ class MetadataTokensOptional(Rule):
             what = "has no metadata options" if not resource.has_metadata_options and resource.tokens.value is None \
                 else f"sets http_tokens to {tokens!r}{where}"
             message = (f"{resource.type} {resource.name} {what}, so IMDSv1 stays open to every process and SSRF on it; "
-                       f"require tokens (http_tokens = \"required\") once its code is token-first")
+                       f"require tokens ({spelled(resource, 'http_tokens', 'required')}) once its code is token-first")
             fix = None
             if ctx.fixer is not None and hasattr(ctx.fixer, "set_option"):
                 fix = ctx.fixer.set_option(resource, "http_tokens", "required", self.fix_title)

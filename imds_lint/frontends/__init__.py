@@ -21,6 +21,8 @@ _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
     Kind.TERRAFORM: "imds_lint.frontends.terraform",
     Kind.TEMPLATE: "imds_lint.frontends.template",
+    Kind.YAML: "imds_lint.frontends.structured",
+    Kind.JSON: "imds_lint.frontends.structured",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 

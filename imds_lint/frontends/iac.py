@@ -103,3 +103,17 @@ def container_signs(text: str) -> str | None:
         if pattern.search(text):
             return reason
     return None
+
+
+_SPELLING = {
+    "cloudformation": {"http_tokens": "HttpTokens: {}", "http_put_response_hop_limit": "HttpPutResponseHopLimit: {}"},
+    "cdk": {"http_tokens": "require_imdsv2=True", "http_put_response_hop_limit": "http_put_response_hop_limit={}"},
+}
+
+
+def spelled(resource: ComputeResource, key: str, value: object) -> str:
+    """How a metadata option is written in the resource's own language (for messages)."""
+    template = _SPELLING.get(resource.language, {}).get(key)
+    if template is None:
+        return f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}"
+    return template.format(value)
