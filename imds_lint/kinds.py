@@ -29,7 +29,7 @@ _BY_SUFFIX = {
     ".py": Kind.PYTHON, ".pyw": Kind.PYTHON,
     ".ps1": Kind.POWERSHELL, ".psm1": Kind.POWERSHELL,
     ".dockerfile": Kind.DOCKERFILE, ".containerfile": Kind.DOCKERFILE,
-    ".tf": Kind.TERRAFORM, ".hcl": Kind.TERRAFORM, ".pkr.hcl": Kind.TERRAFORM,
+    ".tf": Kind.TERRAFORM, ".hcl": Kind.TERRAFORM, ".tfvars": Kind.TERRAFORM, ".pkr.hcl": Kind.TERRAFORM,
     ".tpl": Kind.TEMPLATE, ".tftpl": Kind.TEMPLATE,
     ".yaml": Kind.YAML, ".yml": Kind.YAML,
     ".json": Kind.JSON,

@@ -23,6 +23,9 @@ _FRONTENDS: dict[str, str] = {
     Kind.TEMPLATE: "imds_lint.frontends.template",
     Kind.YAML: "imds_lint.frontends.structured",
     Kind.JSON: "imds_lint.frontends.structured",
+    Kind.USER_DATA: "imds_lint.frontends.cloudinit",
+    # Terraform JSON: user-data blobs and text only (no enforcement facts yet).
+    Kind.TERRAFORM_JSON: "imds_lint.frontends.structured",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 

@@ -37,14 +37,19 @@ def analyze(document: Document, session) -> list[Analysis]:
         from imds_lint.frontends import cloudinit
 
         return cloudinit.analyze(document, session)
-    from imds_lint.frontends import text
+    from imds_lint.frontends import blobs, text
 
-    return text.analyze(document, session)
+    return [*text.analyze(document, session), *blobs.scan(document, session)]
 
 
 def syntax_errors(text: str) -> int:
-    from imds_lint.frontends import cloudformation
+    target = route(Document(Kind.YAML, text))
+    if target == "cloudformation":
+        from imds_lint.frontends import cloudformation
 
-    if route(Document(Kind.YAML, text)) == "cloudformation":
         return cloudformation.syntax_errors(text)
+    if target == "cloudinit":
+        from imds_lint.frontends import cloudinit
+
+        return cloudinit.syntax_errors(text)
     return 0

@@ -310,6 +310,9 @@ class _Analyzer:
             elif block.type == "data" and block.labels[:1] == ["http"]:
                 self.http_data(block)
         self.problems()
+        from imds_lint.frontends import blobs
+
+        self.children.extend(blobs.scan(self.document, self.session, skip=sorted(self.embedded)))
         return [self.analysis, *self.children]
 
     # -- user-data ------------------------------------------------------------
