@@ -46,6 +46,8 @@ KIND_NEEDLES["terraform"] = _TERRAFORM_NEEDLE
 _CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration")
 KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
 KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
+# CDK apps declare instances without naming IMDS.
+KIND_NEEDLES["python"] = re.compile(rb"aws_cdk")
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:
