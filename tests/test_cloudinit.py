@@ -97,3 +97,24 @@ def test_hostile_user_data_never_raises():
     for text in ["#cloud-config\n: [", "#cloud-config\nruncmd: 3\nwrite_files: [{content: !!binary x}]\n",
                  "Content-Type: multipart/mixed; boundary=\n\n--\n", "<powershell>", "#cloud-boothook\n"]:
         lint(text, Kind.USER_DATA)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.helpers import lint_notes  # noqa: E402
+
+_PIECES = st.sampled_from([
+    "#cloud-config\n", "runcmd:\n", "  - ", "curl http://169.254.169.254/latest/meta-data/", "'", '"', "|\n", "\n",
+    "Resources:\n  R:\n    Type: AWS::EC2::Instance\n", "    Properties:\n", "      UserData: !Base64 ", "!Sub ", "${!X}",
+    'resource "aws_instance" "a" {\n', "user_data = <<-EOF\n", "EOF\n", "}\n", "$${", "%{ if x }", "\\",
+    "import aws_cdk\nfrom aws_cdk import aws_ec2 as ec2\n", "ec2.Instance(self, 'I'", ")", "ud.add_commands(",
+    "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/x-shellscript\n\n",
+])
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join),
+       st.sampled_from([Kind.USER_DATA, Kind.YAML, Kind.JSON, Kind.TERRAFORM, Kind.TEMPLATE, Kind.PYTHON]))
+def test_iac_front_ends_never_fail_internally(text, kind):
+    _, notes = lint_notes(text, kind)
+    assert not [n for n in notes if "internal error" in n], notes
