@@ -189,3 +189,13 @@ def test_variables_resolve_from_sibling_files(tmp_path):
     result = Linter(Settings()).lint_file(main, "main.tf")
     assert [(f.code, f.start.line) for f in result.findings] == [("IMDS301", 1)]
     assert "var.tokens" in result.findings[0].message
+
+
+def test_cloudinit_config_parts_are_user_data_of_the_instances_using_them():
+    tf = ('data "cloudinit_config" "node" {\n  part {\n    content_type = "text/x-shellscript"\n    content      = <<-EOT\n'
+          '      #!/bin/bash\n      /etc/eks/bootstrap.sh prod\n      curl -s http://169.254.169.254/latest/meta-data/instance-id\n'
+          '    EOT\n  }\n}\n\nresource "aws_launch_template" "n" {\n  user_data = base64encode(data.cloudinit_config.node.rendered)\n'
+          '  metadata_options {\n    http_tokens = "required"\n  }\n}\n')
+    assert sorted((f.code, f.start.line) for f in lint(tf, Kind.TERRAFORM)) == [("IMDS101", 7), ("IMDS210", 12)]
+    fixed = fix(tf, Kind.TERRAFORM)
+    assert "      IMDS_TOKEN=" in fixed and terraform.syntax_errors(fixed) == 0

@@ -302,6 +302,11 @@ class _Analyzer:
         self.embedded: set[Span] = set()
 
     def run(self) -> list[Analysis]:
+        # Rendered user-data sources first, so instances that use them see their scripts.
+        self.rendered: dict[str, str] = {}
+        for block in self.file.blocks():
+            if block.type == "data" and len(block.labels) == 2 and block.labels[0] in ("cloudinit_config", "template_file"):
+                self.rendered_source(block)
         for block in self.file.blocks():
             if block.type == "resource" and len(block.labels) == 2:
                 self.resource(block)
@@ -346,6 +351,10 @@ class _Analyzer:
         ref = self.module.reference(file, node)
         if ref is not None:
             return self.script(ref[0], ref[1], literal_base64, depth + 1)
+        source = file.source(node).strip()
+        for prefix, text in getattr(self, "rendered", {}).items():
+            if source.startswith(prefix + "."):
+                return text
         return ""
 
     def embed_template(self, file: _File, node, literal_base64: bool) -> str:
@@ -381,6 +390,21 @@ class _Analyzer:
                                   escape=escape or no_escape, label=label, writable=writable)
         self.children.extend(self.session.analyze(doc))
         return inner
+
+    def rendered_source(self, block: _Block) -> None:
+        """``data "cloudinit_config"`` parts and ``data "template_file"`` templates are user-data too."""
+        kind, name = block.labels
+        texts = []
+        if kind == "cloudinit_config":
+            for part in block.sub_blocks("part"):
+                content = part.attributes().get("content")
+                if content is not None:
+                    texts.append(self.script(self.file, content))
+        else:
+            template = block.attributes().get("template")
+            if template is not None:
+                texts.append(self.script(self.file, template))
+        self.rendered[f"data.{kind}.{name}"] = "\n".join(t for t in texts if t)
 
     def linked_file(self, file: _File, function: str, path_node) -> str:
         node = _unwrap(path_node)
