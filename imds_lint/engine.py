@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from imds_lint import prefilter
 from imds_lint.config import Settings
@@ -41,8 +41,10 @@ class FileResult:
 class Session:
     """Hands documents to front-ends; the one place their failures are caught."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str], origin: Path | None = None):
         self.errors = errors
+        # The file the root document was read from, for formats that include others (-r).
+        self.origin = origin
 
     def analyze(self, document: Document) -> list[Analysis]:
         if document.depth > MAX_EMBEDDING_DEPTH:
@@ -80,10 +82,10 @@ class Linter:
 
     # -- one text ------------------------------------------------------------
     def lint_text(self, text: str, kind: str, source: SourceText, path: str,
-                  file: str = "") -> tuple[list[Finding], list[str]]:
+                  origin: Path | None = None) -> tuple[list[Finding], list[str]]:
         notes: list[str] = []
-        session = Session(notes)
-        analyses = session.analyze(Document(kind, text, path=file))
+        session = Session(notes, origin)
+        analyses = session.analyze(Document(kind, text))
         findings: list[Finding] = []
         for analysis in analyses:
             ctx = RuleContext(analysis, self.settings.token_ttl)
@@ -124,28 +126,28 @@ class Linter:
                            "by text scanning and cannot be fixed automatically")
 
     # -- one file --------------------------------------------------------------
-    def lint_file(self, path: Path, display: str) -> FileResult:
+    def lint_file(self, path: str | Path, display: str) -> FileResult:
         result = FileResult(display)
         loaded = self._load(path, result)
         if loaded is None:
             return result
         source, kind = loaded
-        findings, notes = self.lint_text(source.text, kind, source, display, file=str(path))
+        findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
 
-    def _load(self, path: Path, result: FileResult) -> tuple[SourceText, str] | None:
+    def _load(self, path: str | Path, result: FileResult) -> tuple[SourceText, str] | None:
         try:
             raw = read_bytes(path, self.settings.max_file_size)
         except SkipFile as exc:
             result.errors.append(ScanError(result.path, str(exc)))
             return None
         result.scanned = True
-        if looks_binary(raw) or not prefilter.is_candidate(raw, kind_from_name(PurePath(path))):
+        if looks_binary(raw) or not prefilter.is_candidate(raw, kind_from_name(path)):
             return None
         source = decode(raw)
-        kind = classify(PurePath(path), source.text)
+        kind = classify(path, source.text)
         result.kind = kind
         if kind == Kind.UNKNOWN:
             return None
@@ -155,21 +157,21 @@ class Linter:
         return source, kind
 
     # -- fixing ----------------------------------------------------------------
-    def fix_file(self, path: Path, display: str, unsafe: bool, write: bool) -> FileResult:
+    def fix_file(self, path: str | Path, display: str, unsafe: bool, write: bool) -> FileResult:
         result = FileResult(display)
         loaded = self._load(path, result)
         if loaded is None:
             return result
         source, kind = loaded
         allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
-        fixed, applied, notes = self.fix_text(source, kind, display, allowed, file=str(path))
+        fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path))
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
-        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, file=str(path))
+        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path))
         result.findings = final
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
             try:
-                write_atomic(path, source.encode(fixed), expected=source.raw)
+                write_atomic(Path(path), source.encode(fixed), expected=source.raw)
             except SkipFile as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc}"))
                 result.fixed, result.fixes_applied = source.text, 0
@@ -181,7 +183,7 @@ class Linter:
         return result
 
     def fix_text(self, source: SourceText, kind: str, path: str,
-                 allowed: set[Applicability], file: str = "") -> tuple[str, int, list[str]]:
+                 allowed: set[Applicability], origin: Path | None = None) -> tuple[str, int, list[str]]:
         text = source.text
         applied = 0
         notes: list[str] = []
@@ -190,7 +192,7 @@ class Linter:
         baseline_errors = syntax_errors(text, kind)
         seen: set[str] = {text}
         for _ in range(MAX_FIX_PASSES):
-            findings, _ = self.lint_text(text, kind, _retext(source, text), path, file=file)
+            findings, _ = self.lint_text(text, kind, _retext(source, text), path, origin=origin)
             fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
             if not fixes:
                 return text, applied, notes

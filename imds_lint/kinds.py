@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import PurePath
 
@@ -21,6 +22,64 @@ class Kind:
     USER_DATA = "user-data"
     MAKEFILE = "makefile"
     UNKNOWN = "unknown"
+    # Dependency manifests and lock files: the kind is the conventional file name,
+    # which tells the manifests front-end the format.
+    REQUIREMENTS = "requirements.txt"
+    PYPROJECT = "pyproject.toml"
+    SETUP_CFG = "setup.cfg"
+    PIPFILE = "Pipfile"
+    PIPFILE_LOCK = "Pipfile.lock"
+    POETRY_LOCK = "poetry.lock"
+    UV_LOCK = "uv.lock"
+    PACKAGE_JSON = "package.json"
+    PACKAGE_LOCK = "package-lock.json"
+    YARN_LOCK = "yarn.lock"
+    PNPM_LOCK = "pnpm-lock.yaml"
+    GO_MOD = "go.mod"
+    GO_SUM = "go.sum"
+    POM = "pom.xml"
+    GRADLE = "build.gradle"
+    GRADLE_CATALOG = "libs.versions.toml"
+    GEMFILE_LOCK = "Gemfile.lock"
+    COMPOSER_LOCK = "composer.lock"
+    MSBUILD = "csproj"
+    PACKAGES_CONFIG = "packages.config"
+
+
+MANIFESTS = frozenset({
+    Kind.REQUIREMENTS, Kind.PYPROJECT, Kind.SETUP_CFG, Kind.PIPFILE, Kind.PIPFILE_LOCK, Kind.POETRY_LOCK,
+    Kind.UV_LOCK, Kind.PACKAGE_JSON, Kind.PACKAGE_LOCK, Kind.YARN_LOCK, Kind.PNPM_LOCK, Kind.GO_MOD,
+    Kind.GO_SUM, Kind.POM, Kind.GRADLE, Kind.GRADLE_CATALOG, Kind.GEMFILE_LOCK, Kind.COMPOSER_LOCK,
+    Kind.MSBUILD, Kind.PACKAGES_CONFIG,
+})
+
+_MANIFEST_NAMES = {
+    "pyproject.toml": Kind.PYPROJECT, "setup.cfg": Kind.SETUP_CFG, "pipfile": Kind.PIPFILE,
+    "pipfile.lock": Kind.PIPFILE_LOCK, "poetry.lock": Kind.POETRY_LOCK, "uv.lock": Kind.UV_LOCK,
+    "package.json": Kind.PACKAGE_JSON, "package-lock.json": Kind.PACKAGE_LOCK,
+    "npm-shrinkwrap.json": Kind.PACKAGE_LOCK, "yarn.lock": Kind.YARN_LOCK, "pnpm-lock.yaml": Kind.PNPM_LOCK,
+    "go.mod": Kind.GO_MOD, "go.sum": Kind.GO_SUM, "pom.xml": Kind.POM, "build.gradle": Kind.GRADLE,
+    "build.gradle.kts": Kind.GRADLE, "settings.gradle": Kind.GRADLE, "settings.gradle.kts": Kind.GRADLE,
+    "libs.versions.toml": Kind.GRADLE_CATALOG, "gemfile.lock": Kind.GEMFILE_LOCK,
+    "composer.lock": Kind.COMPOSER_LOCK, "directory.packages.props": Kind.MSBUILD,
+    "directory.build.props": Kind.MSBUILD, "packages.config": Kind.PACKAGES_CONFIG,
+}
+_MSBUILD_SUFFIXES = (".csproj", ".fsproj", ".vbproj")
+
+
+def manifest_kind(path: PurePath | str) -> str | None:
+    """The manifest format a file name promises, or None."""
+    name = os.path.basename(path).lower()
+    if name in _MANIFEST_NAMES:
+        return _MANIFEST_NAMES[name]
+    if name.endswith(".txt") and (name.startswith(("requirements", "constraints"))
+                                  or os.path.basename(os.path.dirname(path)).lower() == "requirements"):
+        return Kind.REQUIREMENTS
+    if name.endswith(_MSBUILD_SUFFIXES):
+        return Kind.MSBUILD
+    if name.endswith(".versions.toml"):
+        return Kind.GRADLE_CATALOG
+    return None
 
 
 _BY_SUFFIX = {
@@ -47,18 +106,21 @@ _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
 _SHEBANG = re.compile(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
 
 
-def kind_from_name(path: PurePath) -> str:
+def kind_from_name(path: PurePath | str) -> str:
     """The kind a file's name promises, or UNKNOWN when only its content can tell."""
-    name = path.name.lower()
+    name = os.path.basename(path).lower()
     if name in _BY_NAME:
         return _BY_NAME[name]
+    manifest = manifest_kind(path)
+    if manifest is not None:
+        return manifest
     if name.startswith(("dockerfile.", "containerfile.")) or name.endswith(".dockerfile"):
         return Kind.DOCKERFILE
     if name.endswith(".tf.json"):
         return Kind.TERRAFORM_JSON
     if name.endswith(".pkr.hcl"):
         return Kind.TERRAFORM
-    suffix = path.suffix.lower()
+    suffix = os.path.splitext(name)[1]
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
     if "user-data" in name or "user_data" in name or "userdata" in name:
@@ -98,7 +160,7 @@ def sniff(text: str) -> str | None:
     return None
 
 
-def classify(path: PurePath, text: str | None = None) -> str:
+def classify(path: PurePath | str, text: str | None = None) -> str:
     """Name first; content decides for extensionless files and user-data.
 
     Templates (.tftpl, .tpl) stay templates: their front-end undoes Terraform's

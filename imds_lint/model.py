@@ -256,9 +256,6 @@ class Document:
     # that cannot be re-encoded exactly, for example, says no).
     writable: bool = True
     container: ContainerContext | None = None
-    # The file on disk the root document came from ("" for text given directly):
-    # IaC front-ends read sibling files (variable defaults, templates) through it.
-    path: str = ""
 
     @property
     def root(self) -> Document:
@@ -318,7 +315,6 @@ class Document:
             label=label,
             writable=writable and self.writable,
             container=container or self.container,
-            path=self.path,
         )
 
 

@@ -1,13 +1,23 @@
-"""The cheap byte search that decides whether a file is worth parsing at all."""
+"""The cheap byte search that decides whether a file is worth parsing at all.
+
+One pass over the bytes for every endpoint spelling (plain, and base64 at each
+of its three alignments, so encoded user-data still gets through): Hyperscan
+where its wheel exists (x86-64; ~6 GB/s), else a loop of ``bytes.__contains__``
+(~3 GB/s per needle). Files without a hit cost only their read.
+"""
 
 from __future__ import annotations
 
 import base64
 import re
 
-_SPELLINGS = (b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data",
-              # The wrapper tools talk to IMDS without naming it.
-              b"ec2-metadata", b"ec2metadata")
+from imds_lint import kinds as _kinds
+
+_SPELLINGS = (
+    b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data",
+    # The wrapper tools talk to IMDS without naming it.
+    b"ec2-metadata", b"ec2metadata",
+)
 
 
 def _base64_fragments(needle: bytes) -> list[bytes]:
@@ -27,16 +37,14 @@ def _base64_fragments(needle: bytes) -> list[bytes]:
     return fragments
 
 
-_PATTERNS = [re.escape(s) for s in _SPELLINGS]
-_PATTERNS += [re.escape(f) for s in (b"169.254.169.254", b"instance-data") for f in _base64_fragments(s)]
-CANDIDATE = re.compile(b"|".join(_PATTERNS))
-
+NEEDLES: tuple[bytes, ...] = _SPELLINGS + tuple(
+    f for s in (b"169.254.169.254", b"instance-data") for f in _base64_fragments(s)
+)
 _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data") for enc in ("utf-16-le", "utf-16-be")]
 
-
 # Kinds whose files matter without naming the endpoint (dependency manifests,
-# say): file kind -> a byte pattern that makes such a file a candidate. Filled by
-# the front-ends' issues; a kind absent here is a candidate only by CANDIDATE.
+# say): file kind -> a byte pattern that makes such a file a candidate. A kind
+# absent here is a candidate only through NEEDLES.
 KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
 
 # IaC enforcement: files that declare EC2 compute resources matter without naming IMDS.
@@ -48,16 +56,75 @@ KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
 KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
 # CDK apps declare instances without naming IMDS.
 KIND_NEEDLES["python"] = re.compile(rb"aws_cdk")
+# Manifests and lock files matter when they name a package imds_lint.versions knows.
+_MANIFEST_NEEDLE = re.compile(
+    rb"boto|awscli|aws-sdk|aws-java-sdk|awssdk|AWSSDK|aws/aws-sdk-php|ec2-metadata|datadog|AWSPowerShell|AWS\.Tools")
+KIND_NEEDLES.update({kind: _MANIFEST_NEEDLE for kind in _kinds.MANIFESTS})
+# A requirements file may pin nothing itself and include one that does.
+KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = re.compile(
+    _MANIFEST_NEEDLE.pattern + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)")
+# Scripts matter when they install a versioned AWS SDK or metadata tool.
+_INSTALL_NEEDLE = re.compile(
+    rb"awscli|boto|botocore|aws-sdk|cloud-(?:image-)?utils|ec2-utils|ec2-net-utils|ec2-metadata|datadog-agent"
+    rb"|DD_AGENT_MINOR_VERSION|AWSPowerShell|AWS\.Tools")
+for _kind in (_kinds.Kind.SHELL, _kinds.Kind.DOCKERFILE, _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
+    KIND_NEEDLES.setdefault(_kind, _INSTALL_NEEDLE)
+
+
+class _Hyperscan:
+    def __init__(self, needles: tuple[bytes, ...]):
+        import hyperscan
+
+        self._hs = hyperscan
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[re.escape(n) for n in needles],
+            ids=list(range(len(needles))),
+            elements=len(needles),
+            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(needles),
+        )
+
+    @staticmethod
+    def _stop(*_args) -> bool:
+        return True  # the first hit is enough: stop scanning
+
+    def search(self, raw: bytes) -> bool:
+        try:
+            self._db.scan(raw, match_event_handler=self._stop)
+        except self._hs.ScanTerminated:
+            return True
+        return False
+
+
+class _Substrings:
+    def __init__(self, needles: tuple[bytes, ...]):
+        self._needles = needles
+
+    def search(self, raw: bytes) -> bool:
+        return any(needle in raw for needle in self._needles)
+
+
+def _matcher():
+    try:
+        return _Hyperscan(NEEDLES)
+    except Exception:  # no wheel for this platform, or a broken one: the slower loop is exact too
+        return _Substrings(NEEDLES)
+
+
+_MATCHER = None
+
+
+def may_touch_imds(raw: bytes) -> bool:
+    """True when the bytes contain an IMDS endpoint spelling (plain, base64 or UTF-16)."""
+    global _MATCHER
+    if _MATCHER is None:
+        _MATCHER = _matcher()
+    if _MATCHER.search(raw):
+        return True
+    return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:
     """The prefilter: endpoint spellings for every file, plus the kind's own needles."""
     needles = KIND_NEEDLES.get(kind_by_name)
     return may_touch_imds(raw) or (needles is not None and needles.search(raw) is not None)
-
-
-def may_touch_imds(raw: bytes) -> bool:
-    """True when the bytes contain an IMDS endpoint spelling (plain, base64 or UTF-16)."""
-    if CANDIDATE.search(raw) is not None:
-        return True
-    return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)

@@ -101,24 +101,37 @@ def decode(raw: bytes) -> SourceText:
         return SourceText(raw, raw.decode("utf-8", "replace"), "utf-8", lossy=True)
 
 
-def read_bytes(path: Path, max_size: int) -> bytes:
-    """The file's bytes, or SkipFile with a message a person can act on."""
+def read_bytes(path: str | os.PathLike, max_size: int) -> bytes:
+    """The file's bytes, or SkipFile with a message a person can act on.
+
+    Opened non-blocking and checked with fstat, so a FIFO or device named by
+    mistake is skipped instead of hanging the run.
+    """
     try:
-        info = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise SkipFile("no such file (deleted during the scan?)") from None
     except OSError as exc:
         raise SkipFile(f"cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise SkipFile("not a regular file")
-    if info.st_size > max_size:
-        raise SkipFile(f"skipped: {info.st_size:,} bytes is over the {max_size:,}-byte limit (max-file-size)")
     try:
-        with open(path, "rb") as handle:
-            # Read one byte past the limit so a file that grew since stat is still caught.
-            raw = handle.read(max_size + 1)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SkipFile("not a regular file")
+        if info.st_size > max_size:
+            raise SkipFile(f"skipped: {info.st_size:,} bytes is over the {max_size:,}-byte limit (max-file-size)")
+        chunks = []
+        remaining = max_size + 1  # one byte past the limit catches a file that grew since fstat
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, max(info.st_size + 1, 65536)))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
     except OSError as exc:
         raise SkipFile(f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if len(raw) > max_size:
         raise SkipFile(f"skipped: over the {max_size:,}-byte limit (max-file-size)")
     return raw

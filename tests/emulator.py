@@ -88,7 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(405, "Method Not Allowed")
         token = self.headers.get("X-aws-ec2-metadata-token")
         expiry = self.server.tokens.get(token or "")
-        if expiry is None or expiry < time.monotonic():
+        tokenless_allowed = not self.server.tokens_required and token is None
+        if not tokenless_allowed and (expiry is None or expiry < time.monotonic()):
             self.server.unauthorized += 1
             return self._send(401, "Unauthorized")
         if path in METADATA:
@@ -110,6 +111,8 @@ class Emulator(ThreadingHTTPServer):
         self.tokens: dict[str, float] = {}
         self.log: list[tuple[str, str, dict]] = []
         self.unauthorized = 0
+        # True: http_tokens = required (IMDSv2 only). False: optional, as before enforcement.
+        self.tokens_required = True
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
@@ -125,7 +128,8 @@ class Emulator(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
-    def reset(self) -> None:
+    def reset(self, tokens_required: bool = True) -> None:
+        self.tokens_required = tokens_required
         self.tokens.clear()
         self.log.clear()
         self.unauthorized = 0

@@ -103,10 +103,12 @@ def test_templatefile_is_recorded_as_a_link(tmp_path):
     from imds_lint.model import Document
 
     class Session:
+        origin = tf
+
         def analyze(self, document):
             return []
 
-    analysis = terraform.analyze(Document(Kind.TERRAFORM, tf.read_text(), path=str(tf)), Session())[0]
+    analysis = terraform.analyze(Document(Kind.TERRAFORM, tf.read_text()), Session())[0]
     (link,) = analysis.facts[terraform.TEMPLATE_LINK]
     assert link.exists and link.path == str(tmp_path / "init.tftpl")
     (compute,) = analysis.facts["iac.compute"]

@@ -58,6 +58,9 @@ class ShellFixer:
             edits.append(Edit(command_end, command_end, f' "{TOKEN_NAME}:${variable}"'))
         else:
             return None
+        if handle.get("shared"):
+            # The wrapper also serves callers that do not talk to IMDS; they would get the header too.
+            applicability = Applicability.UNSAFE
         return Fix("Fetch an IMDSv2 token first and send it with this request", tuple(edits), applicability)
 
     def add_put_method(self, request: Request) -> Fix | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-from imds_lint.kinds import Kind
+from imds_lint.kinds import MANIFESTS, Kind
 from imds_lint.model import Document, Request, Span
 
 # Kind -> module. A kind without an entry is read by the text fallback.
@@ -28,6 +28,7 @@ _FRONTENDS: dict[str, str] = {
     Kind.PYTHON: "imds_lint.frontends.cdk",
     # Terraform JSON: user-data blobs and text only (no enforcement facts yet).
     Kind.TERRAFORM_JSON: "imds_lint.frontends.structured",
+    **{kind: "imds_lint.frontends.manifests" for kind in MANIFESTS},
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 

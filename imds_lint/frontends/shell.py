@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
-from imds_lint.frontends import Analysis, ParseProblem
+from imds_lint.frontends import Analysis, ParseProblem, installs
 from imds_lint.frontends.shell_clients import (
     Arg,
     ClientCall,
@@ -54,10 +54,25 @@ def _parser():
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
+# tree-sitter-bash 0.23-0.25 segfaults on some code points from U+40000 up
+# (unassigned and private-use planes) after "{"; found by fuzzing. The parser
+# gets a copy with those (and lone surrogates) masked by ASCII of the same
+# UTF-8 length, so byte offsets are unchanged; node text comes from the real bytes.
+_UNSAFE_FOR_PARSER = re.compile("[\U00040000-\U0010ffff\ud800-\udfff]")
+
+
+def _mask(match: re.Match) -> str:
+    return "?" * (4 if ord(match.group(0)) > 0xFFFF else 3)
+
+
 def parse(text: str):
     """Parse shell text; CR of CRLF becomes a space so byte offsets stay put."""
-    src = text.replace("\r\n", " \n").encode("utf-8", "surrogatepass")
-    return _parser().parse(src), src
+    clean = text.replace("\r\n", " \n")
+    src = clean.encode("utf-8", "surrogatepass")
+    parse_src = src
+    if not clean.isascii() and _UNSAFE_FOR_PARSER.search(clean):
+        parse_src = _UNSAFE_FOR_PARSER.sub(_mask, clean).encode("utf-8")
+    return _parser().parse(parse_src), src
 
 
 class _Offsets:
@@ -251,15 +266,20 @@ class _Walker:
         if name_node is None:
             return
         program = self.resolve(name_node, positional).rsplit("/", 1)[-1]
-        program, args = _strip_prefixes(program, args)
+        program, args, word = _strip_prefixes_at(program, args)
         if program is None:
             return
+        # After sudo/timeout/env the client is a later word: anchor (and fix) there.
+        client_word = word.ref if word is not None and word.ref is not None else name_node
+        if positional is None and installs.is_installer(program):
+            installs.record_command(self.analysis, self.document.text, program,
+                                    [installs.Word(a.value, self.literal_word(a)) for a in args], self.span(node))
         if program in self.wrappers and positional is None:
             self.wrapper_call(node, program, args)
             return
-        self.client(node, name_node, program, args, positional)
+        self.client(node, client_word, program, args, positional)
 
-    def client(self, node, name_node, program, args, positional, sender=None) -> None:
+    def client(self, node, name_node, program, args, positional, sender=None, shared=False) -> None:
         call: ClientCall | None = None
         if program == "curl":
             call = parse_curl(args)
@@ -281,9 +301,9 @@ class _Walker:
             return
         if call is None or not call.sends:
             return
-        self.emit(call, sender or node, name_node, args)
+        self.emit(call, sender or node, name_node, args, shared)
 
-    def emit(self, call: ClientCall, node, name_node, args) -> None:
+    def emit(self, call: ClientCall, node, name_node, args, shared: bool = False) -> None:
         headers = []
         for header in call.headers:
             hname, hvalue = split_header(header.text)
@@ -318,8 +338,21 @@ class _Walker:
                 path_span=self.literal_span(url.ref, imds.path) if imds.path and imds.path != "/" else None,
                 document=self.document,
                 container=self.document.container,
-                handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span},
+                handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span,
+                        # A wrapper taking its URL from callers: a header added there goes to every caller's URL.
+                        "shared": shared},
             ))
+
+    def literal_word(self, arg: Arg) -> Span | None:
+        """The span of an argument's value where the source spells it out (bare or quoted)."""
+        if arg.ref is None:
+            return None
+        source, span = self.text(arg.ref), self.span(arg.ref)
+        if source == arg.value:
+            return span
+        if len(source) >= 2 and source[0] == source[-1] and source[0] in "'\"" and source[1:-1] == arg.value:
+            return Span(span.start + 1, span.end - 1)
+        return None
 
     def literal_span(self, ref, needle: str) -> Span | None:
         """Where ``needle`` is written in the source of ``ref``, when it is there exactly once."""
@@ -378,9 +411,10 @@ class _Walker:
             positional = {str(i + 1): a.value for i, a in enumerate(call_args)}
             expanded.append(Arg(self.resolve(child, positional), child, child.type in ("word", "raw_string", "string")))
         program = self.text(name_node).rsplit("/", 1)[-1]
-        program, expanded = _strip_prefixes(program, expanded)
+        program, expanded, word = _strip_prefixes_at(program, expanded)
         if program is not None:
-            self.client(inner, name_node, program, expanded, positional={}, sender=inner)
+            anchor = word.ref if word is not None and word.ref is not None else name_node
+            self.client(inner, anchor, program, expanded, positional={}, sender=inner, shared=True)
 
     # -- embedded documents ----------------------------------------------------
     def shell_string(self, args: list[Arg], flag: str | None) -> None:
@@ -426,10 +460,12 @@ class _Walker:
         quoted = any(q in self.text(start) for q in ("'", '"', "\\"))
         span = self.span(body)
         text = self.document.text[span.start:span.end]
-        embedded = self.document.embed(
-            Kind.SHELL, text, OffsetMap.shifted(span.start, len(text)),
-            escape=(lambda s: s) if quoted else _escape_unquoted_heredoc, label="heredoc",
-        )
+        if quoted:
+            embedded = self.document.embed(Kind.SHELL, text, OffsetMap.shifted(span.start, len(text)), label="heredoc")
+        else:
+            # The outer shell expands and unescapes an unquoted heredoc before anyone reads it.
+            inner, offsets = _unescaped(text, span.start, "\\$`\n")
+            embedded = self.document.embed(Kind.SHELL, inner, offsets, escape=_escape_unquoted_heredoc, label="heredoc")
         self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
 
     def exported(self) -> dict[str, list]:
@@ -469,6 +505,13 @@ def _ref(arg: Arg | None):
 
 def _strip_prefixes(program: str, args: list[Arg]) -> tuple[str | None, list[Arg]]:
     """``sudo -u x timeout 5 curl ...`` -> ("curl", [...])."""
+    program, args, _ = _strip_prefixes_at(program, args)
+    return program, args
+
+
+def _strip_prefixes_at(program: str, args: list[Arg]) -> tuple[str | None, list[Arg], Arg | None]:
+    """Like _strip_prefixes, also giving the word that names the real program (None: the command name)."""
+    word = None
     seen = 0
     while program in _PREFIXES and seen < 8:
         seen += 1
@@ -486,10 +529,11 @@ def _strip_prefixes(program: str, args: list[Arg]) -> tuple[str | None, list[Arg
         if program == "timeout" and i < len(args):
             i += 1  # the duration
         if i >= len(args):
-            return None, []
-        program = args[i].value.rsplit("/", 1)[-1]
+            return None, [], None
+        word = args[i]
+        program = word.value.rsplit("/", 1)[-1]
         args = args[i + 1:]
-    return program, args
+    return program, args, word
 
 
 _WORD_ESCAPE = re.compile(r"\\(.)", re.S)
@@ -520,23 +564,28 @@ def quoted_document(parent: Document, state: ShellState, node, label: str) -> Do
         return parent.embed(Kind.SHELL, inner, OffsetMap.shifted(span.start + 1, len(inner)),
                             escape=_escape_single_quoted, label=label)
     if node.type == "string" and source.startswith('"'):
-        segments, chars = [], []
-        i, body = 1, source[:-1]
-        while i < len(body):
-            ch = body[i]
-            if ch == "\\" and i + 1 < len(body) and body[i + 1] in '\\"$`\n':
-                nxt = body[i + 1]
-                if nxt != "\n":
-                    segments.append(Segment(len(chars), len(chars) + 1, span.start + i, span.start + i + 2))
-                    chars.append(nxt)
-                i += 2
-                continue
-            segments.append(Segment(len(chars), len(chars) + 1, span.start + i, span.start + i + 1))
-            chars.append(ch)
-            i += 1
-        return parent.embed(Kind.SHELL, "".join(chars), OffsetMap(_merge(segments)),
-                            escape=_escape_double_quoted, label=label)
+        inner, offsets = _unescaped(source[1:-1], span.start + 1, '\\"$`\n')
+        return parent.embed(Kind.SHELL, inner, offsets, escape=_escape_double_quoted, label=label)
     return None
+
+
+def _unescaped(body: str, outer_start: int, escapable: str) -> tuple[str, OffsetMap]:
+    """Remove the backslashes the outer shell removes, keeping a map back to ``body``."""
+    segments, chars = [], []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body) and body[i + 1] in escapable:
+            nxt = body[i + 1]
+            if nxt != "\n":  # a backslash-newline joins lines and leaves nothing
+                segments.append(Segment(len(chars), len(chars) + 1, outer_start + i, outer_start + i + 2))
+                chars.append(nxt)
+            i += 2
+            continue
+        segments.append(Segment(len(chars), len(chars) + 1, outer_start + i, outer_start + i + 1))
+        chars.append(ch)
+        i += 1
+    return "".join(chars), OffsetMap(_merge(segments) or [Segment(0, 0, outer_start, outer_start)])
 
 
 def _merge(segments: list[Segment]) -> list[Segment]:
@@ -560,6 +609,7 @@ def analyze_shell(document: Document, session, inherited: dict[str, list] | None
     from imds_lint.fixers import shell as shell_fixer
 
     analysis.fixer = shell_fixer.FIXER
+    installs.scan_datadog(analysis, document.text)
     return [analysis, *walker.children]
 
 

@@ -32,7 +32,8 @@ def script_kind(text: str, path: str) -> str:
 
 def analyze(document: Document, session) -> list[Analysis]:
     inner, segments = hcl_template.decode(document.text, 0, len(document.text), quoted=False)
-    kind = script_kind(inner, document.path)
+    origin = getattr(session, "origin", None)
+    kind = script_kind(inner, str(origin) if origin is not None else "")
     doc = document.embed(kind, inner, OffsetMap(segments), escape=hcl_template.escape_template,
                          label="terraform template")
     return [Analysis(document), *session.analyze(doc)]

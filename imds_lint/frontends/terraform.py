@@ -296,7 +296,10 @@ class _Analyzer:
         self.document = document
         self.session = session
         self.file = _File(document.text, own=True)
-        self.module = _Module(self.file, document.path if document.parent is None else "")
+        # The file the root document came from (the engine's session knows it), for sibling .tf files and templates.
+        origin = getattr(session, "origin", None)
+        self.path = str(origin) if origin is not None and document.parent is None else ""
+        self.module = _Module(self.file, self.path)
         self.analysis = Analysis(document, fixer=FIXER)
         self.children: list[Analysis] = []
         self.embedded: set[Span] = set()
@@ -418,8 +421,8 @@ class _Analyzer:
                 if relative.startswith(prefix):
                     relative = relative[len(prefix):]
                     break
-            if "${" not in relative and self.document.path:
-                resolved = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(self.document.path)), relative))
+            if "${" not in relative and self.path:
+                resolved = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(self.path)), relative))
         content = _read_linked(resolved) if resolved else None
         if file.own:
             self.analysis.add_fact(TEMPLATE_LINK, TemplateLink(function, resolved, written, file.span(path_node),

@@ -84,4 +84,9 @@ def scan(document: Document, region: Span | None = None) -> list[Request]:
 
 
 def analyze(document: Document, session) -> list[Analysis]:
-    return [Analysis(document, requests=scan(document))]
+    from imds_lint.frontends import installs
+
+    analysis = Analysis(document, requests=scan(document))
+    # Install commands with version pins (Dockerfile RUN, PowerShell Install-Module, user-data).
+    installs.scan_lines(analysis, document.text)
+    return [analysis]
