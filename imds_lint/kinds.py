@@ -88,7 +88,7 @@ _BY_SUFFIX = {
     ".py": Kind.PYTHON, ".pyw": Kind.PYTHON,
     ".ps1": Kind.POWERSHELL, ".psm1": Kind.POWERSHELL,
     ".dockerfile": Kind.DOCKERFILE, ".containerfile": Kind.DOCKERFILE,
-    ".tf": Kind.TERRAFORM, ".hcl": Kind.TERRAFORM, ".pkr.hcl": Kind.TERRAFORM,
+    ".tf": Kind.TERRAFORM, ".hcl": Kind.TERRAFORM, ".tfvars": Kind.TERRAFORM, ".pkr.hcl": Kind.TERRAFORM,
     ".tpl": Kind.TEMPLATE, ".tftpl": Kind.TEMPLATE,
     ".yaml": Kind.YAML, ".yml": Kind.YAML,
     ".json": Kind.JSON,
@@ -161,9 +161,13 @@ def sniff(text: str) -> str | None:
 
 
 def classify(path: PurePath | str, text: str | None = None) -> str:
-    """Name first; content decides for extensionless files, templates and user-data."""
+    """Name first; content decides for extensionless files and user-data.
+
+    Templates (.tftpl, .tpl) stay templates: their front-end undoes Terraform's
+    ``$${`` escapes before it hands the script inside to the shell front-end.
+    """
     by_name = kind_from_name(path)
-    if text is None or by_name not in (Kind.UNKNOWN, Kind.TEMPLATE, Kind.USER_DATA):
+    if text is None or by_name not in (Kind.UNKNOWN, Kind.USER_DATA):
         return by_name
     by_content = sniff(text)
     if by_content is not None:

@@ -47,6 +47,15 @@ _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
 # absent here is a candidate only through NEEDLES.
 KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
 
+# IaC enforcement: files that declare EC2 compute resources matter without naming IMDS.
+_TERRAFORM_NEEDLE = re.compile(rb"aws_instance|aws_launch_(?:template|configuration)|aws_spot_instance_request|"
+                               rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options")
+KIND_NEEDLES["terraform"] = _TERRAFORM_NEEDLE
+_CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration")
+KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
+KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
+# CDK apps declare instances without naming IMDS.
+KIND_NEEDLES["python"] = re.compile(rb"aws_cdk")
 # Manifests and lock files matter when they name a package imds_lint.versions knows.
 _MANIFEST_NEEDLE = re.compile(
     rb"boto|awscli|aws-sdk|aws-java-sdk|awssdk|AWSSDK|aws/aws-sdk-php|ec2-metadata|datadog|AWSPowerShell|AWS\.Tools")

@@ -20,12 +20,19 @@ from imds_lint.model import ContainerContext, Document, Request, Span
 # Kind -> module. A kind without an entry is read by the text fallback.
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
+    Kind.TERRAFORM: "imds_lint.frontends.terraform",
+    Kind.TEMPLATE: "imds_lint.frontends.template",
+    # YAML and JSON are routed by content (CloudFormation, cloud-init, compose, Kubernetes, ECS).
+    Kind.YAML: "imds_lint.frontends.structured",
+    Kind.JSON: "imds_lint.frontends.structured",
+    Kind.USER_DATA: "imds_lint.frontends.cloudinit",
+    # Stand-in until the general Python front-end lands; it should then call cdk.analyze_cdk.
+    Kind.PYTHON: "imds_lint.frontends.cdk",
+    # Terraform JSON: user-data blobs and text only (no enforcement facts yet).
+    Kind.TERRAFORM_JSON: "imds_lint.frontends.structured",
     **{kind: "imds_lint.frontends.manifests" for kind in MANIFESTS},
     Kind.DOCKERFILE: "imds_lint.frontends.dockerfile",
     Kind.POWERSHELL: "imds_lint.frontends.powershell",
-    # YAML and JSON are routed by content (compose, Kubernetes, ECS, ...).
-    Kind.YAML: "imds_lint.frontends.structured",
-    Kind.JSON: "imds_lint.frontends.structured",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile

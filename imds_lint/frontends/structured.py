@@ -1,8 +1,9 @@
 """YAML and JSON files: route each document by what it contains.
 
-One table per format, tried in order: a cheap content test and the module that
-reads such files. Files no route claims go to the text fallback. Other
-front-ends (CloudFormation, cloud-init) add their routes here.
+One table per format, tried in order: a cheap content test and the function
+that reads such files. Files no route claims go to the text fallback plus a
+search for base64 blobs that decode to user-data. A new YAML/JSON dialect is
+one line in a table.
 """
 
 from __future__ import annotations
@@ -12,12 +13,22 @@ import re
 from typing import Callable
 
 from imds_lint.frontends import Analysis
-from imds_lint.kinds import Kind
+from imds_lint.kinds import Kind, sniff
 from imds_lint.model import Document
 
 _COMPOSE = re.compile(r"^services\s*:", re.M)
 _KUBERNETES_KIND = re.compile(r"^kind\s*:", re.M)
 _ECS = re.compile(r'"containerDefinitions"\s*:')
+
+
+def looks_like_cloud_init(text: str) -> bool:
+    return sniff(text) == Kind.USER_DATA
+
+
+def looks_like_cloudformation(text: str) -> bool:
+    from imds_lint.frontends.cloudformation import is_cloudformation
+
+    return is_cloudformation(text)
 
 
 def looks_like_compose(text: str) -> bool:
@@ -32,33 +43,46 @@ def looks_like_ecs_task_definition(text: str) -> bool:
     return _ECS.search(text) is not None
 
 
-# (content test, module exposing analyze(document, session)); first match wins.
+# (content test, "module:function" reading such documents); first match wins.
 YAML_ROUTES: list[tuple[Callable[[str], bool], str]] = [
+    (looks_like_cloud_init, "imds_lint.frontends.cloudinit:analyze"),
+    (looks_like_cloudformation, "imds_lint.frontends.cloudformation:analyze"),
     (looks_like_kubernetes, "imds_lint.frontends.orchestrators:analyze_kubernetes"),
     (looks_like_compose, "imds_lint.frontends.orchestrators:analyze_compose"),
 ]
 JSON_ROUTES: list[tuple[Callable[[str], bool], str]] = [
+    (looks_like_cloudformation, "imds_lint.frontends.cloudformation:analyze"),
     (looks_like_ecs_task_definition, "imds_lint.frontends.orchestrators:analyze_ecs"),
 ]
 
 
-def _route(routes, document: Document, session) -> list[Analysis]:
-    for test, target in routes:
-        if test(document.text):
-            module, _, function = target.partition(":")
-            return getattr(importlib.import_module(module), function or "analyze")(document, session)
-    from imds_lint.frontends import text
+def _target(document: Document) -> str | None:
+    routes = JSON_ROUTES if document.kind in (Kind.JSON, Kind.TERRAFORM_JSON) else YAML_ROUTES
+    return next((target for test, target in routes if test(document.text)), None)
 
-    return text.analyze(document, session)
+
+def _call(target: str, document: Document, session) -> list[Analysis]:
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function or "analyze")(document, session)
 
 
 def analyze(document: Document, session) -> list[Analysis]:
-    routes = JSON_ROUTES if document.kind == Kind.JSON else YAML_ROUTES
-    return _route(routes, document, session)
+    target = _target(document)
+    if target is not None:
+        return _call(target, document, session)
+    from imds_lint.frontends import blobs, text
+
+    return [*text.analyze(document, session), *blobs.scan(document, session)]
 
 
 def syntax_errors(text: str) -> int:
-    """1 when the text is neither JSON nor YAML (so fixes cannot break either), else 0."""
+    """The routed front-end's count where it has one; else 1 when the text is neither JSON nor YAML."""
+    target = _target(Document(Kind.JSON if text.lstrip().startswith(("{", "[")) else Kind.YAML, text))
+    if target is not None:
+        module = importlib.import_module(target.partition(":")[0])
+        counter = getattr(module, "syntax_errors", None)
+        if counter is not None:
+            return counter(text)
     import json
 
     try:

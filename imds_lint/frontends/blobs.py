@@ -1,0 +1,54 @@
+"""Base64 strings that decode to user-data (launch template exports, JSON, tfvars).
+
+A quoted run of base64 long enough to hold a script is decoded; when the
+result is user-data (a shebang, ``#cloud-config``, MIME, ``<powershell>``) or
+names IMDS, it is scanned as an embedded document whose findings land on the
+blob. Edits cannot be written back (the fix would need re-encoding the whole
+blob), so such findings are reported without an automatic fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from imds_lint.frontends import Analysis
+from imds_lint.kinds import Kind, sniff
+from imds_lint.model import Document, OffsetMap, Segment, Span
+from imds_lint.prefilter import may_touch_imds
+
+# A lexical token scan, not a parse: quoted base64 of at least 24 characters.
+_BLOB = re.compile(r"""(?<=["'])[A-Za-z0-9+/]{24,}={0,2}(?=["'])""")
+_MAX_BLOBS = 64
+
+
+def decode_user_data(blob: str) -> tuple[str, str] | None:
+    """(kind, text) when ``blob`` is base64 of user-data that may reach IMDS."""
+    if len(blob) % 4:
+        return None
+    try:
+        text = base64.b64decode(blob, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    kind = sniff(text)
+    if kind is None and not may_touch_imds(text.encode("utf-8", "replace")):
+        return None
+    return kind or Kind.SHELL, text
+
+
+def scan(document: Document, session, skip: list[Span] | None = None) -> list[Analysis]:
+    found: list[Analysis] = []
+    for count, match in enumerate(_BLOB.finditer(document.text)):
+        if count >= _MAX_BLOBS:
+            break
+        span = Span(match.start(), match.end())
+        if skip and any(s.overlaps(span) for s in skip):
+            continue
+        decoded = decode_user_data(match.group(0))
+        if decoded is None:
+            continue
+        kind, text = decoded
+        offsets = OffsetMap([Segment(0, len(text), span.start, span.end)])
+        found.extend(session.analyze(document.embed(kind, text, offsets, label="base64 user-data", writable=False)))
+    return found

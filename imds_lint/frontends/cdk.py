@@ -1,0 +1,337 @@
+"""AWS CDK apps in Python (libcst): user-data commands and instance metadata enforcement.
+
+* ``ec2.UserData.for_linux()`` / ``for_windows()`` / ``custom("...")`` and
+  ``<user_data>.add_commands("...", ...)``: each string literal is a script,
+  embedded as a shell (or PowerShell) document; simple literals are written back
+  with Python string escaping, others are scanned only.
+* ``ec2.Instance(...)`` / ``ec2.LaunchTemplate(...)``: an ``iac.ComputeResource``
+  each; ``require_imdsv2=True`` (or ``http_tokens=LaunchTemplateHttpTokens.REQUIRED``)
+  enforces tokens, and so does, for every resource in the file, an applied
+  ``InstanceRequireImdsv2Aspect`` / ``LaunchTemplateRequireImdsv2Aspect`` or an
+  ``AwsCustomResource`` whose ``on_create``/``on_update`` calls
+  ``modifyInstanceMetadataOptions`` with ``HttpTokens: required`` (passing an
+  instance's ``instance_id`` to a construct named like ``EnforceImdsv2`` counts
+  for that instance).
+
+Chaining after merge with the general Python front-end: this module's
+``analyze_cdk(document, session)`` returns extra analyses (facts and embedded
+documents) and never requests of its own, so the Python front-end calls it when
+``imports_cdk(text)`` and appends its result to its own; ``analyze`` here (text
+fallback + CDK) is only the stand-in registered until then.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from imds_lint.frontends import Analysis
+from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.kinds import Kind
+from imds_lint.model import Applicability, Document, Edit, Fix, OffsetMap, Span, no_escape
+
+_CDK_IMPORT = re.compile(r"^\s*(?:from|import)\s+aws_cdk\b", re.M)
+
+
+def imports_cdk(text: str) -> bool:
+    return _CDK_IMPORT.search(text) is not None
+
+
+def _dotted(node) -> str:
+    import libcst as cst
+
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+    elif isinstance(node, cst.Call):
+        parts.append(_dotted(node.func) + "()")
+    return ".".join(reversed(parts))
+
+
+@dataclass(frozen=True)
+class _Handle:
+    call: object
+    text: str
+    offsets: object
+    instance: bool
+
+
+class _Collector:
+    def __init__(self, document: Document, session):
+        self.document = document
+        self.session = session
+        self.text = document.text
+        starts = [0]
+        for i, ch in enumerate(self.text):
+            if ch == "\n":
+                starts.append(i + 1)
+        self.line_starts = starts
+        self.children: list[Analysis] = []
+        self.analysis = Analysis(document, fixer=FIXER)
+        # Spans of the string literals handed on as scripts (the stand-in drops text-scan duplicates).
+        self.embedded: list[Span] = []
+        self.analysis.state = self.embedded
+
+    def offset(self, position) -> int:
+        line = min(max(position.line - 1, 0), len(self.line_starts) - 1)
+        return self.line_starts[line] + position.column
+
+    def span(self, node) -> Span:
+        rng = self.positions[node]
+        return Span(self.offset(rng.start), self.offset(rng.end))
+
+    def run(self) -> list[Analysis]:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        try:
+            module = cst.parse_module(self.text)
+        except Exception:  # libcst raises ParserSyntaxError and friends on bad input
+            return []
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self.positions = wrapper.resolve(PositionProvider)
+        calls: list = []
+        assigns: dict[str, object] = {}
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Call(self, node):
+                calls.append(node)
+
+            def visit_Assign(self, node):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        assigns[target.target.value] = node.value
+
+        wrapper.module.visit(Visitor())
+        windows_vars = {name for name, value in assigns.items()
+                        if isinstance(value, cst.Call) and _dotted(value.func).endswith("UserData.for_windows")}
+        instance_vars = {id(value): name for name, value in assigns.items() if isinstance(value, cst.Call)}
+        scripts: dict[str, list[str]] = {}
+        file_enforcer = None
+        instance_enforced: set[str] = set()
+        resources = []
+        for call in calls:
+            name = _dotted(call.func)
+            last = name.rsplit(".", 1)[-1]
+            if last == "add_commands" and isinstance(call.func, cst.Attribute):
+                owner = _dotted(call.func.value)
+                kind = Kind.POWERSHELL if owner in windows_vars else Kind.SHELL
+                for arg in call.args:
+                    scripts.setdefault(owner, []).append(self.embed(arg.value, kind))
+            elif name.endswith("UserData.custom") and call.args:
+                owner = instance_vars.get(id(call), "")
+                scripts.setdefault(owner, []).append(self.embed(call.args[0].value, Kind.SHELL))
+            elif last in ("InstanceRequireImdsv2Aspect", "LaunchTemplateRequireImdsv2Aspect"):
+                file_enforcer = file_enforcer or last
+            elif last == "AwsCustomResource" and _custom_resource_requires_tokens(call):
+                file_enforcer = "an AwsCustomResource calling modifyInstanceMetadataOptions"
+            elif "imds" in last.lower():
+                for arg in call.args:
+                    value = _dotted(arg.value)
+                    if value.endswith(".instance_id"):
+                        instance_enforced.add(value.rsplit(".", 1)[0])
+            if last in ("Instance", "LaunchTemplate") and self.is_ec2(name):
+                resources.append((call, last, instance_vars.get(id(call), "")))
+        for call, last, var in resources:
+            self.resource(call, last, var, scripts, file_enforcer, instance_enforced)
+        return [self.analysis, *self.children]
+
+    def is_ec2(self, dotted: str) -> bool:
+        prefix = dotted.rsplit(".", 1)[0] if "." in dotted else ""
+        return prefix in ("ec2", "aws_ec2", "aws_cdk.aws_ec2", "cdk.aws_ec2") or (
+            prefix == "" and re.search(r"from\s+aws_cdk\.aws_ec2\s+import[^\n]*\b" + dotted + r"\b", self.text) is not None)
+
+    def resource(self, call, last, var, scripts, file_enforcer, instance_enforced) -> None:
+        import libcst as cst
+
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        tokens = Setting()
+        flag = keywords.get("require_imdsv2")
+        if flag is not None:
+            text = _dotted(flag)
+            tokens = Setting({"True": "required", "False": "optional"}.get(text, UNKNOWN), None, "require_imdsv2")
+        http_tokens = keywords.get("http_tokens")
+        if http_tokens is not None:
+            text = _dotted(http_tokens).rsplit(".", 1)[-1].lower()
+            tokens = Setting(text if text in ("required", "optional") else UNKNOWN, None, "http_tokens")
+        hop = Setting()
+        hop_node = keywords.get("http_put_response_hop_limit")
+        if isinstance(hop_node, cst.Integer):
+            hop = Setting(hop_node.value, self.span(hop_node))
+        elif hop_node is not None:
+            hop = Setting(UNKNOWN)
+        endpoint = Setting()
+        if "http_endpoint" in keywords:
+            endpoint = Setting("disabled" if _dotted(keywords["http_endpoint"]) == "False" else "enabled")
+        enforced = None
+        if file_enforcer is not None and (last == "Instance" or "LaunchTemplate" in file_enforcer or "Custom" in file_enforcer):
+            enforced = file_enforcer
+        if var and var in instance_enforced:
+            enforced = "a construct that enforces IMDSv2 on its instance_id"
+        user_data = keywords.get("user_data")
+        script = "\n".join(scripts.get(_dotted(user_data), [])) if user_data is not None else ""
+        span = self.span(call)
+        line_end = self.text.find("\n", span.start)
+        anchor = Span(span.start, span.end if line_end == -1 else min(line_end, span.end))
+        construct_id = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else None
+        name = construct_id.value.strip("'\"") if isinstance(construct_id, cst.SimpleString) else var or "(unnamed)"
+        self.analysis.add_fact(COMPUTE, ComputeResource(
+            "cdk", f"ec2.{last}", name, anchor, span, tokens.value is not None,
+            tokens=tokens, endpoint=endpoint, hop_limit=hop, enforced_by=enforced,
+            containers=container_signs(script) if script else None,
+            handle=_Handle(call, self.text, self, last == "Instance"),
+        ))
+
+    def embed(self, node, kind: str) -> str:
+        import libcst as cst
+
+        if not isinstance(node, cst.SimpleString):
+            return ""
+        value = node.value
+        prefix = value[: len(value) - len(value.lstrip("rRuUbBfF"))].lower()
+        body_quote = value[len(prefix):]
+        quote = body_quote[:3] if body_quote[:3] in ('"""', "'''") else body_quote[:1]
+        span = self.span(node)
+        self.embedded.append(span)
+        body_start = span.start + len(prefix) + len(quote)
+        body = value[len(prefix) + len(quote): len(value) - len(quote)]
+        exact = "b" not in prefix and ("\\" not in body or "r" in prefix)
+        if exact:
+            inner = body
+            offsets = OffsetMap.shifted(body_start, len(body))
+            escape = None if "r" in prefix else _python_escape(quote)
+        else:
+            import ast
+
+            try:
+                inner = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                return ""
+            if not isinstance(inner, str):
+                return ""
+            from imds_lint.model import Segment
+
+            offsets = OffsetMap([Segment(0, len(inner), span.start, span.end)])
+            escape = None
+        label = "shell string" if "\n" not in inner else "CDK user data"
+        doc = self.document.embed(kind, inner, offsets, escape=escape or no_escape, label=label,
+                                  writable=escape is not None)
+        self.children.extend(self.session.analyze(doc))
+        return inner
+
+
+def _python_escape(quote: str):
+    def escape(text: str) -> str:
+        text = text.replace("\\", "\\\\")
+        if len(quote) == 1:
+            text = text.replace(quote, "\\" + quote).replace("\n", "\\n")
+        else:
+            text = text.replace(quote[0] * 3, "\\" + quote[0] * 3)
+        return text
+    return escape
+
+
+def _custom_resource_requires_tokens(call) -> bool:
+    """``AwsCustomResource(on_create=AwsSdkCall(action="modifyInstanceMetadataOptions", parameters={"HttpTokens": "required"}))``."""
+    import libcst as cst
+
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value not in ("on_create", "on_update") or not isinstance(arg.value, cst.Call):
+            continue
+        sdk = {a.keyword.value: a.value for a in arg.value.args if a.keyword is not None}
+        action = sdk.get("action")
+        if not (isinstance(action, cst.SimpleString) and "modifyInstanceMetadataOptions" in action.value):
+            continue
+        params = sdk.get("parameters")
+        if isinstance(params, cst.Dict):
+            for element in params.elements:
+                if (isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString)
+                        and "HttpTokens" in element.key.value and isinstance(element.value, cst.SimpleString)
+                        and element.value.value.strip("'\"") == "required"):
+                    return True
+    return False
+
+
+class CdkFixer:
+    def add_token(self, request, analysis, ttl):
+        return None
+
+    def add_put_method(self, request):
+        return None
+
+    def add_header(self, request, name, value):
+        return None
+
+    def remove_header(self, request, header):
+        return None
+
+    def set_option(self, resource: ComputeResource, key: str, value, title: str) -> Fix | None:
+        handle = resource.handle
+        if not isinstance(handle, _Handle):
+            return None
+        if key == "http_put_response_hop_limit":
+            if resource.hop_limit.span is not None:
+                return Fix(title, (Edit(resource.hop_limit.span.start, resource.hop_limit.span.end, str(value)),),
+                           Applicability.UNSAFE)
+            if handle.instance:
+                return None
+            keyword = f"http_put_response_hop_limit={value}"
+        elif key == "http_tokens" and value == "required":
+            if resource.tokens.value is not None:
+                return None
+            keyword = "require_imdsv2=True"
+        else:
+            return None
+        edit = _add_keyword(handle, keyword)
+        if edit is None:
+            return None
+        # require_imdsv2 on an existing ec2.Instance replaces the instance: show, never apply.
+        applicability = Applicability.DISPLAY_ONLY if handle.instance else Applicability.UNSAFE
+        return Fix(title, (edit,), applicability)
+
+
+def _add_keyword(handle: _Handle, keyword: str) -> Edit | None:
+    import libcst as cst
+
+    call = handle.call
+    if not call.args:
+        return None
+    collector = handle.offsets
+    last = call.args[-1]
+    last_span = collector.span(last.value)
+    text = handle.text
+    if isinstance(last.comma, cst.Comma):
+        call_end = collector.span(call).end - 1  # the closing parenthesis
+        line_start = text.rfind("\n", 0, call_end) + 1
+        if text[line_start:call_end].strip() == "":
+            arg_line = text.rfind("\n", 0, last_span.start) + 1
+            indent = text[arg_line:last_span.start]
+            indent = indent[: len(indent) - len(indent.lstrip())]
+            return Edit(line_start, line_start, f"{indent}{keyword},\n")
+        return Edit(call_end, call_end, f" {keyword}")
+    return Edit(last_span.end, last_span.end, f", {keyword}")
+
+
+FIXER = CdkFixer()
+
+
+def analyze_cdk(document: Document, session) -> list[Analysis]:
+    """CDK facts and user-data documents of a Python file (empty when it does not use the CDK)."""
+    if not imports_cdk(document.text):
+        return []
+    return _Collector(document, session).run()
+
+
+def analyze(document: Document, session) -> list[Analysis]:
+    """Stand-in Python front-end: text scan plus CDK, until the general Python front-end chains in."""
+    from imds_lint.frontends import text
+
+    cdk = analyze_cdk(document, session)
+    embedded = cdk[0].state if cdk else []
+    scanned = text.analyze(document, session)
+    for analysis in scanned:
+        analysis.requests = [r for r in analysis.requests if not any(s.contains(r.span) for s in embedded)]
+    return [*scanned, *cdk]

@@ -1,0 +1,301 @@
+"""CloudFormation templates (YAML with short tags, or JSON): user-data scripts and metadata options.
+
+``UserData`` of ``AWS::EC2::Instance``, ``AWS::EC2::LaunchTemplate``
+(``LaunchTemplateData``) and ``AWS::AutoScaling::LaunchConfiguration``, written
+as ``Fn::Base64`` of a string, of ``Fn::Sub`` (``${!X}`` is its escape) or of
+``Fn::Join``, in long or short (``!Base64 !Sub``) form, becomes an embedded
+document. Fixes are written back when the mapping is exact: block literals
+(``|``) and unescaped one-line strings; ``Fn::Join`` lists and folded or escaped
+strings are scanned but not rewritten. Each compute resource becomes an
+``iac.ComputeResource`` fact (``MetadataOptions``, ``!Ref`` resolved to
+parameter defaults, instances enforced by their launch template).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from imds_lint.frontends import Analysis, ParseProblem
+from imds_lint.frontends import yaml_nodes as yn
+from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.kinds import Kind, sniff
+from imds_lint.model import Applicability, Document, Edit, Fix, Span, no_escape
+
+_TYPES = {
+    "AWS::EC2::Instance": ("UserData", "MetadataOptions"),
+    "AWS::EC2::LaunchTemplate": ("LaunchTemplateData.UserData", "LaunchTemplateData.MetadataOptions"),
+    "AWS::AutoScaling::LaunchConfiguration": ("UserData", "MetadataOptions"),
+}
+_KEYS = {"http_tokens": "HttpTokens", "http_endpoint": "HttpEndpoint", "http_put_response_hop_limit": "HttpPutResponseHopLimit"}
+
+
+def is_cloudformation(text: str) -> bool:
+    head = text[:20000]
+    return "AWSTemplateFormatVersion" in head or ("Resources" in head and "AWS::" in head)
+
+
+def _path(node, dotted: str):
+    for key in dotted.split("."):
+        node = yn.get(node, key)
+    return node
+
+
+@dataclass(frozen=True)
+class _Handle:
+    parent: object  # the mapping that holds (or should hold) MetadataOptions
+    options: object  # the MetadataOptions mapping, or None
+    json: bool
+    text: str
+
+
+class _Analyzer:
+    def __init__(self, document: Document, session):
+        self.document = document
+        self.session = session
+        self.text = document.text
+        self.analysis = Analysis(document, fixer=FIXER)
+        self.children: list[Analysis] = []
+        self.json = self.text.lstrip().startswith("{")
+
+    def run(self) -> list[Analysis]:
+        import yaml
+
+        try:
+            root = yn.compose(self.text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            at = mark.index if mark is not None else 0
+            self.analysis.problems.append(ParseProblem(Span(at, min(at + 1, len(self.text))),
+                                                       f"CloudFormation template does not parse: {getattr(exc, 'problem', exc)}"))
+            return [self.analysis]
+        resources = yn.get(root, "Resources")
+        if resources is None or resources.id != "mapping":
+            return [self.analysis]
+        self.parameters = yn.get(root, "Parameters")
+        self.resources = {k.value: v for k, v in resources.value if k.id == "scalar"}
+        for key, node in resources.value:
+            rtype = yn.get(node, "Type")
+            if rtype is not None and rtype.id == "scalar" and rtype.value in _TYPES:
+                self.resource(key, node, rtype.value)
+        return [self.analysis, *self.children]
+
+    def span(self, node) -> Span:
+        return Span(node.start_mark.index, node.end_mark.index)
+
+    def anchor(self, key) -> Span:
+        line_end = self.text.find("\n", key.start_mark.index)
+        return Span(key.start_mark.index, key.end_mark.index if line_end == -1 else max(line_end, key.end_mark.index))
+
+    # -- values ------------------------------------------------------------------
+    def value(self, node, depth: int = 0) -> Setting:
+        if node is None:
+            return Setting()
+        if node.id == "scalar" and yn.tag_name(node) is None:
+            return Setting(node.value, self.span(node))
+        ref = yn.intrinsic(node)
+        if ref is not None and ref[0] == "Ref" and ref[1].id == "scalar" and depth < 4:
+            param = yn.get(self.parameters, ref[1].value)
+            default = yn.get(param, "Default")
+            if default is not None and default.id == "scalar":
+                return Setting(default.value, None, f"parameter {ref[1].value}")
+        return Setting(UNKNOWN, None, "an intrinsic function")
+
+    # -- resources ---------------------------------------------------------------
+    def resource(self, key, node, rtype: str) -> None:
+        user_data_path, options_path = _TYPES[rtype]
+        properties = yn.get(node, "Properties")
+        script = ""
+        user_data = _path(properties, user_data_path)
+        if user_data is not None:
+            script = self.user_data(user_data, key.value)
+        options = _path(properties, options_path)
+        parent = properties if rtype != "AWS::EC2::LaunchTemplate" else yn.get(properties, "LaunchTemplateData")
+        enforced = None
+        if options is None and rtype == "AWS::EC2::Instance":
+            enforced = self.launch_template_enforcing(yn.get(properties, "LaunchTemplate"))
+        self.analysis.add_fact(COMPUTE, ComputeResource(
+            "cloudformation", rtype, key.value, self.anchor(key), self.span(node), options is not None,
+            tokens=self.value(yn.get(options, "HttpTokens")),
+            endpoint=self.value(yn.get(options, "HttpEndpoint")),
+            hop_limit=self.value(yn.get(options, "HttpPutResponseHopLimit")),
+            enforced_by=enforced, containers=container_signs(script) if script else None,
+            handle=_Handle(parent, options, self.json, self.text),
+        ))
+
+    def launch_template_enforcing(self, spec) -> str | None:
+        if spec is None:
+            return None
+        for field in ("LaunchTemplateId", "LaunchTemplateName"):
+            ref = yn.intrinsic(yn.get(spec, field)) if yn.get(spec, field) is not None else None
+            if ref is None:
+                continue
+            name = ref[1].value if ref[0] == "Ref" and ref[1].id == "scalar" else None
+            if ref[0] == "Fn::GetAtt":
+                target = ref[1]
+                name = target.value.split(".")[0] if target.id == "scalar" else (target.value[0].value if target.value else None)
+            lt = self.resources.get(name or "")
+            tokens = yn.get(_path(yn.get(lt, "Properties"), "LaunchTemplateData.MetadataOptions"), "HttpTokens")
+            if tokens is not None and self.value(tokens).value == "required":
+                return f"launch template {name}"
+        return None
+
+    # -- user-data -----------------------------------------------------------------
+    def user_data(self, node, name: str) -> str:
+        tagged = yn.tag_name(node) is not None
+        fn = _fn(node, tagged)
+        if fn is not None and fn[0] == "Fn::Base64":
+            node, tagged = fn[1], fn[2]
+            fn = _fn(node, tagged)
+        chars, writable, sub, target = None, True, False, None
+        if fn is None and node.id == "scalar":
+            chars, writable = yn.scalar_chars(self.text, node)
+            target = node
+        elif fn is not None and fn[0] == "Fn::Sub":
+            target = fn[1]
+            if target.id == "sequence" and target.value:
+                target = target.value[0]
+            if target.id != "scalar" or (target is not fn[1] and yn.tag_name(target) is not None):
+                return ""
+            chars, writable = yn.scalar_chars(self.text, target)
+            sub = True
+        elif fn is not None and fn[0] == "Fn::Join":
+            chars = self.join(fn[1])
+            writable = False
+        if not chars:
+            return ""
+        if sub:
+            chars = yn.sub_decode(chars)
+        inner = "".join(c for c, _, _ in chars)
+        escape = self.escape_for(target, sub) if writable and target is not None else None
+        kind = sniff(inner) or Kind.SHELL
+        doc = self.document.embed(kind, inner, yn.offset_map(chars), escape=escape or no_escape,
+                                  label=f"UserData of {name}", writable=escape is not None)
+        self.children.extend(self.session.analyze(doc))
+        return inner
+
+    def join(self, node) -> yn.Chars | None:
+        if node.id != "sequence" or len(node.value) != 2:
+            return None
+        delimiter, parts = node.value
+        if delimiter.id != "scalar" or parts.id != "sequence":
+            return None
+        chars: yn.Chars = []
+        for i, part in enumerate(parts.value):
+            if i:
+                at = chars[-1][2] if chars else part.start_mark.index
+                chars.extend((c, at, at) for c in delimiter.value)
+            if part.id == "scalar" and yn.tag_name(part) is None:
+                chars.extend(yn.scalar_chars(self.text, part)[0])
+            else:
+                at = part.start_mark.index
+                chars.extend((c, at, at) for c in "${CFN_EXPR}")
+        return chars
+
+    def escape_for(self, node, sub: bool):
+        style = node.style
+        if style == "|":
+            indent = yn.block_indent(self.text, node)
+            inner = (lambda s: s.replace("\n", "\n" + indent))
+        elif style == '"':
+            inner = (lambda s: s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n"))
+        elif style == "'" and not self.json:
+            inner = (lambda s: s.replace("'", "''").replace("\n", "\n\n"))
+        else:
+            return None
+        if sub:
+            return lambda s: inner(yn.escape_sub(s))
+        return inner
+
+
+def _fn(node, tagged: bool):
+    """(function, argument node, argument still tagged?) for ``!Fn x`` or ``{"Fn::X": x}``.
+
+    A short tag sits on its argument node itself, so the argument is the same
+    node with the tag used up.
+    """
+    if node is None:
+        return None
+    if tagged:
+        return yn.tag_name(node), node, False
+    if node.id != "mapping" or len(node.value) != 1:
+        return None
+    key, value = node.value[0]
+    if key.id != "scalar" or not (key.value.startswith("Fn::") or key.value == "Ref"):
+        return None
+    return key.value, value, yn.tag_name(value) is not None
+
+
+class CloudFormationFixer:
+    def add_token(self, request, analysis, ttl):
+        return None
+
+    def add_put_method(self, request):
+        return None
+
+    def add_header(self, request, name, value):
+        return None
+
+    def remove_header(self, request, header):
+        return None
+
+    def set_option(self, resource: ComputeResource, key: str, value, title: str) -> Fix | None:
+        handle = resource.handle
+        if not isinstance(handle, _Handle):
+            return None
+        setting = {"http_tokens": resource.tokens, "http_put_response_hop_limit": resource.hop_limit,
+                   "http_endpoint": resource.endpoint}[key]
+        literal = f'"{value}"' if handle.json and isinstance(value, str) else str(value)
+        if setting.span is not None:
+            return Fix(title, (Edit(setting.span.start, setting.span.end, literal),), Applicability.UNSAFE)
+        if setting.value is not None or handle.json:
+            return None
+        return _insert_key(handle, _KEYS[key], literal, title)
+
+
+def _insert_key(handle, key, literal, title) -> Fix | None:
+    """Add ``key: literal`` to the block mapping of MetadataOptions (creating it when missing)."""
+    mapping = handle.options if handle.options is not None else handle.parent
+    if mapping is None or mapping.id != "mapping" or mapping.flow_style or not mapping.value:
+        return None
+    first_key = mapping.value[0][0]
+    indent = " " * first_key.start_mark.column
+    last_value = mapping.value[-1][1]
+    text = handle.text
+    at = last_value.end_mark.index
+    line_start = text.rfind("\n", 0, at) + 1
+    if text[line_start:at].strip():
+        # A scalar ending mid-line: insert after its line.
+        line_end = text.find("\n", at)
+        insert_at = len(text) if line_end == -1 else line_end + 1
+    else:
+        # A block node ends where the next one starts: back up over blank lines.
+        insert_at = line_start
+        while insert_at > 0:
+            previous = text.rfind("\n", 0, insert_at - 1) + 1
+            if text[previous:insert_at].strip():
+                break
+            insert_at = previous
+    if handle.options is not None:
+        content = f"{indent}{key}: {literal}\n"
+    else:
+        content = f"{indent}MetadataOptions:\n{indent}  {key}: {literal}\n"
+    if insert_at == len(text) and not text.endswith("\n"):
+        content = "\n" + content
+    return Fix(title, (Edit(insert_at, insert_at, content),), Applicability.UNSAFE)
+
+
+FIXER = CloudFormationFixer()
+
+
+def analyze(document: Document, session) -> list[Analysis]:
+    return _Analyzer(document, session).run()
+
+
+def syntax_errors(text: str) -> int:
+    import yaml
+
+    try:
+        yn.compose(text)
+    except yaml.YAMLError:
+        return 1
+    return 0

@@ -1,0 +1,670 @@
+"""Terraform front-end: ``.tf`` files through tree-sitter-hcl, and ``.tftpl``/``.tpl`` templates.
+
+What it finds:
+
+* user-data scripts (``user_data`` / ``user_data_base64`` on instances, launch
+  templates, launch configurations and terraform-aws-modules modules) written
+  as heredocs or quoted strings, possibly wrapped in ``base64encode`` and
+  friends, or held in a ``local``: each becomes an embedded document (shell,
+  or user-data when it is cloud-init/MIME/PowerShell) whose fixes are escaped
+  back into Terraform syntax (``$${``, ``%%{``, and backslashes in quoted
+  strings);
+* ``templatefile(...)`` / ``file(...)`` user-data: the template is a file of its
+  own, scanned on its own (as ``Kind.TEMPLATE``, or by its name) so its findings
+  land on its own lines; the ``.tf`` records a ``TemplateLink`` fact and reads
+  the file only to learn whether the instance runs containers;
+* ``data "http"`` sources whose ``url`` is IMDS: a ``Request`` made where
+  Terraform runs, with the ``request_headers`` it sends;
+* every EC2 compute resource, as an ``iac.ComputeResource`` fact with its
+  metadata options resolved through ``var.*`` defaults and ``local.*`` values of
+  the same module (the sibling ``.tf`` files of the same folder, read-only).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from imds_lint.endpoints import parse_imds_url
+from imds_lint.frontends import Analysis, ParseProblem, hcl_template
+from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.kinds import Kind, sniff
+from imds_lint.model import Applicability, Document, Edit, Fix, Header, OffsetMap, Request, Span
+
+TEMPLATE_LINK = "terraform.template_link"
+_MAX_SIBLINGS = 64
+_MAX_SIBLING_BYTES = 1_000_000
+_MAX_TEMPLATE_BYTES = 1_000_000
+
+_INSTANCE_TYPES = {"aws_instance", "aws_launch_template", "aws_launch_configuration", "aws_spot_instance_request"}
+_USER_DATA = ("user_data", "user_data_base64")
+_WRAPPERS = {"base64encode", "base64gzip", "trimspace", "chomp", "trim", "replace", "format"}
+# terraform-aws-modules sources -> (type, default tokens, default hop limit, runs containers?)
+_MODULES = [
+    ("eks-managed-node-group", "module:eks-managed-node-group", "required", 2, "is an EKS node group"),
+    ("self-managed-node-group", "module:self-managed-node-group", "required", 2, "is an EKS node group"),
+    ("ec2-instance", "module:ec2-instance", "required", 1, None),
+    ("autoscaling", "module:autoscaling", "optional", 1, None),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateLink:
+    """``user_data = templatefile("x.tftpl", ...)``: the template is scanned as a file of its own."""
+
+    function: str
+    path: str  # as resolved against the .tf file's folder ("" when unknown)
+    written: str
+    span: Span
+    exists: bool
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    # Imported here so runs that never meet Terraform never load the grammar.
+    import tree_sitter
+    import tree_sitter_hcl
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+
+
+def parse(text: str):
+    src = text.encode("utf-8", "surrogatepass")
+    return _parser().parse(src), src
+
+
+def _walk(root):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+class _File:
+    """One parsed .tf file: the document's own, or a sibling read for its variables."""
+
+    def __init__(self, text: str, own: bool):
+        from imds_lint.frontends.shell import _Offsets
+
+        self.text = text
+        self.tree, self.src = parse(text)
+        self.offsets = _Offsets(text, self.src)
+        self.own = own
+
+    def span(self, node) -> Span:
+        return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
+
+    def source(self, node) -> str:
+        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def blocks(self):
+        body = next((c for c in self.tree.root_node.children if c.type == "body"), None)
+        if body is None:
+            return
+        for node in body.named_children:
+            if node.type == "block":
+                yield _Block(self, node)
+
+
+class _Block:
+    def __init__(self, file: _File, node):
+        self.file = file
+        self.node = node
+        self.type = file.source(node.named_children[0]) if node.named_children else ""
+        self.labels = [_string_literal(file, c) or "" for c in node.named_children[1:] if c.type == "string_lit"]
+        self.body = next((c for c in node.named_children if c.type == "body"), None)
+
+    def attributes(self) -> dict[str, object]:
+        found = {}
+        if self.body is not None:
+            for child in self.body.named_children:
+                if child.type == "attribute" and child.named_children:
+                    expr = _expression(child)
+                    if expr is not None:
+                        found[self.file.source(child.named_children[0])] = expr
+        return found
+
+    def sub_blocks(self, name: str) -> list[_Block]:
+        if self.body is None:
+            return []
+        return [b for b in (_Block(self.file, c) for c in self.body.named_children if c.type == "block") if b.type == name]
+
+    @property
+    def header_span(self) -> Span:
+        start = self.node.start_byte
+        line_end = self.file.src.find(b"\n", start)
+        end = self.node.end_byte if line_end == -1 else min(line_end, self.node.end_byte)
+        return Span(self.file.offsets.char(start), self.file.offsets.char(end))
+
+
+def _expression(attribute):
+    expr = next((c for c in attribute.named_children if c.type == "expression"), None)
+    return expr
+
+
+def _unwrap(node):
+    """The meaningful node under ``expression`` / ``template_expr`` wrappers."""
+    while node is not None and node.type in ("expression", "template_expr", "collection_value", "literal_value") and node.named_children:
+        node = node.named_children[0]
+    return node
+
+
+def _string_literal(file: _File, node) -> str | None:
+    """The text of a quoted string without interpolations, undoing escapes."""
+    node = _unwrap(node)
+    if node is None or node.type not in ("string_lit", "quoted_template"):
+        return None
+    if any(c.type in ("template_interpolation", "template_directive") for c in node.named_children):
+        return None
+    span = file.span(node)
+    inner, _ = hcl_template.decode(file.text, span.start + 1, span.end - 1, quoted=True)
+    return inner
+
+
+def _object_items(file: _File, node) -> dict[str, object] | None:
+    node = _unwrap(node)
+    if node is None or node.type != "object":
+        return None
+    items = {}
+    for elem in node.named_children:
+        if elem.type != "object_elem" or len(elem.named_children) < 2:
+            continue
+        key_node, value = elem.named_children[0], elem.named_children[-1]
+        key = _string_literal(file, key_node)
+        if key is None:
+            key = file.source(key_node).strip()
+        items[key] = value
+    return items
+
+
+class _Module:
+    """The variables, locals and launch templates of a module (this file and its siblings)."""
+
+    def __init__(self, own: _File, path: str):
+        self.files = [own]
+        if path:
+            self.files.extend(_siblings(path))
+        self.variables: dict[str, tuple[_File, object]] = {}
+        self.locals: dict[str, tuple[_File, object]] = {}
+        self.resources: dict[tuple[str, str], _Block] = {}
+        for file in self.files:
+            for block in file.blocks():
+                if block.type == "variable" and block.labels:
+                    default = block.attributes().get("default")
+                    if default is not None:
+                        self.variables.setdefault(block.labels[0], (file, default))
+                elif block.type == "locals":
+                    for name, expr in block.attributes().items():
+                        self.locals.setdefault(name, (file, expr))
+                elif block.type == "resource" and len(block.labels) == 2:
+                    self.resources.setdefault((block.labels[0], block.labels[1]), block)
+
+    def reference(self, file: _File, node) -> tuple[_File, object, str] | None:
+        """``var.x`` / ``local.x`` -> the expression it stands for."""
+        node = _unwrap(node)
+        if node is None or node.type != "variable_expr":
+            return None
+        expr = node.parent
+        text = file.source(expr).strip() if expr is not None else ""
+        parts = text.split(".")
+        if len(parts) != 2:
+            return None
+        table = {"var": self.variables, "local": self.locals}.get(parts[0])
+        if table is None or parts[1] not in table:
+            return None
+        target_file, target = table[parts[1]]
+        return target_file, target, text
+
+    def value(self, file: _File, node, depth: int = 0) -> Setting:
+        """A scalar's resolved value; the span only when it is written in place in the document."""
+        if node is None:
+            return Setting()
+        if depth > 6:
+            return Setting(UNKNOWN)
+        inner = _unwrap(node)
+        if inner is not None and inner.type == "null_lit":
+            return Setting()
+        literal = _string_literal(file, node)
+        if literal is None and inner is not None and inner.type in ("numeric_lit", "bool_lit"):
+            literal = file.source(inner)
+        if literal is not None:
+            return Setting(literal, file.span(node) if file.own and depth == 0 else None)
+        ref = self.reference(file, node)
+        if ref is not None:
+            target_file, target, text = ref
+            resolved = self.value(target_file, target, depth + 1)
+            return Setting(resolved.value, None, text)
+        return Setting(UNKNOWN, None, file.source(node).strip()[:60])
+
+    def object(self, file: _File, node, depth: int = 0) -> tuple[_File, dict[str, object]] | None:
+        items = _object_items(file, node)
+        if items is not None:
+            return file, items
+        ref = self.reference(file, node)
+        if ref is not None and depth < 6:
+            return self.object(ref[0], ref[1], depth + 1)
+        return None
+
+
+def _siblings(path: str) -> list[_File]:
+    folder = os.path.dirname(os.path.abspath(path))
+    own = os.path.abspath(path)
+    files = []
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".tf"))
+    except OSError:
+        return files
+    for name in names[:_MAX_SIBLINGS]:
+        full = os.path.join(folder, name)
+        if full == own or not os.path.isfile(full):
+            continue
+        try:
+            if os.path.getsize(full) > _MAX_SIBLING_BYTES:
+                continue
+            with open(full, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        files.append(_File(text, own=False))
+    return files
+
+
+def _read_linked(path: str) -> str | None:
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > _MAX_TEMPLATE_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _script_kind(text: str) -> str:
+    """What a user-data script is: shell unless it declares cloud-init, MIME or PowerShell."""
+    declared = sniff(text)
+    if declared is not None:
+        return declared
+    return Kind.SHELL
+
+
+class _Analyzer:
+    def __init__(self, document: Document, session):
+        self.document = document
+        self.session = session
+        self.file = _File(document.text, own=True)
+        # The file the root document came from (the engine's session knows it), for sibling .tf files and templates.
+        origin = getattr(session, "origin", None)
+        self.path = str(origin) if origin is not None and document.parent is None else ""
+        self.module = _Module(self.file, self.path)
+        self.analysis = Analysis(document, fixer=FIXER)
+        self.children: list[Analysis] = []
+        self.embedded: set[Span] = set()
+
+    def run(self) -> list[Analysis]:
+        # Rendered user-data sources first, so instances that use them see their scripts.
+        self.rendered: dict[str, str] = {}
+        for block in self.file.blocks():
+            if block.type == "data" and len(block.labels) == 2 and block.labels[0] in ("cloudinit_config", "template_file"):
+                self.rendered_source(block)
+        for block in self.file.blocks():
+            if block.type == "resource" and len(block.labels) == 2:
+                self.resource(block)
+            elif block.type == "module" and block.labels:
+                self.module_block(block)
+            elif block.type == "data" and block.labels[:1] == ["http"]:
+                self.http_data(block)
+        self.problems()
+        from imds_lint.frontends import blobs
+
+        self.children.extend(blobs.scan(self.document, self.session, skip=sorted(self.embedded)))
+        return [self.analysis, *self.children]
+
+    # -- user-data ------------------------------------------------------------
+    def user_data(self, block: _Block) -> str:
+        """Embed the block's user-data scripts; return their text (for container signs)."""
+        texts = []
+        for name in _USER_DATA:
+            expr = block.attributes().get(name)
+            if expr is not None:
+                texts.append(self.script(self.file, expr, literal_base64=name == "user_data_base64"))
+        return "\n".join(t for t in texts if t)
+
+    def script(self, file: _File, node, literal_base64: bool = False, depth: int = 0) -> str:
+        if depth > 6:
+            return ""
+        inner = _unwrap(node)
+        if inner is None:
+            return ""
+        if inner.type in ("heredoc_template", "quoted_template", "string_lit"):
+            return self.embed_template(file, inner, literal_base64)
+        if inner.type == "function_call":
+            name = file.source(inner.named_children[0]) if inner.named_children else ""
+            args_node = next((c for c in inner.named_children if c.type == "function_arguments"), None)
+            args = [c for c in args_node.named_children if c.type == "expression"] if args_node is not None else []
+            if name in ("templatefile", "file") and args:
+                return self.linked_file(file, name, args[0])
+            if name in _WRAPPERS and args:
+                # The script is the first argument (format's template, replace's subject).
+                return self.script(file, args[0], depth=depth + 1)
+            return ""
+        ref = self.module.reference(file, node)
+        if ref is not None:
+            return self.script(ref[0], ref[1], literal_base64, depth + 1)
+        source = file.source(node).strip()
+        for prefix, text in getattr(self, "rendered", {}).items():
+            if source.startswith(prefix + "."):
+                return text
+        return ""
+
+    def embed_template(self, file: _File, node, literal_base64: bool) -> str:
+        span = file.span(node)
+        text = file.text
+        if node.type == "heredoc_template":
+            first_newline = text.find("\n", span.start)
+            closing_line = text.rfind("\n", span.start, span.end)
+            if first_newline == -1 or closing_line <= first_newline:
+                return ""
+            start, end, quoted = first_newline + 1, closing_line + 1, False
+        else:
+            start, end, quoted = span.start + 1, span.end - 1, True
+        inner, segments = hcl_template.decode(text, start, end, quoted=quoted)
+        if literal_base64 and quoted:
+            decoded = _decode_base64(inner)
+            if decoded is not None:
+                inner, segments = decoded, [_whole(start, end, len(decoded))]
+                return self.embed(file, inner, segments, None, "base64 user_data", writable=False)
+        escape = hcl_template.escape_quoted if quoted else hcl_template.escape_template
+        return self.embed(file, inner, segments, escape, "terraform user_data")
+
+    def embed(self, file: _File, inner: str, segments, escape, label: str, writable: bool = True) -> str:
+        if not file.own:
+            return inner  # a sibling file's script is scanned when that file is
+        key = Span(segments[0].outer_start, segments[-1].outer_end) if segments else Span(0, 0)
+        if key in self.embedded or not inner.strip():
+            return inner
+        self.embedded.add(key)
+        from imds_lint.model import no_escape
+
+        doc = self.document.embed(_script_kind(inner), inner, OffsetMap(segments),
+                                  escape=escape or no_escape, label=label, writable=writable)
+        self.children.extend(self.session.analyze(doc))
+        return inner
+
+    def rendered_source(self, block: _Block) -> None:
+        """``data "cloudinit_config"`` parts and ``data "template_file"`` templates are user-data too."""
+        kind, name = block.labels
+        texts = []
+        if kind == "cloudinit_config":
+            for part in block.sub_blocks("part"):
+                content = part.attributes().get("content")
+                if content is not None:
+                    texts.append(self.script(self.file, content))
+        else:
+            template = block.attributes().get("template")
+            if template is not None:
+                texts.append(self.script(self.file, template))
+        self.rendered[f"data.{kind}.{name}"] = "\n".join(t for t in texts if t)
+
+    def linked_file(self, file: _File, function: str, path_node) -> str:
+        node = _unwrap(path_node)
+        written = file.source(path_node).strip()
+        resolved = ""
+        if node is not None and node.type == "quoted_template":
+            span = file.span(node)
+            raw = file.text[span.start + 1:span.end - 1]
+            relative = raw
+            for prefix in ("${path.module}/", "${path.root}/", "${path.cwd}/", "./"):
+                if relative.startswith(prefix):
+                    relative = relative[len(prefix):]
+                    break
+            if "${" not in relative and self.path:
+                resolved = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(self.path)), relative))
+        content = _read_linked(resolved) if resolved else None
+        if file.own:
+            self.analysis.add_fact(TEMPLATE_LINK, TemplateLink(function, resolved, written, file.span(path_node),
+                                                               content is not None))
+        return content or ""
+
+    # -- compute resources ----------------------------------------------------
+    def resource(self, block: _Block) -> None:
+        rtype, name = block.labels
+        if rtype == "aws_ec2_instance_metadata_defaults":
+            attrs = block.attributes()
+            self.analysis.add_fact(COMPUTE, ComputeResource(
+                "terraform", rtype, name, block.header_span, self.file.span(block.node), True,
+                tokens=self.module.value(self.file, attrs.get("http_tokens")),
+                endpoint=self.module.value(self.file, attrs.get("http_endpoint")),
+                hop_limit=self.module.value(self.file, attrs.get("http_put_response_hop_limit")),
+                default_tokens="no-preference", account_defaults=True,
+                handle=_Handle(block, None, "attributes"),
+            ))
+            return
+        if rtype not in _INSTANCE_TYPES:
+            return
+        script = self.user_data(block)
+        options = block.sub_blocks("metadata_options")
+        mo = options[0] if options else None
+        attrs = mo.attributes() if mo is not None else {}
+        enforced = None
+        if mo is None and rtype in ("aws_instance", "aws_spot_instance_request"):
+            enforced = self.launch_template_enforcing(block)
+        containers = container_signs(script) if script else None
+        if containers is None and rtype == "aws_launch_template" and self.used_by_eks(name):
+            containers = "is the launch template of an EKS node group"
+        self.analysis.add_fact(COMPUTE, ComputeResource(
+            "terraform", rtype, name, block.header_span, self.file.span(block.node), mo is not None,
+            tokens=self.module.value(self.file, attrs.get("http_tokens")),
+            endpoint=self.module.value(self.file, attrs.get("http_endpoint")),
+            hop_limit=self.module.value(self.file, attrs.get("http_put_response_hop_limit")),
+            enforced_by=enforced, containers=containers, handle=_Handle(block, mo, "block"),
+        ))
+
+    def launch_template_enforcing(self, block: _Block) -> str | None:
+        for lt in block.sub_blocks("launch_template"):
+            for ref in lt.attributes().values():
+                text = self.file.source(ref)
+                parts = text.strip().split(".")
+                if len(parts) >= 2 and parts[0] == "aws_launch_template":
+                    target = self.module.resources.get(("aws_launch_template", parts[1]))
+                    if target is None:
+                        continue
+                    mos = target.sub_blocks("metadata_options")
+                    if mos:
+                        tokens = self.module.value(target.file, mos[0].attributes().get("http_tokens"))
+                        if tokens.value == "required":
+                            return f"launch template {parts[1]}"
+        return None
+
+    def used_by_eks(self, name: str) -> bool:
+        needle = f"aws_launch_template.{name}."
+        for (rtype, _), block in self.module.resources.items():
+            if rtype == "aws_eks_node_group" and needle in block.file.source(block.node):
+                return True
+        return False
+
+    def module_block(self, block: _Block) -> None:
+        attrs = block.attributes()
+        source = _string_literal(self.file, attrs["source"]) if "source" in attrs else None
+        if not source or "terraform-aws-modules" not in source and "terraform-aws-" not in source:
+            return
+        match = next((m for m in _MODULES if m[0] in source), None)
+        if match is None:
+            return
+        _, mtype, default_tokens, default_hop, module_containers = match
+        if mtype == "module:autoscaling":
+            create = self.module.value(self.file, attrs.get("create_launch_template"))
+            if create.value == "false":
+                return
+        script = self.user_data(block)
+        options = self.module.object(self.file, attrs["metadata_options"]) if "metadata_options" in attrs else None
+        items = options[1] if options is not None else {}
+        ofile = options[0] if options is not None else self.file
+        in_place = options is not None and ofile is self.file and _object_items(self.file, attrs["metadata_options"]) is not None
+
+        def setting(key: str) -> Setting:
+            node = items.get(key)
+            if node is None:
+                return Setting()
+            value = self.module.value(ofile, node)
+            return value if in_place else Setting(value.value, None, value.via or "metadata_options")
+
+        if options is None and "metadata_options" in attrs:
+            unknown = Setting(UNKNOWN, None, self.file.source(attrs["metadata_options"]).strip()[:60])
+            tokens, endpoint, hop = unknown, Setting(), Setting()
+        else:
+            tokens, endpoint, hop = setting("http_tokens"), setting("http_endpoint"), setting("http_put_response_hop_limit")
+        containers = module_containers or (container_signs(script) if script else None)
+        self.analysis.add_fact(COMPUTE, ComputeResource(
+            "terraform", mtype, block.labels[0], block.header_span, self.file.span(block.node),
+            "metadata_options" in attrs, tokens=tokens, endpoint=endpoint, hop_limit=hop,
+            default_tokens=default_tokens, default_hop_limit=default_hop, containers=containers,
+            handle=_Handle(block, attrs.get("metadata_options") if in_place else None, "object"),
+        ))
+
+    # -- data "http" ------------------------------------------------------------
+    def http_data(self, block: _Block) -> None:
+        attrs = block.attributes()
+        url_node = attrs.get("url")
+        url = _string_literal(self.file, url_node) if url_node is not None else None
+        if url is None:
+            return
+        imds = parse_imds_url(url)
+        if imds is None:
+            return
+        method = _string_literal(self.file, attrs["method"]) if "method" in attrs else None
+        headers = []
+        unknown_headers = False
+        if "request_headers" in attrs:
+            items = self.module.object(self.file, attrs["request_headers"])
+            if items is None:
+                unknown_headers = True
+            else:
+                for key, value in items[1].items():
+                    headers.append(Header(key, _string_literal(items[0], value), span=None,
+                                          name_span=None, value_span=None))
+        self.analysis.requests.append(Request(
+            client='terraform data "http"', url=url, endpoint=imds.endpoint, path=imds.path,
+            method=(method or "GET").upper(), method_explicit=method is not None, headers=tuple(headers),
+            span=self.file.span(block.node), anchor=self.file.span(url_node), document=self.document,
+            headers_unknown=unknown_headers,
+        ))
+
+    def problems(self) -> None:
+        root = self.file.tree.root_node
+        if not root.has_error:
+            return
+        for node in _walk(root):
+            if node.type == "ERROR" or node.is_missing:
+                line = node.start_point[0] + 1
+                self.analysis.problems.append(ParseProblem(self.file.span(node), f"Terraform syntax error at line {line}"))
+                return
+
+
+def _decode_base64(text: str) -> str | None:
+    compact = "".join(text.split())
+    if len(compact) < 8 or len(compact) % 4:
+        return None
+    try:
+        raw = base64.b64decode(compact, validate=True)
+        return raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _whole(start: int, end: int, length: int):
+    from imds_lint.model import Segment
+
+    return Segment(0, length, start, end)
+
+
+# -- the fixer ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Handle:
+    block: _Block
+    options: object  # metadata_options block (_Block) or object expression node, or None
+    style: str  # "block" (resource), "object" (module attribute), "attributes" (account defaults)
+
+
+def _indent_of(text: str, offset: int) -> str:
+    line_start = text.rfind("\n", 0, offset) + 1
+    prefix = text[line_start:offset]
+    return prefix[: len(prefix) - len(prefix.lstrip(" \t"))]
+
+
+def _closing_line(text: str, node_end: int) -> int | None:
+    """Offset of the line holding a block's closing brace, when the brace stands alone on it."""
+    brace = node_end - 1
+    line_start = text.rfind("\n", 0, brace) + 1
+    return line_start if text[line_start:brace].strip() == "" else None
+
+
+class TerraformFixer:
+    """Rewrites for Terraform: only enforcement settings; requests in data "http" are not rewritten."""
+
+    def add_token(self, request, analysis, ttl):
+        return None
+
+    def add_put_method(self, request):
+        return None
+
+    def add_header(self, request, name, value):
+        return None
+
+    def remove_header(self, request, header):
+        return None
+
+    def set_option(self, resource: ComputeResource, key: str, value: str | int, title: str) -> Fix | None:
+        """Set one metadata option (``http_tokens``...) to ``value``, never safely."""
+        value = f'"{value}"' if isinstance(value, str) else str(value)
+        handle = resource.handle
+        if not isinstance(handle, _Handle):
+            return None
+        setting = {"http_tokens": resource.tokens, "http_put_response_hop_limit": resource.hop_limit,
+                   "http_endpoint": resource.endpoint}[key]
+        if setting.span is not None:
+            return Fix(title, (Edit(setting.span.start, setting.span.end, value),), Applicability.UNSAFE)
+        if setting.value is not None:
+            return None  # set through a variable or elsewhere: the user decides where to change it
+        file = handle.block.file
+        text = file.text
+        block_span = file.span(handle.block.node)
+        if handle.style == "attributes":
+            target_end = block_span.end
+        elif handle.options is None:
+            if resource.has_metadata_options:
+                return None
+            at = _closing_line(text, block_span.end)
+            if at is None:
+                return None
+            indent = _indent_of(text, block_span.start) + "  "
+            opener = "metadata_options {" if handle.style == "block" else "metadata_options = {"
+            content = f"{indent}{opener}\n{indent}  {key} = {value}\n{indent}}}\n"
+            return Fix(title, (Edit(at, at, content),), Applicability.UNSAFE)
+        else:
+            options = handle.options
+            target_end = file.span(options.node if isinstance(options, _Block) else _unwrap(options)).end
+        at = _closing_line(text, target_end)
+        if at is None:
+            return None
+        indent = text[at:target_end - 1]
+        return Fix(title, (Edit(at, at, f"{indent}  {key} = {value}\n"),), Applicability.UNSAFE)
+
+
+FIXER = TerraformFixer()
+
+
+def analyze(document: Document, session) -> list[Analysis]:
+    return _Analyzer(document, session).run()
+
+
+def syntax_errors(text: str) -> int:
+    tree, _ = parse(text)
+    if not tree.root_node.has_error:
+        return 0
+    return sum(1 for n in _walk(tree.root_node) if n.type == "ERROR" or n.is_missing)

@@ -1,0 +1,184 @@
+"""YAML nodes with positions: a safe loader that knows CloudFormation's short tags.
+
+``compose`` keeps every node's marks (character offsets) and tags without
+constructing anything. ``scalar_chars`` maps a scalar's value back to the
+characters that spell it, where that mapping is exact (block literals,
+unescaped flow scalars), so edits can go back into the file.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+CFN_TAGS = ("Ref", "Sub", "Base64", "Join", "GetAtt", "If", "Select", "Split", "FindInMap", "ImportValue",
+            "GetAZs", "Equals", "Not", "And", "Or", "Condition", "Cidr", "Transform", "Length", "ToJsonString")
+
+# (char, outer start, outer end) for each character of a scalar's value.
+Chars = list[tuple[str, int, int]]
+
+
+@lru_cache(maxsize=1)
+def loader():
+    import yaml
+
+    class CloudFormationLoader(yaml.SafeLoader):
+        """SafeLoader that turns ``!Sub x`` into ``{"Fn::Sub": x}`` (``!Ref`` into ``{"Ref": x}``)."""
+
+    def construct(loader_, suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            value = loader_.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader_.construct_sequence(node, deep=True)
+        else:
+            value = loader_.construct_mapping(node, deep=True)
+        key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+        return {key: value}
+
+    CloudFormationLoader.add_multi_constructor("!", construct)
+    return CloudFormationLoader
+
+
+def compose(text: str):
+    """The first YAML document's node tree (raises yaml.YAMLError on bad input)."""
+    import yaml
+
+    for node in yaml.compose_all(text, Loader=loader()):
+        return node
+    return None
+
+
+def tag_name(node) -> str | None:
+    """``!Sub`` -> "Fn::Sub", ``!Ref`` -> "Ref"; None for ordinary nodes."""
+    tag = node.tag or ""
+    if tag.startswith("!") and not tag.startswith("!!"):
+        suffix = tag[1:]
+        return suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    return None
+
+
+def get(node, key: str):
+    if node is None or node.id != "mapping":
+        return None
+    for k, v in node.value:
+        if k.id == "scalar" and k.value == key:
+            return v
+    return None
+
+
+def intrinsic(node) -> tuple[str, object] | None:
+    """``{"Fn::Sub": x}`` or ``!Sub x`` -> ("Fn::Sub", x-node)."""
+    name = tag_name(node)
+    if name is not None:
+        return name, node
+    if node is not None and node.id == "mapping" and len(node.value) == 1:
+        key, value = node.value[0]
+        if key.id == "scalar" and (key.value.startswith("Fn::") or key.value in ("Ref", "Condition")):
+            return key.value, value
+    return None
+
+
+def scalar_chars(text: str, node) -> tuple[Chars, bool]:
+    """Each character of a scalar's value with its place in ``text``; exact=False when approximated."""
+    value = node.value
+    start, end = node.start_mark.index, node.end_mark.index
+    style = node.style
+    if style in ("|",):
+        chars = _block_literal(text, node)
+        if chars is not None and "".join(c for c, _, _ in chars) == value:
+            return chars, True
+    elif style in ('"', "'") or style is None:
+        if node.tag and node.tag.startswith("!") and not node.tag.startswith("!!") and text.startswith(node.tag, start):
+            # A short tag's mark is the tag itself: the scalar starts after it.
+            start += len(node.tag)
+            while start < end and text[start] in " \t":
+                start += 1
+        body_start, body_end = (start + 1, end - 1) if style else (start, end)
+        if text[body_start:body_end] == value and "\n" not in value:
+            return [(c, body_start + i, body_start + i + 1) for i, c in enumerate(value)], True
+    # Folded blocks, escapes, multi-line flow scalars: every char maps to the node's start.
+    return [(c, start, start) for c in value], False
+
+
+def _block_literal(text: str, node) -> Chars | None:
+    start, end = node.start_mark.index, node.end_mark.index
+    header_end = text.find("\n", start)
+    if header_end == -1 or header_end >= end:
+        return None
+    lines = []
+    pos = header_end + 1
+    while pos < end:
+        line_end = text.find("\n", pos)
+        if line_end == -1 or line_end >= end:
+            line_end = end
+        lines.append((pos, line_end))
+        pos = line_end + 1
+    indents = [len(text[a:b]) - len(text[a:b].lstrip(" ")) for a, b in lines if text[a:b].strip()]
+    if not indents:
+        return None
+    indent = indents[0]
+    chars: Chars = []
+    for a, b in lines:
+        content_start = min(a + indent, b)
+        for i in range(content_start, b):
+            chars.append((text[i], i, i + 1))
+        chars.append(("\n", b, b + 1))
+    value = node.value
+    # Chomping: strip what the value does not keep at the end.
+    while chars and len(chars) > len(value) and chars[-1][0] == "\n":
+        chars.pop()
+    return chars
+
+
+def block_indent(text: str, node) -> str:
+    """The indentation of a block literal's content lines (for re-indenting inserted lines)."""
+    header_end = text.find("\n", node.start_mark.index)
+    line = text[header_end + 1:text.find("\n", header_end + 1)] if header_end != -1 else ""
+    return " " * (len(line) - len(line.lstrip(" ")))
+
+
+def offset_map(chars: Chars):
+    """An OffsetMap from per-character outer spans (runs of adjacent characters merge)."""
+    from imds_lint.model import OffsetMap, Segment
+
+    segments: list[Segment] = []
+    for i, (_, a, b) in enumerate(chars):
+        if segments:
+            last = segments[-1]
+            last_verbatim = last.outer_end - last.outer_start == last.inner_end - last.inner_start
+            if last_verbatim and b - a == 1 and last.outer_end == a and last.inner_end == i:
+                segments[-1] = Segment(last.inner_start, i + 1, last.outer_start, b)
+                continue
+        segments.append(Segment(i, i + 1, a, b))
+    return OffsetMap(segments)
+
+
+def sub_decode(chars: Chars) -> Chars:
+    """``Fn::Sub`` text: ``${!X}`` is a literal ``${X}``; ``${Param}`` becomes a shell-looking placeholder."""
+    import re
+
+    out: Chars = []
+    text = "".join(c for c, _, _ in chars)
+    i = 0
+    while i < len(chars):
+        if text.startswith("${!", i):
+            out.append(("$", chars[i][1], chars[i + 2][2]))
+            out.append(("{", chars[i + 2][2], chars[i + 2][2]))
+            i += 3
+            continue
+        if text.startswith("${", i):
+            close = text.find("}", i + 2)
+            if close != -1:
+                name = text[i + 2:close]
+                placeholder = "${" + name + "}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "${CFN_EXPR}"
+                a, b = chars[i][1], chars[close][2]
+                out.extend((c, a, a) for c in placeholder[:-1])
+                out.append(("}", a, b))
+                i = close + 1
+                continue
+        out.append(chars[i])
+        i += 1
+    return out
+
+
+def escape_sub(text: str) -> str:
+    return text.replace("${", "${!")
