@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -94,6 +95,7 @@ class _File:
         self.tree, self.src = parse(text)
         self.offsets = _Offsets(text, self.src)
         self.own = own
+        self._blocks: list | None = None
 
     def span(self, node) -> Span:
         return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
@@ -101,7 +103,12 @@ class _File:
     def source(self, node) -> str:
         return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
-    def blocks(self):
+    def blocks(self) -> list:
+        if self._blocks is None:
+            self._blocks = list(self._read_blocks())
+        return self._blocks
+
+    def _read_blocks(self):
         body = next((c for c in self.tree.root_node.children if c.type == "body"), None)
         if body is None:
             return
@@ -250,6 +257,12 @@ class _Module:
         return None
 
 
+# Parsed sibling files, reused by every .tf file of the same module in this process
+# (a module of N files would otherwise be parsed N times). Keyed by stat, bounded.
+_SIBLING_CACHE: dict[tuple[str, int, int], _File] = {}
+_SIBLING_CACHE_SIZE = 256
+
+
 def _siblings(path: str) -> list[_File]:
     folder = os.path.dirname(os.path.abspath(path))
     own = os.path.abspath(path)
@@ -260,16 +273,23 @@ def _siblings(path: str) -> list[_File]:
         return files
     for name in names[:_MAX_SIBLINGS]:
         full = os.path.join(folder, name)
-        if full == own or not os.path.isfile(full):
+        if full == own:
             continue
         try:
-            if os.path.getsize(full) > _MAX_SIBLING_BYTES:
+            info = os.stat(full)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_SIBLING_BYTES:
                 continue
-            with open(full, "rb") as handle:
-                text = handle.read().decode("utf-8", "replace")
+            key = (full, info.st_mtime_ns, info.st_size)
+            cached = _SIBLING_CACHE.get(key)
+            if cached is None:
+                with open(full, "rb") as handle:
+                    cached = _File(handle.read().decode("utf-8", "replace"), own=False)
+                if len(_SIBLING_CACHE) >= _SIBLING_CACHE_SIZE:
+                    _SIBLING_CACHE.pop(next(iter(_SIBLING_CACHE)))
+                _SIBLING_CACHE[key] = cached
         except OSError:
             continue
-        files.append(_File(text, own=False))
+        files.append(cached)
     return files
 
 
