@@ -19,6 +19,7 @@ from imds_lint.model import Document, Request, Span
 # Kind -> module. A kind without an entry is read by the text fallback.
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
+    Kind.PYTHON: "imds_lint.frontends.python",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 
