@@ -37,7 +37,10 @@ _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
 # Kinds whose files matter without naming the endpoint (dependency manifests,
 # say): file kind -> a byte pattern that makes such a file a candidate. Filled by
 # the front-ends' issues; a kind absent here is a candidate only by CANDIDATE.
-KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
+KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {
+    # boto 2 reads IMDS without the module ever spelling the endpoint.
+    "python": re.compile(rb"\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)", re.M),
+}
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:

@@ -320,3 +320,19 @@ def test_boto2_calls_are_facts_not_requests():
     [analysis] = py.analyze(doc, None)
     assert analysis.requests == []
     assert [f.function for f in analysis.facts["boto2"]] == ["boto.utils.get_instance_metadata"]
+
+
+def test_boto2_finding_is_never_fixed_and_carries_the_recipe():
+    code = "from boto import utils\nREGION = utils.get_instance_identity()['document']['region']\n"
+    [finding] = lint(code, "python")
+    assert finding.code == "IMDS103" and finding.fix is None and finding.start.line == 2
+    assert "boto3" in finding.message and "ec2-metadata package >= 2.2.0" in finding.message
+    assert fix(code, "python", unsafe=True) == code
+
+
+def test_boto2_files_pass_the_prefilter_without_an_endpoint_spelling():
+    from imds_lint.prefilter import is_candidate
+
+    assert is_candidate(b"import boto\nboto.connect_s3()\n", "python")
+    assert is_candidate(b"from boto.utils import get_instance_metadata\n", "python")
+    assert not is_candidate(b"import boto3\nboto3.client('s3')\n", "python")

@@ -774,6 +774,8 @@ class _Walker:
             if name in _SHELL_STRING:
                 self.shell_string(call)
                 return
+            if name in BOTO2_CREDENTIAL_CALLS and (_kwarg(call, "aws_access_key_id") is not None or len(call.args) >= 2):
+                return
             if name in BOTO2_CALLS or name in BOTO2_CREDENTIAL_CALLS:
                 self.analysis.add_fact("boto2", Boto2Call(name, self.span(call), self.span(call.func),
                                                           credentials=name in BOTO2_CREDENTIAL_CALLS))
