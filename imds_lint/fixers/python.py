@@ -66,8 +66,9 @@ def _helper_source(family: str, name: str, module: str, local_import: bool, url:
                 f"            return await response.text()\n")
         return f"async def {name}():\n{doc}{imp}{body}"
     if family == "urllib":
-        body = (f"    request = {module}.Request(\"{url}\", method=\"PUT\", headers={headers})\n"
-                f"    with {module}.urlopen(request, timeout={_TIMEOUT}) as response:\n"
+        request_cls, urlopen = (f"{module}.Request", f"{module}.urlopen") if module else ("Request", "urlopen")
+        body = (f"    request = {request_cls}(\"{url}\", method=\"PUT\", headers={headers})\n"
+                f"    with {urlopen}(request, timeout={_TIMEOUT}) as response:\n"
                 f"        return response.read().decode()\n")
         return f"def {name}():\n{doc}{imp}{body}"
     if family == "urllib3":
@@ -129,20 +130,28 @@ class PythonFixer:
         local = state.imports.get(module_name)
         first = _first_needing(analysis, family) or request
         url = f"{_base_url(first)}{TOKEN_PATH}"
-        source = _helper_source(family, name, local or module_name, local is None, url, ttl)
+        import_line = ""
+        if family == "urllib" and local is None and state.imports.get("urllib.request.Request") == "Request" \
+                and state.imports.get("urllib.request.urlopen") == "urlopen":
+            local = ""  # the module's own ``from urllib.request import Request, urlopen``
+        elif family == "urllib" and local is None:
+            # urlopen(url) calls become urlopen(urllib.request.Request(url, headers=...)): import it once.
+            import_line, local = "import urllib.request\n", module_name
+        source = _helper_source(family, name, module_name if local is None else local, local is None, url, ttl)
         at = _insertion_point(state, analysis, family)
         if at is None:
             return None
         text = analysis.document.text
         newline = "\r\n" if "\r\n" in text else "\n"
         after = text[at:]
-        content = "\n\n" + source
-        if after.strip() and not after.startswith(("\n", "\r\n")):
-            content += "\n\n"
+        content = import_line + "\n\n" + source
+        if after.strip():
+            blank = len(after) - len(after.lstrip("\r\n"))
+            content += "\n" * max(0, 2 - after[:blank].count("\n"))
         if at > 0 and not text[:at].endswith(("\n", "\r")):
             content = "\n" + content
         if at == 0:
-            content = source + "\n\n"
+            content = import_line + source + "\n\n"
         return name, [Edit(at, at, content.replace("\n", newline))]
 
     # -- headers on a call -----------------------------------------------------------
@@ -181,10 +190,7 @@ class PythonFixer:
                 return None, applicability
             req = state.imports.get("urllib.request.Request")
             if req is None:
-                module = state.imports.get("urllib.request")
-                req = f"{module}.Request" if module else None
-            if req is None:
-                return None, applicability
+                req = f"{state.imports.get('urllib.request') or 'urllib.request'}.Request"
             span = state.span(target)
             source = text[span.start:span.end]
             return [Edit(span.start, span.end, f'{req}({source}, headers={{"{name}": {expression}}})')], applicability
