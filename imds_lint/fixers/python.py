@@ -231,14 +231,29 @@ class PythonFixer:
         handle = request.handle
         if not isinstance(handle, dict) or handle["client"].startswith("subprocess"):
             return None
-        func = handle["call"].func
-        if handle.get("request_obj") is not None:
-            return None
+        call = handle["call"]
+        func = call.func
+        state = handle.get("state")
+        title = "Send the token request as PUT"
+        request_obj = handle.get("request_obj")
+        if request_obj is not None:
+            call = request_obj.ctor
+            method = _keyword(call, "method")
+            if method is None:
+                if not call.args or state is None:
+                    return None
+                end = state.span(call.args[-1].value).end
+                return Fix(title, (Edit(end, end, ', method="PUT"'),), Applicability.UNSAFE)
+            return _replace_literal(state, method, "PUT", title, Applicability.UNSAFE)
         if isinstance(func, cst.Attribute) and func.attr.value in ("get", "post", "head", "delete", "patch", "options"):
             span = _attr_span(request, func)
             if span is None:
                 return None
-            return Fix("Send the token request as PUT", (Edit(span[0], span[1], "put"),), Applicability.SAFE)
+            return Fix(title, (Edit(span[0], span[1], "put"),), Applicability.SAFE)
+        if isinstance(func, (cst.Attribute, cst.Name)) and state is not None:
+            # requests.request("GET", ...), conn.request("GET", ...), pool.request("GET", ...)
+            method = _keyword(call, "method") or _positional(call, 0)
+            return _replace_literal(state, method, "PUT", title, Applicability.SAFE)
         return None
 
     def add_header(self, request: Request, name: str, value: str) -> Fix | None:
@@ -266,6 +281,16 @@ class PythonFixer:
             if before.endswith(","):
                 start = len(before) - 1
         return Fix(f"Remove the {header.name} header", (Edit(start, end, ""),), Applicability.UNSAFE)
+
+
+def _replace_literal(state, node, value: str, title: str, applicability: Applicability) -> Fix | None:
+    """Replace a plain string literal's content, keeping its quotes and prefix."""
+    cst = _cst()
+    if not isinstance(node, cst.SimpleString) or "\\" in node.value or state is None:
+        return None
+    span = state.span(node)
+    start = span.start + len(node.prefix) + len(node.quote)
+    return Fix(title, (Edit(start, span.end - len(node.quote), value),), applicability)
 
 
 def _attr_span(request: Request, func) -> tuple[int, int] | None:

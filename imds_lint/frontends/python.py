@@ -1017,24 +1017,50 @@ class _Walker:
 
 
     def _returns_token(self, node, token_span: Span, depth: int = 0) -> bool:
-        """Whether a return value is (derived from) the token request's response."""
+        """Whether a return value is the token text (not the response object) of the token request."""
         cst = _libcst()
-        if depth > 3:
+        if depth > 4:
             return False
-        span = self.span(node)
-        if span.contains(token_span) and not span == token_span:
-            return True
         if isinstance(node, cst.Name):
             return any(not isinstance(v, tuple) and self._returns_token(v, token_span, depth + 1)
                        for v in self.assigned(node))
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-            return node.attr.value in ("text", "content") and self._returns_token(node.value, token_span, depth + 1)
-        if isinstance(node, (cst.Call, cst.Await)):
-            inner = node.func if isinstance(node, cst.Call) else node.expression
-            if isinstance(inner, cst.Attribute):
-                return self._returns_token(inner.value, token_span, depth + 1)
-            return self._returns_token(inner, token_span, depth + 1) if isinstance(node, cst.Await) else False
+        if isinstance(node, cst.Await):
+            return self._returns_token(node.expression, token_span, depth + 1)
+        if isinstance(node, cst.Attribute):
+            return node.attr.value in ("text", "content", "data") and self._is_response(node.value, token_span, depth + 1)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            inner = node.func.value
+            if method in ("decode", "strip"):
+                return self._returns_token(inner, token_span, depth + 1) or self._is_response(inner, token_span, depth + 1)
+            if method in ("read", "text"):
+                return self._is_response(inner, token_span, depth + 1)
         return False
+
+    def _is_response(self, node, token_span: Span, depth: int) -> bool:
+        cst = _libcst()
+        if depth > 4:
+            return False
+        if isinstance(node, cst.Await):
+            node = node.expression
+        if self.span(node) == token_span:
+            return True
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in (
+                "getresponse", "read"):
+            return self._is_response(node.func.value, token_span, depth + 1)
+        if isinstance(node, cst.Name):
+            values = [v for v in self.assigned(node) if not isinstance(v, tuple)]
+            # ``connection.getresponse()`` of the connection that sent the token PUT.
+            if any(isinstance(v, cst.Call) and self.qnames(v) & {"http.client.HTTPConnection",
+                                                                 "http.client.HTTPSConnection"} for v in values):
+                return True
+            return any(self._is_response(v, token_span, depth + 1) for v in values) or any(
+                self._with_target(node, token_span))
+        return False
+
+    def _with_target(self, name, token_span: Span):
+        """``with urlopen(req) as response`` / ``async with session.put(...) as response``."""
+        return [self.span(v) == token_span for v in self.c.values.get(id(name), [])]
 
 
 def _string_escaper(quote: str):
