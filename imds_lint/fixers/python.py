@@ -96,8 +96,6 @@ class PythonFixer:
         family = _FAMILY.get(handle["client"])
         if family is None:
             return None
-        if handle["client"] == "httpx" and handle.get("session") is not None and handle["session"].kind == "httpx-async":
-            family = "httpx-async"
         if handle.get("session") is not None and handle["session"].kind == "httpx-async":
             family = "httpx-async"
         is_async = family in _ASYNC

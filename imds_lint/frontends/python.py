@@ -318,7 +318,6 @@ class _Walker:
                                  _top_imports(self.module), _top_functions(self.module), self.parents)
         self.analysis = Analysis(self.document, state=self.state)
         self.obj_headers: dict[int, list[_Headers]] = {}
-        self.obj_base: dict[int, str] = {}
         self.callers: dict[str, list] = {}
         for call in collector.calls:
             name = _callee_name(call.func)
@@ -356,7 +355,6 @@ class _Walker:
     def assigned(self, name_node) -> list:
         """Value expressions a Name may hold here (all assignments in reach, flow-insensitively)."""
         cst = _libcst()
-        meta = __import__("libcst.metadata", fromlist=["metadata"])
         scope = self.scopes.get(name_node)
         if scope is None:
             return []
@@ -375,7 +373,6 @@ class _Walker:
                 continue
             else:
                 values.extend(self.c.values.get(id(node), []))
-        del meta
         return values
 
     def param_values(self, param) -> list:
@@ -506,12 +503,7 @@ class _Walker:
             return self._pick(self.candidates(node, depth), depth)
         if isinstance(node, cst.Attribute):
             found = self.candidates(node, depth)
-            if found:
-                return self._pick(found, depth)
-            receiver = self.value(node.value, depth)
-            if isinstance(receiver, _Obj):
-                return None
-            return None
+            return self._pick(found, depth) if found else None
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.Add):
                 return _join(self.value(node.left, depth), self.value(node.right, depth))
@@ -608,7 +600,6 @@ class _Walker:
     # -- headers ------------------------------------------------------------------
     def headers(self, node, depth: int = 0) -> _Headers:
         """The headers a ``headers=`` expression holds."""
-        cst = _libcst()
         if node is None:
             return _Headers()
         if depth > _MAX_DEPTH or id(node) in self._busy:
@@ -742,9 +733,6 @@ class _Walker:
                     v = self.value(value)
                     self.obj_headers.setdefault(id(obj.ctor), []).append(
                         _Headers([Header(name, v if isinstance(v, str) else None)]))
-        for (owner, attr), values in self.c.attr_values.items():
-            if attr != "headers":
-                continue
 
     def object_headers(self, obj: _Obj) -> _Headers:
         result = _Headers()
@@ -837,7 +825,6 @@ class _Walker:
                   method_explicit=explicit, session=session)
 
     def urlopen(self, call) -> None:
-        cst = _libcst()
         target = _arg(call, 0, "url")
         if target is None:
             return
@@ -859,7 +846,6 @@ class _Walker:
         if parse_imds_url(url) is None:
             return
         method = "POST" if _arg(call, 1, "data") is not None else "GET"
-        del cst
         self.emit(call, "urllib", url, method, _Headers(), target)
 
     def http_client(self, call, conn: _Obj) -> None:
