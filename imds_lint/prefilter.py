@@ -55,7 +55,9 @@ _CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|A
 KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
 KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
 # CDK apps declare instances without naming IMDS.
-KIND_NEEDLES["python"] = re.compile(rb"aws_cdk")
+# CDK apps declare instances without naming IMDS; boto 2 reads IMDS without spelling the endpoint.
+KIND_NEEDLES["python"] = re.compile(
+    rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)", re.M)
 # Manifests and lock files matter when they name a package imds_lint.versions knows.
 _MANIFEST_NEEDLE = re.compile(
     rb"boto|awscli|aws-sdk|aws-java-sdk|awssdk|AWSSDK|aws/aws-sdk-php|ec2-metadata|datadog|AWSPowerShell|AWS\.Tools")

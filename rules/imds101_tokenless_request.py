@@ -35,6 +35,15 @@ class TokenlessRequest(Rule):
     is added to each request. With wget the token fetch uses `--method=PUT`, which
     BusyBox wget lacks, so that fix is unsafe. A misspelled token header is renamed.
 
+    In Python the header goes into the call that sends the request (merged into
+    its `headers=` dict) and the token comes from a small helper inserted once
+    after the module's imports, written with the same library (async code gets an
+    async helper), or from a token helper the module already has. Safe for a
+    module-level `requests`/`httpx`/`urlopen` call whose headers are absent or a
+    dict literal; unsafe when it goes through a shared session or connection, a
+    headers variable, a `Request` object built in another statement, async code or
+    `subprocess`. Without a fix the message gives the manual recipe.
+
     ## References
     - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html
     - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-transition-to-version-2.html
@@ -55,6 +64,19 @@ class TokenlessRequest(Rule):
         Valid("shell", "iptables -A OUTPUT -d 169.254.169.254 -j DROP\nexport NO_PROXY=169.254.169.254,localhost\n"),
         Valid("shell", 'echo "curl http://169.254.169.254/latest/meta-data/"  # docs only\n'),
         Valid("shell", "wget -q -O - --header 'x-aws-ec2-metadata-token: '$T http://169.254.169.254/latest/meta-data/ami-id\n"),
+        Valid("python", 'import requests\n\n'
+                        'TOKEN = requests.put("http://169.254.169.254/latest/api/token",\n'
+                        '                     headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}, timeout=2).text\n'
+                        'region = requests.get("http://169.254.169.254/latest/meta-data/placement/region",\n'
+                        '                      headers={"X-aws-ec2-metadata-token": TOKEN}, timeout=2).text\n'),
+        Valid("python", 'import requests\n\n\nclass Metadata:\n    def __init__(self, token):\n'
+                        '        self.session = requests.Session()\n'
+                        '        self.session.headers.update({"X-aws-ec2-metadata-token": token})\n\n'
+                        '    def get(self, path):\n'
+                        '        return self.session.get("http://169.254.169.254/latest/meta-data/" + path).text\n'),
+        Valid("python", 'import requests, os\n'
+                        'creds = requests.get("http://169.254.170.2" + os.environ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]).json()\n'),
+        Valid("python", 'BLOCKED_HOSTS = {"169.254.169.254"}\nlog.info("not calling http://169.254.169.254/latest/meta-data/")\n'),
     ]
     invalid = [
         Invalid(
@@ -82,6 +104,35 @@ class TokenlessRequest(Rule):
             fixed='curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/ami-id\n',
         ),
         Invalid("shell", "http GET instance-data/latest/meta-data/local-ipv4\nwget -qO- http://[fd00:ec2::254]/latest/meta-data/\n", count=2),
+        Invalid(
+            "python",
+            'import requests\n\n'
+            'region = requests.get("http://169.254.169.254/latest/meta-data/placement/region", timeout=2).text\n',
+            fixed='import requests\n\n\n'
+                  'def _imds_token():\n'
+                  '    """Fetch an IMDSv2 session token (added by imds-lint)."""\n'
+                  '    response = requests.put(\n'
+                  '        "http://169.254.169.254/latest/api/token",\n'
+                  '        headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"},\n'
+                  '        timeout=2,\n'
+                  '    )\n'
+                  '    return response.text\n\n\n'
+                  'region = requests.get("http://169.254.169.254/latest/meta-data/placement/region", timeout=2, '
+                  'headers={"X-aws-ec2-metadata-token": _imds_token()}).text\n',
+        ),
+        Invalid(
+            "python",
+            'from urllib.request import urlopen\n\nBASE = "http://169.254.169.254/latest"\n\n\n'
+            'def meta(path):\n    return urlopen(f"{BASE}/meta-data/{path}", timeout=2).read().decode()\n\n\n'
+            'REGION = meta("placement/region")\n',
+        ),
+        Invalid(
+            "python",
+            'import subprocess\n'
+            'ami = subprocess.check_output(["curl", "-s", "http://169.254.169.254/latest/meta-data/ami-id"])\n'
+            'subprocess.run("wget -qO- http://169.254.169.254/latest/user-data", shell=True)\n',
+            count=2,
+        ),
     ]
 
     def check_request(self, request, ctx):

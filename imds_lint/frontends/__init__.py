@@ -26,8 +26,8 @@ _FRONTENDS: dict[str, str] = {
     Kind.YAML: "imds_lint.frontends.structured",
     Kind.JSON: "imds_lint.frontends.structured",
     Kind.USER_DATA: "imds_lint.frontends.cloudinit",
-    # Stand-in until the general Python front-end lands; it should then call cdk.analyze_cdk.
-    Kind.PYTHON: "imds_lint.frontends.cdk",
+    # libcst; CDK apps are read by frontends/cdk.py, which the Python front-end chains in.
+    Kind.PYTHON: "imds_lint.frontends.python",
     # Terraform JSON: user-data blobs and text only (no enforcement facts yet).
     Kind.TERRAFORM_JSON: "imds_lint.frontends.structured",
     **{kind: "imds_lint.frontends.manifests" for kind in MANIFESTS},

@@ -323,15 +323,3 @@ def analyze_cdk(document: Document, session) -> list[Analysis]:
     if not imports_cdk(document.text):
         return []
     return _Collector(document, session).run()
-
-
-def analyze(document: Document, session) -> list[Analysis]:
-    """Stand-in Python front-end: text scan plus CDK, until the general Python front-end chains in."""
-    from imds_lint.frontends import text
-
-    cdk = analyze_cdk(document, session)
-    embedded = cdk[0].state if cdk else []
-    scanned = text.analyze(document, session)
-    for analysis in scanned:
-        analysis.requests = [r for r in analysis.requests if not any(s.contains(r.span) for s in embedded)]
-    return [*scanned, *cdk]
