@@ -22,6 +22,25 @@ class Fixer(Protocol):
     def remove_header(self, request: Request, header: Header) -> Fix | None: ...
 
 
+class NoFixes:
+    """A fixer that offers nothing; language fixers override what they can do."""
+
+    def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
+        return None
+
+    def add_put_method(self, request: Request) -> Fix | None:
+        return None
+
+    def add_header(self, request: Request, name: str, value: str) -> Fix | None:
+        return None
+
+    def remove_header(self, request: Request, header: Header) -> Fix | None:
+        return None
+
+    def set_option(self, resource, key: str, value, title: str) -> Fix | None:
+        return None
+
+
 def replace_path(request: Request, new_path: str, applicability: Applicability) -> Fix | None:
     """Rewrite the literal URL path in place, where the source spells it out."""
     if request.path_span is None:

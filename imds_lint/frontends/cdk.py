@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from imds_lint.fixers import NoFixes
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
 from imds_lint.kinds import Kind
@@ -255,19 +256,7 @@ def _custom_resource_requires_tokens(call) -> bool:
     return False
 
 
-class CdkFixer:
-    def add_token(self, request, analysis, ttl):
-        return None
-
-    def add_put_method(self, request):
-        return None
-
-    def add_header(self, request, name, value):
-        return None
-
-    def remove_header(self, request, header):
-        return None
-
+class CdkFixer(NoFixes):
     def set_option(self, resource: ComputeResource, key: str, value, title: str) -> Fix | None:
         handle = resource.handle
         if not isinstance(handle, _Handle):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from imds_lint.fixers import NoFixes
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
@@ -225,19 +226,7 @@ def _fn(node, tagged: bool):
     return key.value, value, yn.tag_name(value) is not None
 
 
-class CloudFormationFixer:
-    def add_token(self, request, analysis, ttl):
-        return None
-
-    def add_put_method(self, request):
-        return None
-
-    def add_header(self, request, name, value):
-        return None
-
-    def remove_header(self, request, header):
-        return None
-
+class CloudFormationFixer(NoFixes):
     def set_option(self, resource: ComputeResource, key: str, value, title: str) -> Fix | None:
         handle = resource.handle
         if not isinstance(handle, _Handle):

@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
@@ -50,12 +51,6 @@ def parse(text: str):
     return _parser().parse(src), src
 
 
-def _walk(root):
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.children))
 
 
 def _unwrap(node):
@@ -79,7 +74,7 @@ class PowerShellState:
     variables: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        from imds_lint.frontends.shell import _Offsets
+        from imds_lint.frontends.treesitter import ByteOffsets as _Offsets
 
         self._offsets = _Offsets(self.text, self.src)
 

@@ -9,12 +9,12 @@ heredocs as embedded documents.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem, installs
+from imds_lint.frontends.treesitter import ByteOffsets, walk
 from imds_lint.frontends.shell_clients import (
     Arg,
     ClientCall,
@@ -76,22 +76,8 @@ def parse(text: str):
     return _parser().parse(parse_src), src
 
 
-class _Offsets:
-    """Converts tree-sitter byte offsets to character offsets of the document text."""
-
-    def __init__(self, text: str, src: bytes):
-        self.ascii = len(src) == len(text)
-        if not self.ascii:
-            self.src = src
-            self.line_bytes = [0] + [m.end() for m in re.finditer(rb"\n", src)]
-            self.line_chars = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def char(self, byte_offset: int) -> int:
-        if self.ascii:
-            return byte_offset
-        line = bisect_right(self.line_bytes, byte_offset) - 1
-        start = self.line_bytes[line]
-        return self.line_chars[line] + len(self.src[start:byte_offset].decode("utf-8", "replace"))
+# Kept under its old name: other front-ends imported it from here.
+_Offsets = ByteOffsets
 
 
 @dataclass
@@ -100,7 +86,7 @@ class ShellState:
 
     tree: object
     src: bytes
-    offsets: _Offsets
+    offsets: ByteOffsets
     variables: set[str]
     # Variables that hold a token fetched at top level: name -> statement end (chars).
     token_variables: dict[str, int] = field(default_factory=dict)
@@ -144,14 +130,7 @@ class _Walker:
     def span(self, node) -> Span:
         return self.state.span(node)
 
-    @staticmethod
-    def walk(root):
-        """Pre-order walk without recursion, so deeply nested input cannot overflow the stack."""
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed(node.children))
+    walk = staticmethod(walk)
 
     # -- pass 1: assignments and functions -------------------------------------
     def collect(self) -> None:

@@ -29,6 +29,8 @@ import stat
 from dataclasses import dataclass
 from functools import lru_cache
 
+from imds_lint.fixers import NoFixes
+from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem, hcl_template
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
@@ -77,19 +79,13 @@ def parse(text: str):
     return _parser().parse(src), src
 
 
-def _walk(root):
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.children))
 
 
 class _File:
     """One parsed .tf file: the document's own, or a sibling read for its variables."""
 
     def __init__(self, text: str, own: bool):
-        from imds_lint.frontends.shell import _Offsets
+        from imds_lint.frontends.treesitter import ByteOffsets as _Offsets
 
         self.text = text
         self.tree, self.src = parse(text)
@@ -624,20 +620,8 @@ def _closing_line(text: str, node_end: int) -> int | None:
     return line_start if text[line_start:brace].strip() == "" else None
 
 
-class TerraformFixer:
+class TerraformFixer(NoFixes):
     """Rewrites for Terraform: only enforcement settings; requests in data "http" are not rewritten."""
-
-    def add_token(self, request, analysis, ttl):
-        return None
-
-    def add_put_method(self, request):
-        return None
-
-    def add_header(self, request, name, value):
-        return None
-
-    def remove_header(self, request, header):
-        return None
 
     def set_option(self, resource: ComputeResource, key: str, value: str | int, title: str) -> Fix | None:
         """Set one metadata option (``http_tokens``...) to ``value``, never safely."""
