@@ -65,17 +65,25 @@ def _parents_gitignores(folder: str) -> _Rules:
     return tuple(reversed(rules))
 
 
+def printable(path: str) -> str:
+    """A path as people and reporters can take it: undecodable bytes and control characters escaped."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if any(ch < " " or ch == "\x7f" for ch in text):
+        text = "".join(ch if ch >= " " and ch != "\x7f" else repr(ch)[1:-1] for ch in text)
+    return text
+
+
 def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gitignore: bool = True):
     """Yield Candidates and Problems for the given command-line paths (none = ".")."""
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(excludes) if excludes else None
     config_root = os.path.abspath(root).rstrip("/") + "/"
     for given in paths or ["."]:
         if not os.path.lexists(given):
-            yield Problem(given, "no such file or directory", usage=True)
+            yield Problem(printable(given), "no such file or directory", usage=True)
         elif os.path.isdir(given):
             yield from _walk(given, exclude_spec, config_root, respect_gitignore)
         elif os.path.isfile(given):
-            yield Candidate(given, given)
+            yield Candidate(given, printable(given))
         elif os.path.islink(given):
             yield Problem(given, "broken symbolic link")
         else:
@@ -89,7 +97,7 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
     # Naming a folder overrides the rules that ignore the folder itself; the rest still apply inside it.
     inherited = tuple((base, spec) for base, spec in inherited if not spec.match_file(scan_root[len(base):]))
     seen: set[tuple[int, int]] = set()
-    stack: list[tuple[str, str, _Rules]] = [(scan_root.rstrip("/") or "/", top, inherited)]
+    stack: list[tuple[str, str, _Rules]] = [(scan_root.rstrip("/") or "/", printable(top), inherited)]
 
     def ignored(absolute: str, is_dir: bool, rules: _Rules) -> bool:
         suffix = "/" if is_dir else ""
@@ -125,7 +133,7 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
         subfolders = []
         for entry in entries:
             absolute = os.path.join(folder, entry.name)
-            entry_display = entry.name if display in (".", "./") else os.path.join(display, entry.name)
+            entry_display = printable(entry.name) if display in (".", "./") else os.path.join(display, printable(entry.name))
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir()

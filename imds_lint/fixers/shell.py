@@ -37,8 +37,13 @@ class ShellFixer:
         edits: list[Edit] = []
         applicability = Applicability.SAFE
         if variable is None:
-            variable = _fresh_name(state, analysis)
-            first = _first_statement_needing_token(analysis, state) or statement
+            # Once per document, not per request: a script with thousands of requests stays linear.
+            cache = state.fix_plan
+            if "variable" not in cache:
+                cache["variable"] = _fresh_name(state, analysis)
+                cache["first"] = _first_statement_needing_token(analysis, state)
+            variable = cache["variable"]
+            first = cache["first"] or statement
             preamble = _token_fetch(analysis, request, variable, ttl)
             if preamble is None:
                 return None

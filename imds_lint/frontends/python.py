@@ -133,8 +133,23 @@ def _libcst():
 
 
 def parse_module(text: str):
+    # CPython's parser first: it rejects what libcst's native parser would crash on
+    # (a 50,000-term operator chain segfaults it; found by the hostile-input tests)
+    # with a clean SyntaxError or RecursionError, and it runs nothing it parses.
+    import ast
+
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes
+        raise _Unparsable(f"python syntax error at line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}") from None
+    except (RecursionError, MemoryError):
+        raise _Unparsable("python code nested too deeply to parse safely") from None
     cst = _libcst()
     return cst.parse_module(text)
+
+
+class _Unparsable(Exception):
+    pass
 
 
 def syntax_errors(text: str) -> int:
@@ -150,7 +165,9 @@ def _problem(document: Document, exc: Exception) -> Analysis:
     line = getattr(exc, "raw_line", None) or getattr(exc, "line", None)
     where = f" at line {line}" if isinstance(line, int) else ""
     message = f"python syntax error{where} (libcst could not parse it; Python 2?)"
-    if isinstance(exc, RecursionError):
+    if isinstance(exc, _Unparsable):
+        message = str(exc)
+    elif isinstance(exc, RecursionError):
         message = "python code nested too deeply for libcst"
     analysis = Analysis(document)
     analysis.problems.append(ParseProblem(Span(0, len(text)), message))

@@ -91,6 +91,8 @@ class ShellState:
     # Variables that hold a token fetched at top level: name -> statement end (chars).
     token_variables: dict[str, int] = field(default_factory=dict)
     functions: dict[str, object] = field(default_factory=dict)
+    # The shell fixer's per-document decisions (token variable, where to fetch it).
+    fix_plan: dict[str, object] = field(default_factory=dict)
 
     def span(self, node) -> Span:
         return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))

@@ -1,0 +1,195 @@
+"""A hostile tree through the whole CLI: no traceback, a correct exit code, bounded time.
+
+Every hostile file also names the metadata address, so it gets past the
+prefilter and really reaches the front-ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import stat
+import time
+
+import pytest
+
+from imds_lint.cli import main
+
+URL = "http://169.254.169.254/latest/meta-data/instance-id"
+CURL = f"curl -s {URL}\n"
+
+
+def build_hostile_tree(root):
+    files = {
+        "binary.bin": b"\x7fELF\x00\x00" + URL.encode() + b"\x00" * 64,
+        "nul-in-script.sh": b"#!/bin/sh\n" + CURL.encode() + b"\x00\x01\x02",
+        "invalid-utf8.sh": b"#!/bin/sh\n\xff\xfe\xc3(\n" + CURL.encode(),
+        "latin1.sh": "#!/bin/sh\n# r\xe9gion\n".encode("latin-1") + CURL.encode(),
+        "utf16-bom.ps1": "\ufeffInvoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/ami-id\r\n".encode("utf-16-le"),
+        "utf16-be.sh": "\ufeff#!/bin/sh\ncurl http://169.254.169.254/latest/meta-data/\n".encode("utf-16-be"),
+        "mixed-newlines.sh": b"#!/bin/sh\r\necho a\n" + CURL.encode() + b"echo b\r\n",
+        "bom-utf8.sh": b"\xef\xbb\xbf#!/bin/bash\n" + CURL.encode(),
+        "nested.sh": ("#!/bin/bash\nx=" + "$( " * 500 + "curl " + URL + " )" * 500 + "\n").encode(),
+        "unterminated.sh": b"#!/bin/bash\nif [ -n \"$X\" ]; then\n  cat <<EOF\n" + CURL.encode(),
+        "quotes.sh": b"#!/bin/bash\necho \"unterminated " + CURL.encode(),
+        "py-syntax-error.py": b"import requests\ndef broken(:\n    requests.get('" + URL.encode() + b"')\n",
+        "py2.py": b"import urllib2\nprint urllib2.urlopen('" + URL.encode() + b"').read()\n",
+        "py-deep.py": ("import requests\nx = " + "[" * 300 + "]" * 300 + f"\nrequests.get('{URL}')\n").encode(),
+        "Dockerfile": b"FROM alpine\nRUN <<EOF\n" + CURL.encode(),
+        "Dockerfile.badjson": b'FROM alpine\nCMD ["curl", "' + URL.encode() + b'"\n',
+        "broken.tf": b'resource "aws_instance" "x" {\n  user_data = <<EOF\n' + CURL.encode() + b'\n  metadata_options {\n',
+        "broken.json": b'{"UserData": "' + URL.encode() + b'", "x": [1, 2,',
+        "broken.yaml": b"runcmd:\n  - " + CURL.encode() + b"  - [unclosed\n: : :\n",
+        "anchors.yaml": b"base: &b {cmd: \"" + CURL.strip().encode() + b"\"}\nuse: *b\nmore: [*b, *b, *b]\n",
+        "laughs.yaml": (
+            b"# " + URL.encode() + b"\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+            + b"".join(f"{chr(98 + i)}: &{chr(98 + i)} [".encode() + b",".join([f"*{chr(97 + i)}".encode()] * 9) + b"]\n"
+                      for i in range(8))
+        ),
+        "truncated-mime.txt": (b"Content-Type: multipart/mixed; boundary=\"XX\"\nMIME-Version: 1.0\n\n--XX\n"
+                               b"Content-Type: text/x-shellscript\n\n#!/bin/sh\n" + CURL.encode()[:30]),
+        "bad-b64.json": b'{"UserData": "' + base64.b64encode(CURL.encode())[:-3] + b'!!!@@@"}',
+        "cloud-config-b64.yaml": (b"#cloud-config\nwrite_files:\n  - encoding: b64\n    path: /x\n    content: %%%not-base64%%%"
+                                  + URL.encode() + b"\n"),
+        "evil.csproj": (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "' + URL.encode() + b'">]>'
+                        b"<Project><ItemGroup><PackageReference Include=\"AWSSDK.Core\" Version=\"&a;\"/></ItemGroup></Project>"),
+        "long-line.sh": b"#!/bin/sh\n" + b"curl " + URL.encode() + b" " + b"a" * 2_000_000 + b"\n",
+        "many-tokens.sh": b"#!/bin/sh\n" + (b"curl -H x -H y " + URL.encode() + b"\n") * 5000,
+        "with space.sh": CURL.encode(),
+        "new\nline.sh": CURL.encode(),
+        b"bytes-\xff-name.sh": CURL.encode(),
+        "ps-broken.ps1": b"Invoke-RestMethod -Uri " + URL.encode() + b" -Headers @{ 'a' = \n",
+        "template.tftpl": b"#!/bin/bash\n%{ if x }\ncurl ${url}/latest\n" + CURL.encode(),
+    }
+    for name, data in files.items():
+        path = os.path.join(os.fsencode(root), name if isinstance(name, bytes) else name.encode())
+        with open(path, "wb") as handle:
+            handle.write(data)
+    big = root / "big.sh"
+    with open(big, "wb") as handle:
+        handle.write(b"#!/bin/sh\n" + CURL.encode())
+        handle.truncate(50 * 1024 * 1024)
+    (root / "loop").mkdir()
+    os.symlink("..", root / "loop" / "up")
+    os.symlink(root / "loop", root / "loop" / "self")
+    os.symlink("/etc/hostname", root / "escape.sh")
+    os.symlink(root / "missing-target", root / "dangling.sh")
+    os.mkfifo(root / "fifo.sh")
+    if os.geteuid() == 0:
+        os.mknod(root / "zero.sh", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    locked = root / "locked"
+    locked.mkdir()
+    (locked / "secret.sh").write_text(CURL)
+    locked.chmod(0)
+    unreadable = root / "unreadable.sh"
+    unreadable.write_text(CURL)
+    unreadable.chmod(0)
+    return files
+
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    root = tmp_path / "hostile"
+    root.mkdir()
+    files = build_hostile_tree(root)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    (tmp_path / "imds-lint.toml").write_text("max-file-size = 8388608\n")
+    yield root, files
+    (root / "locked").chmod(0o755)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_hostile_tree_never_produces_a_traceback(hostile, capsys, jobs, monkeypatch):
+    from imds_lint import parallel
+
+    monkeypatch.setattr(parallel, "MIN_FILES_FOR_POOL", 4)
+    root, files = hostile
+    start = time.monotonic()
+    code = main(["--format", "json", "-j", jobs, "hostile"])
+    elapsed = time.monotonic() - start
+    out, err = capsys.readouterr()
+    assert code in (0, 1), err
+    assert "Traceback" not in err and "Traceback" not in out
+    data = json.loads(out)
+    messages = [e["message"] for e in data["errors"]]
+    assert not [m for m in messages if "internal error" in m], messages
+    assert elapsed < 60, "no input may make the run slow"
+    by_path = {}
+    for error in data["errors"]:
+        by_path.setdefault(os.path.basename(error["path"]), []).append(error["message"])
+    assert any("over the" in m for m in by_path["big.sh"])
+    # FIFOs and devices met while walking are skipped without a word (like ruff); named ones get a note.
+    assert "fifo.sh" not in by_path and "zero.sh" not in by_path
+    assert any("outside the scanned folder" in m for m in by_path["escape.sh"])
+    assert any("broken or looping" in m for m in by_path["dangling.sh"])
+    found = {os.path.basename(f["path"]) for f in data["findings"]}
+    # Readable scripts are still scanned despite their quirks.
+    for name in ("latin1.sh", "utf16-bom.ps1", "mixed-newlines.sh", "bom-utf8.sh", "nested.sh", "with space.sh",
+                 "unterminated.sh", "py-syntax-error.py", "py2.py"):
+        assert name in found, name
+
+
+def test_a_named_fifo_or_device_is_a_note_not_a_hang(hostile, capsys):
+    root, _ = hostile
+    named = ["hostile/fifo.sh"] + (["hostile/zero.sh"] if (root / "zero.sh").exists() else [])
+    assert main(["--format", "json", *named]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {e["message"] for e in data["errors"]} == {"not a regular file or folder"}
+
+
+def test_fix_over_the_hostile_tree_loses_nothing(hostile, capsys):
+    root, files = hostile
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()
+              and os.access(p, os.R_OK) and p.stat().st_size < 10_000_000 and stat.S_ISREG(p.stat().st_mode)}
+    code = main(["--fix", "--unsafe-fixes", "hostile"])
+    assert code in (0, 1)
+    assert "Traceback" not in capsys.readouterr().err
+    for path, data in before.items():
+        after = path.read_bytes()
+        if path.name in ("latin1.sh", "invalid-utf8.sh", "binary.bin", "nul-in-script.sh"):
+            assert after == data, f"{path.name} must never be rewritten"
+        if after != data and data.startswith(b"\xff\xfe"):
+            assert after.startswith(b"\xff\xfe"), "encoding kept"
+    assert not list(root.rglob("*.imds-lint.tmp"))
+
+
+def test_a_file_deleted_mid_scan_is_a_note(tmp_path, monkeypatch, capsys):
+    from imds_lint import discovery
+
+    (tmp_path / "a.sh").write_text(CURL)
+    (tmp_path / "b.sh").write_text(CURL)
+    real = discovery.discover
+
+    def discover_then_delete(*args, **kwargs):
+        for item in real(*args, **kwargs):
+            if getattr(item, "display", "").endswith("a.sh"):
+                os.unlink(item.path)
+            yield item
+
+    monkeypatch.setattr(discovery, "discover", discover_then_delete)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--format", "json", "."]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["errors"] == [{"path": "a.sh", "message": "no such file (deleted during the scan?)"}]
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["--no-such-flag"]) == 2
+    assert main(["--jobs", "x"]) == 2
+    assert main(["/definitely/not/here"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_the_console_script_never_prints_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "x.sh").write_bytes(b"\xff\xfe\x00" * 10 + CURL.encode())
+    result = subprocess.run([sys.executable, "-m", "imds_lint", str(tmp_path), "--format", "json"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode in (0, 1)
+    assert "Traceback" not in result.stderr
