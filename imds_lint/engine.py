@@ -103,7 +103,10 @@ class Linter:
         for f in findings:
             start = source.location(f.span.start)
             end = source.location(f.span.end)
-            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line)))
+            edits = () if f.fix is None else tuple(
+                (source.location(e.start), source.location(e.end)) for e in f.fix.edits)
+            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line),
+                                   fix_locations=edits))
         located.sort(key=Finding.sort_key)
         return located, notes
 
