@@ -3,7 +3,7 @@
 The file is JSON, versioned and sorted, so it diffs well in review. Entries are
 matched by fingerprint alone (imds_lint.fingerprint: rule, path, normalised
 line, occurrence), so moving code or editing other lines keeps them matched;
-``line`` and ``snippet`` are there for the people reading the file. An entry
+``line`` and ``name`` are there for the people reading the file. An entry
 nothing matches any more is stale: reported, so the file can be rewritten.
 """
 
@@ -36,9 +36,11 @@ class Filtered:
 
 
 def render(findings: Sequence[Finding], fingerprints: Sequence[str]) -> str:
+    # No source text or message in the entries: they would spell the metadata
+    # address, and the baseline, committed to the repository, would then be
+    # flagged by the next scan itself.
     entries = [
-        {"fingerprint": fp, "rule": f.code, "path": normalise_path(f.path), "line": f.start.line,
-         "snippet": f.snippet.strip()[:200]}
+        {"fingerprint": fp, "rule": f.code, "name": f.name, "path": normalise_path(f.path), "line": f.start.line}
         for f, fp in zip(findings, fingerprints)
     ]
     entries.sort(key=lambda e: (e["path"], e["line"], e["rule"], e["fingerprint"]))

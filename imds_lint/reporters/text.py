@@ -146,10 +146,9 @@ def summary(report: Report) -> str:
             parts.append(f"{report.unsafe_fixable} more with --unsafe-fixes.")
     if report.baseline is not None:
         b = report.baseline
-        parts.append(f"Baseline {b.path}: {b.matched} known finding{'s' if b.matched != 1 else ''} hidden")
+        text = f"Baseline {b.path}: {b.matched} known finding{'s' if b.matched != 1 else ''} hidden"
         if b.stale:
-            parts.append(f"; {len(b.stale)} stale entr{'ies' if len(b.stale) != 1 else 'y'} no longer found "
-                         "(rewrite it with --write-baseline).")
-        else:
-            parts[-1] += "."
+            text += (f"; {len(b.stale)} stale entr{'ies' if len(b.stale) != 1 else 'y'} no longer found "
+                     "(rewrite it with --write-baseline)")
+        parts.append(text + ".")
     return " ".join(parts)
