@@ -183,8 +183,7 @@ def _main(argv: list[str] | None) -> int:
         from imds_lint.reporters import BaselineOutcome
 
         filtered = baseline.apply(baseline_entries, report.findings, report.fingerprints, scanned)
-        report.findings = filtered.kept
-        report._fingerprints = filtered.kept_fingerprints
+        report.keep(filtered.kept, filtered.kept_fingerprints)
         report.baseline = BaselineOutcome(args.baseline, filtered.matched, filtered.stale)
     report.execution_successful = not usage_error
     _render(args, report)

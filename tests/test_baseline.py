@@ -83,6 +83,19 @@ def test_fixed_findings_become_stale_entries(project, capsys):
     assert "Baseline b.json: 2 known findings hidden; 1 stale entry no longer found (rewrite it with --write-baseline)." in text
 
 
+def test_baseline_applies_to_sarif_and_markdown(project, capsys):
+    main(["--write-baseline", "b.json", "."])
+    (project / "ops" / "facts.sh").write_text("#!/bin/sh\n" + NEW_REQUEST)
+    assert main(["--format", "sarif", "--baseline", "b.json", "."]) == 1
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert len(run["results"]) == 1 and "iam/info" in run["results"][0]["message"]["text"]
+    assert run["properties"]["baseline"] == {"path": "b.json", "matched": 2, "stale": 1}
+    assert main(["--format", "markdown", "--baseline", "b.json", "."]) == 1
+    out = capsys.readouterr().out
+    assert "Baseline `b.json`: 2 known findings hidden, 1 stale entry." in out
+    assert "Not ready: 1 finding in 1 file" in out
+
+
 def test_partial_runs_do_not_call_unscanned_files_stale(project, capsys):
     main(["--write-baseline", "b.json", "."])
     code, out = json_run(capsys, "--baseline", "b.json", "ops/facts.sh")

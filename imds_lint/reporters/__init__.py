@@ -33,6 +33,11 @@ class Report:
     # One fingerprint per finding, same order (imds_lint.fingerprint); computed on demand.
     _fingerprints: list[str] | None = field(default=None, repr=False)
 
+    def keep(self, findings: list[Finding], fingerprints: list[str]) -> None:
+        """Narrow the findings (a baseline hid some) without recomputing their fingerprints:
+        occurrence indices count every finding of the file, hidden or not."""
+        self.findings, self._fingerprints = findings, fingerprints
+
     @property
     def fingerprints(self) -> list[str]:
         if self._fingerprints is None or len(self._fingerprints) != len(self.findings):

@@ -43,7 +43,8 @@ def render(report: Report) -> str:
     if report.baseline is not None:
         b = report.baseline
         out.append(f"Baseline {_code(b.path)}: {b.matched} known finding{'s' if b.matched != 1 else ''} hidden, "
-                   f"{len(b.stale)} stale entr{'ies' if len(b.stale) != 1 else 'y'}.")
+                   f"{len(b.stale)} stale entr{'ies' if len(b.stale) != 1 else 'y'}. "
+                   "The verdict and the tables cover only findings not in the baseline.")
     out.append("")
     if not r.findings:
         return "\n".join(out)
