@@ -15,6 +15,9 @@ from pathlib import Path
 from imds_lint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+# A progress bar is worth drawing only once a run has taken this many files.
+PROGRESS_AFTER = 300
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 no findings, 1 findings, 2 usage or internal error.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="output format: text, json, sarif (code scanning), github (workflow annotations), "
+                             "markdown (readiness report) (default: text)")
     parser.add_argument("--select", type=_codes, action="extend", metavar="CODES",
                         help="only these rule codes or prefixes, comma-separated (e.g. IMDS1,IMDS501)")
     parser.add_argument("--ignore", type=_codes, action="extend", metavar="CODES", help="skip these rule codes or prefixes")
@@ -43,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     parser.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) fixes marked unsafe")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; change nothing")
+    parser.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
+    parser.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
     parser.add_argument("--token-ttl", type=int, metavar="SECONDS", help="token TTL the fixes request (default 21600)")
     parser.add_argument("--config", metavar="FILE", help="read settings from this file instead of searching")
     parser.add_argument("--no-gitignore", action="store_true", help="scan files that .gitignore excludes")
@@ -100,10 +107,22 @@ def _main(argv: list[str] | None) -> int:
     from imds_lint.reporters import Report
 
     from imds_lint import parallel
+    from imds_lint.fingerprint import normalise_path
+
+    baseline_entries = None
+    if args.baseline and not args.diff:
+        from imds_lint import baseline
+
+        try:
+            baseline_entries = baseline.load(args.baseline)
+        except baseline.BaselineError as exc:
+            sys.stderr.write(f"imds-lint: {exc}\n")
+            return EXIT_ERROR
 
     report = Report(fix_mode=args.fix, unsafe_fixes=args.unsafe_fixes)
     usage_error = False
     diffs: list[str] = []
+    scanned: set[str] = set()
 
     def note(problem) -> None:
         nonlocal usage_error
@@ -112,15 +131,31 @@ def _main(argv: list[str] | None) -> int:
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff)
-    items = discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore)
-    for result in parallel.run(settings, items, job, note, workers=args.jobs):
-        if args.diff:
-            diffs.append(unified_diff(result))
-        elif args.fix:
-            report.fixes_applied += result.fixes_applied
-        report.files_scanned += result.scanned
-        report.findings.extend(result.findings)
-        report.errors.extend(result.errors)
+    items = _Counted(discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore))
+    progress = None
+    try:
+        for done, result in enumerate(parallel.run(settings, items, job, note, workers=args.jobs), 1):
+            if progress is not None:
+                progress.update(done, items.count)
+            elif done == PROGRESS_AFTER and _progress_wanted():
+                from imds_lint.reporters.text import Progress  # rich, only on a terminal
+
+                progress = Progress(sys.stderr)
+                progress.update(done, items.count)
+            if args.diff:
+                diffs.append(unified_diff(result))
+            elif args.fix:
+                report.fixes_applied += result.fixes_applied
+            report.files_scanned += result.scanned
+            if result.scanned:
+                scanned.add(normalise_path(result.path))
+            if result.findings:
+                report.kinds[result.path] = result.kind
+            report.findings.extend(result.findings)
+            report.errors.extend(result.errors)
+    finally:
+        if progress is not None:
+            progress.stop()
 
     if args.diff:
         text = "".join(d for d in diffs if d)
@@ -131,20 +166,77 @@ def _main(argv: list[str] | None) -> int:
             return EXIT_ERROR
         return EXIT_FINDINGS if text else EXIT_CLEAN
 
-    if args.format == "json":
-        from imds_lint.reporters import json as json_reporter
+    if args.write_baseline:
+        from imds_lint import baseline
 
-        sys.stdout.write(json_reporter.render(report))
-    else:
-        from imds_lint.reporters import text as text_reporter
+        try:
+            baseline.write(args.write_baseline, report.findings, report.fingerprints)
+        except OSError as exc:
+            sys.stderr.write(f"imds-lint: cannot write {args.write_baseline}: {exc.strerror or exc}\n")
+            return EXIT_ERROR
+        n = len(report.findings)
+        sys.stderr.write(f"imds-lint: recorded {n} finding{'s' if n != 1 else ''} in {args.write_baseline}\n")
+        return EXIT_ERROR if usage_error else EXIT_CLEAN
 
-        text_reporter.render(report, sys.stdout, quiet=args.quiet)
+    if baseline_entries is not None:
+        from imds_lint import baseline
+        from imds_lint.reporters import BaselineOutcome
+
+        filtered = baseline.apply(baseline_entries, report.findings, report.fingerprints, scanned)
+        report.keep(filtered.kept, filtered.kept_fingerprints)
+        report.baseline = BaselineOutcome(args.baseline, filtered.matched, filtered.stale)
+    report.execution_successful = not usage_error
+    _render(args, report)
     if usage_error:
         for error in report.errors:
             if error.message == "no such file or directory":
                 sys.stderr.write(f"imds-lint: {error.path}: no such file or directory\n")
         return EXIT_ERROR
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+class _Counted:
+    """Discovery, counting the files it has handed out so far (the progress bar's total)."""
+
+    def __init__(self, items):
+        self._items = items
+        self.count = 0
+
+    def __iter__(self):
+        from imds_lint.discovery import Candidate
+
+        for item in self._items:
+            if isinstance(item, Candidate):
+                self.count += 1
+            yield item
+
+
+def _progress_wanted() -> bool:
+    return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+
+
+def _render(args, report) -> None:
+    out = sys.stdout
+    if args.format == "json":
+        from imds_lint.reporters import json as reporter
+
+        out.write(reporter.render(report))
+    elif args.format == "sarif":
+        from imds_lint.reporters import sarif as reporter
+
+        out.write(reporter.render(report))
+    elif args.format == "github":
+        from imds_lint.reporters import github as reporter
+
+        out.write(reporter.render(report))
+    elif args.format == "markdown":
+        from imds_lint.reporters import markdown as reporter
+
+        out.write(reporter.render(report))
+    else:
+        from imds_lint.reporters import text as text_reporter
+
+        text_reporter.render(report, out, quiet=args.quiet)
 
 
 def _settings(args, config):

@@ -49,8 +49,12 @@ class Session:
     def analyze(self, document: Document) -> list[Analysis]:
         if document.depth > MAX_EMBEDDING_DEPTH:
             return []
+        from imds_lint.frontends import ParserGaveUp
+
         try:
             return frontend_for(document.kind).analyze(document, self)
+        except ParserGaveUp as exc:
+            self.errors.append(f"{document.kind}: {exc}; fell back to text scanning")
         except RecursionError:
             self.errors.append(f"{document.kind} document nested too deeply; fell back to text scanning")
         except Exception as exc:  # a front-end bug must cost one document, not the run
@@ -103,7 +107,10 @@ class Linter:
         for f in findings:
             start = source.location(f.span.start)
             end = source.location(f.span.end)
-            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line)))
+            edits = () if f.fix is None else tuple(
+                (source.location(e.start), source.location(e.end)) for e in f.fix.edits)
+            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line),
+                                   fix_locations=edits))
         located.sort(key=Finding.sort_key)
         return located, notes
 
@@ -235,9 +242,14 @@ class Linter:
 
 def syntax_errors(text: str, kind: str) -> int:
     """How many syntax errors the front-end of ``kind`` sees; 0 where it cannot tell."""
+    from imds_lint.frontends import ParserGaveUp
+
     module = frontend_for(kind)
     counter = getattr(module, "syntax_errors", None)
-    return counter(text) if counter is not None else 0
+    try:
+        return counter(text) if counter is not None else 0
+    except ParserGaveUp:
+        return 10**9  # as good as unparseable: no fix may be judged against it
 
 
 def _retext(source: SourceText, text: str) -> SourceText:

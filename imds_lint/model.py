@@ -347,6 +347,9 @@ class Finding:
     start: Location = Location(0, 0)
     end: Location = Location(0, 0)
     snippet: str = ""
+    # Where each of ``fix.edits`` starts and ends in the file, for reporters
+    # (SARIF replacements) that have no text to map offsets with.
+    fix_locations: tuple[tuple[Location, Location], ...] = ()
 
     @property
     def fixable(self) -> bool:

@@ -40,6 +40,10 @@ _TEXT_FALLBACK = "imds_lint.frontends.text"
 _CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.orchestrators")
 
 
+class ParserGaveUp(Exception):
+    """A parser ran out of its time budget; the engine text-scans the document instead."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParseProblem:
     span: Span

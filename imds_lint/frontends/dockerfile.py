@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from imds_lint.frontends.treesitter import parse_within
 from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
@@ -82,7 +83,7 @@ def parse(text: str, escape: str):
     if escape == "`":
         src = re.sub(rb"\\(\r?\n)", rb"/\1", src)
         src = re.sub(rb"`(\r?\n)", rb"\\\1", src)
-    return _parser().parse(src), src
+    return parse_within(_parser(), src), src
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from imds_lint.frontends.treesitter import parse_within
 from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
@@ -48,7 +49,7 @@ def _parser():
 
 def parse(text: str):
     src = text.encode("utf-8", "surrogatepass")
-    return _parser().parse(src), src
+    return parse_within(_parser(), src), src
 
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from imds_lint.frontends.treesitter import parse_within
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem, installs
 from imds_lint.frontends.treesitter import ByteOffsets, walk
@@ -73,7 +74,7 @@ def parse(text: str):
     parse_src = src
     if not clean.isascii() and _UNSAFE_FOR_PARSER.search(clean):
         parse_src = _UNSAFE_FOR_PARSER.sub(_mask, clean).encode("utf-8")
-    return _parser().parse(parse_src), src
+    return parse_within(_parser(), parse_src), src
 
 
 # Kept under its old name: other front-ends imported it from here.

@@ -29,6 +29,7 @@ import stat
 from dataclasses import dataclass
 from functools import lru_cache
 
+from imds_lint.frontends.treesitter import parse_within
 from imds_lint.fixers import NoFixes
 from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import parse_imds_url
@@ -76,7 +77,7 @@ def _parser():
 
 def parse(text: str):
     src = text.encode("utf-8", "surrogatepass")
-    return _parser().parse(src), src
+    return parse_within(_parser(), src), src
 
 
 

@@ -31,3 +31,26 @@ class ByteOffsets:
         line = bisect_right(self.line_bytes, byte_offset) - 1
         start = self.line_bytes[line]
         return self.line_chars[line] + len(self.src[start:byte_offset].decode("utf-8", "replace"))
+
+
+# Error recovery in some grammars is quadratic on adversarial input (40 KB of
+# "${" takes tree-sitter-powershell 8 s). A parse gets this budget, then gives up.
+BASE_SECONDS = 2.0
+SECONDS_PER_MB = 2.0
+_CHUNK = 1 << 16
+
+
+def parse_within(parser, src: bytes, seconds: float | None = None):
+    """Parse ``src``, or raise ParserGaveUp once the time budget is spent."""
+    import time
+
+    from imds_lint.frontends import ParserGaveUp
+
+    budget = seconds if seconds is not None else BASE_SECONDS + SECONDS_PER_MB * len(src) / 1e6
+    deadline = time.monotonic() + budget
+    try:
+        return parser.parse(lambda offset, _point: src[offset:offset + _CHUNK],
+                            progress_callback=lambda *_: time.monotonic() > deadline)
+    except ValueError:  # "Parsing failed": the callback cancelled it
+        parser.reset()
+        raise ParserGaveUp(f"the parser gave up after {budget:.0f} s on this input") from None

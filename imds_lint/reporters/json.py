@@ -29,8 +29,9 @@ def render(report: Report) -> str:
                     "title": f.fix.title,
                     "applicability": f.fix.applicability.value,
                 },
+                "fingerprint": fp,
             }
-            for f in report.findings
+            for f, fp in zip(report.findings, report.fingerprints)
         ],
         "errors": [{"path": e.path, "message": e.message} for e in report.errors],
         "summary": {
@@ -39,4 +40,11 @@ def render(report: Report) -> str:
             "fixes_applied": report.fixes_applied,
         },
     }
+    if report.baseline is not None:
+        document["baseline"] = {
+            "path": report.baseline.path,
+            "matched": report.baseline.matched,
+            "stale": len(report.baseline.stale),
+            "stale_entries": report.baseline.stale,
+        }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

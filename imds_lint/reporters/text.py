@@ -79,7 +79,53 @@ def render(report: Report, stream: TextIO, quiet: bool = False, show_source: boo
         emit(f"{error.path}: note: {error.message}", "dim" if colour else None)
     if quiet and not report.findings:
         return
+    if console is not None and report.findings and not quiet:
+        _readiness_table(report, console)
     emit(summary(report), "bold" if colour else None)
+
+
+def _readiness_table(report: Report, console) -> None:
+    """On a terminal: counts per category and severity, the first files to change, the verdict."""
+    from rich.table import Table
+
+    from imds_lint.reporters.readiness import SEVERITY_ORDER, assess
+
+    r = assess(report)
+    table = Table(title="IMDSv2 readiness", title_justify="left")
+    table.add_column("category")
+    for severity in SEVERITY_ORDER:
+        table.add_column(severity.value, justify="right", style=_SEVERITY_STYLE[severity])
+    table.add_column("total", justify="right")
+    for category, counts in r.by_category.items():
+        table.add_row(category.value, *(str(counts[s]) for s in SEVERITY_ORDER), str(sum(counts.values())))
+    console.print(table)
+    files = Table(title="Files to change first", title_justify="left")
+    for name, justify in (("file", "left"), ("kind", "left"), ("breaking", "right"), ("fixable", "right")):
+        files.add_column(name, justify=justify)
+    for row in r.first_files[:5]:
+        files.add_row(row.path, row.kind, str(row.breaking), str(row.fixable))
+    console.print(files)
+    console.print(r.verdict, style="bold red" if not r.ready else "bold green", markup=False)
+
+
+class Progress:
+    """A progress bar on stderr, for long runs on a terminal (the CLI decides when)."""
+
+    def __init__(self, stream: TextIO):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
+
+        self._progress = RichProgress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                      console=Console(file=stream), transient=True)
+        self._task = self._progress.add_task("scan", total=None)
+        self._progress.start()
+
+    def update(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=max(total, done))
+
+    def stop(self) -> None:
+        self._progress.stop()
 
 
 def summary(report: Report) -> str:
@@ -98,4 +144,11 @@ def summary(report: Report) -> str:
                          + (" --unsafe-fixes." if report.unsafe_fixes else "."))
         if report.unsafe_fixes is False and report.unsafe_fixable:
             parts.append(f"{report.unsafe_fixable} more with --unsafe-fixes.")
+    if report.baseline is not None:
+        b = report.baseline
+        text = f"Baseline {b.path}: {b.matched} known finding{'s' if b.matched != 1 else ''} hidden"
+        if b.stale:
+            text += (f"; {len(b.stale)} stale entr{'ies' if len(b.stale) != 1 else 'y'} no longer found "
+                     "(rewrite it with --write-baseline)")
+        parts.append(text + ".")
     return " ".join(parts)

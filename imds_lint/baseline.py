@@ -1,0 +1,111 @@
+"""Brownfield adoption: record today's findings once, then report only new ones.
+
+The file is JSON, versioned and sorted, so it diffs well in review. Entries are
+matched by fingerprint alone (imds_lint.fingerprint: rule, path, normalised
+line, occurrence), so moving code or editing other lines keeps them matched;
+``line`` and ``name`` are there for the people reading the file. An entry
+nothing matches any more is stale: reported, so the file can be rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from imds_lint import __version__
+from imds_lint.fingerprint import VERSION as FINGERPRINT_VERSION, normalise_path
+from imds_lint.model import Finding
+
+FORMAT_VERSION = 1
+
+
+class BaselineError(Exception):
+    """The baseline file cannot be used; the message says why."""
+
+
+@dataclass
+class Filtered:
+    kept: list[Finding]
+    kept_fingerprints: list[str]
+    matched: int
+    stale: list[dict]
+
+
+def render(findings: Sequence[Finding], fingerprints: Sequence[str]) -> str:
+    # No source text or message in the entries: they would spell the metadata
+    # address, and the baseline, committed to the repository, would then be
+    # flagged by the next scan itself.
+    entries = [
+        {"fingerprint": fp, "rule": f.code, "name": f.name, "path": normalise_path(f.path), "line": f.start.line}
+        for f, fp in zip(findings, fingerprints)
+    ]
+    entries.sort(key=lambda e: (e["path"], e["line"], e["rule"], e["fingerprint"]))
+    document = {
+        "version": FORMAT_VERSION,
+        "fingerprint_version": FINGERPRINT_VERSION,
+        "generated_by": f"imds-lint {__version__}",
+        "findings": entries,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(path: str | Path, findings: Sequence[Finding], fingerprints: Sequence[str]) -> None:
+    Path(path).write_text(render(findings, fingerprints), encoding="utf-8")
+
+
+def load(path: str | Path) -> list[dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: no such baseline file (create it with --write-baseline)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{path}: not a baseline file (invalid JSON: {exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise BaselineError(f"{path}: not a baseline file (no 'findings' list)")
+    if data.get("version") != FORMAT_VERSION:
+        raise BaselineError(f"{path}: baseline format version {data.get('version')!r} is not supported "
+                            f"(expected {FORMAT_VERSION}); rewrite it with --write-baseline")
+    if data.get("fingerprint_version") != FINGERPRINT_VERSION:
+        raise BaselineError(f"{path}: the baseline was written with fingerprint version "
+                            f"{data.get('fingerprint_version')!r}; rewrite it with --write-baseline")
+    entries = []
+    for entry in data["findings"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise BaselineError(f"{path}: a baseline entry has no fingerprint")
+        entries.append(entry)
+    return entries
+
+
+def apply(entries: Iterable[dict], findings: Sequence[Finding], fingerprints: Sequence[str],
+          scanned: set[str]) -> Filtered:
+    """Hide findings recorded in the baseline; collect the entries nothing matched.
+
+    An unmatched entry is stale only when its file was scanned in this run or no
+    longer exists: a pre-commit run over three files says nothing about the rest.
+    """
+    entries = list(entries)
+    remaining = Counter(e["fingerprint"] for e in entries)
+    kept, kept_fps, matched = [], [], 0
+    for finding, fp in zip(findings, fingerprints):
+        if remaining[fp] > 0:
+            remaining[fp] -= 1
+            matched += 1
+        else:
+            kept.append(finding)
+            kept_fps.append(fp)
+    stale = []
+    for entry in entries:
+        fp = entry["fingerprint"]
+        if remaining[fp] <= 0:
+            continue
+        path = str(entry.get("path", ""))
+        if path in scanned or not os.path.exists(path):
+            remaining[fp] -= 1
+            stale.append(entry)
+    return Filtered(kept, kept_fps, matched, stale)

@@ -1,0 +1,46 @@
+"""GitHub Actions workflow commands: one annotation per finding.
+
+``::error file=a.sh,line=3,col=1,endLine=3,endColumn=5,title=IMDS101 tokenless-request::message``;
+warnings and info findings become ``::warning`` and ``::notice``. Values are
+escaped as the runner expects: ``%``, CR and LF everywhere, and ``:`` and ``,``
+inside properties too.
+"""
+
+from __future__ import annotations
+
+from imds_lint.model import Severity
+from imds_lint.reporters import Report
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(name: str, properties: dict[str, object], message: str) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::{name} {props}::{escape_data(message)}\n"
+
+
+def render(report: Report) -> str:
+    from imds_lint.fingerprint import normalise_path
+    from imds_lint.reporters.text import summary
+
+    lines = []
+    for f in report.findings:
+        properties = {"file": normalise_path(f.path), "line": f.start.line, "col": f.start.column,
+                      "endLine": f.end.line, "endColumn": f.end.column, "title": f"{f.code} {f.name}"}
+        message = f.message
+        if f.fix is not None and f.fixable:
+            message += f"\nFix: {f.fix.title} (imds-lint --fix{' --unsafe-fixes' if f.fix.applicability.value == 'unsafe' else ''})"
+        lines.append(_command(_COMMAND[f.severity], properties, message))
+    for error in report.errors:
+        if "internal error" in error.message:
+            lines.append(_command("warning", {"file": normalise_path(error.path), "title": "imds-lint"}, error.message))
+    lines.append(summary(report) + "\n")
+    return "".join(lines)

@@ -1,0 +1,120 @@
+"""The readiness report (--format markdown) and the other human-facing outputs, against golden files.
+
+The golden files under tests/golden/ were written once and reviewed line by
+line; there is deliberately no switch that rewrites them. When an output
+changes on purpose, read the diff this test prints, then update the file by
+hand (or copy the "actual" file it names after reviewing it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imds_lint.cli import main
+from imds_lint.model import Category, Finding, Location, Severity, Span
+from imds_lint.reporters import Report
+from imds_lint.reporters import markdown
+from imds_lint.reporters.readiness import assess
+
+GOLDEN = Path(__file__).with_name("golden")
+PROJECT = GOLDEN / "project"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A copy of tests/golden/project, so no configuration or .gitignore of this repository applies."""
+    target = tmp_path / "project"
+    shutil.copytree(PROJECT, target)
+    monkeypatch.chdir(target)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return target
+
+
+def check_golden(name: str, actual: str, tmp_path: Path) -> None:
+    expected = (GOLDEN / name).read_text(encoding="utf-8")
+    if actual != expected:
+        written = tmp_path / name
+        written.write_text(actual, encoding="utf-8")
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                            f"tests/golden/{name}", f"actual ({written})"))
+        pytest.fail(f"output differs from the reviewed golden file:\n{diff}")
+
+
+@pytest.mark.parametrize(("name", "args", "exit_code"), [
+    ("readiness.md", ["--format", "markdown", "."], 1),
+    ("annotations.txt", ["--format", "github", "."], 1),
+    ("text.txt", ["."], 1),
+    ("readiness-clean.md", ["--format", "markdown", "deploy/token.sh", "--ignore", "IMDS5"], 0),
+])
+def test_golden_outputs(project, capsys, tmp_path, name, args, exit_code):
+    assert main(args) == exit_code
+    check_golden(name, capsys.readouterr().out, tmp_path)
+
+
+def test_golden_check_fails_on_any_change(project, capsys, tmp_path):
+    main(["--format", "markdown", "."])
+    out = capsys.readouterr().out
+    with pytest.raises(pytest.fail.Exception):
+        check_golden("readiness.md", out.replace("| shell | 5 | 2 |", "| shell | 5 | 3 |"), tmp_path)
+
+
+def _finding(path: str, code: str, category: Category, severity: Severity, line: int = 1) -> Finding:
+    return Finding(code=code, name="x", category=category, severity=severity, message=f"{code} message",
+                   span=Span(0, 1), path=path, start=Location(line, 1), end=Location(line, 2))
+
+
+def test_verdicts():
+    ready = assess(Report(files_scanned=3))
+    assert ready.ready and ready.verdict.startswith("Ready: nothing found")
+    enforce = assess(Report(findings=[_finding("main.tf", "IMDS301", Category.ENFORCEMENT, Severity.WARNING)]))
+    assert enforce.ready and enforce.verdict.startswith("Ready to enforce") and "1 IaC resource still allows" in enforce.verdict
+    info_only = assess(Report(findings=[_finding("a.sh", "IMDS102", Category.IMDSV1_CALL, Severity.INFO)]))
+    assert info_only.ready
+    broken = assess(Report(findings=[_finding("a.sh", "IMDS210", Category.HOP_LIMIT, Severity.WARNING)]))
+    assert not broken.ready and broken.verdict.startswith("Not ready: 1 finding in 1 file would break")
+
+
+def test_files_to_change_first_ranks_breaking_findings_and_caps_the_list():
+    findings = [_finding(f"f{i:02}.sh", "IMDS101", Category.IMDSV1_CALL, Severity.ERROR, line)
+                for i in range(14) for line in range(1, i % 3 + 2)]
+    findings.append(_finding("main.tf", "IMDS301", Category.ENFORCEMENT, Severity.WARNING))
+    r = assess(Report(findings=findings))
+    assert [row.path for row in r.first_files[:3]] == ["f02.sh", "f05.sh", "f08.sh"]
+    assert len(r.first_files) == 10 and r.more_files == 5
+    assert "... and 5 more files." in markdown.render(Report(findings=findings))
+
+
+def test_markdown_cells_cannot_break_the_table():
+    finding = _finding("odd|name.sh", "IMDS101", Category.IMDSV1_CALL, Severity.ERROR)
+    out = markdown.render(Report(findings=[finding], kinds={"odd|name.sh": "shell"}))
+    row = next(line for line in out.splitlines() if "odd" in line and line.startswith("|"))
+    assert "odd\\|name.sh" in row
+    assert len(re.findall(r"(?<!\\)\|", row)) == 8
+
+
+def test_text_mode_on_a_terminal_adds_the_readiness_table(project, capsys, monkeypatch):
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert main(["."]) == 1
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert "IMDSv2 readiness" in out and "Files to change first" in out
+    assert re.search(r"imdsv1-call\s*│\s*4\s*│\s*0\s*│\s*1\s*│\s*5", out)
+    assert "Not ready: 8 findings in 4 files would break" in out
+
+
+def test_plain_text_never_imports_rich(project):
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom imds_lint.cli import main\nrc = main(['--format', 'markdown', '.'])\n"
+            "rc2 = main(['.'])\nsys.stdout.flush()\nsys.stderr.write('RICH=' + str('rich' in sys.modules))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR",)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=project)
+    assert proc.stderr.endswith("RICH=False"), proc.stderr
