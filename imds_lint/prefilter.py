@@ -67,7 +67,14 @@ KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = re.compile(
 _INSTALL_NEEDLE = re.compile(
     rb"awscli|boto|botocore|aws-sdk|cloud-(?:image-)?utils|ec2-utils|ec2-net-utils|ec2-metadata|datadog-agent"
     rb"|DD_AGENT_MINOR_VERSION|AWSPowerShell|AWS\.Tools")
-for _kind in (_kinds.Kind.SHELL, _kinds.Kind.DOCKERFILE, _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
+# Source that uses an AWS SDK's own metadata client names the client, not the endpoint.
+KIND_NEEDLES[_kinds.Kind.JAVASCRIPT] = re.compile(rb"MetadataService")
+KIND_NEEDLES[_kinds.Kind.TYPESCRIPT] = KIND_NEEDLES[_kinds.Kind.JAVASCRIPT]
+KIND_NEEDLES[_kinds.Kind.TSX] = KIND_NEEDLES[_kinds.Kind.JAVASCRIPT]
+KIND_NEEDLES[_kinds.Kind.JAVA] = re.compile(rb"EC2MetadataUtils")
+KIND_NEEDLES[_kinds.Kind.CSHARP] = re.compile(rb"EC2InstanceMetadata")
+for _kind in (_kinds.Kind.SHELL, _kinds.Kind.MAKEFILE, _kinds.Kind.JUSTFILE, _kinds.Kind.DOCKERFILE,
+              _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
     KIND_NEEDLES.setdefault(_kind, _INSTALL_NEEDLE)
 
 
