@@ -49,9 +49,10 @@ KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
 
 # IaC enforcement: files that declare EC2 compute resources matter without naming IMDS.
 _TERRAFORM_NEEDLE = re.compile(rb"aws_instance|aws_launch_(?:template|configuration)|aws_spot_instance_request|"
-                               rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options")
+                               rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options|amazon-ebs")
 KIND_NEEDLES["terraform"] = _TERRAFORM_NEEDLE
-_CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration")
+_CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
+                                    rb'|"type"\s*:\s*"amazon-ebs')
 KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
 KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
 # CDK apps declare instances without naming IMDS.
