@@ -21,6 +21,15 @@ class Kind:
     JSON = "json"
     USER_DATA = "user-data"
     MAKEFILE = "makefile"
+    JUSTFILE = "justfile"
+    JAVASCRIPT = "javascript"
+    TYPESCRIPT = "typescript"
+    TSX = "tsx"
+    GO = "go"
+    JAVA = "java"
+    CSHARP = "csharp"
+    RUBY = "ruby"
+    JENKINSFILE = "jenkinsfile"
     UNKNOWN = "unknown"
     # Dependency manifests and lock files: the kind is the conventional file name,
     # which tells the manifests front-end the format.
@@ -92,12 +101,17 @@ _BY_SUFFIX = {
     ".tpl": Kind.TEMPLATE, ".tftpl": Kind.TEMPLATE,
     ".yaml": Kind.YAML, ".yml": Kind.YAML,
     ".json": Kind.JSON,
-    ".mk": Kind.MAKEFILE,
+    ".mk": Kind.MAKEFILE, ".just": Kind.JUSTFILE,
+    ".js": Kind.JAVASCRIPT, ".mjs": Kind.JAVASCRIPT, ".cjs": Kind.JAVASCRIPT, ".jsx": Kind.JAVASCRIPT,
+    ".ts": Kind.TYPESCRIPT, ".mts": Kind.TYPESCRIPT, ".cts": Kind.TYPESCRIPT, ".tsx": Kind.TSX,
+    ".go": Kind.GO, ".java": Kind.JAVA, ".cs": Kind.CSHARP, ".rb": Kind.RUBY, ".rake": Kind.RUBY,
+    ".jenkinsfile": Kind.JENKINSFILE,
 }
 
 _BY_NAME = {
     "dockerfile": Kind.DOCKERFILE, "containerfile": Kind.DOCKERFILE,
-    "makefile": Kind.MAKEFILE, "gnumakefile": Kind.MAKEFILE,
+    "makefile": Kind.MAKEFILE, "gnumakefile": Kind.MAKEFILE, "justfile": Kind.JUSTFILE, ".justfile": Kind.JUSTFILE,
+    "rakefile": Kind.RUBY, "jenkinsfile": Kind.JENKINSFILE,
     "user-data": Kind.USER_DATA, "user_data": Kind.USER_DATA, "userdata": Kind.USER_DATA,
     ".bashrc": Kind.SHELL, ".bash_profile": Kind.SHELL, ".profile": Kind.SHELL, ".zshrc": Kind.SHELL,
 }
@@ -141,6 +155,10 @@ def kind_from_shebang(first_line: str) -> str | None:
         return Kind.PYTHON
     if program in ("pwsh", "powershell"):
         return Kind.POWERSHELL
+    if program in ("node", "nodejs"):
+        return Kind.JAVASCRIPT
+    if program == "ruby":
+        return Kind.RUBY
     return None
 
 

@@ -49,9 +49,10 @@ KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
 
 # IaC enforcement: files that declare EC2 compute resources matter without naming IMDS.
 _TERRAFORM_NEEDLE = re.compile(rb"aws_instance|aws_launch_(?:template|configuration)|aws_spot_instance_request|"
-                               rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options")
+                               rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options|amazon-ebs")
 KIND_NEEDLES["terraform"] = _TERRAFORM_NEEDLE
-_CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration")
+_CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
+                                    rb'|"type"\s*:\s*"amazon-ebs')
 KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
 KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
 # CDK apps declare instances without naming IMDS.
@@ -69,7 +70,14 @@ KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = re.compile(
 _INSTALL_NEEDLE = re.compile(
     rb"awscli|boto|botocore|aws-sdk|cloud-(?:image-)?utils|ec2-utils|ec2-net-utils|ec2-metadata|datadog-agent"
     rb"|DD_AGENT_MINOR_VERSION|AWSPowerShell|AWS\.Tools")
-for _kind in (_kinds.Kind.SHELL, _kinds.Kind.DOCKERFILE, _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
+# Source that uses an AWS SDK's own metadata client names the client, not the endpoint.
+KIND_NEEDLES[_kinds.Kind.JAVASCRIPT] = re.compile(rb"MetadataService")
+KIND_NEEDLES[_kinds.Kind.TYPESCRIPT] = KIND_NEEDLES[_kinds.Kind.JAVASCRIPT]
+KIND_NEEDLES[_kinds.Kind.TSX] = KIND_NEEDLES[_kinds.Kind.JAVASCRIPT]
+KIND_NEEDLES[_kinds.Kind.JAVA] = re.compile(rb"EC2MetadataUtils")
+KIND_NEEDLES[_kinds.Kind.CSHARP] = re.compile(rb"EC2InstanceMetadata")
+for _kind in (_kinds.Kind.SHELL, _kinds.Kind.MAKEFILE, _kinds.Kind.JUSTFILE, _kinds.Kind.DOCKERFILE,
+              _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
     KIND_NEEDLES.setdefault(_kind, _INSTALL_NEEDLE)
 
 

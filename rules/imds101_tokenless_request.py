@@ -149,6 +149,9 @@ class TokenlessRequest(Rule):
             fix = ctx.fixer.add_token(request, ctx.analysis, ctx.token_ttl)
         if fix is None and near_miss is None:
             message += "; fetch a token with PUT /latest/api/token and send it as X-aws-ec2-metadata-token"
+        elif fix is not None and fix.applicability is Applicability.DISPLAY_ONLY:
+            # A suggestion only (shown by --diff): the message carries the recipe in the language.
+            message += f"; {fix.title}"
         if request.precision is Precision.TEXT:
             message += " (found by text scan)"
         ctx.report_request(self, request, message, fix)

@@ -33,6 +33,17 @@ _FRONTENDS: dict[str, str] = {
     **{kind: "imds_lint.frontends.manifests" for kind in MANIFESTS},
     Kind.DOCKERFILE: "imds_lint.frontends.dockerfile",
     Kind.POWERSHELL: "imds_lint.frontends.powershell",
+    Kind.JAVASCRIPT: "imds_lint.frontends.lang_javascript",
+    Kind.TYPESCRIPT: "imds_lint.frontends.lang_typescript",
+    Kind.TSX: "imds_lint.frontends.lang_tsx",
+    Kind.GO: "imds_lint.frontends.lang_golang",
+    Kind.JAVA: "imds_lint.frontends.lang_java",
+    Kind.CSHARP: "imds_lint.frontends.lang_csharp",
+    Kind.RUBY: "imds_lint.frontends.lang_ruby",
+    # Recipe lines (and Jenkinsfile sh steps) are shell.
+    Kind.MAKEFILE: "imds_lint.frontends.recipes",
+    Kind.JUSTFILE: "imds_lint.frontends.recipes",
+    Kind.JENKINSFILE: "imds_lint.frontends.recipes",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile

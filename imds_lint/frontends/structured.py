@@ -12,12 +12,13 @@ import importlib
 import re
 from typing import Callable
 
-from imds_lint.frontends import Analysis
+from imds_lint.frontends import Analysis, workflows
 from imds_lint.kinds import Kind, sniff
 from imds_lint.model import Document
 
 _COMPOSE = re.compile(r"^services\s*:", re.M)
 _KUBERNETES_KIND = re.compile(r"^kind\s*:", re.M)
+_PACKER_JSON = re.compile(r'"(?:builders|provisioners)"\s*:\s*\[')
 _ECS = re.compile(r'"containerDefinitions"\s*:')
 
 
@@ -39,6 +40,10 @@ def looks_like_kubernetes(text: str) -> bool:
     return "apiVersion" in text and _KUBERNETES_KIND.search(text) is not None
 
 
+def looks_like_packer_json(text: str) -> bool:
+    return _PACKER_JSON.search(text) is not None
+
+
 def looks_like_ecs_task_definition(text: str) -> bool:
     return _ECS.search(text) is not None
 
@@ -48,9 +53,16 @@ YAML_ROUTES: list[tuple[Callable[[str], bool], str]] = [
     (looks_like_cloud_init, "imds_lint.frontends.cloudinit:analyze"),
     (looks_like_cloudformation, "imds_lint.frontends.cloudformation:analyze"),
     (looks_like_kubernetes, "imds_lint.frontends.orchestrators:analyze_kubernetes"),
+    # CI workflows and Ansible: shell steps as embedded documents (see frontends/workflows.py).
+    (workflows.looks_like_github_actions, "imds_lint.frontends.workflows:analyze_github_actions"),
+    (workflows.looks_like_circleci, "imds_lint.frontends.workflows:analyze_circleci"),
+    (workflows.looks_like_gitlab_ci, "imds_lint.frontends.workflows:analyze_gitlab_ci"),
+    (workflows.looks_like_buildkite, "imds_lint.frontends.workflows:analyze_buildkite"),
+    (workflows.looks_like_ansible, "imds_lint.frontends.workflows:analyze_ansible"),
     (looks_like_compose, "imds_lint.frontends.orchestrators:analyze_compose"),
 ]
 JSON_ROUTES: list[tuple[Callable[[str], bool], str]] = [
+    (looks_like_packer_json, "imds_lint.frontends.packer:analyze_json"),
     (looks_like_cloudformation, "imds_lint.frontends.cloudformation:analyze"),
     (looks_like_ecs_task_definition, "imds_lint.frontends.orchestrators:analyze_ecs"),
 ]

@@ -334,6 +334,10 @@ class _Analyzer:
                 self.module_block(block)
             elif block.type == "data" and block.labels[:1] == ["http"]:
                 self.http_data(block)
+            elif block.type in ("source", "build"):  # Packer HCL2 (.pkr.hcl)
+                from imds_lint.frontends import packer
+
+                packer.hcl_block(self, block)
         self.problems()
         from imds_lint.frontends import blobs
 

@@ -1,0 +1,13 @@
+"""go source: the shared reader in ``sourcecode`` with the go grammar."""
+
+from __future__ import annotations
+
+from imds_lint.frontends.sourcecode import analyze_language, syntax_errors_for
+
+
+def analyze(document, session):
+    return analyze_language(document, session, "go")
+
+
+def syntax_errors(text: str) -> int:
+    return syntax_errors_for(text, "go")

@@ -1,0 +1,13 @@
+"""javascript source: the shared reader in ``sourcecode`` with the javascript grammar."""
+
+from __future__ import annotations
+
+from imds_lint.frontends.sourcecode import analyze_language, syntax_errors_for
+
+
+def analyze(document, session):
+    return analyze_language(document, session, "javascript")
+
+
+def syntax_errors(text: str) -> int:
+    return syntax_errors_for(text, "javascript")

@@ -1,0 +1,105 @@
+"""Packer templates: HCL2 (``.pkr.hcl``, read by the Terraform front-end's parser) and legacy JSON.
+
+* ``source "amazon-ebs" ...`` (and the other ``amazon-*`` builders): the
+  build instance is a compute resource (``iac.compute`` fact, language
+  "packer"), with ``metadata_options { http_tokens = ... }`` as for
+  Terraform, so IMDS301 applies; ``user_data`` is embedded shell.
+* ``provisioner "shell"`` ``inline`` strings are embedded shell; ``script``/
+  ``scripts`` paths are files of the repo and are scanned on their own.
+"""
+
+from __future__ import annotations
+
+from imds_lint.frontends import Analysis
+from imds_lint.frontends import yaml_nodes as yn
+from imds_lint.frontends.iac import COMPUTE, ComputeResource, Setting
+from imds_lint.kinds import Kind
+from imds_lint.model import Document, Span
+
+
+def hcl_block(analyzer, block) -> None:
+    """Called by the Terraform analyzer for Packer's ``source`` and ``build`` blocks."""
+    from imds_lint.frontends.terraform import _Handle
+
+    file = analyzer.file
+    if block.type == "source" and len(block.labels) == 2 and block.labels[0].startswith("amazon-"):
+        builder, name = block.labels
+        analyzer.user_data(block)
+        options = block.sub_blocks("metadata_options")
+        mo = options[0] if options else None
+        attrs = mo.attributes() if mo is not None else {}
+        analyzer.analysis.add_fact(COMPUTE, ComputeResource(
+            "packer", builder, name, block.header_span, file.span(block.node), mo is not None,
+            tokens=analyzer.module.value(file, attrs.get("http_tokens")),
+            endpoint=analyzer.module.value(file, attrs.get("http_endpoint")),
+            hop_limit=analyzer.module.value(file, attrs.get("http_put_response_hop_limit")),
+            handle=_Handle(block, mo, "block"),
+        ))
+    elif block.type == "build":
+        for provisioner in block.sub_blocks("provisioner"):
+            if provisioner.labels[:1] != ["shell"]:
+                continue
+            inline = provisioner.attributes().get("inline")
+            if inline is None:
+                continue
+            for node in _strings(inline):
+                analyzer.script(file, node)
+
+
+def _strings(node):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in ("string_lit", "quoted_template", "heredoc_template"):
+            yield current
+            continue
+        stack.extend(reversed(current.named_children))
+
+
+def analyze_json(document: Document, session) -> list[Analysis]:
+    import yaml
+
+    from imds_lint.frontends.cloudinit import _scalar_document
+
+    analysis = Analysis(document)
+    try:
+        root = yn.compose(document.text)
+    except yaml.YAMLError:
+        from imds_lint.frontends import text
+
+        return text.analyze(document, session)
+    children: list[Analysis] = []
+    builders = yn.get(root, "builders")
+    for builder in builders.value if builders is not None and builders.id == "sequence" else []:
+        btype = yn.get(builder, "type")
+        if btype is None or not str(btype.value).startswith("amazon-"):
+            continue
+        user_data = yn.get(builder, "user_data")
+        if user_data is not None and user_data.id == "scalar":
+            children.extend(session.analyze(_scalar_document(document, user_data, Kind.SHELL, "packer user_data")))
+        options = yn.get(builder, "metadata_options")
+        name = yn.get(builder, "name")
+        analysis.add_fact(COMPUTE, ComputeResource(
+            "packer", str(btype.value), str(name.value) if name is not None else str(btype.value),
+            Span(builder.start_mark.index, builder.start_mark.index + 1),
+            Span(builder.start_mark.index, builder.end_mark.index), options is not None,
+            tokens=_setting(yn.get(options, "http_tokens")),
+            endpoint=_setting(yn.get(options, "http_endpoint")),
+            hop_limit=_setting(yn.get(options, "http_put_response_hop_limit")),
+        ))
+    provisioners = yn.get(root, "provisioners")
+    for provisioner in provisioners.value if provisioners is not None and provisioners.id == "sequence" else []:
+        ptype = yn.get(provisioner, "type")
+        if ptype is None or ptype.value != "shell":
+            continue
+        inline = yn.get(provisioner, "inline")
+        for item in inline.value if inline is not None and inline.id == "sequence" else []:
+            if item.id == "scalar":
+                children.extend(session.analyze(_scalar_document(document, item, Kind.SHELL, "packer inline")))
+    return [analysis, *children]
+
+
+def _setting(node) -> Setting:
+    if node is None or node.id != "scalar":
+        return Setting()
+    return Setting(str(node.value), Span(node.start_mark.index, node.end_mark.index))

@@ -1,0 +1,89 @@
+"""Java, C# and Ruby front-ends: detection, token-first negatives, SDK facts, suggestions that parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imds_lint.frontends.sourcecode import SDK_CLIENT
+from imds_lint.model import Document
+from tests.helpers import codes, fix, lint
+from tests.source_checks import parses, suggested
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+CASES = [
+    ("java-urlconnection", "java",
+     'class A {\n  String f() throws Exception {\n    HttpURLConnection c = (HttpURLConnection) '
+     'new URL("http://169.254.169.254/latest/meta-data/ami-id").openConnection();\n'
+     '    return read(c.getInputStream());\n  }\n}\n', ["IMDS101"]),
+    ("java-urlconnection-token", "java",
+     'class A {\n  String f(String t) throws Exception {\n    HttpURLConnection c = (HttpURLConnection) '
+     'new URL("http://169.254.169.254/latest/meta-data/ami-id").openConnection();\n'
+     '    c.setRequestProperty("X-aws-ec2-metadata-token", t);\n    return read(c.getInputStream());\n  }\n}\n', []),
+    ("java-apache", "java",
+     'class A {\n  void f() throws Exception {\n    HttpGet get = new HttpGet("http://169.254.169.254/latest/meta-data/");\n'
+     '    client.execute(get);\n  }\n}\n', ["IMDS101"]),
+    ("java-put-no-method", "java",
+     'class A {\n  void f() throws Exception {\n    HttpRequest r = HttpRequest.newBuilder(URI.create("http://169.254.169.254/latest/api/token"))'
+     '.header("X-aws-ec2-metadata-token-ttl-seconds", "60").build();\n    http.send(r, h);\n  }\n}\n', ["IMDS505"]),
+    ("csharp-webclient", "csharp",
+     'class W {\n  string F() {\n    var wc = new WebClient();\n'
+     '    return wc.DownloadString("http://169.254.169.254/latest/meta-data/");\n  }\n}\n', ["IMDS101"]),
+    ("csharp-default-headers", "csharp",
+     'class W {\n  async Task<string> F(string t) {\n    client.DefaultRequestHeaders.Add("X-aws-ec2-metadata-token", t);\n'
+     '    return await client.GetStringAsync("http://169.254.169.254/latest/meta-data/");\n  }\n}\n', []),
+    ("csharp-azure", "csharp",
+     'class W {\n  async Task F() {\n    var m = new HttpRequestMessage(HttpMethod.Get, "http://169.254.169.254/metadata/instance");\n'
+     '    m.Headers.Add("Metadata", "true");\n    await client.SendAsync(m);\n  }\n}\n', []),
+    ("ruby-net-http", "ruby", "require 'net/http'\nputs Net::HTTP.get(URI('http://169.254.169.254/latest/meta-data/'))\n",
+     ["IMDS101"]),
+    ("ruby-open-uri-token", "ruby",
+     "URI.open('http://169.254.169.254/latest/meta-data/', 'X-aws-ec2-metadata-token' => token).read\n", []),
+    ("ruby-system-curl", "ruby", "system('curl -s http://169.254.169.254/latest/meta-data/')\n", ["IMDS101"]),
+    ("ruby-ecs", "ruby", "Net::HTTP.get(URI(\"http://169.254.170.2#{ENV['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']}\"))\n", []),
+]
+
+
+@pytest.mark.parametrize("kind,code,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_detection(kind, code, expected):
+    assert codes(lint(code, kind)) == expected
+
+
+@pytest.mark.parametrize("kind,code,version", [
+    ("java", "class A { String f() { return EC2MetadataUtils.getInstanceId(); } }\n", "1.11.678"),
+    ("csharp", "class W { string F() => Amazon.Util.EC2InstanceMetadata.InstanceId; }\n", "3.3.634.1"),
+])
+def test_sdk_metadata_clients_are_facts(kind, code, version):
+    from imds_lint.frontends.sourcecode import analyze_language
+
+    assert lint(code, kind) == []
+    [analysis] = analyze_language(Document(kind, code), None, kind)
+    facts = analysis.facts.get(SDK_CLIENT, [])
+    if kind == "csharp":
+        # A property read is no call: the fact comes only from method calls.
+        assert all(version in f.token_aware_from for f in facts)
+    else:
+        assert [f.token_aware_from.split()[-1] for f in facts] == [version]
+
+
+def test_ruby_backticks_are_fixed_through_the_shell_front_end():
+    code = "id = `curl -s http://169.254.169.254/latest/meta-data/instance-id`\n"
+    fixed = fix(code, "ruby")
+    assert "X-aws-ec2-metadata-token: $IMDS_TOKEN" in fixed and parses(fixed, "ruby")
+    assert lint(fixed, "ruby") == []
+
+
+@pytest.mark.parametrize("path,language,count", [
+    ("java/InstanceInfo.java", "java", 2),
+    ("csharp/MetadataWorker.cs", "csharp", 2),
+    ("ruby/Rakefile", "ruby", 2),
+])
+def test_display_only_suggestions_parse(path, language, count):
+    text = (FIXTURES / path).read_text()
+    fixed, findings = suggested(text, language)
+    display = [f for f in findings if f.fix is not None and not f.fixable]
+    assert len(display) == count
+    assert fixed != text and parses(fixed, language)
+    assert fix(text, language) == fix(fix(text, language), language)
