@@ -94,7 +94,8 @@ WORST_CASES = [
     "<" * 30000 + "http://169.254.169.254/",
 ]
 KINDS = ["shell", "python", "powershell", "dockerfile", "terraform", "template", "yaml", "json", "user-data",
-         "unknown-text", "requirements.txt", "package.json", "pom.xml", "go.mod"]
+         "unknown-text", "requirements.txt", "package.json", "pom.xml", "go.mod", "javascript", "typescript", "go",
+         "java", "csharp", "ruby", "makefile", "justfile", "jenkinsfile"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

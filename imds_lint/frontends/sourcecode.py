@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
+from imds_lint.frontends.treesitter import parse_within
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.model import Document, Header, Request, Span
@@ -171,7 +172,7 @@ class Reader:
         self.language = language
         self.grammar = GRAMMARS[language]
         src = document.text.encode("utf-8", "surrogatepass")
-        tree = parser(language).parse(src)
+        tree = parse_within(parser(language), src)
         self.state = SourceState(language, tree, src, document.text)
         self.analysis = Analysis(document, state=self.state)
         self._resolving: set[str] = set()
@@ -563,7 +564,7 @@ def analyze_language(document: Document, session, language: str) -> list[Analysi
 
 
 def syntax_errors_for(text: str, language: str) -> int:
-    tree = parser(language).parse(text.encode("utf-8", "surrogatepass"))
+    tree = parse_within(parser(language), text.encode("utf-8", "surrogatepass"))
     if not tree.root_node.has_error:
         return 0
     return sum(1 for n in walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
