@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 SKIPPED_DIRS = frozenset({
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".mypy_cache", ".nox", ".pants.d",
@@ -40,13 +42,20 @@ class Problem:
 
 # A .gitignore in effect: the folder it lives in (absolute, with a trailing
 # slash) and its patterns.
-_Rules = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+_Rules = tuple[tuple[str, "pathspec.GitIgnoreSpec"], ...]
+
+
+def _spec(lines):
+    # pathspec costs ~12 ms to import: only runs that meet a pattern pay for it.
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _gitignore(folder: str) -> pathspec.GitIgnoreSpec | None:
     try:
         with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            return _spec(handle.read().splitlines())
     except OSError:
         return None
 
@@ -75,7 +84,7 @@ def printable(path: str) -> str:
 
 def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gitignore: bool = True):
     """Yield Candidates and Problems for the given command-line paths (none = ".")."""
-    exclude_spec = pathspec.GitIgnoreSpec.from_lines(excludes) if excludes else None
+    exclude_spec = _spec(excludes) if excludes else None
     config_root = os.path.abspath(root).rstrip("/") + "/"
     for given in paths or ["."]:
         if not os.path.lexists(given):

@@ -6,7 +6,6 @@ fixes that break parsing, re-lint, and stop at convergence.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -277,6 +276,8 @@ def _path_matches(path: str, pattern: str) -> bool:
 def unified_diff(result: FileResult) -> str:
     if result.original is None or result.fixed is None or result.original == result.fixed:
         return ""
+    import difflib
+
     return "".join(difflib.unified_diff(
         result.original.splitlines(keepends=True), result.fixed.splitlines(keepends=True),
         fromfile=f"a/{result.path}", tofile=f"b/{result.path}",

@@ -9,7 +9,6 @@ than it saves below a few hundred files.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 from imds_lint.config import Settings
@@ -86,9 +85,11 @@ def run(
 
 
 def _pooled(settings, job, workers, pending, iterator, on_other) -> Iterator[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor  # only big runs pay for multiprocessing
+
     from imds_lint.discovery import Candidate
 
-    futures: list[Future] = []
+    futures = []
     with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(settings, job)) as pool:
         for start in range(0, len(pending), CHUNK):
             futures.append(pool.submit(_run_chunk, pending[start:start + CHUNK]))
