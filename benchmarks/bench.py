@@ -124,12 +124,17 @@ def tree_size(tree: Path) -> tuple[int, int]:
     return files, size
 
 
+# Measure as installed: with bytecode caching on (some shells export PYTHONDONTWRITEBYTECODE,
+# which would make every run recompile the package and hide what users see).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def median_time(cmd: list[str], runs: int, ok=(0, 1)) -> float:
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm the cache
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)  # warm the caches
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
         times.append(time.perf_counter() - start)
         if result.returncode not in ok:
             raise SystemExit(f"{' '.join(cmd)} exited {result.returncode}")
@@ -138,7 +143,7 @@ def median_time(cmd: list[str], runs: int, ok=(0, 1)) -> float:
 
 def peak_rss_mb(cmd: list[str]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(after, before) / 1024
 

@@ -76,6 +76,8 @@ def _parents_gitignores(folder: str) -> _Rules:
 
 def printable(path: str) -> str:
     """A path as people and reporters can take it: undecodable bytes and control characters escaped."""
+    if path.isprintable():  # the C fast path: no surrogates, no control characters
+        return path
     text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     if any(ch < " " or ch == "\x7f" for ch in text):
         text = "".join(ch if ch >= " " and ch != "\x7f" else repr(ch)[1:-1] for ch in text)
@@ -105,8 +107,12 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
     inherited = _parents_gitignores(scan_root.rstrip("/")) if respect_gitignore else ()
     # Naming a folder overrides the rules that ignore the folder itself; the rest still apply inside it.
     inherited = tuple((base, spec) for base, spec in inherited if not spec.match_file(scan_root[len(base):]))
-    seen: set[tuple[int, int]] = set()
-    stack: list[tuple[str, str, _Rules]] = [(scan_root.rstrip("/") or "/", printable(top), inherited)]
+    # Real paths of the folders entered: a folder reached again through a link is skipped,
+    # which ends loops. Without links a folder's real path is its parent's plus its name,
+    # so only links cost a system call.
+    seen: set[str] = set()
+    stack: list[tuple[str, str, str, _Rules]] = [
+        (scan_root.rstrip("/") or "/", real_root.rstrip("/") or "/", printable(top), inherited)]
 
     def ignored(absolute: str, is_dir: bool, rules: _Rules) -> bool:
         suffix = "/" if is_dir else ""
@@ -120,29 +126,27 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
         return False
 
     while stack:
-        folder, display, rules = stack.pop()
-        try:
-            info = os.stat(folder)
-        except OSError as exc:
-            yield Problem(display, f"cannot open folder: {exc.strerror or exc}")
+        folder, real, display, rules = stack.pop()
+        if real in seen:
             continue
-        if (info.st_dev, info.st_ino) in seen:
-            continue
-        seen.add((info.st_dev, info.st_ino))
-        if respect_gitignore:
-            spec = _gitignore(folder)
-            if spec is not None:
-                rules = rules + ((folder.rstrip("/") + "/", spec),)
+        seen.add(real)
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = list(it)
         except OSError as exc:
             yield Problem(display, f"cannot list folder: {exc.strerror or exc}")
             continue
+        entries.sort(key=_name)
+        if respect_gitignore and any(e.name == ".gitignore" for e in entries):
+            spec = _gitignore(folder)
+            if spec is not None:
+                rules = rules + ((folder + "/", spec),)
+        prefix = "" if display in (".", "./") else display.rstrip("/") + "/"
         subfolders = []
         for entry in entries:
-            absolute = os.path.join(folder, entry.name)
-            entry_display = printable(entry.name) if display in (".", "./") else os.path.join(display, printable(entry.name))
+            name = entry.name
+            absolute = folder + "/" + name if folder != "/" else "/" + name
+            entry_display = prefix + printable(name)
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir()
@@ -157,9 +161,16 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
                 if not (target + "/").startswith(real_root):
                     yield Problem(entry_display, "symbolic link points outside the scanned folder; skipped")
                     continue
+                entry_real = target
+            else:
+                entry_real = real + "/" + name if real != "/" else "/" + name
             if is_dir:
-                if entry.name not in SKIPPED_DIRS and not ignored(absolute, True, rules):
-                    subfolders.append((absolute, entry_display, rules))
+                if name not in SKIPPED_DIRS and not ignored(absolute, True, rules):
+                    subfolders.append((absolute, entry_real, entry_display, rules))
             elif is_file and not ignored(absolute, False, rules):
                 yield Candidate(entry.path, entry_display)
         stack.extend(reversed(subfolders))
+
+
+def _name(entry) -> str:
+    return entry.name

@@ -159,7 +159,8 @@ class Linter:
             result.errors.append(ScanError(result.path, str(exc)))
             return None
         result.scanned = True
-        if looks_binary(raw) or not prefilter.is_candidate(raw, kind_from_name(path)):
+        # The prefilter first: it rejects almost every file, and the binary check is for the rest.
+        if not prefilter.is_candidate(raw, kind_from_name(path)) or looks_binary(raw):
             return None
         source = decode(raw)
         kind = classify(path, source.text)

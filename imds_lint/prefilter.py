@@ -55,7 +55,6 @@ _CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|A
                                     rb'|"type"\s*:\s*"amazon-ebs')
 KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
 KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
-# CDK apps declare instances without naming IMDS.
 # CDK apps declare instances without naming IMDS; boto 2 reads IMDS without spelling the endpoint.
 KIND_NEEDLES["python"] = re.compile(
     rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)", re.M)
@@ -82,17 +81,22 @@ for _kind in (_kinds.Kind.SHELL, _kinds.Kind.MAKEFILE, _kinds.Kind.JUSTFILE, _ki
 
 
 class _Hyperscan:
-    def __init__(self, needles: tuple[bytes, ...]):
+    """One database: the endpoint spellings plus, optionally, one kind's own pattern."""
+
+    def __init__(self, needles: tuple[bytes, ...], extra: re.Pattern[bytes] | None = None):
         import hyperscan
 
         self._hs = hyperscan
+        expressions = [re.escape(n) for n in needles]
+        flags = [hyperscan.HS_FLAG_SINGLEMATCH] * len(needles)
+        if extra is not None:
+            expressions.append(extra.pattern)
+            flags.append(hyperscan.HS_FLAG_SINGLEMATCH
+                         | (hyperscan.HS_FLAG_MULTILINE if extra.flags & re.M else 0)
+                         | (hyperscan.HS_FLAG_CASELESS if extra.flags & re.I else 0))
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[re.escape(n) for n in needles],
-            ids=list(range(len(needles))),
-            elements=len(needles),
-            flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(needles),
-        )
+        self._db.compile(expressions=expressions, ids=list(range(len(expressions))),
+                         elements=len(expressions), flags=flags)
 
     @staticmethod
     def _stop(*_args) -> bool:
@@ -107,34 +111,46 @@ class _Hyperscan:
 
 
 class _Substrings:
-    def __init__(self, needles: tuple[bytes, ...]):
+    def __init__(self, needles: tuple[bytes, ...], extra: re.Pattern[bytes] | None = None):
         self._needles = needles
+        self._extra = extra
 
     def search(self, raw: bytes) -> bool:
-        return any(needle in raw for needle in self._needles)
+        return any(needle in raw for needle in self._needles) or (
+            self._extra is not None and self._extra.search(raw) is not None)
 
 
-def _matcher():
+def _matcher(extra: re.Pattern[bytes] | None = None):
     try:
-        return _Hyperscan(NEEDLES)
-    except Exception:  # no wheel for this platform, or a broken one: the slower loop is exact too
-        return _Substrings(NEEDLES)
+        return _Hyperscan(NEEDLES, extra)
+    except Exception:  # no wheel for this platform, a broken one, or a pattern it cannot take
+        return _Substrings(NEEDLES, extra)
 
 
-_MATCHER = None
+# Compiled lazily, one per distinct kind pattern (the manifest kinds share one);
+# None is the endpoint-only matcher every other kind uses.
+_MATCHERS: dict[re.Pattern[bytes] | None, object] = {}
+
+
+def _matcher_for(kind: str | None):
+    pattern = KIND_NEEDLES.get(kind) if kind is not None else None
+    matcher = _MATCHERS.get(pattern)
+    if matcher is None:
+        matcher = _MATCHERS[pattern] = _matcher(pattern)
+    return matcher
 
 
 def may_touch_imds(raw: bytes) -> bool:
     """True when the bytes contain an IMDS endpoint spelling (plain, base64 or UTF-16)."""
-    global _MATCHER
-    if _MATCHER is None:
-        _MATCHER = _matcher()
-    if _MATCHER.search(raw):
+    if _matcher_for(None).search(raw):
         return True
     return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:
-    """The prefilter: endpoint spellings for every file, plus the kind's own needles."""
-    needles = KIND_NEEDLES.get(kind_by_name)
-    return may_touch_imds(raw) or (needles is not None and needles.search(raw) is not None)
+    """The prefilter: endpoint spellings for every file, plus the kind's own needles, in one pass."""
+    if kind_by_name not in KIND_NEEDLES:
+        return may_touch_imds(raw)
+    if _matcher_for(kind_by_name).search(raw):
+        return True
+    return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)

@@ -82,7 +82,7 @@ def sniff_bom(raw: bytes) -> tuple[bytes, str] | None:
 
 def looks_binary(raw: bytes) -> bool:
     """A NUL byte early on means binary, unless a BOM says UTF-16/32."""
-    return b"\0" in raw[:8192] and sniff_bom(raw) is None
+    return raw.find(b"\0", 0, 8192) != -1 and sniff_bom(raw) is None
 
 
 def decode(raw: bytes) -> SourceText:
@@ -122,11 +122,14 @@ def read_bytes(path: str | os.PathLike, max_size: int) -> bytes:
         chunks = []
         remaining = max_size + 1  # one byte past the limit catches a file that grew since fstat
         while remaining > 0:
-            chunk = os.read(fd, min(remaining, max(info.st_size + 1, 65536)))
+            wanted = min(remaining, max(info.st_size + 1, 65536))
+            chunk = os.read(fd, wanted)
             if not chunk:
                 break
             chunks.append(chunk)
             remaining -= len(chunk)
+            if len(chunk) < wanted:
+                break  # a short read of a regular file is its end: no extra read() per file
     except OSError as exc:
         raise SkipFile(f"cannot read: {exc.strerror or exc}") from None
     finally:
