@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="PATTERNS", help="gitignore-style patterns to skip, added to the configured ones")
     parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     parser.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) fixes marked unsafe")
+    parser.add_argument("--fix-through-links", action="store_true",
+                        help="let --fix rewrite symlinked files (their target) and hard-linked files (in place)")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; change nothing")
     parser.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline file")
     parser.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
@@ -130,7 +132,7 @@ def _main(argv: list[str] | None) -> int:
         usage_error |= problem.usage
 
     fixing = args.fix or args.diff
-    job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff)
+    job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
     items = _Counted(discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore))
     progress = None
     try:

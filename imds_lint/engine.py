@@ -17,7 +17,7 @@ from imds_lint.kinds import Kind, classify, kind_from_name
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
 from imds_lint.registry import all_rules, matches, rule_codes
 from imds_lint.rule import RuleContext
-from imds_lint.source import SkipFile, SourceText, decode, looks_binary, read_bytes, write_atomic
+from imds_lint.source import SkipFile, SourceText, decode, looks_binary, read_bytes, write_fixed
 from imds_lint.suppressions import apply_suppressions
 
 MAX_FIX_PASSES = 10
@@ -173,8 +173,14 @@ class Linter:
         return source, kind
 
     # -- fixing ----------------------------------------------------------------
-    def fix_file(self, path: str | Path, display: str, unsafe: bool, write: bool) -> FileResult:
-        """Fix one file; with ``write`` False (``--diff``) display-only fixes are shown too."""
+    def fix_file(self, path: str | Path, display: str, unsafe: bool, write: bool,
+                 through_links: bool = False) -> FileResult:
+        """Fix one file; with ``write`` False (``--diff``) display-only fixes are shown too.
+
+        A symbolic link or a file with several hard links is not rewritten unless
+        ``through_links``: an atomic rename would replace the link with a plain
+        file, or split the hard links.
+        """
         result = FileResult(display)
         loaded = self._load(path, result)
         if loaded is None:
@@ -192,7 +198,7 @@ class Linter:
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
             try:
-                write_atomic(Path(path), source.encode(fixed), expected=source.raw)
+                write_fixed(Path(path), source.encode(fixed), source.raw, through_links)
             except SkipFile as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc}"))
                 result.fixed, result.fixes_applied = source.text, 0

@@ -18,19 +18,19 @@ CHUNK = 256
 MIN_FILES_FOR_POOL = 512
 
 _worker_linter: Linter | None = None
-_worker_job: tuple[str, bool, bool] | None = None
+_worker_job: tuple[str, bool, bool, bool] | None = None
 
 
-def _init(settings: Settings, job: tuple[str, bool, bool]) -> None:
+def _init(settings: Settings, job: tuple[str, bool, bool, bool]) -> None:
     global _worker_linter, _worker_job
     _worker_linter, _worker_job = Linter(settings), job
 
 
-def _run_one(linter: Linter, job: tuple[str, bool, bool], path: str, display: str) -> FileResult:
-    mode, unsafe, write = job
+def _run_one(linter: Linter, job: tuple[str, bool, bool, bool], path: str, display: str) -> FileResult:
+    mode, unsafe, write, through_links = job
     try:
         if mode == "fix":
-            return linter.fix_file(path, display, unsafe=unsafe, write=write)
+            return linter.fix_file(path, display, unsafe=unsafe, write=write, through_links=through_links)
         return linter.lint_file(path, display)
     except Exception as exc:  # one file's crash is that file's problem, not the run's
         from imds_lint.model import ScanError
@@ -68,13 +68,13 @@ def workers_for_this_machine() -> int:
 def run(
     settings: Settings,
     items: Iterable,
-    job: tuple[str, bool, bool],
+    job: tuple[str, bool, bool, bool],
     on_other: Callable[[object], None],
     workers: int | None = None,
 ) -> Iterator[FileResult]:
     """Yield a FileResult per candidate in ``items``; other items go to ``on_other``.
 
-    ``job`` is ("lint" | "fix", unsafe, write).
+    ``job`` is ("lint" | "fix", unsafe, write, through_links).
     """
     from imds_lint.discovery import Candidate
 
@@ -99,6 +99,7 @@ def run(
 
 def _pooled(settings, job, workers, pending, iterator, on_other) -> Iterator[FileResult]:
     from concurrent.futures import ProcessPoolExecutor  # only big runs pay for multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
     from imds_lint.discovery import Candidate
 
@@ -118,6 +119,38 @@ def _pooled(settings, job, workers, pending, iterator, on_other) -> Iterator[Fil
                 chunk = []
         if chunk:
             futures.append((pool.submit(_run_chunk, chunk), chunk))
+        broken = False
         for future, sent in futures:
-            for item, (_, display) in zip(future.result(), sent):
+            if not broken:
+                try:
+                    items = future.result()
+                except BrokenProcessPool:
+                    broken = True
+            if broken:
+                # A worker died (a native parser crashing, say): find the file that does it.
+                items = list(_isolate(settings, job, sent))
+            for item, (_, display) in zip(items, sent):
                 yield _expand(item, display)
+
+
+def _isolate(settings, job, files: list[tuple[str, str]]):
+    """Run files one at a time in a single-worker pool; a file that kills its worker is reported."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from imds_lint.model import ScanError
+
+    pool = ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job))
+    try:
+        for path, display in files:
+            try:
+                yield pool.submit(_run_chunk, [(path, display)]).result()[0]
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job))
+                result = FileResult(display, scanned=True)
+                result.errors.append(ScanError(display, "the worker process crashed on this file; file skipped "
+                                                        "(please report it)"))
+                yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

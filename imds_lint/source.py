@@ -173,3 +173,32 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> None
         except FileNotFoundError:
             pass
         raise
+
+
+def write_fixed(path: Path, data: bytes, expected: bytes, through_links: bool = False) -> None:
+    """Write a fix: atomically, unless the file is a link and the user asked to write through it."""
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        if not through_links:
+            raise SkipFile("is a symbolic link; not rewritten (--fix-through-links writes its target)")
+        write_atomic(Path(os.path.realpath(path)), data, expected=expected)
+        return
+    if info.st_nlink > 1:
+        if not through_links:
+            raise SkipFile(f"has {info.st_nlink} hard links; an atomic rewrite would split them "
+                           "(--fix-through-links writes it in place)")
+        _write_in_place(path, data, expected)
+        return
+    write_atomic(path, data, expected=expected)
+
+
+def _write_in_place(path: Path, data: bytes, expected: bytes) -> None:
+    """Rewrite the file's own inode, so every hard link sees the fix (not atomic: asked for)."""
+    with open(path, "r+b") as handle:
+        if handle.read() != expected:
+            raise SkipFile("changed on disk since it was read; not writing the fix")
+        handle.seek(0)
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())

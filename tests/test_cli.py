@@ -294,3 +294,42 @@ def test_display_only_fixes_show_in_diff_but_are_never_applied(project, monkeypa
     assert "+IMDS_TOKEN=" in capsys.readouterr().out
     assert main(["--fix", "--unsafe-fixes", "a.sh"]) == 1
     assert path.read_text() == TOKENLESS
+
+
+def test_a_worker_process_that_dies_costs_one_file(project, capsys, monkeypatch):
+    import signal
+
+    from imds_lint import parallel
+    from imds_lint.engine import Linter
+
+    monkeypatch.setattr(parallel, "MIN_FILES_FOR_POOL", 4)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    for i in range(12):
+        write(project / f"s{i:02}.sh", TOKENLESS)
+    real = Linter.lint_file
+
+    def crash_on_one(self, path, display):
+        if display == "s07.sh":
+            os.kill(os.getpid(), signal.SIGSEGV)  # what a native parser bug looks like
+        return real(self, path, display)
+
+    monkeypatch.setattr(Linter, "lint_file", crash_on_one)
+    assert main(["--format", "json", "-j", "2", "."]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert sorted({f["path"] for f in data["findings"]}) == [f"s{i:02}.sh" for i in range(12) if i != 7]
+    assert data["errors"] == [{"path": "s07.sh", "message": "the worker process crashed on this file; file skipped "
+                                                            "(please report it)"}]
+
+
+def test_fix_leaves_links_alone_unless_asked(project, capsys):
+    target = write(project / "real.sh", TOKENLESS)
+    os.symlink("real.sh", project / "link.sh")
+    os.link(project / "real.sh", project / "hard.sh")
+    assert main(["--format", "json", "--fix", "link.sh", "hard.sh"]) == 1
+    notes = {e["path"]: e["message"] for e in json.loads(capsys.readouterr().out)["errors"]}
+    assert "is a symbolic link" in notes["link.sh"] and "2 hard links" in notes["hard.sh"]
+    assert target.read_text() == TOKENLESS
+    assert main(["--fix", "--fix-through-links", "hard.sh"]) == 0
+    assert "IMDS_TOKEN" in (project / "real.sh").read_text(), "the fix reached every hard link"
+    assert os.path.samefile(project / "real.sh", project / "hard.sh")
+    assert os.path.islink(project / "link.sh")
