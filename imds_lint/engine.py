@@ -100,7 +100,7 @@ class Linter:
                 rule.check_analysis(analysis, ctx)
             findings.extend(ctx.findings)
         findings = _dedupe(findings)
-        findings = apply_suppressions(findings, source, self.known, lambda c: self.enabled(c, path))
+        findings = apply_suppressions(findings, source, self.known, lambda c: self.enabled(c, path), kind)
         findings = [f for f in findings if self.enabled(f.code, path)]
         located = []
         for f in findings:

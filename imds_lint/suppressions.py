@@ -38,10 +38,26 @@ class Suppression:
         return not self.codes or matches(finding.code, self.codes)
 
 
-def parse_suppressions(source: SourceText) -> list[Suppression]:
+def _python_comment_lines(text: str) -> set[int] | None:
+    """Lines holding a real comment token, so directives inside strings do not count (None: unknown)."""
+    import io
+    import tokenize
+
+    lines = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and "imds-lint:" in token.string.lower():
+                lines.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    return lines
+
+
+def parse_suppressions(source: SourceText, kind: str | None = None) -> list[Suppression]:
     text = source.text
     if "imds-lint:" not in text.lower():
         return []
+    comment_lines = _python_comment_lines(text) if kind == "python" else None
     found = []
     leading_comments = True
     total_lines = len(source.line_starts)
@@ -51,6 +67,8 @@ def parse_suppressions(source: SourceText) -> list[Suppression]:
         if stripped and not stripped.startswith(("#", "//", "--", ";", "<#", "/*", "REM", "rem")):
             leading_comments = False
         if "imds-lint:" not in line.lower():
+            continue
+        if comment_lines is not None and number not in comment_lines:
             continue
         match = _DIRECTIVE.search(line)
         if match is None:
@@ -84,9 +102,10 @@ def apply_suppressions(
     source: SourceText,
     known_codes: set[str],
     enabled: callable,
+    kind: str | None = None,
 ) -> list[Finding]:
     """Drop suppressed findings; add findings for unused and unknown suppressions."""
-    suppressions = parse_suppressions(source)
+    suppressions = parse_suppressions(source, kind)
     if not suppressions:
         return findings
     kept = []

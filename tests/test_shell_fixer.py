@@ -58,3 +58,13 @@ def test_ipv6_and_instance_data_endpoints_keep_their_spelling():
     assert '"http://[fd00:ec2::254]/latest/api/token"' in fixed
     fixed = fix("wget -qO- http://instance-data/latest/meta-data/ami-id\n", unsafe=True)
     assert '"http://instance-data/latest/api/token"' in fixed
+
+
+def test_python_directives_count_only_in_comments():
+    from tests.helpers import lint
+
+    in_string = 'EXAMPLE = "curl http://169.254.169.254/  # imds-lint: ignore[IMDS101]"\n'
+    assert lint(in_string, "python") == []
+    real = "import requests\nrequests.get('http://169.254.169.254/latest/meta-data/')  # imds-lint: ignore[IMDS101]\n"
+    assert lint(real, "python") == []
+    assert [f.code for f in lint(real.replace("  # imds-lint: ignore[IMDS101]", ""), "python")] == ["IMDS101"]
