@@ -117,6 +117,16 @@ def test_parent_gitignore_applies_inside_a_named_folder_but_not_to_it(project, c
     assert main(["."]) == 0
 
 
+def test_a_named_folder_is_scanned_even_when_excluded(project, capsys):
+    write(project / "imds-lint.toml", 'exclude = ["samples/", "*.gen.sh"]\n')
+    write(project / "samples" / "a.sh", TOKENLESS)
+    write(project / "samples" / "b.gen.sh", TOKENLESS)
+    assert main(["."]) == 0
+    capsys.readouterr()
+    assert main(["--format", "json", "samples"]) == 1
+    assert [f["path"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["samples/a.sh"]
+
+
 def test_symlinks_do_not_escape_the_root_or_loop(project, tmp_path_factory, capsys):
     outside = tmp_path_factory.mktemp("outside")
     write(outside / "secret.sh", TOKENLESS)

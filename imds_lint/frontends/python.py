@@ -137,9 +137,13 @@ def parse_module(text: str):
     # (a 50,000-term operator chain segfaults it; found by the hostile-input tests)
     # with a clean SyntaxError or RecursionError, and it runs nothing it parses.
     import ast
+    import warnings
 
     try:
-        ast.parse(text)
+        with warnings.catch_warnings():
+            # Warnings about the scanned code (invalid escapes...) are not the user's run's business.
+            warnings.simplefilter("ignore")
+            ast.parse(text)
     except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes
         raise _Unparsable(f"python syntax error at line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}") from None
     except (RecursionError, MemoryError):

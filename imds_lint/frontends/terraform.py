@@ -634,6 +634,10 @@ class TerraformFixer(NoFixes):
         handle = resource.handle
         if not isinstance(handle, _Handle):
             return None
+        if handle.block.file.tree.root_node.has_error:
+            # In an error-recovered tree a block's extent is a guess: an edit there may not
+            # even be seen by the next parse (found by fuzzing). Report, do not rewrite.
+            return None
         setting = {"http_tokens": resource.tokens, "http_put_response_hop_limit": resource.hop_limit,
                    "http_endpoint": resource.endpoint}[key]
         if setting.span is not None:
