@@ -114,10 +114,17 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
     stack: list[tuple[str, str, str, _Rules]] = [
         (scan_root.rstrip("/") or "/", real_root.rstrip("/") or "/", printable(top), inherited)]
 
+    # Likewise an exclude that matches the named folder itself (``exclude = ["fixtures/"]``,
+    # ``imds-lint fixtures``) does not apply below it; excludes relative to the folder still do.
+    bases = (config_root, scan_root)
+    if exclude_spec is not None and scan_root.startswith(config_root) and scan_root != config_root \
+            and exclude_spec.match_file(scan_root[len(config_root):]):
+        bases = (scan_root,)
+
     def ignored(absolute: str, is_dir: bool, rules: _Rules) -> bool:
         suffix = "/" if is_dir else ""
         if exclude_spec is not None:
-            for base in (config_root, scan_root):
+            for base in bases:
                 if absolute.startswith(base) and exclude_spec.match_file(absolute[len(base):] + suffix):
                     return True
         for base, spec in rules:
