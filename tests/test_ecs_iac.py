@@ -161,3 +161,34 @@ def test_odd_terraform_definitions_do_not_raise(text):
 def test_odd_cloudformation_definitions_do_not_raise():
     text = _cfn("bridge", f"          Command: !Split [' ', 'curl {URL}']\n          HealthCheck: 3\n")
     assert hop(lint(text, "yaml")) == []
+
+
+def test_cloudformation_json_template():
+    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"T": {
+        "Type": "AWS::ECS::TaskDefinition", "Properties": {"NetworkMode": "bridge", "ContainerDefinitions": [
+            {"Name": "a", "Command": ["sh", "-c", f"curl -s {URL}"]}]}}}}
+    text = json.dumps(template, indent=2)
+    found = lint(text, "json")
+    assert sorted(codes(found)) == ["IMDS101", "IMDS201"]
+    assert {f.start.line for f in found} == {line_of(text, URL)}
+
+
+def test_cloudformation_network_mode_from_a_parameter_default():
+    text = _cfn("!Ref Mode", f"          Command: [curl, -s, {URL}]\n").replace(
+        "Resources:", "Parameters:\n  Mode:\n    Type: String\n    Default: host\nResources:")
+    assert codes(lint(text, "yaml")) == ["IMDS101"]
+
+
+def test_terraform_heredoc_inside_jsonencode_is_fixed_in_place():
+    text = ('resource "aws_ecs_task_definition" "h" {\n  container_definitions = jsonencode([{\n'
+            f'    name = "a"\n    command = ["sh", "-c", <<-EOT\n      curl -s {URL}\n    EOT\n    ]\n  }}])\n}}\n')
+    assert sorted((f.start.line, f.code) for f in lint(text, "terraform")) == [(5, "IMDS101"), (5, "IMDS201")]
+    fixed = fix(text, "terraform")
+    assert "X-aws-ec2-metadata-token: $IMDS_TOKEN" in fixed and fix(fixed, "terraform") == fixed
+
+
+def test_cloudformation_sub_string_in_command():
+    text = _cfn("bridge", "          Command: [sh, -c, !Sub 'curl -s http://169.254.169.254/latest/meta-data/${Path}']\n")
+    found = lint(text, "yaml")
+    assert sorted(codes(found)) == ["IMDS101", "IMDS201"]
+    assert fix(text, "yaml") == text

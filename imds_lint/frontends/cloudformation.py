@@ -180,6 +180,10 @@ class _Analyzer:
         for item in node.value:
             if item.id == "scalar" and yn.tag_name(item) is None and isinstance(item.value, str):
                 words.append(orchestrators.yaml_word(self.text, item))
+            elif item.id == "scalar" and yn.tag_name(item) == "Fn::Sub":
+                # ``${Param}`` reads as a shell variable; findings land on the string, without fixes.
+                chars = yn.sub_decode(yn.scalar_chars(self.text, item)[0])
+                words.append(orchestrators.Word("".join(c for c, _, _ in chars), self.span(item)))
             else:
                 words.append(orchestrators.Word("${CFN_EXPR}", self.span(item)))
         return words
