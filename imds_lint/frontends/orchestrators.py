@@ -297,7 +297,7 @@ def _workload(document, session, analysis, children, manifest) -> None:
 # ECS task definitions (JSON)
 
 
-class _Locator:
+class JsonLocator:
     """Finds each JSON string's spelling in the file, in document order."""
 
     def __init__(self, text: str):
@@ -392,7 +392,7 @@ def analyze_ecs(document: Document, session) -> list[Analysis]:
         return text_frontend.analyze(document, session)
     analysis = Analysis(document)
     children: list[Analysis] = []
-    locator = _Locator(text)
+    locator = JsonLocator(text)
     where = document.root.path or "task definition"
     for task in _task_definitions(data):
         mode = ecs_network(task.get("networkMode"))

@@ -532,7 +532,7 @@ class _Analyzer:
             except ValueError:
                 return []
             offsets = OffsetMap(segments)
-            locator = orchestrators._Locator(text)
+            locator = orchestrators.JsonLocator(text)
 
             def find(value: str):
                 # Findings land on the JSON string; no rewrites through JSON inside HCL.
