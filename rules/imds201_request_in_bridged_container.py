@@ -80,12 +80,21 @@ class RequestInBridgedContainer(Rule):
         Valid("dockerfile", "FROM alpine:3.20\nRUN --network=host curl -s http://169.254.169.254/latest/meta-data/ami-id\n"),
         Valid("shell", "curl -s http://169.254.169.254/latest/meta-data/instance-id\n"),
         Valid("shell", "docker run --rm --network host alpine curl -s http://169.254.169.254/latest/meta-data/\n"),
+        Valid("terraform", 'resource "aws_ecs_task_definition" "api" {\n  network_mode = "awsvpc"\n'
+                           '  container_definitions = jsonencode([{\n    name    = "app"\n'
+                           '    command = ["curl", "-s", "http://169.254.169.254/latest/meta-data/instance-id"]\n  }])\n}\n'),
     ]
     invalid = [
         Invalid("shell", "docker run --rm alpine sh -c 'curl -s http://169.254.169.254/latest/meta-data/ami-id'\n"),
         Invalid("dockerfile", "FROM alpine:3.20\nCMD curl -s http://169.254.169.254/latest/meta-data/instance-id\n"),
         Invalid("dockerfile", "FROM alpine:3.20\nRUN apk add curl && \\\n    curl -s http://169.254.169.254/latest/meta-data/ami-id\n"),
         Invalid("dockerfile", 'FROM alpine:3.20\nHEALTHCHECK CMD ["curl", "-f", "http://169.254.169.254/latest/meta-data/"]\n'),
+        Invalid("terraform", 'resource "aws_ecs_task_definition" "api" {\n  network_mode = "bridge"\n'
+                             '  container_definitions = jsonencode([{\n    name    = "app"\n'
+                             '    command = ["curl", "-s", "http://169.254.169.254/latest/meta-data/instance-id"]\n  }])\n}\n'),
+        Invalid("yaml", 'Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n'
+                        '      ContainerDefinitions:\n        - Name: app\n'
+                        '          Command: [sh, -c, "curl -s http://169.254.169.254/latest/meta-data/instance-id"]\n'),
     ]
 
     def check_request(self, request, ctx):

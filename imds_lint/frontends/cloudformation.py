@@ -9,6 +9,8 @@ document. Fixes are written back when the mapping is exact: block literals
 strings are scanned but not rewritten. Each compute resource becomes an
 ``iac.ComputeResource`` fact (``MetadataOptions``, ``!Ref`` resolved to
 parameter defaults, instances enforced by their launch template).
+``AWS::ECS::TaskDefinition`` container commands (``EntryPoint``, ``Command``,
+``HealthCheck.Command``) carry the task's ``NetworkMode`` as container context.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ class _Analyzer:
             rtype = yn.get(node, "Type")
             if rtype is not None and rtype.id == "scalar" and rtype.value in _TYPES:
                 self.resource(key, node, rtype.value)
+            elif rtype is not None and rtype.id == "scalar" and rtype.value == "AWS::ECS::TaskDefinition":
+                self.ecs_task(key, node)
         return [self.analysis, *self.children]
 
     def span(self, node) -> Span:
@@ -139,6 +143,50 @@ class _Analyzer:
             if tokens is not None and self.value(tokens).value == "required":
                 return f"launch template {name}"
         return None
+
+    # -- ECS task definitions ------------------------------------------------------
+    def ecs_task(self, key, node) -> None:
+        """Container commands of ``AWS::ECS::TaskDefinition``, with the task's ``NetworkMode``."""
+        from imds_lint.frontends import orchestrators
+
+        properties = yn.get(node, "Properties")
+        definitions = yn.get(properties, "ContainerDefinitions")
+        if definitions is None or definitions.id != "sequence":
+            return
+        containers = []
+        for container in definitions.value:
+            name = yn.get(container, "Name")
+            containers.append(orchestrators.EcsContainer(
+                name.value if name is not None and name.id == "scalar" and isinstance(name.value, str) else "?",
+                self.words(yn.get(container, "EntryPoint")),
+                self.words(yn.get(container, "Command")),
+                self.words(yn.get(yn.get(container, "HealthCheck"), "Command")),
+            ))
+        mode = yn.get(properties, "NetworkMode")
+        setting = self.value(mode)
+        network = None if setting.value == UNKNOWN else orchestrators.ecs_network(setting.value)
+        shown = network or "unresolved"
+        task = f"ECS task definition {key.value} (NetworkMode {shown})"
+        orchestrators.emit_ecs_task(self.document, self.session, self.analysis, self.children, task, network,
+                                    containers)
+
+    def words(self, node) -> list:
+        """A command list's words; an intrinsic stands for an unknown word at its place."""
+        from imds_lint.frontends import orchestrators
+
+        if node is None or node.id != "sequence" or yn.tag_name(node) is not None:
+            return []
+        words = []
+        for item in node.value:
+            if item.id == "scalar" and yn.tag_name(item) is None and isinstance(item.value, str):
+                words.append(orchestrators.yaml_word(self.text, item))
+            elif item.id == "scalar" and yn.tag_name(item) == "Fn::Sub":
+                # ``${Param}`` reads as a shell variable; findings land on the string, without fixes.
+                chars = yn.sub_decode(yn.scalar_chars(self.text, item)[0])
+                words.append(orchestrators.Word("".join(c for c, _, _ in chars), self.span(item)))
+            else:
+                words.append(orchestrators.Word("${CFN_EXPR}", self.span(item)))
+        return words
 
     # -- user-data -----------------------------------------------------------------
     def user_data(self, node, name: str) -> str:

@@ -9,18 +9,24 @@ network the orchestrator gives the container.
 YAML is read with PyYAML's safe composer, whose nodes keep their positions.
 JSON has no positions in the standard library, so each command string is
 located by its JSON spelling, searching forward from the previous one.
+
+``emit_ecs_task`` is shared with the Terraform (``aws_ecs_task_definition``) and
+CloudFormation (``AWS::ECS::TaskDefinition``) front-ends: they locate the words
+of each container's ``entryPoint``/``command``/``healthCheck.command`` in their
+own syntax and hand them over with the task's network mode.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.dockerfile import argv_requests
 from imds_lint.frontends.shell_clients import Arg
 from imds_lint.kinds import Kind
-from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span
+from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, no_escape
 
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"}
 _WORKLOADS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob",
@@ -31,12 +37,15 @@ class Word:
     """One command word: its value, and where and how it is written in the file."""
 
     def __init__(self, value: str, span: Span | None, literal_block: bool = False, indent: int = 0,
-                 verbatim: bool = False):
+                 verbatim: bool = False, offsets: OffsetMap | None = None, escape=None):
         self.value = value
         self.span = span
         self.literal_block = literal_block
         self.indent = indent
         self.verbatim = verbatim
+        # An exact map back to the source and the escaping that source needs (HCL strings).
+        self.offsets = offsets
+        self.escape = escape
 
 
 def _program(word: str) -> str:
@@ -74,7 +83,10 @@ def emit_command(parent: Document, session, analysis: Analysis, words: list[Word
 def _embed(parent: Document, session, word: Word, context: ContainerContext, children: list[Analysis]) -> None:
     if word.span is None:
         return
-    if word.literal_block:
+    if word.offsets is not None:
+        document = parent.embed(Kind.SHELL, word.value, word.offsets, label="shell string",
+                                escape=word.escape or no_escape, container=context)
+    elif word.literal_block:
         inner, segments = _literal_block(parent.text, word)
         indent = " " * word.indent
         document = parent.embed(Kind.SHELL, inner, OffsetMap(segments), label="YAML block",
@@ -135,7 +147,7 @@ def _scalar(node) -> str | None:
     return node.value if isinstance(node, ScalarNode) and isinstance(node.value, str) else None
 
 
-def _yaml_word(text: str, node) -> Word:
+def yaml_word(text: str, node) -> Word:
     span = Span(node.start_mark.index, node.end_mark.index)
     source = text[span.start:span.end]
     value = node.value
@@ -155,9 +167,9 @@ def _yaml_words(text: str, node) -> tuple[list[Word], bool]:
     from yaml import ScalarNode, SequenceNode
 
     if isinstance(node, SequenceNode):
-        return [_yaml_word(text, n) for n in node.value if isinstance(n, ScalarNode)], False
+        return [yaml_word(text, n) for n in node.value if isinstance(n, ScalarNode)], False
     if isinstance(node, ScalarNode) and isinstance(node.value, str) and node.value:
-        return [_yaml_word(text, node)], True
+        return [yaml_word(text, node)], True
     return [], False
 
 
@@ -285,7 +297,7 @@ def _workload(document, session, analysis, children, manifest) -> None:
 # ECS task definitions (JSON)
 
 
-class _Locator:
+class JsonLocator:
     """Finds each JSON string's spelling in the file, in document order."""
 
     def __init__(self, text: str):
@@ -316,6 +328,60 @@ def _task_definitions(data):
             yield from _task_definitions(item)
 
 
+@dataclass
+class EcsContainer:
+    """One container definition's commands, as words located in the file."""
+
+    name: str
+    entry_point: list[Word] = field(default_factory=list)
+    command: list[Word] = field(default_factory=list)
+    health: list[Word] = field(default_factory=list)
+
+
+def ecs_network(mode: str | None) -> str:
+    """The task's network mode; ``bridge`` is the default on EC2 when none is given."""
+    return str(mode or "bridge").strip().lower() or "bridge"
+
+
+def emit_ecs_task(parent: Document, session, analysis: Analysis, children: list[Analysis], task: str,
+                  network: str | None, containers: list[EcsContainer]) -> None:
+    """Requests in an ECS task's containers, each with the task's network.
+
+    ``task`` completes "runs in container 'x' of ..."; ``network`` None means the
+    mode could not be resolved, so no container context is claimed.
+    """
+    for container in containers:
+        context = (ContainerContext(f"runs in container '{container.name}' of {task}", network)
+                   if network is not None else None)
+        if container.entry_point or container.command:
+            emit_command(parent, session, analysis, container.entry_point + container.command, context, children)
+        _healthcheck(parent, session, analysis, (container.health, False), context, children)
+
+
+def ecs_containers(definitions, find) -> list[EcsContainer]:
+    """Container definitions as parsed JSON (a list of dicts); ``find`` locates each string."""
+    found = []
+    for container in definitions if isinstance(definitions, list) else []:
+        if not isinstance(container, dict):
+            continue
+        health = container.get("healthCheck")
+        health = health.get("command") if isinstance(health, dict) else None
+
+        def words(values) -> list[Word]:
+            return [find(v) for v in values if isinstance(v, str)] if isinstance(values, list) else []
+
+        # Located in the order they are written, which the JSON decoder preserves.
+        located = {}
+        for key, value in container.items():
+            if key in ("entryPoint", "command"):
+                located[key] = words(value)
+            elif key == "healthCheck":
+                located[key] = words(health)
+        found.append(EcsContainer(str(container.get("name") or "?"), located.get("entryPoint", []),
+                                  located.get("command", []), located.get("healthCheck", [])))
+    return found
+
+
 def analyze_ecs(document: Document, session) -> list[Analysis]:
     text = document.text
     try:
@@ -326,24 +392,13 @@ def analyze_ecs(document: Document, session) -> list[Analysis]:
         return text_frontend.analyze(document, session)
     analysis = Analysis(document)
     children: list[Analysis] = []
-    locator = _Locator(text)
+    locator = JsonLocator(text)
     where = document.root.path or "task definition"
     for task in _task_definitions(data):
-        mode = str(task.get("networkMode") or "bridge").lower()
+        mode = ecs_network(task.get("networkMode"))
         family = task.get("family") or "?"
-        for container in task.get("containerDefinitions") or []:
-            if not isinstance(container, dict):
-                continue
-            cname = container.get("name") or "?"
-            context = ContainerContext(
-                f"runs in container '{cname}' of ECS task {family} ({where}, networkMode {mode})", mode)
-            entry = [locator.find(v) for v in container.get("entryPoint") or [] if isinstance(v, str)]
-            command = [locator.find(v) for v in container.get("command") or [] if isinstance(v, str)]
-            if entry or command:
-                emit_command(document, session, analysis, entry + command, context, children)
-            health = (container.get("healthCheck") or {}).get("command") or []
-            words = [locator.find(v) for v in health if isinstance(v, str)]
-            _healthcheck(document, session, analysis, (words, False), context, children)
+        emit_ecs_task(document, session, analysis, children, f"ECS task {family} ({where}, networkMode {mode})",
+                      mode, ecs_containers(task.get("containerDefinitions"), locator.find))
     return [analysis, *children]
 
 

@@ -13,6 +13,10 @@ What it finds:
   own, scanned on its own (as ``Kind.TEMPLATE``, or by its name) so its findings
   land on its own lines; the ``.tf`` records a ``TemplateLink`` fact and reads
   the file only to learn whether the instance runs containers;
+* ``aws_ecs_task_definition`` container commands (``container_definitions`` as
+  ``jsonencode([...])`` read from the HCL tree, with fixes escaped back into the
+  HCL strings, or a JSON heredoc/quoted string, reported without fixes), with
+  the task's ``network_mode`` (see ``orchestrators.emit_ecs_task``);
 * ``data "http"`` sources whose ``url`` is IMDS: a ``Request`` made where
   Terraform runs, with the ``request_headers`` it sends;
 * every EC2 compute resource, as an ``iac.ComputeResource`` fact with its
@@ -382,17 +386,11 @@ class _Analyzer:
         return ""
 
     def embed_template(self, file: _File, node, literal_base64: bool) -> str:
-        span = file.span(node)
-        text = file.text
-        if node.type == "heredoc_template":
-            first_newline = text.find("\n", span.start)
-            closing_line = text.rfind("\n", span.start, span.end)
-            if first_newline == -1 or closing_line <= first_newline:
-                return ""
-            start, end, quoted = first_newline + 1, closing_line + 1, False
-        else:
-            start, end, quoted = span.start + 1, span.end - 1, True
-        inner, segments = hcl_template.decode(text, start, end, quoted=quoted)
+        region = _template_region(file, node)
+        if region is None:
+            return ""
+        start, end, quoted = region
+        inner, segments = hcl_template.decode(file.text, start, end, quoted=quoted)
         if literal_base64 and quoted:
             decoded = _decode_base64(inner)
             if decoded is not None:
@@ -464,6 +462,9 @@ class _Analyzer:
                 handle=_Handle(block, None, "attributes"),
             ))
             return
+        if rtype == "aws_ecs_task_definition":
+            self.ecs_task(block)
+            return
         if rtype not in _INSTANCE_TYPES:
             return
         script = self.user_data(block)
@@ -483,6 +484,110 @@ class _Analyzer:
             hop_limit=self.module.value(self.file, attrs.get("http_put_response_hop_limit")),
             enforced_by=enforced, containers=containers, handle=_Handle(block, mo, "block"),
         ))
+
+    # -- ECS task definitions ---------------------------------------------------
+    def ecs_task(self, block: _Block) -> None:
+        """Container commands of ``aws_ecs_task_definition``, with the task's ``network_mode``."""
+        from imds_lint.frontends import orchestrators
+
+        attrs = block.attributes()
+        definitions = attrs.get("container_definitions")
+        if definitions is None:
+            return
+        containers = self.ecs_containers(definitions)
+        if not containers:
+            return
+        self.embedded.add(self.file.span(definitions))
+        mode = self.module.value(self.file, attrs.get("network_mode"))
+        network = None if mode.value == UNKNOWN else orchestrators.ecs_network(mode.value)
+        shown = network or f"unresolved {mode.via or 'network_mode'}"
+        task = f"ECS task definition aws_ecs_task_definition.{block.labels[1]} (network_mode {shown})"
+        orchestrators.emit_ecs_task(self.document, self.session, self.analysis, self.children, task, network,
+                                    containers)
+
+    def ecs_containers(self, node, depth: int = 0) -> list:
+        """``container_definitions``: ``jsonencode([...])`` of HCL values, or a JSON heredoc/string."""
+        import json
+
+        from imds_lint.frontends import orchestrators
+
+        inner = _unwrap(node)
+        if inner is None or depth > 6:
+            return []
+        if inner.type == "function_call":
+            name = self.file.source(inner.named_children[0]) if inner.named_children else ""
+            args_node = next((c for c in inner.named_children if c.type == "function_arguments"), None)
+            args = [c for c in args_node.named_children if c.type == "expression"] if args_node is not None else []
+            if name == "jsonencode" and args:
+                return self.hcl_containers(args[0])
+            return []
+        if inner.type in ("heredoc_template", "quoted_template", "string_lit"):
+            region = _template_region(self.file, inner)
+            if region is None:
+                return []
+            start, end, quoted = region
+            text, segments = hcl_template.decode(self.file.text, start, end, quoted=quoted)
+            try:
+                data = json.loads(text)
+            except ValueError:
+                return []
+            offsets = OffsetMap(segments)
+            locator = orchestrators.JsonLocator(text)
+
+            def find(value: str):
+                # Findings land on the JSON string; no rewrites through JSON inside HCL.
+                word = locator.find(value)
+                if word.span is None:
+                    return word
+                return orchestrators.Word(value, Span(offsets.to_outer(word.span.start), offsets.to_outer(word.span.end)))
+
+            return orchestrators.ecs_containers(data, find)
+        ref = self.module.reference(self.file, node)
+        if ref is not None and ref[0] is self.file:
+            return self.ecs_containers(ref[1], depth + 1)
+        return []
+
+    def hcl_containers(self, node) -> list:
+        """The container objects of a ``jsonencode`` argument, read from the HCL tree."""
+        from imds_lint.frontends import orchestrators
+
+        inner = _unwrap(node)
+        if inner is None or inner.type != "tuple":
+            return []
+        found = []
+        for element in (c for c in inner.named_children if c.type == "expression"):
+            items = _object_items(self.file, element)
+            if items is None:
+                continue
+            name = _string_literal(self.file, items["name"]) if "name" in items else None
+            health = _object_items(self.file, items["healthCheck"]) if "healthCheck" in items else None
+            found.append(orchestrators.EcsContainer(
+                name or "?",
+                self.hcl_words(items.get("entryPoint")),
+                self.hcl_words(items.get("command")),
+                self.hcl_words((health or {}).get("command")),
+            ))
+        return found
+
+    def hcl_words(self, node) -> list:
+        """A list of HCL strings as command words mapped back to the source, with HCL escaping."""
+        from imds_lint.frontends import orchestrators
+
+        inner = _unwrap(node)
+        if inner is None or inner.type != "tuple":
+            return []
+        words = []
+        for element in (c for c in inner.named_children if c.type == "expression"):
+            value = _unwrap(element)
+            region = _template_region(self.file, value) if value is not None else None
+            if region is None:
+                words.append(orchestrators.Word(hcl_template.PLACEHOLDER, self.file.span(element)))
+                continue
+            start, end, quoted = region
+            text, segments = hcl_template.decode(self.file.text, start, end, quoted=quoted)
+            escape = hcl_template.escape_quoted if quoted else hcl_template.escape_template
+            words.append(orchestrators.Word(text, Span(start, end), offsets=OffsetMap(segments), escape=escape))
+        return words
 
     def launch_template_enforcing(self, block: _Block) -> str | None:
         for lt in block.sub_blocks("launch_template"):
@@ -583,6 +688,20 @@ class _Analyzer:
                 line = node.start_point[0] + 1
                 self.analysis.problems.append(ParseProblem(self.file.span(node), f"Terraform syntax error at line {line}"))
                 return
+
+
+def _template_region(file: _File, node) -> tuple[int, int, bool] | None:
+    """(start, end, quoted) of a heredoc's or quoted string's content, for ``hcl_template.decode``."""
+    if node.type not in ("heredoc_template", "quoted_template", "string_lit"):
+        return None
+    span = file.span(node)
+    if node.type == "heredoc_template":
+        first_newline = file.text.find("\n", span.start)
+        closing_line = file.text.rfind("\n", span.start, span.end)
+        if first_newline == -1 or closing_line <= first_newline:
+            return None
+        return first_newline + 1, closing_line + 1, False
+    return span.start + 1, span.end - 1, True
 
 
 def _decode_base64(text: str) -> str | None:

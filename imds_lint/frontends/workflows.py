@@ -96,7 +96,10 @@ def _shell(document: Document, session, node, label: str, container: ContainerCo
 
 
 def _mapping_items(node):
-    return node.value if node is not None and node.id == "mapping" else []
+    """A mapping's (key, value) pairs with plain scalar keys; YAML also allows a mapping as a key."""
+    if node is None or node.id != "mapping":
+        return []
+    return [(key, value) for key, value in node.value if key.id == "scalar" and isinstance(key.value, str)]
 
 
 def _scalar(node) -> str | None:
