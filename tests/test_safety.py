@@ -104,3 +104,23 @@ def test_worst_case_lines_take_bounded_time(kind):
         start = time.monotonic()
         lint_notes(case + "\n", "text" if kind == "unknown-text" else kind)
         assert time.monotonic() - start < 5, (kind, case[:40])
+
+
+@pytest.mark.parametrize("kind, line", [
+    ("shell", "ID=$(curl -s http://169.254.169.254/latest/meta-data/instance-id)\n"),
+    ("powershell", "Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/instance-id\n"),
+    ("python", "requests.get('http://169.254.169.254/latest/meta-data/instance-id', timeout=2)\n"),
+    ("dockerfile", "RUN curl -s http://169.254.169.254/latest/meta-data/instance-id\n"),
+])
+def test_a_megabyte_of_requests_is_linear(kind, line):
+    """Thousands of findings in one file: every per-request decision must be made once per file."""
+    small, big = line * 500, line * 5000
+    lint_notes(line, kind)  # imports and grammar loading are not what is measured
+    start = time.monotonic()
+    lint_notes(small, kind)
+    t_small = time.monotonic() - start
+    start = time.monotonic()
+    lint_notes(big, kind)
+    t_big = time.monotonic() - start
+    # Ten times the input: linear is ~10x, quadratic ~100x; 20x leaves room for a noisy machine.
+    assert t_big < max(20 * t_small, 2.0), (kind, t_small, t_big)

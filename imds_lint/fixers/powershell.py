@@ -36,9 +36,15 @@ class PowerShellFixer:
         variable = _reusable_token(state, start)
         edits: list[Edit] = []
         if variable is None:
-            variable = _fresh_name(state, analysis)
-            first = _first_statement_needing_token(analysis, state) or statement
-            url = f"http://{request.endpoint}{TOKEN_PATH}"
+            # Decided once per document: thousands of requests must not make this quadratic.
+            plan = state.fix_plan
+            if "variable" not in plan:
+                plan["variable"] = _fresh_name(state, analysis)
+                plan["first"] = _first_statement_needing_token(analysis, state)
+                plan["endpoint"] = request.endpoint
+            variable = plan["variable"]
+            first = plan["first"] or statement
+            url = f"http://{plan['endpoint']}{TOKEN_PATH}"
             fetch = (f"${variable} = Invoke-RestMethod -Method PUT -Uri {url} "
                      f"-Headers @{{'{TTL_NAME}' = '{ttl}'}}")
             edits.append(_insert_line_before(analysis.document.text, state.span(first).start, fetch))

@@ -126,7 +126,11 @@ class PythonFixer:
             name = f"{base}_{n}"
         module_name = _MODULES[family]
         local = state.imports.get(module_name)
-        first = _first_needing(analysis, family) or request
+        plan = state.fix_plan
+        if ("first", family) not in plan:
+            plan[("first", family)] = _first_needing(analysis, family)
+            plan[("at", family)] = _insertion_point(state, analysis, family)
+        first = plan[("first", family)] or request
         url = f"{_base_url(first)}{TOKEN_PATH}"
         import_line = ""
         if family == "urllib" and local is None and state.imports.get("urllib.request.Request") == "Request" \
@@ -136,7 +140,7 @@ class PythonFixer:
             # urlopen(url) calls become urlopen(urllib.request.Request(url, headers=...)): import it once.
             import_line, local = "import urllib.request\n", module_name
         source = _helper_source(family, name, module_name if local is None else local, local is None, url, ttl)
-        at = _insertion_point(state, analysis, family)
+        at = plan[("at", family)]
         if at is None:
             return None
         text = analysis.document.text

@@ -38,16 +38,18 @@ class ShellFixer:
         applicability = Applicability.SAFE
         if variable is None:
             # Once per document, not per request: a script with thousands of requests stays linear.
-            cache = state.fix_plan
-            if "variable" not in cache:
-                cache["variable"] = _fresh_name(state, analysis)
-                cache["first"] = _first_statement_needing_token(analysis, state)
-            variable = cache["variable"]
-            first = cache["first"] or statement
-            preamble = _token_fetch(analysis, request, variable, ttl)
-            if preamble is None:
+            # The same token fetch, from the first request that needs one, serves them all.
+            plan = state.fix_plan
+            if "variable" not in plan:
+                plan["variable"] = _fresh_name(state, analysis)
+                first_statement, first_request = _first_needing_token(analysis, state)
+                plan["first"] = first_statement
+                plan["preamble"] = _token_fetch(analysis, first_request or request, plan["variable"], ttl)
+            variable = plan["variable"]
+            first = plan["first"] or statement
+            if plan["preamble"] is None:
                 return None
-            fetch, fetch_applicability = preamble
+            fetch, fetch_applicability = plan["preamble"]
             if fetch_applicability is Applicability.UNSAFE:
                 applicability = Applicability.UNSAFE
             edits.append(_insert_before(analysis.document, state.span(first).start, fetch))
@@ -149,15 +151,16 @@ def _top_level_statement(state, node):
     return node
 
 
-def _first_statement_needing_token(analysis, state):
-    firsts = []
+def _first_needing_token(analysis, state):
+    """The first top-level statement holding a tokenless request, and that request."""
+    best = None
     for request in analysis.requests:
         if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, dict):
             continue
         statement = _top_level_statement(state, request.handle["command"])
-        if statement is not None:
-            firsts.append(statement)
-    return min(firsts, key=lambda n: n.start_byte) if firsts else None
+        if statement is not None and (best is None or statement.start_byte < best[0].start_byte):
+            best = (statement, request)
+    return best if best is not None else (None, None)
 
 
 def _reusable_token(state, statement_start: int) -> str | None:

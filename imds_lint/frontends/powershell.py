@@ -73,6 +73,8 @@ class PowerShellState:
     # Variables holding a token from a top-level PUT: name -> end of its statement.
     token_variables: dict[str, int] = field(default_factory=dict)
     variables: set[str] = field(default_factory=set)
+    # The fixer's per-document decisions (token variable, where to fetch it).
+    fix_plan: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from imds_lint.frontends.treesitter import ByteOffsets as _Offsets
@@ -358,7 +360,9 @@ def top_level_statements(state: PowerShellState) -> list:
 
 
 def top_level_statement(state: PowerShellState, node):
-    tops = {(s.start_byte, s.end_byte) for s in top_level_statements(state)}
+    tops = state.fix_plan.get("top_spans")
+    if tops is None:  # once per document: callers ask once per request
+        tops = state.fix_plan["top_spans"] = {(s.start_byte, s.end_byte) for s in top_level_statements(state)}
     while node is not None and (node.start_byte, node.end_byte) not in tops:
         node = node.parent
     return node

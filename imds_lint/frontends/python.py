@@ -109,6 +109,8 @@ class PythonState:
     functions: dict[str, Any]  # top-level function name -> FunctionDef
     parents: dict[int, Any]
     token_helpers: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (client, async)
+    # The fixer's per-document decisions, so thousands of requests cost linear time.
+    fix_plan: dict[Any, Any] = field(default_factory=dict)
 
     def span(self, node) -> Span:
         r = self.positions[node]
@@ -178,7 +180,17 @@ def _problem(document: Document, exc: Exception) -> Analysis:
     return analysis
 
 
+# libcst with its metadata providers costs ~35 s per MB; past this size a module
+# (almost always generated code) is text-scanned so no input stalls a run.
+MAX_CST_CHARS = 256 * 1024
+
+
 def analyze(document: Document, session) -> list[Analysis]:
+    if len(document.text) > MAX_CST_CHARS:
+        from imds_lint.frontends import ParserGaveUp
+
+        raise ParserGaveUp(f"python module of {len(document.text) // 1024} KB is over the "
+                           f"{MAX_CST_CHARS // 1024} KB the libcst front-end reads")
     try:
         module = parse_module(document.text)
     except Exception as exc:  # ParserSyntaxError, RecursionError: text-scan instead
