@@ -200,11 +200,11 @@ def analyze_compose(document: Document, session) -> list[Analysis]:
             name = _scalar(key) or "?"
             mode = _scalar(_get(service, "network_mode")) or ""
             network = "host" if mode == "host" else ("none" if mode == "none" else "bridge")
-            for field in ("entrypoint", "command"):
-                node = _get(service, field)
+            for field_name in ("entrypoint", "command"):
+                node = _get(service, field_name)
                 if node is None:
                     continue
-                context = ContainerContext(f"runs in compose service '{name}' of {where} via {field}", network)
+                context = ContainerContext(f"runs in compose service '{name}' of {where} via {field_name}", network)
                 words, shell_form = _yaml_words(text, node)
                 emit_command(document, session, analysis, words, context, children, shell_string=shell_form)
             test = _get(_get(service, "healthcheck"), "test")

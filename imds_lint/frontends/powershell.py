@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from imds_lint.frontends.treesitter import NodeText
 from imds_lint.frontends.treesitter import parse_within
 from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
@@ -63,7 +64,7 @@ def _unwrap(node):
 
 
 @dataclass
-class PowerShellState:
+class PowerShellState(NodeText):
     tree: object
     src: bytes
     text: str
@@ -75,20 +76,6 @@ class PowerShellState:
     variables: set[str] = field(default_factory=set)
     # The fixer's per-document decisions (token variable, where to fetch it).
     fix_plan: dict[str, object] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        from imds_lint.frontends.treesitter import ByteOffsets as _Offsets
-
-        self._offsets = _Offsets(self.text, self.src)
-
-    def char(self, byte_offset: int) -> int:
-        return self._offsets.char(byte_offset)
-
-    def span(self, node) -> Span:
-        return Span(self.char(node.start_byte), self.char(node.end_byte))
-
-    def source(self, node) -> str:
-        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
 class _Reader:

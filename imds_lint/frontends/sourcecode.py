@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
+from imds_lint.frontends.treesitter import NodeText
 from imds_lint.frontends.treesitter import parse_within
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
@@ -131,26 +132,12 @@ def walk(root) -> Iterator:
 
 
 @dataclass
-class SourceState:
+class SourceState(NodeText):
     language: str
     tree: object
     src: bytes
     text: str
     assignments: dict[str, list] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        from imds_lint.frontends.shell import _Offsets
-
-        self._offsets = _Offsets(self.text, self.src)
-
-    def char(self, byte_offset: int) -> int:
-        return self._offsets.char(byte_offset)
-
-    def span(self, node) -> Span:
-        return Span(self.char(node.start_byte), self.char(node.end_byte))
-
-    def source(self, node) -> str:
-        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
 @dataclass

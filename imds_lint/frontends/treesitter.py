@@ -54,3 +54,22 @@ def parse_within(parser, src: bytes, seconds: float | None = None):
     except ValueError:  # "Parsing failed": the callback cancelled it
         parser.reset()
         raise ParserGaveUp(f"the parser gave up after {budget:.0f} s on this input") from None
+
+
+class NodeText:
+    """For front-end states that hold ``text`` and its UTF-8 ``src``: node spans and node text."""
+
+    _offsets: ByteOffsets | None = None
+
+    def char(self, byte_offset: int) -> int:
+        if self._offsets is None:
+            self._offsets = ByteOffsets(self.text, self.src)
+        return self._offsets.char(byte_offset)
+
+    def span(self, node):
+        from imds_lint.model import Span
+
+        return Span(self.char(node.start_byte), self.char(node.end_byte))
+
+    def source(self, node) -> str:
+        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
