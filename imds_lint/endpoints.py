@@ -43,9 +43,3 @@ def is_foreign_metadata_header(name: str, value: str | None) -> bool:
     expected = _FOREIGN_HEADERS.get(name.strip().lower())
     return expected is not None and (value or "").strip().lower() == expected
 
-
-def with_path(url: str, new_path: str) -> str:
-    match = _URL.match(url.strip())
-    if match is None:
-        return url
-    return url[: match.start("path")] + new_path if match.group("path") else url + new_path

@@ -215,6 +215,21 @@ class Segment:
     outer_end: int
 
 
+def merge_segments(segments: list[Segment]) -> list[Segment]:
+    """Join adjacent verbatim segments into runs (unescaping builds them a character at a time)."""
+    merged: list[Segment] = []
+    for seg in segments:
+        verbatim = seg.outer_end - seg.outer_start == seg.inner_end - seg.inner_start
+        if merged and verbatim:
+            last = merged[-1]
+            last_verbatim = last.outer_end - last.outer_start == last.inner_end - last.inner_start
+            if last_verbatim and last.inner_end == seg.inner_start and last.outer_end == seg.outer_start:
+                merged[-1] = Segment(last.inner_start, seg.inner_end, last.outer_start, seg.outer_end)
+                continue
+        merged.append(seg)
+    return merged
+
+
 class OffsetMap:
     """Maps offsets of an embedded document to offsets of the document holding it."""
 

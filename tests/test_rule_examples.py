@@ -44,7 +44,8 @@ def test_rule_page_has_every_section(rule):
     assert headings == SECTIONS
     assert re.match(r"^IMDS\d{3}$", rule.code)
     assert re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", rule.name)
-    assert rule.module_name_matches() if hasattr(rule, "module_name_matches") else True
+    module = rule.__module__.rpartition(".")[2]
+    assert module == f"{rule.code.lower()}_{rule.name.replace('-', '_')}", "rules/imdsNNN_<name>.py names the rule"
     assert rule.invalid, "every rule shows at least one flagged example"
 
 

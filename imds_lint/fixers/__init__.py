@@ -7,23 +7,13 @@ way out) and applies them here.
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import Iterable
 
 from imds_lint.model import Applicability, Edit, Fix, Header, Request
 
 
-class Fixer(Protocol):
-    """The rewrites a language can do. Each returns None when it cannot be sure."""
-
-    def add_token(self, request: Request, analysis, ttl: int) -> Fix | None: ...
-
-    def add_put_method(self, request: Request) -> Fix | None: ...
-
-    def remove_header(self, request: Request, header: Header) -> Fix | None: ...
-
-
 class NoFixes:
-    """A fixer that offers nothing; language fixers override what they can do."""
+    """The rewrites a language fixer may offer, each None (\"cannot be sure\") until it overrides it."""
 
     def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
         return None

@@ -12,6 +12,13 @@ from __future__ import annotations
 
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
 
+
+def _arg_at(call, index: int):
+    # The front-end's reading of positional arguments, so fixer and front-end agree on it.
+    from imds_lint.frontends.python import _arg
+
+    return _arg(call, index, None)
+
 TOKEN_NAME = "X-aws-ec2-metadata-token"
 TTL_NAME = "X-aws-ec2-metadata-token-ttl-seconds"
 _TIMEOUT = 2
@@ -179,15 +186,15 @@ class PythonFixer:
             applicability = Applicability.UNSAFE
             node = _keyword(call, "headers")
             if node is None:
-                node = _positional(call, 2)
+                node = _arg_at(call, 2)
         elif handle["client"] == "http.client":
-            node = _keyword(call, "headers") or _positional(call, 3)
+            node = _keyword(call, "headers") or _arg_at(call, 3)
         else:
             node = _keyword(call, "headers")
         if node is not None:
             return self._merge_into(node, state, text, name, expression, applicability)
         if handle["client"] == "urllib" and request_obj is None:
-            target = _positional(call, 0) or _keyword(call, "url")
+            target = _arg_at(call, 0) or _keyword(call, "url")
             if target is None:
                 return None, applicability
             req = state.imports.get("urllib.request.Request")
@@ -254,7 +261,7 @@ class PythonFixer:
             return Fix(title, (Edit(span[0], span[1], "put"),), Applicability.SAFE)
         if isinstance(func, (cst.Attribute, cst.Name)) and state is not None:
             # requests.request("GET", ...), conn.request("GET", ...), pool.request("GET", ...)
-            method = _keyword(call, "method") or _positional(call, 0)
+            method = _keyword(call, "method") or _arg_at(call, 0)
             return _replace_literal(state, method, "PUT", title, Applicability.SAFE)
         return None
 
@@ -310,16 +317,6 @@ def _keyword(call, name):
             return arg.value
     return None
 
-
-def _positional(call, index):
-    positional = []
-    for arg in call.args:
-        if arg.keyword is not None:
-            continue
-        if arg.star:
-            break
-        positional.append(arg.value)
-    return positional[index] if index < len(positional) else None
 
 
 def _first_needing(analysis, family) -> Request | None:

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 from imds_lint.kinds import MANIFESTS, Kind
 from imds_lint.model import ContainerContext, Document, Request, Span
@@ -80,10 +80,6 @@ class Analysis:
         self.facts.setdefault(name, []).append(value)
 
 
-class Session(Protocol):
-    """What a front-end may ask of the engine while analysing."""
-
-    def analyze(self, document: Document) -> list[Analysis]: ...
 
 
 def frontend_for(kind: str) -> ModuleType:
@@ -98,6 +94,3 @@ def container_context(path: Path, root: Path) -> ContainerContext | None:
             return found
     return None
 
-
-def has_frontend(kind: str) -> bool:
-    return kind in _FRONTENDS

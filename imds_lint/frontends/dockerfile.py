@@ -32,11 +32,10 @@ from imds_lint.frontends.treesitter import parse_within
 from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
-from imds_lint.frontends.shell import _merge
 from imds_lint.frontends.treesitter import ByteOffsets as _Offsets
 from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
 from imds_lint.kinds import Kind
-from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span
+from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span, merge_segments
 
 _DIRECTIVE = re.compile(r"^#\s*escape\s*=\s*([\\`])\s*$", re.I)
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
@@ -380,7 +379,7 @@ def _json_document(text: str, span: Span) -> tuple[str, list[Segment]]:
         segments.append(Segment(len(chars), len(chars) + 1, span.start + i, span.start + i + width))
         chars.append(ch)
         i += width
-    return "".join(chars), _merge(segments)
+    return "".join(chars), merge_segments(segments)
 
 
 def _json_escape(content: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from imds_lint.model import Segment
+from imds_lint.model import Segment, merge_segments
 
 _SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUOTED_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
@@ -99,18 +99,6 @@ def decode(text: str, start: int, end: int, *, quoted: bool) -> tuple[str, list[
                     continue
         put(c, i, i + 1)
         i += 1
-    return "".join(chars), _merge(segments)
+    return "".join(chars), merge_segments(segments)
 
 
-def _merge(segments: list[Segment]) -> list[Segment]:
-    merged: list[Segment] = []
-    for seg in segments:
-        verbatim = seg.outer_end - seg.outer_start == seg.inner_end - seg.inner_start
-        if merged and verbatim:
-            last = merged[-1]
-            if (last.outer_end - last.outer_start == last.inner_end - last.inner_start
-                    and last.inner_end == seg.inner_start and last.outer_end == seg.outer_start):
-                merged[-1] = Segment(last.inner_start, seg.inner_end, last.outer_start, seg.outer_end)
-                continue
-        merged.append(seg)
-    return merged

@@ -26,7 +26,7 @@ from imds_lint.frontends.shell_clients import (
     split_header,
 )
 from imds_lint.kinds import Kind
-from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span
+from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span, merge_segments
 
 UNKNOWN = "*"
 _MAX_RESOLVE_DEPTH = 8
@@ -77,10 +77,6 @@ def parse(text: str):
     return parse_within(_parser(), parse_src), src
 
 
-# Kept under its old name: other front-ends imported it from here.
-_Offsets = ByteOffsets
-
-
 @dataclass
 class ShellState:
     """What the shell fixer needs: the tree, offsets and the names in use."""
@@ -117,7 +113,7 @@ class _Walker:
         self.document = document
         self.session = session
         self.tree, self.src = parse(document.text)
-        self.state = ShellState(self.tree, self.src, _Offsets(document.text, self.src), set())
+        self.state = ShellState(self.tree, self.src, ByteOffsets(document.text, self.src), set())
         self.scope = _Scope(inherited)
         self.analysis = Analysis(document, state=self.state)
         self.children: list[Analysis] = []
@@ -261,7 +257,7 @@ class _Walker:
             installs.record_command(self.analysis, self.document.text, program,
                                     [installs.Word(a.value, self.literal_word(a)) for a in args], self.span(node))
         if program in self.wrappers and positional is None:
-            self.wrapper_call(node, program, args)
+            self.wrapper_call(program, args)
             return
         self.client(node, client_word, program, args, positional)
 
@@ -379,7 +375,7 @@ class _Walker:
                     if any(re.search(r"\$\{?[@*1-9]", self.text(a.ref)) for a in args if a.ref is not None):
                         self.wrappers[name] = node
 
-    def wrapper_call(self, call_node, function: str, call_args: list[Arg]) -> None:
+    def wrapper_call(self, function: str, call_args: list[Arg]) -> None:
         inner = self.wrappers[function]
         # Re-read the wrapped command with the caller's words in place of "$@" / "$N".
         name_node = inner.child_by_field_name("name")
@@ -599,22 +595,9 @@ def _unescaped(body: str, outer_start: int, escapable: str) -> tuple[str, Offset
         segments.append(Segment(len(chars), len(chars) + 1, outer_start + i, outer_start + i + 1))
         chars.append(ch)
         i += 1
-    return "".join(chars), OffsetMap(_merge(segments) or [Segment(0, 0, outer_start, outer_start)])
+    return "".join(chars), OffsetMap(merge_segments(segments) or [Segment(0, 0, outer_start, outer_start)])
 
 
-def _merge(segments: list[Segment]) -> list[Segment]:
-    """Join adjacent one-character verbatim segments into runs."""
-    merged: list[Segment] = []
-    for seg in segments:
-        verbatim = seg.outer_end - seg.outer_start == seg.inner_end - seg.inner_start
-        if merged and verbatim:
-            last = merged[-1]
-            last_verbatim = last.outer_end - last.outer_start == last.inner_end - last.inner_start
-            if last_verbatim and last.inner_end == seg.inner_start and last.outer_end == seg.outer_start:
-                merged[-1] = Segment(last.inner_start, seg.inner_end, last.outer_start, seg.outer_end)
-                continue
-        merged.append(seg)
-    return merged
 
 
 def analyze_shell(document: Document, session, inherited: dict[str, list] | None = None) -> list[Analysis]:
