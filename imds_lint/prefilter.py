@@ -1,15 +1,20 @@
 """The cheap byte search that decides whether a file is worth parsing at all.
 
-One pass over the bytes for every endpoint spelling (plain, and base64 at each
-of its three alignments, so encoded user-data still gets through): Hyperscan
-where its wheel exists (x86-64; ~6 GB/s), else a loop of ``bytes.__contains__``
-(~3 GB/s per needle). Files without a hit cost only their read.
+One pass over the bytes with one database of literals: every endpoint
+spelling (plain, and base64 at each of its three alignments, so encoded
+user-data still gets through) and every kind's own words. Hyperscan where its
+wheel exists (x86-64; ~6 GB/s, and ~2 ms to compile because it is literals
+only), else a loop of ``bytes.__contains__`` (~3 GB/s per needle). A kind word
+that only approximates its rule (``boto`` for "imports boto 2") is confirmed
+by an exact regex, run only on the rare file that has the word. Files without
+a hit cost only their read.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 
 from imds_lint import kinds as _kinds
 
@@ -42,115 +47,155 @@ NEEDLES: tuple[bytes, ...] = _SPELLINGS + tuple(
 )
 _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data") for enc in ("utf-16-le", "utf-16-be")]
 
+
+@dataclass(frozen=True)
+class KindWords:
+    """What makes a file of one kind a candidate without naming the endpoint.
+
+    ``words``: literals, one of which every match contains. ``confirm``: the
+    exact test, when the words alone would let too much through (None: any
+    word is enough).
+    """
+
+    words: tuple[bytes, ...]
+    confirm: re.Pattern[bytes] | None = None
+
+    def matches(self, raw: bytes) -> bool:
+        """The reference semantics, and the matcher where Hyperscan is missing."""
+        if not any(word in raw for word in self.words):
+            return False
+        return self.confirm is None or self.confirm.search(raw) is not None
+
+
 # Kinds whose files matter without naming the endpoint (dependency manifests,
-# say): file kind -> a byte pattern that makes such a file a candidate. A kind
-# absent here is a candidate only through NEEDLES.
-KIND_NEEDLES: dict[str, re.Pattern[bytes]] = {}
+# say). A kind absent here is a candidate only through NEEDLES.
+KIND_NEEDLES: dict[str, KindWords] = {}
 
 # IaC enforcement: files that declare EC2 compute resources matter without naming IMDS.
-_TERRAFORM_NEEDLE = re.compile(rb"aws_instance|aws_launch_(?:template|configuration)|aws_spot_instance_request|"
-                               rb"aws_ec2_instance_metadata_defaults|terraform-aws-modules|metadata_options|amazon-ebs")
-KIND_NEEDLES["terraform"] = _TERRAFORM_NEEDLE
-_CLOUDFORMATION_NEEDLE = re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
-                                    rb'|"type"\s*:\s*"amazon-ebs')
-KIND_NEEDLES["yaml"] = _CLOUDFORMATION_NEEDLE
-KIND_NEEDLES["json"] = _CLOUDFORMATION_NEEDLE
+KIND_NEEDLES["terraform"] = KindWords((
+    b"aws_instance", b"aws_launch_template", b"aws_launch_configuration", b"aws_spot_instance_request",
+    b"aws_ec2_instance_metadata_defaults", b"terraform-aws-modules", b"metadata_options", b"amazon-ebs"))
+_CLOUDFORMATION = KindWords(
+    (b"AWS::EC2::Instance", b"AWS::EC2::LaunchTemplate", b"AWS::AutoScaling::LaunchConfiguration", b"amazon-ebs"),
+    re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
+               rb'|"type"\s*:\s*"amazon-ebs'))
+KIND_NEEDLES["yaml"] = _CLOUDFORMATION
+KIND_NEEDLES["json"] = _CLOUDFORMATION
 # CDK apps declare instances without naming IMDS; boto 2 reads IMDS without spelling the endpoint.
-KIND_NEEDLES["python"] = re.compile(
-    rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)", re.M)
+KIND_NEEDLES["python"] = KindWords(
+    (b"aws_cdk", b"get_instance_metadata", b"get_instance_identity", b"get_instance_userdata", b"boto"),
+    re.compile(rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)",
+               re.M))
 # Manifests and lock files matter when they name a package imds_lint.versions knows.
-_MANIFEST_NEEDLE = re.compile(
-    rb"boto|awscli|aws-sdk|aws-java-sdk|awssdk|AWSSDK|aws/aws-sdk-php|ec2-metadata|datadog|AWSPowerShell|AWS\.Tools")
-KIND_NEEDLES.update({kind: _MANIFEST_NEEDLE for kind in _kinds.MANIFESTS})
+_MANIFEST_WORDS = (b"boto", b"awscli", b"aws-sdk", b"aws-java-sdk", b"awssdk", b"AWSSDK", b"aws/aws-sdk-php",
+                   b"ec2-metadata", b"datadog", b"AWSPowerShell", b"AWS.Tools")
+_MANIFEST = KindWords(_MANIFEST_WORDS)
+KIND_NEEDLES.update({kind: _MANIFEST for kind in _kinds.MANIFESTS})
 # A requirements file may pin nothing itself and include one that does.
-KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = re.compile(
-    _MANIFEST_NEEDLE.pattern + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)")
+KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = KindWords(
+    _MANIFEST_WORDS + (b"-r", b"-c", b"--requirement", b"--constraint"),
+    re.compile(b"|".join(re.escape(w) for w in _MANIFEST_WORDS)
+               + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)"))
 # Scripts matter when they install a versioned AWS SDK or metadata tool.
-_INSTALL_NEEDLE = re.compile(
-    rb"awscli|boto|botocore|aws-sdk|cloud-(?:image-)?utils|ec2-utils|ec2-net-utils|ec2-metadata|datadog-agent"
-    rb"|DD_AGENT_MINOR_VERSION|AWSPowerShell|AWS\.Tools")
+_INSTALL = KindWords((
+    b"awscli", b"boto", b"aws-sdk", b"cloud-utils", b"cloud-image-utils", b"ec2-utils", b"ec2-net-utils",
+    b"ec2-metadata", b"datadog-agent", b"DD_AGENT_MINOR_VERSION", b"AWSPowerShell", b"AWS.Tools"))
 # Source that uses an AWS SDK's own metadata client names the client, not the endpoint.
-KIND_NEEDLES[_kinds.Kind.JAVASCRIPT] = re.compile(rb"MetadataService")
+KIND_NEEDLES[_kinds.Kind.JAVASCRIPT] = KindWords((b"MetadataService",))
 KIND_NEEDLES[_kinds.Kind.TYPESCRIPT] = KIND_NEEDLES[_kinds.Kind.JAVASCRIPT]
 KIND_NEEDLES[_kinds.Kind.TSX] = KIND_NEEDLES[_kinds.Kind.JAVASCRIPT]
-KIND_NEEDLES[_kinds.Kind.JAVA] = re.compile(rb"EC2MetadataUtils")
-KIND_NEEDLES[_kinds.Kind.CSHARP] = re.compile(rb"EC2InstanceMetadata")
+KIND_NEEDLES[_kinds.Kind.JAVA] = KindWords((b"EC2MetadataUtils",))
+KIND_NEEDLES[_kinds.Kind.CSHARP] = KindWords((b"EC2InstanceMetadata",))
 for _kind in (_kinds.Kind.SHELL, _kinds.Kind.MAKEFILE, _kinds.Kind.JUSTFILE, _kinds.Kind.DOCKERFILE,
               _kinds.Kind.POWERSHELL, _kinds.Kind.USER_DATA):
-    KIND_NEEDLES.setdefault(_kind, _INSTALL_NEEDLE)
+    KIND_NEEDLES.setdefault(_kind, _INSTALL)
 
 
 class _Hyperscan:
-    """One database: the endpoint spellings plus, optionally, one kind's own pattern."""
+    """One literal database for everything: endpoint spellings and every kind's words.
 
-    def __init__(self, needles: tuple[bytes, ...], extra: re.Pattern[bytes] | None = None):
+    A scan stops at the first literal that counts for the file's kind and says
+    which it was: an endpoint (id below ``len(NEEDLES)``) or the kind's words.
+    """
+
+    def __init__(self, groups: list[KindWords]):
         import hyperscan
 
         self._hs = hyperscan
-        expressions = [re.escape(n) for n in needles]
-        flags = [hyperscan.HS_FLAG_SINGLEMATCH] * len(needles)
-        if extra is not None:
-            expressions.append(extra.pattern)
-            flags.append(hyperscan.HS_FLAG_SINGLEMATCH
-                         | (hyperscan.HS_FLAG_MULTILINE if extra.flags & re.M else 0)
-                         | (hyperscan.HS_FLAG_CASELESS if extra.flags & re.I else 0))
+        expressions, ids = [], []
+        for i, needle in enumerate(NEEDLES):
+            expressions.append(re.escape(needle))
+            ids.append(i)
+        self.group_ids = {}
+        for group in groups:
+            group_id = self.group_ids.setdefault(id(group), len(NEEDLES) + len(self.group_ids))
+            for word in group.words:
+                expressions.append(re.escape(word))
+                ids.append(group_id)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(expressions=expressions, ids=list(range(len(expressions))),
-                         elements=len(expressions), flags=flags)
+        self._db.compile(expressions=expressions, ids=ids, elements=len(expressions),
+                         flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions))
 
     @staticmethod
-    def _stop(*_args) -> bool:
-        return True  # the first hit is enough: stop scanning
-
-    def search(self, raw: bytes) -> bool:
-        try:
-            self._db.scan(raw, match_event_handler=self._stop)
-        except self._hs.ScanTerminated:
-            return True
+    def _stop(match_id, _start, _end, _flags, wanted) -> bool:
+        if match_id < len(NEEDLES) or match_id == wanted[0]:
+            wanted[1] = match_id
+            return True  # the first hit that counts is enough: stop scanning
         return False
+
+    def first_hit(self, raw: bytes, group: KindWords | None) -> int | None:
+        """None, the index of an endpoint spelling, or len(NEEDLES) for a hit of ``group``'s words."""
+        wanted = [self.group_ids.get(id(group), -1), None]
+        try:
+            self._db.scan(raw, match_event_handler=self._stop, context=wanted)
+        except self._hs.ScanTerminated:
+            return min(wanted[1], len(NEEDLES))
+        return None
+
+    def search(self, raw: bytes, group: KindWords | None = None) -> bool:
+        hit = self.first_hit(raw, group)
+        if hit is None:
+            return False
+        if hit < len(NEEDLES) or group.confirm is None or group.confirm.search(raw):
+            return True
+        return self.first_hit(raw, None) is not None  # the word was not the real thing; an endpoint may be
 
 
 class _Substrings:
-    def __init__(self, needles: tuple[bytes, ...], extra: re.Pattern[bytes] | None = None):
-        self._needles = needles
-        self._extra = extra
+    def __init__(self, groups: list[KindWords] | None = None):
+        pass
 
-    def search(self, raw: bytes) -> bool:
-        return any(needle in raw for needle in self._needles) or (
-            self._extra is not None and self._extra.search(raw) is not None)
+    def search(self, raw: bytes, group: KindWords | None = None) -> bool:
+        return any(needle in raw for needle in NEEDLES) or (group is not None and group.matches(raw))
 
 
-def _matcher(extra: re.Pattern[bytes] | None = None):
+def _matcher():
+    groups = list({id(g): g for g in KIND_NEEDLES.values()}.values())
     try:
-        return _Hyperscan(NEEDLES, extra)
-    except Exception:  # no wheel for this platform, a broken one, or a pattern it cannot take
-        return _Substrings(NEEDLES, extra)
+        return _Hyperscan(groups)
+    except Exception:  # no wheel for this platform, or a broken one
+        return _Substrings(groups)
 
 
-# Compiled lazily, one per distinct kind pattern (the manifest kinds share one);
-# None is the endpoint-only matcher every other kind uses.
-_MATCHERS: dict[re.Pattern[bytes] | None, object] = {}
+_MATCHER = None
 
 
-def _matcher_for(kind: str | None):
-    pattern = KIND_NEEDLES.get(kind) if kind is not None else None
-    matcher = _MATCHERS.get(pattern)
-    if matcher is None:
-        matcher = _MATCHERS[pattern] = _matcher(pattern)
-    return matcher
+def _the_matcher():
+    global _MATCHER
+    if _MATCHER is None:
+        _MATCHER = _matcher()
+    return _MATCHER
+
+
+def _utf16_hit(raw: bytes) -> bool:
+    return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)
 
 
 def may_touch_imds(raw: bytes) -> bool:
     """True when the bytes contain an IMDS endpoint spelling (plain, base64 or UTF-16)."""
-    if _matcher_for(None).search(raw):
-        return True
-    return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)
+    return _the_matcher().search(raw) or _utf16_hit(raw)
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:
-    """The prefilter: endpoint spellings for every file, plus the kind's own needles, in one pass."""
-    if kind_by_name not in KIND_NEEDLES:
-        return may_touch_imds(raw)
-    if _matcher_for(kind_by_name).search(raw):
-        return True
-    return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)
+    """The prefilter: endpoint spellings for every file, plus the kind's own words, in one pass."""
+    return _the_matcher().search(raw, KIND_NEEDLES.get(kind_by_name)) or _utf16_hit(raw)

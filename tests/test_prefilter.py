@@ -11,11 +11,36 @@ from imds_lint import prefilter
 
 def test_both_matchers_agree_with_a_plain_search():
     fast = prefilter._matcher()
-    slow = prefilter._Substrings(prefilter.NEEDLES)
+    assert isinstance(fast, prefilter._Hyperscan), "the Hyperscan wheel is a dependency on this platform"
+    slow = prefilter._Substrings()
     samples = [b"", b"nothing here", b"curl http://169.254.169.254/", b"x instance-data.ec2.internal",
                b"[fd00:ec2::254]", b"169.254.170.2", b"ec2-metadata --instance-id", b"169.254.169.25"]
     for sample in samples:
         assert fast.search(sample) == slow.search(sample) == any(n in sample for n in prefilter.NEEDLES)
+
+
+# Words and near misses for every kind's needle, and the endpoint, to build files from.
+_FRAGMENTS = sorted({w for g in prefilter.KIND_NEEDLES.values() for w in g.words} | {
+    b"169.254.169.254", b"169.254.170.2", b"import boto", b"import boto3", b"from  boto.utils import x",
+    b"get_instance_metadata()", b"xget_instance_metadata", b"AWS::EC2::InstanceConnectEndpoint",
+    b'"type": "amazon-ebs"', b"-r base.txt", b"x -r", b"--constraint c.txt", b"\n", b"\n  ", b" ", b"x"})
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=8), st.sampled_from(sorted(prefilter.KIND_NEEDLES) + ["md"]))
+def test_the_literal_database_decides_like_the_reference_for_every_kind(parts, kind):
+    raw = b"".join(parts)
+    group = prefilter.KIND_NEEDLES.get(kind)
+    expected = any(n in raw for n in prefilter.NEEDLES) or (group is not None and group.matches(raw))
+    assert prefilter._the_matcher().search(raw, group) == prefilter._Substrings().search(raw, group) == expected
+
+
+def test_kind_words_are_confirmed_exactly():
+    assert not prefilter.is_candidate(b"import boto3\n", "python")
+    assert prefilter.is_candidate(b"import boto\n", "python")
+    assert prefilter.is_candidate(b"import boto3\nURL = 'http://169.254.169.254/'\n", "python")
+    assert not prefilter.is_candidate(b"Type: AWS::EC2::InstanceConnectEndpoint\n", "yaml")
+    assert prefilter.is_candidate(b"Type: AWS::EC2::Instance\n", "yaml")
+    assert not prefilter.is_candidate(b"Type: AWS::EC2::Instance\n", "md")
 
 
 @given(st.binary(max_size=64), st.binary(max_size=64), st.sampled_from([b"169.254.169.254", b"instance-data"]))
