@@ -26,16 +26,35 @@ Resources:
 '''
 
 
+class _CloudFormationLoader(yaml.SafeLoader):
+    """What CloudFormation itself would read: ``!Sub x`` is ``{"Fn::Sub": x}``."""
+
+
+def _construct_short_tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
+
+
 def load(text):
-    return yaml.load(text, Loader=yaml_nodes.loader())
+    return yaml.load(text, Loader=_CloudFormationLoader)
 
 
-def test_short_tags_load_safely_with_marks():
-    data = load(SUB)
-    assert "Fn::Sub" in data["Resources"]["Web"]["Properties"]["UserData"]["Fn::Base64"]
-    assert issubclass(yaml_nodes.loader(), yaml.SafeLoader)
-    with pytest.raises(yaml.YAMLError):
-        load("a: !!python/object/apply:os.system ['true']\n")
+def test_short_tags_compose_with_marks_and_nothing_is_constructed():
+    root = yaml_nodes.compose(SUB)
+    user_data = yaml_nodes.get(yaml_nodes.get(yaml_nodes.get(yaml_nodes.get(root, "Resources"), "Web"),
+                                              "Properties"), "UserData")
+    name, body = yaml_nodes.intrinsic(yaml_nodes.intrinsic(user_data)[1])
+    assert name == "Fn::Sub" and SUB[body.start_mark.index:].startswith("!Sub |")
+    node = yaml_nodes.compose("a: !!python/object/apply:os.system ['true']\n")
+    assert node.value[0][1].tag == "tag:yaml.org,2002:python/object/apply:os.system"  # a tag, never a call
 
 
 def test_sub_user_data_is_found_and_fixed_with_escapes_intact():

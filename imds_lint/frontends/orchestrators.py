@@ -125,9 +125,9 @@ def _literal_block(text: str, word: Word) -> tuple[str, list[Segment]]:
 
 
 def _compose(text: str):
-    import yaml
+    from imds_lint.frontends.yaml_nodes import compose_all
 
-    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    return compose_all(text)
 
 
 def _get(node, key: str):

@@ -104,9 +104,10 @@ def syntax_errors(text: str) -> int:
         pass
     import yaml
 
+    from imds_lint.frontends.yaml_nodes import compose_all
+
     try:
-        for _ in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            pass
+        compose_all(text)
     except yaml.YAMLError:
         return 1
     return 0

@@ -1,14 +1,12 @@
-"""YAML nodes with positions: a safe loader that knows CloudFormation's short tags.
+"""YAML nodes with positions, and CloudFormation's short tags read off them.
 
 ``compose`` keeps every node's marks (character offsets) and tags without
-constructing anything. ``scalar_chars`` maps a scalar's value back to the
+constructing anything, so no tag can run code. ``scalar_chars`` maps a scalar's value back to the
 characters that spell it, where that mapping is exact (block literals,
 unescaped flow scalars), so edits can go back into the file.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 CFN_TAGS = ("Ref", "Sub", "Base64", "Join", "GetAtt", "If", "Select", "Split", "FindInMap", "ImportValue",
             "GetAZs", "Equals", "Not", "And", "Or", "Condition", "Cidr", "Transform", "Length", "ToJsonString")
@@ -17,34 +15,48 @@ CFN_TAGS = ("Ref", "Sub", "Base64", "Join", "GetAtt", "If", "Select", "Split", "
 Chars = list[tuple[str, int, int]]
 
 
-@lru_cache(maxsize=1)
-def loader():
-    import yaml
-
-    class CloudFormationLoader(yaml.SafeLoader):
-        """SafeLoader that turns ``!Sub x`` into ``{"Fn::Sub": x}`` (``!Ref`` into ``{"Ref": x}``)."""
-
-    def construct(loader_, suffix, node):
-        if isinstance(node, yaml.ScalarNode):
-            value = loader_.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader_.construct_sequence(node, deep=True)
-        else:
-            value = loader_.construct_mapping(node, deep=True)
-        key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-        return {key: value}
-
-    CloudFormationLoader.add_multi_constructor("!", construct)
-    return CloudFormationLoader
-
-
 def compose(text: str):
     """The first YAML document's node tree (raises yaml.YAMLError on bad input)."""
+    roots = compose_all(text)
+    return roots[0] if roots else None
+
+
+def compose_all(text: str) -> list:
+    """Every document's node tree, with marks and tags (raises yaml.YAMLError on bad input).
+
+    libyaml's composer when PyYAML was built with it: about ten times faster
+    than the pure-Python one, and its nodes are the same once a plain scalar's
+    style "" is spelt None as there. They differ on a byte order mark (libyaml
+    leaves it out of the offsets), so such text, and text that cannot be
+    encoded as UTF-8, takes the pure-Python path; so does text libyaml
+    rejects, for the error message.
+    """
     import yaml
 
-    for node in yaml.compose_all(text, Loader=loader()):
-        return node
-    return None
+    if getattr(yaml, "__with_libyaml__", False) and "\ufeff" not in text:
+        try:
+            roots = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+        except (UnicodeEncodeError, yaml.YAMLError):
+            pass  # the pure-Python composer words the error (and places it) as users have seen it
+        else:
+            _plain_style_is_none(roots)
+            return roots
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+
+
+def _plain_style_is_none(roots: list) -> None:
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node.id == "scalar":
+            if node.style == "":
+                node.style = None
+        elif node.id == "sequence":
+            stack.extend(node.value)
+        else:
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
 
 
 def tag_name(node) -> str | None:
