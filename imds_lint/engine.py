@@ -6,6 +6,7 @@ fixes that break parsing, re-lint, and stop at convergence.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -275,9 +276,14 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _path_matches(path: str, pattern: str) -> bool:
-    import pathspec
+    return _per_file_pattern(pattern).match_file(path)
 
-    return pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(path)
+
+@functools.lru_cache(maxsize=256)
+def _per_file_pattern(pattern: str):
+    from imds_lint.discovery import IgnorePatterns
+
+    return IgnorePatterns([pattern])
 
 
 def unified_diff(result: FileResult) -> str:

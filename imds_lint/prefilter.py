@@ -1,10 +1,10 @@
 """The cheap byte search that decides whether a file is worth parsing at all.
 
-One pass over the bytes with one database of literals: every endpoint
+One pass over the bytes with a database of literals: every endpoint
 spelling (plain, and base64 at each of its three alignments, so encoded
-user-data still gets through) and every kind's own words. Hyperscan where its
-wheel exists (x86-64; ~6 GB/s, and ~2 ms to compile because it is literals
-only), else a loop of ``bytes.__contains__`` (~3 GB/s per needle). A kind word
+user-data still gets through) and the file kind's own words. Hyperscan where
+its wheel exists (x86-64; ~5 GB/s, and ~1 ms to compile because it is
+literals only), else a loop of ``bytes.__contains__`` (~3 GB/s per needle). A kind word
 that only approximates its rule (``boto`` for "imports boto 2") is confirmed
 by an exact regex, run only on the rare file that has the word. Files without
 a hit cost only their read.
@@ -52,9 +52,10 @@ _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
 class KindWords:
     """What makes a file of one kind a candidate without naming the endpoint.
 
-    ``words``: literals, one of which every match contains. ``confirm``: the
-    exact test, when the words alone would let too much through (None: any
-    word is enough).
+    ``words``: literals, one of which every match contains (none: only
+    ``confirm`` can tell, for a kind whose files are few and small).
+    ``confirm``: the exact test, when the words alone would let too much
+    through (None: any word is enough).
     """
 
     words: tuple[bytes, ...]
@@ -62,7 +63,7 @@ class KindWords:
 
     def matches(self, raw: bytes) -> bool:
         """The reference semantics, and the matcher where Hyperscan is missing."""
-        if not any(word in raw for word in self.words):
+        if self.words and not any(word in raw for word in self.words):
             return False
         return self.confirm is None or self.confirm.search(raw) is not None
 
@@ -91,9 +92,11 @@ _MANIFEST_WORDS = (b"boto", b"awscli", b"aws-sdk", b"aws-java-sdk", b"awssdk", b
                    b"ec2-metadata", b"datadog", b"AWSPowerShell", b"AWS.Tools")
 _MANIFEST = KindWords(_MANIFEST_WORDS)
 KIND_NEEDLES.update({kind: _MANIFEST for kind in _kinds.MANIFESTS})
-# A requirements file may pin nothing itself and include one that does.
+# A requirements file may pin nothing itself and include one that does. "-r" is too short a
+# literal for the shared database (it slows every scan): requirements files are few and small,
+# so the regex alone decides.
 KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = KindWords(
-    _MANIFEST_WORDS + (b"-r", b"-c", b"--requirement", b"--constraint"),
+    (),
     re.compile(b"|".join(re.escape(w) for w in _MANIFEST_WORDS)
                + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)"))
 # Scripts matter when they install a versioned AWS SDK or metadata tool.
@@ -112,79 +115,74 @@ for _kind in (_kinds.Kind.SHELL, _kinds.Kind.MAKEFILE, _kinds.Kind.JUSTFILE, _ki
 
 
 class _Hyperscan:
-    """One literal database for everything: endpoint spellings and every kind's words.
+    """One literal database: the endpoint spellings plus one kind's words.
 
-    A scan stops at the first literal that counts for the file's kind and says
-    which it was: an endpoint (id below ``len(NEEDLES)``) or the kind's words.
+    A database per kind rather than one for all: scanning slows with the
+    number of literals (~50 literals cost twice what 15 do), and a literal
+    database compiles in about a millisecond.
     """
 
-    def __init__(self, groups: list[KindWords]):
+    def __init__(self, group: KindWords | None):
         import hyperscan
 
         self._hs = hyperscan
-        expressions, ids = [], []
-        for i, needle in enumerate(NEEDLES):
-            expressions.append(re.escape(needle))
-            ids.append(i)
-        self.group_ids = {}
-        for group in groups:
-            group_id = self.group_ids.setdefault(id(group), len(NEEDLES) + len(self.group_ids))
-            for word in group.words:
-                expressions.append(re.escape(word))
-                ids.append(group_id)
+        self._group = group
+        literals = NEEDLES + (group.words if group is not None else ())
+        # Ids below len(NEEDLES) are endpoint spellings; the kind's words share the next one.
+        ids = list(range(len(NEEDLES))) + [len(NEEDLES)] * (len(literals) - len(NEEDLES))
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(expressions=expressions, ids=ids, elements=len(expressions),
-                         flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions))
+        self._db.compile(expressions=[re.escape(lit) for lit in literals], ids=ids, elements=len(literals),
+                         flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(literals))
 
     @staticmethod
-    def _stop(match_id, _start, _end, _flags, wanted) -> bool:
-        if match_id < len(NEEDLES) or match_id == wanted[0]:
-            wanted[1] = match_id
-            return True  # the first hit that counts is enough: stop scanning
-        return False
+    def _stop(match_id, _start, _end, _flags, first) -> bool:
+        first.append(match_id)
+        return True  # the first hit is enough: stop scanning
 
-    def first_hit(self, raw: bytes, group: KindWords | None) -> int | None:
-        """None, the index of an endpoint spelling, or len(NEEDLES) for a hit of ``group``'s words."""
-        wanted = [self.group_ids.get(id(group), -1), None]
+    def _first_hit(self, raw: bytes) -> int | None:
+        first: list[int] = []
         try:
-            self._db.scan(raw, match_event_handler=self._stop, context=wanted)
+            self._db.scan(raw, match_event_handler=self._stop, context=first)
         except self._hs.ScanTerminated:
-            return min(wanted[1], len(NEEDLES))
+            return first[0]
         return None
 
-    def search(self, raw: bytes, group: KindWords | None = None) -> bool:
-        hit = self.first_hit(raw, group)
+    def search(self, raw: bytes) -> bool:
+        hit = self._first_hit(raw)
+        group = self._group
         if hit is None:
-            return False
+            return group is not None and not group.words and group.confirm.search(raw) is not None
         if hit < len(NEEDLES) or group.confirm is None or group.confirm.search(raw):
             return True
-        return self.first_hit(raw, None) is not None  # the word was not the real thing; an endpoint may be
+        return _matcher_for(None).search(raw)  # the word was not the real thing; an endpoint may be
 
 
 class _Substrings:
-    def __init__(self, groups: list[KindWords] | None = None):
-        pass
+    def __init__(self, group: KindWords | None):
+        self._group = group
 
-    def search(self, raw: bytes, group: KindWords | None = None) -> bool:
-        return any(needle in raw for needle in NEEDLES) or (group is not None and group.matches(raw))
+    def search(self, raw: bytes) -> bool:
+        return any(needle in raw for needle in NEEDLES) or (self._group is not None and self._group.matches(raw))
 
 
-def _matcher():
-    groups = list({id(g): g for g in KIND_NEEDLES.values()}.values())
+def _matcher(group: KindWords | None = None):
     try:
-        return _Hyperscan(groups)
+        return _Hyperscan(group)
     except Exception:  # no wheel for this platform, or a broken one
-        return _Substrings(groups)
+        return _Substrings(group)
 
 
-_MATCHER = None
+# Compiled lazily, one per distinct kind's words (the manifest kinds share one);
+# None is the endpoint-only matcher every other kind uses.
+_MATCHERS: dict[int | None, object] = {}
 
 
-def _the_matcher():
-    global _MATCHER
-    if _MATCHER is None:
-        _MATCHER = _matcher()
-    return _MATCHER
+def _matcher_for(group: KindWords | None):
+    key = id(group) if group is not None else None
+    matcher = _MATCHERS.get(key)
+    if matcher is None:
+        matcher = _MATCHERS[key] = _matcher(group)
+    return matcher
 
 
 def _utf16_hit(raw: bytes) -> bool:
@@ -193,9 +191,9 @@ def _utf16_hit(raw: bytes) -> bool:
 
 def may_touch_imds(raw: bytes) -> bool:
     """True when the bytes contain an IMDS endpoint spelling (plain, base64 or UTF-16)."""
-    return _the_matcher().search(raw) or _utf16_hit(raw)
+    return _matcher_for(None).search(raw) or _utf16_hit(raw)
 
 
 def is_candidate(raw: bytes, kind_by_name: str) -> bool:
     """The prefilter: endpoint spellings for every file, plus the kind's own words, in one pass."""
-    return _the_matcher().search(raw, KIND_NEEDLES.get(kind_by_name)) or _utf16_hit(raw)
+    return _matcher_for(KIND_NEEDLES.get(kind_by_name)).search(raw) or _utf16_hit(raw)

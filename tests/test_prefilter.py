@@ -12,7 +12,7 @@ from imds_lint import prefilter
 def test_both_matchers_agree_with_a_plain_search():
     fast = prefilter._matcher()
     assert isinstance(fast, prefilter._Hyperscan), "the Hyperscan wheel is a dependency on this platform"
-    slow = prefilter._Substrings()
+    slow = prefilter._Substrings(None)
     samples = [b"", b"nothing here", b"curl http://169.254.169.254/", b"x instance-data.ec2.internal",
                b"[fd00:ec2::254]", b"169.254.170.2", b"ec2-metadata --instance-id", b"169.254.169.25"]
     for sample in samples:
@@ -31,7 +31,7 @@ def test_the_literal_database_decides_like_the_reference_for_every_kind(parts, k
     raw = b"".join(parts)
     group = prefilter.KIND_NEEDLES.get(kind)
     expected = any(n in raw for n in prefilter.NEEDLES) or (group is not None and group.matches(raw))
-    assert prefilter._the_matcher().search(raw, group) == prefilter._Substrings().search(raw, group) == expected
+    assert prefilter._matcher_for(group).search(raw) == prefilter._Substrings(group).search(raw) == expected
 
 
 def test_kind_words_are_confirmed_exactly():

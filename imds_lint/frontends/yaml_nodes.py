@@ -29,7 +29,7 @@ def compose_all(text: str) -> list:
     style "" is spelt None as there. They differ on a byte order mark (libyaml
     leaves it out of the offsets), so such text, and text that cannot be
     encoded as UTF-8, takes the pure-Python path; so does text libyaml
-    rejects, for the error message.
+    rejects, which keeps what parses, and the error messages, as before.
     """
     import yaml
 
@@ -37,7 +37,7 @@ def compose_all(text: str) -> list:
         try:
             roots = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
         except (UnicodeEncodeError, yaml.YAMLError):
-            pass  # the pure-Python composer words the error (and places it) as users have seen it
+            pass  # libyaml rejects a few documents the pure-Python composer takes (tabs in odd places)
         else:
             _plain_style_is_none(roots)
             return roots
