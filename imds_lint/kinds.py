@@ -78,7 +78,10 @@ _MSBUILD_SUFFIXES = (".csproj", ".fsproj", ".vbproj")
 
 def manifest_kind(path: PurePath | str) -> str | None:
     """The manifest format a file name promises, or None."""
-    name = os.path.basename(path).lower()
+    return _manifest_kind(os.path.basename(path).lower(), path)
+
+
+def _manifest_kind(name: str, path: PurePath | str) -> str | None:
     if name in _MANIFEST_NAMES:
         return _MANIFEST_NAMES[name]
     if name.endswith(".txt") and (name.startswith(("requirements", "constraints"))
@@ -123,9 +126,10 @@ _SHEBANG = re.compile(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?
 def kind_from_name(path: PurePath | str) -> str:
     """The kind a file's name promises, or UNKNOWN when only its content can tell."""
     name = os.path.basename(path).lower()
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    manifest = manifest_kind(path)
+    kind = _BY_NAME.get(name)
+    if kind is not None:
+        return kind
+    manifest = _manifest_kind(name, path)
     if manifest is not None:
         return manifest
     if name.startswith(("dockerfile.", "containerfile.")) or name.endswith(".dockerfile"):
@@ -134,7 +138,9 @@ def kind_from_name(path: PurePath | str) -> str:
         return Kind.TERRAFORM_JSON
     if name.endswith(".pkr.hcl"):
         return Kind.TERRAFORM
-    suffix = os.path.splitext(name)[1]
+    # os.path.splitext's suffix: from the last dot, unless only dots come before it.
+    dot = name.rfind(".")
+    suffix = name[dot:] if dot > 0 and name[:dot].strip(".") else ""
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
     if "user-data" in name or "user_data" in name or "userdata" in name:

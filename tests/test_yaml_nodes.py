@@ -77,3 +77,17 @@ def test_generated_yaml_composes_the_same_where_both_accept_it(pieces):
     # whatever the pure-Python composer accepts must come out the same.
     if pure != "error":
         assert ours == pure
+
+
+_MORE_PIECES = [p for p in _PIECES if p != "\t"] + ["...\n", "%YAML 1.1\n", ":", "-", "|-\n", "|+2\n", " #x", "\\",
+                                                   '"', "'", "@", "`", "\x85", "\u2028", "\r"]
+
+
+@given(st.lists(st.sampled_from(_MORE_PIECES), max_size=25))
+def test_without_tabs_what_libyaml_rejects_the_pure_composer_rejects_too(pieces):
+    # What lets a caller that only needs "broken or not" skip the second, pure-Python parse.
+    text = "".join(pieces)
+    try:
+        yaml_nodes.compose_all(text, exact_error=False)
+    except yaml.YAMLError:
+        assert _pure(text) == "error", text

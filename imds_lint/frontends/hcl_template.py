@@ -52,6 +52,10 @@ def _closing_brace(text: str, i: int, end: int) -> int | None:
     return None
 
 
+_QUOTED_SPECIAL = re.compile(r"[$%\\]")
+_TEMPLATE_SPECIAL = re.compile(r"[$%]")
+
+
 def decode(text: str, start: int, end: int, *, quoted: bool) -> tuple[str, list[Segment]]:
     """The script a template region stands for, and segments mapping it back to ``text``."""
     chars: list[str] = []
@@ -62,9 +66,17 @@ def decode(text: str, start: int, end: int, *, quoted: bool) -> tuple[str, list[
         chars.extend(piece)
         segments.append(Segment(n, n + len(piece), outer_start, outer_end))
 
+    special = _QUOTED_SPECIAL if quoted else _TEMPLATE_SPECIAL
     i = start
     while i < end:
         c = text[i]
+        if c not in "$%\\":
+            # A run of plain characters in one piece (one call per character made this the hot spot).
+            found = special.search(text, i, end)
+            stop = found.start() if found else end
+            put(text[i:stop], i, stop)
+            i = stop
+            continue
         two = text[i:i + 3]
         if two in ("$${", "%%{"):
             put(two[1:], i, i + 3)

@@ -127,7 +127,7 @@ def _literal_block(text: str, word: Word) -> tuple[str, list[Segment]]:
 def _compose(text: str):
     from imds_lint.frontends.yaml_nodes import compose_all
 
-    return compose_all(text)
+    return compose_all(text, exact_error=False)  # a broken file is scanned as text: the message is not shown
 
 
 def _get(node, key: str):

@@ -107,7 +107,7 @@ def syntax_errors(text: str) -> int:
     from imds_lint.frontends.yaml_nodes import compose_all
 
     try:
-        compose_all(text)
+        compose_all(text, exact_error=False)
     except yaml.YAMLError:
         return 1
     return 0

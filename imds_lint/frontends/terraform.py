@@ -190,26 +190,48 @@ def _object_items(file: _File, node) -> dict[str, object] | None:
 
 
 class _Module:
-    """The variables, locals and launch templates of a module (this file and its siblings)."""
+    """The variables, locals and resources of a module (this file and its siblings).
+
+    Built on first use: most files never look anything up, and a module's
+    sibling files are parsed only for the one that does.
+    """
 
     def __init__(self, own: _File, path: str):
-        self.files = [own]
-        if path:
-            self.files.extend(_siblings(path))
-        self.variables: dict[str, tuple[_File, object]] = {}
-        self.locals: dict[str, tuple[_File, object]] = {}
-        self.resources: dict[tuple[str, str], _Block] = {}
-        for file in self.files:
+        self._own, self._path = own, path
+        self._tables: tuple[dict, dict, dict] | None = None
+
+    @property
+    def variables(self) -> dict[str, tuple[_File, object]]:
+        return self._build()[0]
+
+    @property
+    def locals(self) -> dict[str, tuple[_File, object]]:
+        return self._build()[1]
+
+    @property
+    def resources(self) -> dict[tuple[str, str], _Block]:
+        return self._build()[2]
+
+    def _build(self) -> tuple[dict, dict, dict]:
+        if self._tables is not None:
+            return self._tables
+        files = [self._own] + (_siblings(self._path) if self._path else [])
+        variables: dict[str, tuple[_File, object]] = {}
+        local_values: dict[str, tuple[_File, object]] = {}
+        resources: dict[tuple[str, str], _Block] = {}
+        for file in files:
             for block in file.blocks():
                 if block.type == "variable" and block.labels:
                     default = block.attributes().get("default")
                     if default is not None:
-                        self.variables.setdefault(block.labels[0], (file, default))
+                        variables.setdefault(block.labels[0], (file, default))
                 elif block.type == "locals":
                     for name, expr in block.attributes().items():
-                        self.locals.setdefault(name, (file, expr))
+                        local_values.setdefault(name, (file, expr))
                 elif block.type == "resource" and len(block.labels) == 2:
-                    self.resources.setdefault((block.labels[0], block.labels[1]), block)
+                    resources.setdefault((block.labels[0], block.labels[1]), block)
+        self._tables = (variables, local_values, resources)
+        return self._tables
 
     def reference(self, file: _File, node) -> tuple[_File, object, str] | None:
         """``var.x`` / ``local.x`` -> the expression it stands for."""

@@ -21,23 +21,29 @@ def compose(text: str):
     return roots[0] if roots else None
 
 
-def compose_all(text: str) -> list:
+def compose_all(text: str, exact_error: bool = True) -> list:
     """Every document's node tree, with marks and tags (raises yaml.YAMLError on bad input).
 
     libyaml's composer when PyYAML was built with it: about ten times faster
     than the pure-Python one, and its nodes are the same once a plain scalar's
     style "" is spelt None as there. They differ on a byte order mark (libyaml
     leaves it out of the offsets), so such text, and text that cannot be
-    encoded as UTF-8, takes the pure-Python path; so does text libyaml
-    rejects, which keeps what parses, and the error messages, as before.
+    encoded as UTF-8, takes the pure-Python path. So does text libyaml
+    rejects: it keeps what parses, and the error messages, as before. A
+    caller that only needs to know *that* the text is broken passes
+    ``exact_error=False``: without a tab (libyaml's rejections that the
+    pure-Python composer accepts all involve tabs) libyaml's error stands.
     """
     import yaml
 
     if getattr(yaml, "__with_libyaml__", False) and "\ufeff" not in text:
         try:
             roots = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
-        except (UnicodeEncodeError, yaml.YAMLError):
-            pass  # libyaml rejects a few documents the pure-Python composer takes (tabs in odd places)
+        except yaml.YAMLError:
+            if not exact_error and "\t" not in text:
+                raise
+        except UnicodeEncodeError:
+            pass
         else:
             _plain_style_is_none(roots)
             return roots
