@@ -1,5 +1,3 @@
-import sys
+from imds_lint.cli import run
 
-from imds_lint.cli import main
-
-sys.exit(main())
+run()

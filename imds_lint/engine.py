@@ -146,6 +146,15 @@ class Linter:
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
 
+    def screen(self, path: str | Path, display: str) -> FileResult | None:
+        """The cheap part of a scan: the final result for a file no front-end needs to see, else None.
+
+        Reads the file and runs the prefilter (what ends ~99% of a repository's
+        files); ``lint_file`` or ``fix_file``, which read again, do the rest.
+        """
+        result = FileResult(display)
+        return result if self._load(path, result) is None else None
+
     def _container(self, path: str | Path) -> ContainerContext | None:
         """Where the file runs when a container image in the repo copies and runs it."""
         try:

@@ -1,14 +1,20 @@
 """Running the per-file pipeline over many files, on every core when it pays.
 
-Files are handed out in chunks while discovery is still walking, and results
-come back in submission order, so output is identical to a serial run. Small
-runs (pre-commit's handful of files) never start a pool: forking costs more
-than it saves below a few hundred files.
+Small runs (pre-commit's handful of files) never start a pool: forking costs
+more than it saves below a few hundred files. A large run uses N processes in
+all: the main process walks, and N-1 workers run the pipeline on chunks of
+files. When the workers have enough queued, the main process screens a chunk
+itself (read and prefilter: ~99% of a repository ends there) and sends on only
+the files a front-end must see. Parsing, the part a native parser can crash,
+always runs in a worker; front-ends are imported once per worker, and on two
+cores there is one. Results come back in walk order, so output is identical
+to a serial run.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import Callable, Iterable, Iterator
 
 from imds_lint.config import Settings
@@ -16,6 +22,8 @@ from imds_lint.engine import FileResult, Linter
 
 CHUNK = 256
 MIN_FILES_FOR_POOL = 512
+# Chunks queued per worker before the main process starts screening chunks itself.
+QUEUED_PER_WORKER = 2
 
 _worker_linter: Linter | None = None
 _worker_job: tuple[str, bool, bool, bool] | None = None
@@ -33,25 +41,34 @@ def _run_one(linter: Linter, job: tuple[str, bool, bool, bool], path: str, displ
             return linter.fix_file(path, display, unsafe=unsafe, write=write, through_links=through_links)
         return linter.lint_file(path, display)
     except Exception as exc:  # one file's crash is that file's problem, not the run's
-        from imds_lint.model import ScanError
+        return _internal_error(display, exc)
 
-        result = FileResult(display, scanned=True)
-        result.errors.append(ScanError(display, f"internal error ({type(exc).__name__}: {exc}); file skipped"))
-        return result
+
+def _internal_error(display: str, exc: Exception) -> FileResult:
+    from imds_lint.model import ScanError
+
+    result = FileResult(display, scanned=True)
+    result.errors.append(ScanError(display, f"internal error ({type(exc).__name__}: {exc}); file skipped"))
+    return result
+
+
+def _screen(linter: Linter, path: str, display: str) -> FileResult | None:
+    try:
+        return linter.screen(path, display)
+    except Exception as exc:
+        return _internal_error(display, exc)
+
+
+def _quiet(result: FileResult) -> FileResult | bool:
+    """A file with nothing to report travels as its ``scanned`` flag: pickling 18,000 empty results
+    costs more than reading the files they describe."""
+    quiet = not result.findings and not result.errors and result.fixed is None and not result.fixes_applied
+    return result.scanned if quiet else result
 
 
 def _run_chunk(chunk: list[tuple[str, str]]) -> list[FileResult | bool]:
-    """Results of a chunk; a file with nothing to report travels back as its ``scanned`` flag only.
-
-    Pickling 18,000 empty results costs more than reading the files they describe.
-    """
     assert _worker_linter is not None and _worker_job is not None
-    out: list[FileResult | bool] = []
-    for path, display in chunk:
-        result = _run_one(_worker_linter, _worker_job, path, display)
-        quiet = not result.findings and not result.errors and result.fixed is None and not result.fixes_applied
-        out.append(result.scanned if quiet else result)
-    return out
+    return [_quiet(_run_one(_worker_linter, _worker_job, path, display)) for path, display in chunk]
 
 
 def _expand(item: FileResult | bool, display: str) -> FileResult:
@@ -74,7 +91,8 @@ def run(
 ) -> Iterator[FileResult]:
     """Yield a FileResult per candidate in ``items``; other items go to ``on_other``.
 
-    ``job`` is ("lint" | "fix", unsafe, write, through_links).
+    ``job`` is ("lint" | "fix", unsafe, write, through_links); ``workers`` counts
+    processes, the main one included.
     """
     from imds_lint.discovery import Candidate
 
@@ -94,20 +112,64 @@ def run(
         for path, display in pending:
             yield _run_one(linter, job, path, display)
         return
-    yield from _pooled(settings, job, workers, pending, iterator, on_other)
+    yield from _pooled(settings, job, workers - 1, linter, pending, iterator, on_other)
 
 
-def _pooled(settings, job, workers, pending, iterator, on_other) -> Iterator[FileResult]:
+class _Batch:
+    """One chunk of the walk: results the main process settled, plus a worker's share (``sent``)."""
+
+    __slots__ = ("chunk", "settled", "sent", "future")
+
+    def __init__(self, chunk, settled, sent, future):
+        self.chunk, self.settled, self.sent, self.future = chunk, settled, sent, future
+
+
+def _pooled(settings, job, pool_size, linter, pending, iterator, on_other) -> Iterator[FileResult]:
     from concurrent.futures import ProcessPoolExecutor  # only big runs pay for multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
     from imds_lint.discovery import Candidate
 
-    futures = []
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(settings, job)) as pool:
+    batches: deque[_Batch] = deque()
+    queued: deque = deque()  # futures not known to be done, oldest first
+    broken = False
+
+    def dispatch(pool, chunk: list[tuple[str, str]]) -> None:
+        while queued and queued[0].done():
+            queued.popleft()
+        if len(queued) < QUEUED_PER_WORKER * pool_size:
+            future = pool.submit(_run_chunk, chunk)
+            queued.append(future)
+            batches.append(_Batch(chunk, None, chunk, future))
+            return
+        # The workers have enough to do: screen this chunk here, pass on what needs parsing.
+        settled = [_screen(linter, path, display) for path, display in chunk]
+        sent = [entry for entry, result in zip(chunk, settled) if result is None]
+        future = pool.submit(_run_chunk, sent) if sent else None
+        if future is not None:
+            queued.append(future)
+        batches.append(_Batch(chunk, settled, sent, future))
+
+    def results(batch: _Batch) -> Iterator[FileResult]:
+        nonlocal broken
+        items: list = []
+        if batch.future is not None:
+            if not broken:
+                try:
+                    items = batch.future.result()
+                except BrokenProcessPool:
+                    broken = True
+            if broken:
+                # A worker died (a native parser crashing, say): find the file that does it.
+                items = list(_isolate(settings, job, batch.sent))
+        from_worker = iter(zip(items, batch.sent))
+        for i, (path, display) in enumerate(batch.chunk):
+            settled = batch.settled[i] if batch.settled is not None else None
+            yield settled if settled is not None else _expand(next(from_worker)[0], display)
+
+    with ProcessPoolExecutor(max_workers=pool_size, initializer=_init, initargs=(settings, job)) as pool:
         for start in range(0, len(pending), CHUNK):
-            chunk = pending[start:start + CHUNK]
-            futures.append((pool.submit(_run_chunk, chunk), chunk))
+            dispatch(pool, pending[start:start + CHUNK])
         chunk = []
         for item in iterator:
             if not isinstance(item, Candidate):
@@ -115,22 +177,27 @@ def _pooled(settings, job, workers, pending, iterator, on_other) -> Iterator[Fil
                 continue
             chunk.append((item.path, item.display))
             if len(chunk) >= CHUNK:
-                futures.append((pool.submit(_run_chunk, chunk), chunk))
+                dispatch(pool, chunk)
                 chunk = []
+                # Hand on what is finished, in order: progress shows, memory stays flat.
+                while batches and (batches[0].future is None or batches[0].future.done()):
+                    yield from results(batches.popleft())
         if chunk:
-            futures.append((pool.submit(_run_chunk, chunk), chunk))
-        broken = False
-        for future, sent in futures:
-            if not broken:
-                try:
-                    items = future.result()
-                except BrokenProcessPool:
-                    broken = True
-            if broken:
-                # A worker died (a native parser crashing, say): find the file that does it.
-                items = list(_isolate(settings, job, sent))
-            for item, (_, display) in zip(items, sent):
-                yield _expand(item, display)
+            dispatch(pool, chunk)
+        _take_back_the_tail(pool, batches, linter, queued)
+        while batches:
+            yield from results(batches.popleft())
+
+
+def _take_back_the_tail(pool, batches: deque[_Batch], linter: Linter, queued: deque) -> None:
+    """With the walk over, the main process screens the chunks no worker has started, newest first,
+    while the workers work from the oldest: both finish at about the same time."""
+    for batch in reversed(batches):
+        if batch.settled is not None or batch.future is None or not batch.future.cancel():
+            continue
+        batch.settled = [_screen(linter, path, display) for path, display in batch.chunk]
+        batch.sent = [entry for entry, result in zip(batch.chunk, batch.settled) if result is None]
+        batch.future = pool.submit(_run_chunk, batch.sent) if batch.sent else None
 
 
 def _isolate(settings, job, files: list[tuple[str, str]]):
