@@ -180,7 +180,7 @@ def peers(tree: Path, t_lint: float) -> None:
         print("semgrep: not installed, skipped")
     iac = tree / "repos"
     if shutil.which("checkov"):
-        lint = [sys.executable, "-m", "imds_lint", "--format", "json", str(iac)]
+        lint = [*_command(), "--format", "json", str(iac)]
         t_ours = median_time(lint, 3)
         cmd = _offline(["checkov", "--quiet", "--compact", "--skip-download", "--framework", "terraform",
                         "-d", str(iac)])
@@ -191,6 +191,23 @@ def peers(tree: Path, t_lint: float) -> None:
               f"{t_peer / t_ours:.0f}x faster (target >= 20x)")
     else:
         print("checkov: not installed, skipped")
+
+
+def _command() -> list[str]:
+    """The installed console command next to this interpreter (what pre-commit and CI run), else -m."""
+    script = Path(sys.executable).parent / "imds-lint"
+    if not script.exists():
+        return [sys.executable, "-m", "imds_lint"]
+    import importlib.metadata
+
+    # An editable install adds an import hook (and .pth files) to every start, python -c pass
+    # included: the figures would describe a development checkout, not what users run.
+    direct_url = importlib.metadata.distribution("imds-lint").read_text("direct_url.json") or ""
+    if '"editable": true' in direct_url:
+        print("note: imds-lint is an editable install here; for figures users will see, run this "
+              "with the python of a regular install (python -m venv v && v/bin/pip install . && "
+              "v/bin/python benchmarks/bench.py)")
+    return [str(script)]
 
 
 def main() -> int:
@@ -206,7 +223,7 @@ def main() -> int:
     files, size = tree_size(args.tree)
     print(f"tree: {files:,} files, {size / 1e6:.0f} MB")
 
-    lint = [sys.executable, "-m", "imds_lint"]
+    lint = _command()
     grep = ["grep", "-rIlE", GREP_PATTERN, str(args.tree)]
     t_grep = median_time(grep, args.runs)
     t_lint = median_time(lint + ["--format", "json", str(args.tree)], args.runs)

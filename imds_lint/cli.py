@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from imds_lint import __version__
@@ -26,6 +25,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"imds-lint: error: {message}\n")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, told the width: left to itself it imports shutil (and with it bz2
+    and lzma, ~6 ms of every run) just to ask the terminal's size."""
+
+    def __init__(self, prog: str):
+        try:
+            columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+        super().__init__(prog, width=columns - 2)
+
+
 def _codes(value: str) -> list[str]:
     return [v.strip().upper() for v in value.split(",") if v.strip()]
 
@@ -35,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="imds-lint",
         description="Find code that breaks when EC2 instances require IMDSv2 tokens, and fix it token-first.",
         epilog="Exit codes: 0 no findings, 1 findings, 2 usage or internal error.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
     parser.add_argument("--format", choices=FORMATS, default="text",
@@ -119,9 +131,9 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr.write(f"imds-lint: {exc}\n")
         return EXIT_ERROR
 
+    # The engine, the model and the front-ends load with the first file a front-end must read
+    # (imds_lint.parallel): a run whose files all fail the prefilter never pays for them.
     from imds_lint.discovery import discover
-    from imds_lint.engine import unified_diff
-    from imds_lint.model import ScanError
     from imds_lint.reporters import Report
 
     from imds_lint import parallel
@@ -145,6 +157,8 @@ def _main(argv: list[str] | None) -> int:
 
     def note(problem) -> None:
         nonlocal usage_error
+        from imds_lint.model import ScanError
+
         report.errors.append(ScanError(problem.display, problem.message))
         usage_error |= problem.usage
 
@@ -162,6 +176,8 @@ def _main(argv: list[str] | None) -> int:
                 progress = Progress(sys.stderr)
                 progress.update(done, items.count)
             if args.diff:
+                from imds_lint.engine import unified_diff
+
                 diffs.append(unified_diff(result))
             elif args.fix:
                 report.fixes_applied += result.fixes_applied
@@ -278,7 +294,7 @@ def _settings(args, config):
         updates["token_ttl"] = config.check_ttl(args.token_ttl, "--token-ttl")
     if args.no_gitignore:
         updates["respect_gitignore"] = False
-    return replace(settings, **updates)
+    return settings.replace(**updates)
 
 
 def _list_rules() -> int:

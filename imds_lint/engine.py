@@ -7,35 +7,22 @@ fixes that break parsing, re-lint, and stop at convergence.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-from imds_lint import prefilter
+from imds_lint import screening
 from imds_lint.config import Settings
 from imds_lint.fixers import apply_edits, select_fixes
 from imds_lint.frontends import Analysis, container_context, frontend_for
-from imds_lint.kinds import Kind, classify, kind_from_name
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
 from imds_lint.registry import all_rules, matches, rule_codes
 from imds_lint.rule import RuleContext
-from imds_lint.source import SkipFile, SourceText, decode, looks_binary, read_bytes, write_fixed
+from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
+from imds_lint.source import SkipFile, SourceText, write_fixed
 from imds_lint.suppressions import apply_suppressions
 
 MAX_FIX_PASSES = 10
 MAX_EMBEDDING_DEPTH = 8
-
-
-@dataclass
-class FileResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[ScanError] = field(default_factory=list)
-    scanned: bool = False
-    kind: str = Kind.UNKNOWN
-    # Set by fix runs: the fixed text and how many fixes went in.
-    original: str | None = None
-    fixed: str | None = None
-    fixes_applied: int = 0
 
 
 class Session:
@@ -71,8 +58,22 @@ class Session:
 class Linter:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.rules = [rule() for rule in all_rules() if not rule.engine and self.enabled(rule.code)]
-        self.known = rule_codes()
+        self._rules: list | None = None
+        self._known: set[str] | None = None
+
+    @property
+    def rules(self) -> list:
+        # Loaded with the first file a front-end reads: a pre-commit run whose files all fail
+        # the prefilter never imports the catalog (and the IaC and dependency models it uses).
+        if self._rules is None:
+            self._rules = [rule() for rule in all_rules() if not rule.engine and self.enabled(rule.code)]
+        return self._rules
+
+    @property
+    def known(self) -> set[str]:
+        if self._known is None:
+            self._known = rule_codes()
+        return self._known
 
     def enabled(self, code: str, path: str | None = None) -> bool:
         s = self.settings
@@ -146,15 +147,6 @@ class Linter:
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
 
-    def screen(self, path: str | Path, display: str) -> FileResult | None:
-        """The cheap part of a scan: the final result for a file no front-end needs to see, else None.
-
-        Reads the file and runs the prefilter (what ends ~99% of a repository's
-        files); ``lint_file`` or ``fix_file``, which read again, do the rest.
-        """
-        result = FileResult(display)
-        return result if self._load(path, result) is None else None
-
     def _container(self, path: str | Path) -> ContainerContext | None:
         """Where the file runs when a container image in the repo copies and runs it."""
         try:
@@ -163,24 +155,7 @@ class Linter:
             return None
 
     def _load(self, path: str | Path, result: FileResult) -> tuple[SourceText, str] | None:
-        try:
-            raw = read_bytes(path, self.settings.max_file_size)
-        except SkipFile as exc:
-            result.errors.append(ScanError(result.path, str(exc)))
-            return None
-        result.scanned = True
-        # The prefilter first: it rejects almost every file, and the binary check is for the rest.
-        if not prefilter.is_candidate(raw, kind_from_name(path)) or looks_binary(raw):
-            return None
-        source = decode(raw)
-        kind = classify(path, source.text)
-        result.kind = kind
-        if kind == Kind.UNKNOWN:
-            return None
-        if source.lossy:
-            result.errors.append(ScanError(result.path, f"not valid {source.encoding}; scanned with replacement "
-                                           "characters and never rewritten"))
-        return source, kind
+        return screening.load(path, result, self.settings.max_file_size)
 
     # -- fixing ----------------------------------------------------------------
     def fix_file(self, path: str | Path, display: str, unsafe: bool, write: bool,

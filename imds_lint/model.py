@@ -13,10 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-TOKEN_HEADER = "x-aws-ec2-metadata-token"
-TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
-TOKEN_PATH = "/latest/api/token"
-MAX_TOKEN_TTL = 21600
+from imds_lint.protocol import MAX_TOKEN_TTL, TOKEN_HEADER, TOKEN_PATH, TTL_HEADER  # noqa: F401 (re-exported)
 
 
 class Severity(enum.Enum):

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+from imds_lint import screening
 from imds_lint.config import Settings
-from imds_lint.engine import FileResult, Linter
+from imds_lint.screening import FileResult
+
+if TYPE_CHECKING:
+    from imds_lint.engine import Linter
 
 CHUNK = 256
 MIN_FILES_FOR_POOL = 512
@@ -30,8 +34,26 @@ _worker_job: tuple[str, bool, bool, bool] | None = None
 
 
 def _init(settings: Settings, job: tuple[str, bool, bool, bool]) -> None:
+    from imds_lint.engine import Linter
+
     global _worker_linter, _worker_job
     _worker_linter, _worker_job = Linter(settings), job
+
+
+class _LazyLinter:
+    """The main process's Linter, made for the first file that needs a front-end: importing the
+    engine, its front-ends and the rule catalog is most of a pre-commit run that finds nothing."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._linter: Linter | None = None
+
+    def get(self) -> Linter:
+        if self._linter is None:
+            from imds_lint.engine import Linter
+
+            self._linter = Linter(self.settings)
+        return self._linter
 
 
 def _run_one(linter: Linter, job: tuple[str, bool, bool, bool], path: str, display: str) -> FileResult:
@@ -52,9 +74,9 @@ def _internal_error(display: str, exc: Exception) -> FileResult:
     return result
 
 
-def _screen(linter: Linter, path: str, display: str) -> FileResult | None:
+def _screen(settings: Settings, path: str, display: str) -> FileResult | None:
     try:
-        return linter.screen(path, display)
+        return screening.screen(path, display, settings.max_file_size)
     except Exception as exc:
         return _internal_error(display, exc)
 
@@ -98,7 +120,6 @@ def run(
 
     workers = workers or workers_for_this_machine()
     pending: list[tuple[str, str]] = []
-    linter = Linter(settings)
     iterator = iter(items)
     # Serial until the run proves big enough to pay for a pool.
     for item in iterator:
@@ -109,10 +130,11 @@ def run(
         if workers > 1 and len(pending) >= MIN_FILES_FOR_POOL:
             break
     else:
+        linter = _LazyLinter(settings)
         for path, display in pending:
-            yield _run_one(linter, job, path, display)
+            yield _screen(settings, path, display) or _run_one(linter.get(), job, path, display)
         return
-    yield from _pooled(settings, job, workers - 1, linter, pending, iterator, on_other)
+    yield from _pooled(settings, job, workers - 1, pending, iterator, on_other)
 
 
 class _Batch:
@@ -124,7 +146,7 @@ class _Batch:
         self.chunk, self.settled, self.sent, self.future = chunk, settled, sent, future
 
 
-def _pooled(settings, job, pool_size, linter, pending, iterator, on_other) -> Iterator[FileResult]:
+def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[FileResult]:
     from concurrent.futures import ProcessPoolExecutor  # only big runs pay for multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
@@ -143,7 +165,7 @@ def _pooled(settings, job, pool_size, linter, pending, iterator, on_other) -> It
             batches.append(_Batch(chunk, None, chunk, future))
             return
         # The workers have enough to do: screen this chunk here, pass on what needs parsing.
-        settled = [_screen(linter, path, display) for path, display in chunk]
+        settled = [_screen(settings, path, display) for path, display in chunk]
         sent = [entry for entry, result in zip(chunk, settled) if result is None]
         future = pool.submit(_run_chunk, sent) if sent else None
         if future is not None:
@@ -184,18 +206,18 @@ def _pooled(settings, job, pool_size, linter, pending, iterator, on_other) -> It
                     yield from results(batches.popleft())
         if chunk:
             dispatch(pool, chunk)
-        _take_back_the_tail(pool, batches, linter, queued)
+        _take_back_the_tail(pool, batches, settings)
         while batches:
             yield from results(batches.popleft())
 
 
-def _take_back_the_tail(pool, batches: deque[_Batch], linter: Linter, queued: deque) -> None:
+def _take_back_the_tail(pool, batches: deque[_Batch], settings: Settings) -> None:
     """With the walk over, the main process screens the chunks no worker has started, newest first,
     while the workers work from the oldest: both finish at about the same time."""
     for batch in reversed(batches):
         if batch.settled is not None or batch.future is None or not batch.future.cancel():
             continue
-        batch.settled = [_screen(linter, path, display) for path, display in batch.chunk]
+        batch.settled = [_screen(settings, path, display) for path, display in batch.chunk]
         batch.sent = [entry for entry, result in zip(batch.chunk, batch.settled) if result is None]
         batch.future = pool.submit(_run_chunk, batch.sent) if batch.sent else None
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-import tempfile
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from imds_lint.model import Location
+if TYPE_CHECKING:
+    from imds_lint.model import Location
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -25,16 +25,20 @@ class SkipFile(Exception):
     """The file cannot be scanned; the message says why, for the ``errors`` list."""
 
 
-@dataclass
 class SourceText:
-    raw: bytes
-    text: str
-    encoding: str
-    bom: bytes = b""
-    # True when the bytes were not valid in ``encoding`` and were decoded with
-    # replacement characters: such text is scanned but never written back.
-    lossy: bool = False
-    _line_starts: list[int] | None = field(default=None, repr=False)
+    """A file's text and how to turn it back into the same kind of bytes."""
+
+    __slots__ = ("raw", "text", "encoding", "bom", "lossy", "_line_starts")
+
+    def __init__(self, raw: bytes, text: str, encoding: str, bom: bytes = b"", lossy: bool = False):
+        self.raw, self.text, self.encoding, self.bom = raw, text, encoding, bom
+        # True when the bytes were not valid in ``encoding`` and were decoded with
+        # replacement characters: such text is scanned but never written back.
+        self.lossy = lossy
+        self._line_starts: list[int] | None = None
+
+    def __repr__(self) -> str:
+        return f"SourceText(encoding={self.encoding!r}, bom={self.bom!r}, lossy={self.lossy}, {len(self.text)} chars)"
 
     @property
     def newline(self) -> str:
@@ -57,6 +61,8 @@ class SourceText:
         return self._line_starts
 
     def location(self, offset: int) -> Location:
+        from imds_lint.model import Location
+
         starts = self.line_starts
         line = bisect_right(starts, offset) - 1
         return Location(line + 1, offset - starts[line] + 1)
@@ -155,6 +161,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> None
         if current != expected:
             raise SkipFile("changed on disk since it was read; not writing the fix")
     info = os.stat(path)
+    import tempfile  # only fixes write: the import (and shutil's with it) is ~3 ms of every run
+
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".imds-lint.tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

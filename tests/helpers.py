@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from imds_lint.config import Settings
 from imds_lint.engine import Linter
@@ -36,4 +35,4 @@ def codes(findings: list[Finding]) -> list[str]:
 
 
 def only(settings: Settings | None = None, **changes) -> Settings:
-    return replace(settings or Settings(), **changes)
+    return (settings or Settings()).replace(**changes)

@@ -205,14 +205,18 @@ def test_fix_refuses_when_the_file_changed_under_it(project, monkeypatch):
     path = write(project / "a.sh", TOKENLESS)
     real = source.read_bytes
 
+    reads = []
+
     def read_then_edit(p, limit):
         data = real(p, limit)
-        path.write_text(TOKENLESS + "echo edited by someone else\n")
+        reads.append(p)
+        path.write_text(TOKENLESS + f"echo edited by someone else, time {len(reads)}\n")
         return data
 
-    monkeypatch.setattr("imds_lint.engine.read_bytes", read_then_edit)
+    monkeypatch.setattr("imds_lint.screening.read_bytes", read_then_edit)
     assert main(["--fix", "a.sh"]) == 1
-    assert path.read_text().endswith("edited by someone else\n")
+    assert path.read_text().endswith(f"edited by someone else, time {len(reads)}\n")
+    assert "IMDS_TOKEN" not in path.read_text()
 
 
 def test_list_rules_and_explain(capsys):

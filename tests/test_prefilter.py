@@ -31,7 +31,25 @@ def test_the_literal_database_decides_like_the_reference_for_every_kind(parts, k
     raw = b"".join(parts)
     group = prefilter.KIND_NEEDLES.get(kind)
     expected = any(n in raw for n in prefilter.NEEDLES) or (group is not None and group.matches(raw))
-    assert prefilter._matcher_for(group).search(raw) == prefilter._Substrings(group).search(raw) == expected
+    assert _hyperscan(group).search(raw) == prefilter._Substrings(group).search(raw) == expected
+
+
+_COMPILED = {}
+
+
+def _hyperscan(group):
+    if id(group) not in _COMPILED:
+        _COMPILED[id(group)] = prefilter._matcher(group)
+        assert isinstance(_COMPILED[id(group)], prefilter._Hyperscan)
+    return _COMPILED[id(group)]
+
+
+def test_small_runs_use_substring_search_and_large_ones_hyperscan(monkeypatch):
+    monkeypatch.setattr(prefilter, "_scanned", 0)
+    assert isinstance(prefilter._matcher_for(None, 1000), prefilter._Substrings)
+    assert not prefilter.is_candidate(b"x" * prefilter.HYPERSCAN_AFTER_BYTES, "shell")
+    assert isinstance(prefilter._matcher_for(None, 1000), prefilter._Hyperscan)
+    assert prefilter.is_candidate(b"curl 169.254.169.254", "shell")
 
 
 def test_kind_words_are_confirmed_exactly():

@@ -7,12 +7,16 @@ output needs no rich import at all, which keeps pre-commit runs fast.
 from __future__ import annotations
 
 import os
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from imds_lint.model import Applicability, Finding, Severity
 from imds_lint.reporters import Report
 
-_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+if TYPE_CHECKING:
+    from imds_lint.model import Finding
+
+# Keyed by the enums' values: a clean run prints its summary without importing the model.
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_HOW_TO_APPLY = {"safe": "--fix", "unsafe": "--fix --unsafe-fixes", "display-only": "shown by --diff, not applied"}
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -41,12 +45,7 @@ def _fix_line(finding: Finding) -> str | None:
     fix = finding.fix
     if fix is None:
         return None
-    how = {
-        Applicability.SAFE: "--fix",
-        Applicability.UNSAFE: "--fix --unsafe-fixes",
-        Applicability.DISPLAY_ONLY: "shown by --diff, not applied",
-    }[fix.applicability]
-    return f"  = fix: {fix.title} ({how})"
+    return f"  = fix: {fix.title} ({_HOW_TO_APPLY[fix.applicability.value]})"
 
 
 def render(report: Report, stream: TextIO, quiet: bool = False, show_source: bool = True) -> None:
@@ -65,7 +64,7 @@ def render(report: Report, stream: TextIO, quiet: bool = False, show_source: boo
 
     for f in report.findings:
         head = f"{f.path}:{f.start.line}:{f.start.column}: {f.code} [{f.severity.value}] {f.message}"
-        emit(head, _SEVERITY_STYLE[f.severity] if colour else None)
+        emit(head, _SEVERITY_STYLE[f.severity.value] if colour else None)
         if quiet:
             continue
         if show_source and f.snippet:
@@ -94,7 +93,7 @@ def _readiness_table(report: Report, console) -> None:
     table = Table(title="IMDSv2 readiness", title_justify="left")
     table.add_column("category")
     for severity in SEVERITY_ORDER:
-        table.add_column(severity.value, justify="right", style=_SEVERITY_STYLE[severity])
+        table.add_column(severity.value, justify="right", style=_SEVERITY_STYLE[severity.value])
     table.add_column("total", justify="right")
     for category, counts in r.by_category.items():
         table.add_row(category.value, *(str(counts[s]) for s in SEVERITY_ORDER), str(sum(counts.values())))

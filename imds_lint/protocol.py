@@ -1,0 +1,6 @@
+"""IMDSv2 protocol facts, in a module of their own so the lightest code can use them."""
+
+TOKEN_HEADER = "x-aws-ec2-metadata-token"
+TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
+TOKEN_PATH = "/latest/api/token"
+MAX_TOKEN_TTL = 21600
