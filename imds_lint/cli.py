@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="read settings from this file instead of searching")
     parser.add_argument("--no-gitignore", action="store_true", help="scan files that .gitignore excludes")
     parser.add_argument("--jobs", "-j", type=int, metavar="N",
-                        help="worker processes for large runs (default: one per core; 1 = serial)")
+                        help="processes for large runs, the main one included (default: one per core; 1 = serial)")
     parser.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary when clean")
     parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
