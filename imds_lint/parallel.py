@@ -48,6 +48,10 @@ class _LazyLinter:
         self.settings = settings
         self._linter: Linter | None = None
 
+    @property
+    def loaded(self) -> bool:
+        return self._linter is not None
+
     def get(self) -> Linter:
         if self._linter is None:
             from imds_lint.engine import Linter
@@ -132,7 +136,10 @@ def run(
     else:
         linter = _LazyLinter(settings)
         for path, display in pending:
-            yield _screen(settings, path, display) or _run_one(linter.get(), job, path, display)
+            # Screening only spares the engine's import; once it is loaded, lint_file reads the file
+            # itself (screening first would read and decode every candidate twice).
+            settled = None if linter.loaded else _screen(settings, path, display)
+            yield settled or _run_one(linter.get(), job, path, display)
         return
     yield from _pooled(settings, job, workers - 1, pending, iterator, on_other)
 
