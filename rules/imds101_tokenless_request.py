@@ -26,20 +26,32 @@ class TokenlessRequest(Rule):
 
     ## Use instead
     ```shell
-    IMDS_TOKEN="$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")"
+    : "${IMDS_TOKEN=$(curl -fs -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")}"
     curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254/latest/meta-data/instance-id
     ```
 
     ## Fix safety
-    Safe for curl and HTTPie: one token is fetched before the first metadata
-    request of the script (or an existing token variable is reused) and the header
-    is added to each request. With wget the token fetch uses `--method=PUT`, which
-    BusyBox wget lacks, so that fix is unsafe. A misspelled token header is renamed.
+    Safe for curl and HTTPie, following the token-first plan (`fixers/token_plan.py`):
+    a guarded fetch, `: "${IMDS_TOKEN=$(curl -fs ... -X PUT .../latest/api/token ...)}"`,
+    goes in the scope that runs the request (inside its function, loop, branch or
+    `&&` chain, never at `source` time), so it runs once per process and only
+    where a request does; it carries the request's own `--max-time` and
+    `--connect-timeout`, and it never fails the script: where IMDS does not
+    answer the variable stays empty, curl drops the empty header and the request
+    behaves as it did. A variable the script already holds is reused only when
+    it provably holds the body of a PUT to the token path. Unsafe, with the
+    reason in the fix title: a wrapper that also serves other hosts (they would
+    get the token), a request that runs only after an `elif` condition failed,
+    and wget's `--method=PUT` (BusyBox lacks it) where the script has no curl.
+    A misspelled token header is renamed.
 
     In Python the header goes into the call that sends the request (merged into
     its `headers=` dict) and the token comes from a small helper inserted once
     after the module's imports, written with the same library (async code gets an
-    async helper), or from a token helper the module already has. Safe for a
+    async helper), or from a token helper the module already has. The helper
+    caches the token until its TTL ends (one PUT per process, under a lock),
+    takes the call's own `timeout`, and returns no token instead of raising
+    where IMDS does not answer (requests then drops the header). Safe for a
     module-level `requests`/`httpx`/`urlopen` call whose headers are absent or a
     dict literal; unsafe when it goes through a shared session or connection, a
     headers variable, a `Request` object built in another statement, async code or
@@ -83,20 +95,20 @@ class TokenlessRequest(Rule):
         Invalid(
             "shell",
             "curl -s http://169.254.169.254/latest/meta-data/instance-id\n",
-            fixed='IMDS_TOKEN="$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")"\n'
+            fixed=': "${IMDS_TOKEN=$(curl -fs -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")}"\n'
                   'curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254/latest/meta-data/instance-id\n',
         ),
         Invalid(
             "shell",
             'IMDS=http://169.254.169.254\nREGION=$(curl -fsS "${IMDS}/latest/meta-data/placement/region")\n',
             fixed='IMDS=http://169.254.169.254\n'
-                  'IMDS_TOKEN="$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")"\n'
+                  ': "${IMDS_TOKEN=$(curl -fs -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")}"\n'
                   'REGION=$(curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -fsS "${IMDS}/latest/meta-data/placement/region")\n',
         ),
         Invalid(
             "shell",
             "bash -c 'curl -s http://169.254.169.254/latest/user-data'\n",
-            fixed='bash -c \'IMDS_TOKEN="$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")"; '
+            fixed='bash -c \': "${IMDS_TOKEN=$(curl -fs -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")}"; '
                   'curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254/latest/user-data\'\n',
         ),
         Invalid(
@@ -109,17 +121,37 @@ class TokenlessRequest(Rule):
             "python",
             'import requests\n\n'
             'region = requests.get("http://169.254.169.254/latest/meta-data/placement/region", timeout=2).text\n',
-            fixed='import requests\n\n\n'
-                  'def _imds_token():\n'
-                  '    """Fetch an IMDSv2 session token (added by imds-lint)."""\n'
-                  '    response = requests.put(\n'
-                  '        "http://169.254.169.254/latest/api/token",\n'
-                  '        headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"},\n'
-                  '        timeout=2,\n'
-                  '    )\n'
-                  '    return response.text\n\n\n'
-                  'region = requests.get("http://169.254.169.254/latest/meta-data/placement/region", timeout=2, '
-                  'headers={"X-aws-ec2-metadata-token": _imds_token()}).text\n',
+            fixed=('import requests\n'
+                   '\n'
+                   '\n'
+                   '_imds_token_cache = {}\n'
+                   '\n'
+                   '\n'
+                   'def _imds_token(timeout=2):\n'
+                   '    """The IMDSv2 session token, fetched once and reused until its TTL ends (added by imds-lint).\n'
+                   '\n'
+                   '    None where IMDS does not answer: the request then goes out as it did without a token.\n'
+                   '    """\n'
+                   '    import threading\n'
+                   '    import time\n'
+                   '\n'
+                   '    with _imds_token_cache.setdefault("lock", threading.Lock()):\n'
+                   '        if _imds_token_cache.get("expires", 0) <= time.monotonic():\n'
+                   '            try:\n'
+                   '                response = requests.put(\n'
+                   '                    "http://169.254.169.254/latest/api/token",\n'
+                   '                    headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"},\n'
+                   '                    timeout=timeout,\n'
+                   '                )\n'
+                   '                token = response.text if response.status_code == 200 else None\n'
+                   '            except requests.RequestException:\n'
+                   '                token = None\n'
+                   '            lifetime = 21600 - 60 if token else 60\n'
+                   '            _imds_token_cache.update(token=token, expires=time.monotonic() + max(1, lifetime))\n'
+                   '        return _imds_token_cache["token"]\n'
+                   '\n'
+                   '\n'
+                   'region = requests.get("http://169.254.169.254/latest/meta-data/placement/region", timeout=2, headers={"X-aws-ec2-metadata-token": _imds_token(2)}).text\n'),
         ),
         Invalid(
             "python",

@@ -54,6 +54,9 @@ class Program:
     argv: tuple[str, ...] = ()
     processes: int = 1                  # processes that may each fetch one token (bash -c children)
     time_limit: float | None = None     # the largest per-request time limit; None: requests may hang
+    # Text replaced in every world but the black-holed one: generated scripts write a tight limit that
+    # keeps thousands of black-holed runs fast, and get a generous one where a loaded machine answers.
+    relaxed: tuple[tuple[str, str], ...] = ()
 
     def with_texts(self, text: str, siblings: tuple[tuple[str, str], ...]) -> "Program":
         return replace(self, text=text, siblings=siblings)
@@ -117,7 +120,9 @@ class Worlds:
     """The servers of the three worlds, started once per test session."""
 
     def __init__(self, workdir: Path | None = None):
-        self.emulator = Emulator().start()
+        self.emulator = Emulator().start()  # IMDSv2 only (the fixed program)
+        self.imdsv1 = Emulator().start()    # tokens optional (the original, as it was written for)
+        self.imdsv1.reset(tokens_required=False)
         self.refusing = Refusing()
         self.blackhole = Blackhole().start()
         self._own_workdir = workdir is None
@@ -125,6 +130,7 @@ class Worlds:
 
     def stop(self) -> None:
         self.emulator.stop()
+        self.imdsv1.stop()
         self.refusing.stop()
         self.blackhole.stop()
         if self._own_workdir:
@@ -141,9 +147,10 @@ class Worlds:
         folder = self.workdir / slot
         folder.mkdir(parents=True, exist_ok=True)
         main = folder / (program.name if "." in program.name else program.name + SUFFIX[program.language])
-        _write(main, point_at(program.text, server))
+        relax = (lambda t: t) if server is self.blackhole else (lambda t: _replace_all(t, program.relaxed))
+        _write(main, point_at(relax(program.text), server))
         for name, text in program.siblings:
-            _write(folder / name, point_at(text, server))
+            _write(folder / name, point_at(relax(text), server))
         if program.language == "python":
             for name, stub in PYTHON_STUBS.items():
                 _write(folder / name, stub)
@@ -152,16 +159,22 @@ class Worlds:
         return Launched([*command, str(main), *program.argv], folder, env)
 
     def run_imds(self, program: Program, tokens_required: bool, slot: str = "run") -> Outcome:
-        self.emulator.reset(tokens_required=tokens_required)
-        outcome = self.run(program, self.emulator, slot=slot)
-        e = self.emulator
-        return replace(outcome, puts=e.puts, tokenless=e.tokenless, unauthorized=e.unauthorized, requests=len(e.log))
+        server = self.emulator if tokens_required else self.imdsv1
+        server.reset(tokens_required=tokens_required)
+        return _with_log(self.run(program, server, slot=slot), server)
 
     def compare(self, original: Program, fixed: Program, blackhole_cap: float = 8.0) -> Verdict:
         """Run both programs in the three worlds and say where the fixed one behaves differently."""
         verdict = Verdict()
-        before = self.run_imds(original, tokens_required=False, slot="original")
-        after = self.run_imds(fixed, tokens_required=True, slot="fixed")
+        # Four independent runs at once: each world has its own server, each program its own folder.
+        self.imdsv1.reset(tokens_required=False)
+        self.emulator.reset(tokens_required=True)
+        launched = [self.launch(original, self.imdsv1, "original"), self.launch(fixed, self.emulator, "fixed"),
+                    self.launch(original, self.refusing, "original-refused"),
+                    self.launch(fixed, self.refusing, "fixed-refused")]
+        before, after, refused_before, refused_after = (run.finish(RUN_TIMEOUT) for run in launched)
+        before = _with_log(before, self.imdsv1)
+        after = _with_log(after, self.emulator)
         if (after.stdout, after.returncode) != (before.stdout, before.returncode):
             verdict.imdsv2.append(f"printed {after.stdout!r} (exit {after.returncode}) where the original printed "
                                   f"{before.stdout!r} (exit {before.returncode}) with IMDSv1; stderr: {after.stderr[-300:]!r}")
@@ -173,8 +186,7 @@ class Worlds:
         elif added > fixed.processes:
             verdict.imdsv2.append(f"{added} token PUTs added where one per process ({fixed.processes}) would do")
 
-        before = self.run(original, self.refusing, slot="original")
-        after = self.run(fixed, self.refusing, slot="fixed")
+        before, after = refused_before, refused_after
         if after.succeeded != before.succeeded or after.stdout != before.stdout:
             verdict.refused.append(f"printed {after.stdout!r} (exit {after.returncode}) where the original printed "
                                    f"{before.stdout!r} (exit {before.returncode}); stderr: {after.stderr[-300:]!r}")
@@ -201,6 +213,17 @@ class Worlds:
             verdict.blackhole.append(f"printed {after.stdout!r} (exit {after.returncode}) where the original printed "
                                      f"{before.stdout!r} (exit {before.returncode})")
         return verdict
+
+
+def _replace_all(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    for old, new in pairs:
+        text = text.replace(old, new)
+    return text
+
+
+def _with_log(outcome: Outcome, emulator: Emulator) -> Outcome:
+    return replace(outcome, puts=emulator.puts, tokenless=emulator.tokenless, unauthorized=emulator.unauthorized,
+                   requests=len(emulator.log))
 
 
 class Launched:

@@ -23,7 +23,10 @@ Choose = Callable[[Sequence], object]
 
 BASE = "http://169.254.169.254"
 PATHS = ["instance-id", "ami-id", "instance-type", "placement/region", "local-ipv4", "mac", "no-such-key"]
-LIMIT = 0.05  # seconds: long enough to answer on loopback, short enough for thousands of black-holed runs
+# Seconds: short enough for thousands of black-holed runs; where IMDS answers (or refuses) the scripts run
+# with RELAXED instead, so a loaded machine's slow answer is not mistaken for a time-out.
+LIMIT = 0.05
+RELAXED = "5"
 TTL = '-H "X-aws-ec2-metadata-token-ttl-seconds: 60"'
 
 
@@ -66,8 +69,8 @@ class _Script:
         return put.replace("curl -s", "curl -s -o /dev/null", 1) + "; echo $?"
 
     def statement(self, depth: int = 0) -> list[str]:
-        kinds = ["plain", "assign", "fallback", "or-true", "if", "loop", "pipe"]
-        kind = self.choose(kinds if depth == 0 else kinds[:5])
+        kinds = ["plain", "assign", "fallback", "or-true", "if", "and", "or", "loop", "pipe"]
+        kind = self.choose(kinds if depth == 0 else kinds[:7])
         if kind == "plain":
             return [f"{self.curl()}; echo \" rc=$?\"" if self.choose([True, False]) else f"{self.curl()} || echo \" failed\""]
         if kind == "assign":
@@ -81,6 +84,12 @@ class _Script:
         if kind == "if":
             name = self.fresh("v")
             return [f"if {name}=$({self.curl(fail=True)}); then", f'  echo "got ${name}"', "else", '  echo "none"', "fi"]
+        if kind == "and":
+            test = self.choose(["[ -d /tmp ]", "[ -n \"${HOME:-}\" ]", "[ -f /no/such/file ]"])
+            return [f'{test} && {self.curl()} || echo " none"', "echo"]
+        if kind == "or":
+            test = self.choose(["[ -d /tmp ]", "[ -f /no/such/file ]"])
+            return [f"{test} || {self.curl()} || true", "echo"]
         if kind == "loop":
             keys = " ".join(self.choose([PATHS[:2], PATHS[2:4], [PATHS[0], PATHS[-1]]]))
             return [f"for key in {keys}; do", f'  {self.curl("$key")} || echo "-"', "  echo", "done"]
@@ -125,4 +134,4 @@ def draw_program(choose: Choose) -> Program:
     lines.append('echo "end"')
     text = "\n".join(line for line in lines if line != "") + "\n"
     return Program("shell", text, name="script.sh", siblings=siblings, argv=argv,
-                   time_limit=LIMIT if script.limit_everywhere else None)
+                   time_limit=LIMIT if script.limit_everywhere else None, relaxed=((str(LIMIT), RELAXED),))

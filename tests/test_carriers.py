@@ -14,7 +14,7 @@ def test_makefile_recipes_are_shell_and_fixes_double_dollars():
     code = f"id:\n\t@echo $$({CURL})\n"
     assert codes(lint(code, "makefile")) == ["IMDS101"]
     fixed = fix(code, "makefile")
-    assert "$$IMDS_TOKEN" in fixed and "$$(curl -sS -X PUT" in fixed
+    assert "$$IMDS_TOKEN" in fixed and "$$(curl -fs -X PUT" in fixed
     assert lint(fixed, "makefile") == []
 
 

@@ -20,7 +20,7 @@ def test_add_commands_string_is_fixed_with_python_escaping():
     fixed = fix(text, Kind.PYTHON)
     ast.parse(fixed)
     command = ast.literal_eval(fixed.splitlines()[3].split("add_commands(", 1)[1].rstrip(")"))
-    assert command.startswith('IMDS_TOKEN="$(curl -sS -X PUT "http://169.254.169.254/latest/api/token"')
+    assert command.startswith(': "${IMDS_TOKEN=$(curl -fs -X PUT "http://169.254.169.254/latest/api/token"')
     assert '; curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s' in command
     assert fix(fixed, Kind.PYTHON) == fixed
 

@@ -169,7 +169,7 @@ def test_diff_changes_nothing_and_fix_writes_atomically_keeping_mode_and_newline
     path = write(project / "deploy.sh", TOKENLESS.replace("\n", "\r\n"), mode=0o750)
     before = path.read_bytes()
     assert main(["--diff", "deploy.sh"]) == 1
-    assert "+IMDS_TOKEN=" in capsys.readouterr().out
+    assert '+: "${IMDS_TOKEN=' in capsys.readouterr().out
     assert path.read_bytes() == before
     assert main(["--fix", "deploy.sh"]) == 0
     after = path.read_bytes()
@@ -186,7 +186,7 @@ def test_fix_keeps_a_utf8_bom(project):
     path = write(project / "bom.sh", b"\xef\xbb\xbf" + TOKENLESS.encode())
     assert main(["--fix", "bom.sh"]) == 0
     data = path.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf#!/bin/bash\nIMDS_TOKEN=")
+    assert data.startswith(b"\xef\xbb\xbf#!/bin/bash\n: \"${IMDS_TOKEN=")
 
 
 def test_unsafe_fixes_need_the_flag(project, capsys):
@@ -305,7 +305,7 @@ def test_display_only_fixes_show_in_diff_but_are_never_applied(project, monkeypa
 
     monkeypatch.setattr("imds_lint.fixers.shell.ShellFixer.add_token", display_only)
     assert main(["--diff", "a.sh"]) == 1
-    assert "+IMDS_TOKEN=" in capsys.readouterr().out
+    assert '+: "${IMDS_TOKEN=' in capsys.readouterr().out
     assert main(["--fix", "--unsafe-fixes", "a.sh"]) == 1
     assert path.read_text() == TOKENLESS
 

@@ -61,10 +61,10 @@ def test_sub_user_data_is_found_and_fixed_with_escapes_intact():
     found = [(f.code, f.start.line) for f in lint(SUB, Kind.YAML)]
     assert found == [("IMDS101", 11)]
     fixed = fix(SUB, Kind.YAML)
-    assert 'IMDS_TOKEN="$(curl -sS -X PUT' in fixed
+    assert ': "${!IMDS_TOKEN=$(curl -fs -X PUT' in fixed, "the fetch's ${ is escaped for Fn::Sub"
     assert 'echo "${AWS::Region} ${!ID} ${Env}"' in fixed
     script = load(fixed)["Resources"]["Web"]["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
-    assert script.splitlines()[1].startswith("IMDS_TOKEN=")
+    assert script.splitlines()[1].startswith(': "${!IMDS_TOKEN=')  # Fn::Sub renders ${! as ${
     assert "IMDS101" not in codes(lint(fixed, Kind.YAML))
     assert fix(fixed, Kind.YAML) == fixed
 
@@ -81,7 +81,7 @@ def test_double_quoted_user_data_fix_escapes_quotes():
             '      UserData: !Base64 "curl -s http://169.254.169.254/latest/meta-data/ami-id"\n')
     fixed = fix(text, Kind.YAML)
     script = load(fixed)["Resources"]["Web"]["Properties"]["UserData"]["Fn::Base64"]
-    assert script.startswith('IMDS_TOKEN="$(curl -sS -X PUT "http://169.254.169.254/latest/api/token"')
+    assert script.startswith(': "${IMDS_TOKEN=$(curl -fs -X PUT "http://169.254.169.254/latest/api/token"')
     assert "\n" in script
 
 

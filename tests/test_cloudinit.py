@@ -37,7 +37,7 @@ def test_runcmd_quoted_item_fix_stays_one_line_and_valid_yaml():
     text = '#cloud-config\nbootcmd:\n  - "curl -s http://169.254.169.254/latest/meta-data/ami-id"\n'
     fixed = fix(text, Kind.USER_DATA)
     item = yaml.safe_load(fixed)["bootcmd"][0]
-    assert item.startswith('IMDS_TOKEN="$(curl -sS -X PUT') and "; curl -H" in item
+    assert item.startswith(': "${IMDS_TOKEN=$(curl -fs -X PUT') and "; curl -H" in item
     assert "IMDS101" not in codes(lint(fixed, Kind.USER_DATA))
 
 
@@ -46,7 +46,7 @@ def test_write_files_plain_block_fix_keeps_indentation():
             "      curl -s http://169.254.169.254/latest/meta-data/ami-id\n")
     fixed = fix(text, Kind.USER_DATA)
     content = yaml.safe_load(fixed)["write_files"][0]["content"]
-    assert content.splitlines()[1].startswith("IMDS_TOKEN=")
+    assert content.splitlines()[1].startswith(': "${IMDS_TOKEN=')
     assert fix(fixed, Kind.USER_DATA) == fixed
 
 
@@ -71,7 +71,7 @@ def test_mime_parts_map_to_their_lines_and_base64_parts_are_decoded():
     found = lint(text, Kind.USER_DATA)
     assert lines(found) == [8, 13, 19]
     fixed = fix(text, Kind.USER_DATA)
-    assert fixed.count("IMDS_TOKEN=") == 2 and encoded in fixed
+    assert fixed.count("{IMDS_TOKEN=") == 2 and encoded in fixed
 
 
 def test_windows_powershell_block_is_text_scanned():

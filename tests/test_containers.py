@@ -51,7 +51,7 @@ def test_compose_literal_block_fix_keeps_indentation():
             f"        set -e\n        curl -s {URL}\n        exec app\n")
     fixed = fix(text, "yaml")
     lines = fixed.splitlines()
-    assert lines[7].startswith('        IMDS_TOKEN="$(curl -sS -X PUT')
+    assert lines[7].startswith('        : "${IMDS_TOKEN=$(curl -fs -X PUT')
     assert lines[8].startswith('        curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN"')
     assert fixed.endswith("        exec app\n")
     assert structured.syntax_errors(fixed) == 0

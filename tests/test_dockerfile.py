@@ -32,8 +32,9 @@ def test_run_with_continuations_reports_the_curl_line_with_both_codes():
 def test_fix_keeps_continuations_and_the_instruction_whole():
     text = f"FROM alpine\nRUN apk add curl && \\\n    curl -s {URL} \\\n      -o /id\nCMD [\"/bin/true\"]\n"
     fixed = fix(text, "dockerfile")
-    assert fixed.splitlines()[1].startswith('RUN IMDS_TOKEN="$(curl -sS -X PUT')
-    assert fixed.splitlines()[1].endswith("; \\")
+    # The request runs after `apk add curl &&`: the fetch joins that chain, so it runs only once curl is there.
+    assert fixed.splitlines()[2].startswith('    : "${IMDS_TOKEN=$(curl -fs -X PUT')
+    assert ' && curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s' in fixed.splitlines()[2]
     assert fixed.endswith('      -o /id\nCMD ["/bin/true"]\n')
     assert dockerfile.syntax_errors(fixed) == 0
     assert fix(fixed, "dockerfile") == fixed
@@ -45,7 +46,7 @@ def test_backtick_escape_directive_is_kept_in_fixes():
     found = lint(text, "dockerfile")
     assert [(f.start.line, f.code) for f in found] == [(4, "IMDS101"), (4, "IMDS201")]
     fixed = fix(text, "dockerfile")
-    assert '"; `\n' in fixed and "\\\n" not in fixed
+    assert '}" && curl -H' in fixed and "\\\n" not in fixed
     assert fixed.endswith("      -o C:\\id\n")
 
 
@@ -64,10 +65,10 @@ def test_exec_form_shell_and_argv():
     assert sorted((f.start.line, f.code) for f in found) == [(2, "IMDS101"), (2, "IMDS201"), (3, "IMDS101"), (3, "IMDS201")]
     fixed = fix(text, "dockerfile")
     # The fix goes into the JSON string, escaped as JSON, on one line.
-    assert fixed.splitlines()[1].startswith('CMD ["sh", "-c", "IMDS_TOKEN=\\"$(curl -sS -X PUT \\"http://')
+    assert fixed.splitlines()[1].startswith('CMD ["sh", "-c", ": \\"${IMDS_TOKEN=$(curl -fs -X PUT \\"http://')
     import json
 
-    assert json.loads(fixed.splitlines()[1][4:])[2].startswith('IMDS_TOKEN="$(curl')
+    assert json.loads(fixed.splitlines()[1][4:])[2].startswith(': "${IMDS_TOKEN=$(curl')
 
 
 def test_token_first_request_in_a_container_still_gets_the_hop_limit_finding():
@@ -115,7 +116,7 @@ def test_heredoc_run_is_a_script():
     text = f"FROM alpine\nRUN <<EOF\nset -e\ncurl -s {URL} > /id\nEOF\nCMD [\"sh\"]\n"
     assert sorted((f.start.line, f.code) for f in lint(text, "dockerfile")) == [(4, "IMDS101"), (4, "IMDS201")]
     fixed = fix(text, "dockerfile")
-    assert fixed.split("\n")[3].startswith('IMDS_TOKEN="$(curl') and fixed.endswith('EOF\nCMD ["sh"]\n')
+    assert fixed.split("\n")[3].startswith(': "${IMDS_TOKEN=$(curl') and fixed.endswith('EOF\nCMD ["sh"]\n')
 
 
 @given(st.lists(st.sampled_from(list("RUNCMD \\`\n\"[]#=-<>EOF") + ["curl ", URL, "FROM a\n", "# escape=`\n"]),

@@ -29,7 +29,6 @@ def fixed_program(program: Program) -> Program:
     return program.with_texts(fix(program.text, "shell"), siblings)
 
 
-@pytest.mark.xfail(reason="the fixers keep behaviour in 66 of 200 generated scripts (issue 16)", run=False)
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())

@@ -31,7 +31,8 @@ def test_one_helper_per_module_for_many_requests():
         """)
     fixed = fix(code, "python")
     assert fixed.count("def _imds_token(") == 1
-    assert fixed.count('headers={"X-aws-ec2-metadata-token": _imds_token()}') == 2
+    # One cached helper, called with each request's own time limit.
+    assert fixed.count('headers={"X-aws-ec2-metadata-token": _imds_token(2)}') == 2
     assert lint(fixed, "python") == []
 
 
@@ -43,7 +44,7 @@ def test_helper_name_does_not_clash():
         print(requests.get("http://169.254.169.254/latest/meta-data/ami-id").text)
         """)
     fixed = fix(code, "python")
-    assert "def _imds_token_2():" in fixed and "_imds_token_2()}" in fixed
+    assert "def _imds_token_2(timeout=2):" in fixed and "_imds_token_2()}" in fixed
     assert '_imds_token = "not a function"' in fixed
 
 
@@ -76,7 +77,7 @@ def test_a_function_that_merely_puts_is_not_taken_for_a_token_helper():
             return requests.get("http://169.254.169.254/latest/meta-data/ami-id").text
         """)
     fixed = fix(code, "python")
-    assert "first_meta()}" not in fixed and "_imds_token()}" in fixed
+    assert "first_meta()}" not in fixed and "_imds_token()}" in fixed  # no timeout= on that call
 
 
 def test_merge_into_existing_headers_dict_keeps_quotes_and_entries():
@@ -125,7 +126,7 @@ def test_async_code_gets_an_async_helper_and_sync_code_never_awaits():
                     return await r.text()
         """)
     fixed = fix(async_code, "python", unsafe=True)
-    assert "async def _imds_token_aiohttp():" in fixed
+    assert "async def _imds_token_aiohttp(timeout=2):" in fixed
     assert '"X-aws-ec2-metadata-token": await _imds_token_aiohttp()' in fixed
     assert py.syntax_errors(fixed) == 0
     sync_code = _dedent("""
@@ -155,7 +156,7 @@ def test_comments_formatting_and_crlf_survive():
     for line in code.splitlines():
         if "timeout=2" not in line:
             assert line in fixed.splitlines()
-    assert 'timeout=2, headers={"X-aws-ec2-metadata-token": _imds_token()},' in fixed
+    assert 'timeout=2, headers={"X-aws-ec2-metadata-token": _imds_token(2)},' in fixed
     assert fix(fixed, "python") == fixed
 
 

@@ -8,7 +8,7 @@ from tests.helpers import codes, fix, lint
 def test_token_variable_never_clashes_with_the_script_names():
     script = 'IMDS_TOKEN="my api token"\necho "$IMDS_TOKEN_2"\ncurl -s http://169.254.169.254/latest/meta-data/ami-id\n'
     fixed = fix(script)
-    assert 'IMDS_TOKEN_3="$(curl -sS -X PUT' in fixed
+    assert ': "${IMDS_TOKEN_3=$(curl -fs -X PUT' in fixed
     assert '-H "X-aws-ec2-metadata-token: $IMDS_TOKEN_3"' in fixed
     assert fixed.startswith('IMDS_TOKEN="my api token"\necho "$IMDS_TOKEN_2"\n')
 
@@ -21,7 +21,7 @@ def test_an_existing_token_is_reused_only_after_it_is_fetched():
     )
     fixed = fix(script)
     lines = fixed.splitlines()
-    assert lines[0].startswith('IMDS_TOKEN="$(curl')
+    assert lines[0].startswith(': "${IMDS_TOKEN=$(curl')
     assert '-H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254/latest/meta-data/ami-id' in lines[1]
     assert lines[3] == 'curl -H "X-aws-ec2-metadata-token: $T" -s http://169.254.169.254/latest/meta-data/mac'
 
@@ -31,7 +31,9 @@ def test_indentation_and_comments_are_kept():
     fixed = fix(script)
     assert "    # read the id\n" in fixed
     assert "  # note\n" in fixed
-    assert fixed.splitlines()[0].startswith("IMDS_TOKEN=")
+    # The fetch goes inside the function, at the body's indentation, not at load time.
+    assert fixed.splitlines()[2].startswith('    : "${IMDS_TOKEN=')
+    assert fixed.splitlines()[0] == "main() {"
 
 
 def test_uncertain_requests_get_a_recipe_not_a_fix():

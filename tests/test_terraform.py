@@ -52,7 +52,7 @@ def test_heredoc_request_is_found_on_its_line():
 
 def test_heredoc_fix_keeps_hcl_and_escapes():
     fixed = fix(HEREDOC, Kind.TERRAFORM)
-    assert 'IMDS_TOKEN="$(curl -sS -X PUT' in fixed
+    assert ': "$${IMDS_TOKEN=$(curl -fs -X PUT' in fixed, "the fetch's ${ is escaped for HCL"
     assert "$${REGION} ${var.env}" in fixed, "existing escapes and interpolations are untouched"
     assert terraform.syntax_errors(fixed) == 0
     assert "IMDS101" not in codes(lint(fixed, Kind.TERRAFORM))
@@ -61,7 +61,7 @@ def test_heredoc_fix_keeps_hcl_and_escapes():
 
 def test_quoted_string_fix_escapes_quotes_and_newlines():
     fixed = fix(QUOTED, Kind.TERRAFORM)
-    assert '\\nIMDS_TOKEN=\\"$(curl -sS -X PUT \\"http://169.254.169.254/latest/api/token\\"' in fixed
+    assert '\\n: \\"$${IMDS_TOKEN=$(curl -fs -X PUT \\"http://169.254.169.254/latest/api/token\\"' in fixed
     assert terraform.syntax_errors(fixed) == 0
     assert "IMDS101" not in codes(lint(fixed, Kind.TERRAFORM))
 
@@ -201,4 +201,4 @@ def test_cloudinit_config_parts_are_user_data_of_the_instances_using_them():
           '  metadata_options {\n    http_tokens = "required"\n  }\n}\n')
     assert sorted((f.code, f.start.line) for f in lint(tf, Kind.TERRAFORM)) == [("IMDS101", 7), ("IMDS210", 12)]
     fixed = fix(tf, Kind.TERRAFORM)
-    assert "      IMDS_TOKEN=" in fixed and terraform.syntax_errors(fixed) == 0
+    assert '      : "$${IMDS_TOKEN=' in fixed and terraform.syntax_errors(fixed) == 0

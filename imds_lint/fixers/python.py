@@ -52,44 +52,79 @@ def _base_url(request: Request) -> str:
     return f"{scheme}://{request.endpoint}"
 
 
+# What each helper family catches when IMDS does not answer, and calls a failed response.
+_ERRORS = {
+    "requests": "{m}.RequestException", "httpx": "{m}.HTTPError", "httpx-async": "{m}.HTTPError",
+    "aiohttp": "({m}.ClientError, asyncio.TimeoutError)", "urllib": "OSError", "urllib3": "{m}.exceptions.HTTPError",
+    "http.client": "(OSError, {m}.HTTPException)",
+}
+# Families whose clients drop a header whose value is None (requests merges request headers that way);
+# the others get "" and send the header empty, which IMDS treats as no token.
+_NONE_DROPS_HEADER = {"requests"}
+# A failed fetch is remembered this long (seconds), so a black-holed IMDS costs one time-out, not one per request.
+_RETRY_AFTER_FAILURE = 60
+
+
 def _helper_source(family: str, name: str, module: str, local_import: bool, url: str, ttl: int) -> str:
+    """A helper that fetches the token once and reuses it until shortly before its TTL ends.
+
+    It takes the calling request's own time limit and never raises: where IMDS
+    does not answer it returns no token and the request goes out as before,
+    failing (or not) as it did.
+    """
     headers = f'{{"{TTL_HEADER_NAME}": "{ttl}"}}'
-    doc = '    """Fetch an IMDSv2 session token (added by imds-lint)."""\n'
-    imp = f"    import {_MODULES[family]}\n" if local_import else ""
+    cache = f"{name}_cache"
+    failed = "None" if family in _NONE_DROPS_HEADER else '""'
+    errors = _ERRORS[family].format(m=module or "urllib.request")
+    is_async = family in _ASYNC
+    # One fetch even when requests run concurrently (threads, asyncio.gather): the lock is made on first use,
+    # inside the running event loop for async code.
+    lock = "asyncio" if is_async else "threading"
+    imports = [lock, "time"] + ([_MODULES[family]] if local_import else [])
+    head = (f'    """The IMDSv2 session token, fetched once and reused until its TTL ends (added by imds-lint).\n\n'
+            f'    {failed} where IMDS does not answer: the request then goes out as it did without a token.\n    """\n'
+            + "".join(f"    import {m}\n" for m in imports) + "\n"
+            f'    {"async " if is_async else ""}with {cache}.setdefault("lock", {lock}.Lock()):\n'
+            f'        if {cache}.get("expires", 0) <= time.monotonic():\n            try:\n')
+    indent = "                "
     if family in ("requests", "httpx"):
-        body = (f"    response = {module}.put(\n        \"{url}\",\n        headers={headers},\n"
-                f"        timeout={_TIMEOUT},\n    )\n    return response.text\n")
-        return f"def {name}():\n{doc}{imp}{body}"
-    if family == "httpx-async":
-        body = (f"    async with {module}.AsyncClient() as client:\n"
-                f"        response = await client.put(\"{url}\", headers={headers}, timeout={_TIMEOUT})\n"
-                f"    return response.text\n")
-        return f"async def {name}():\n{doc}{imp}{body}"
-    if family == "aiohttp":
-        body = (f"    async with {module}.ClientSession() as session:\n"
-                f"        async with session.put(\n            \"{url}\",\n            headers={headers},\n"
-                f"            timeout={module}.ClientTimeout(total={_TIMEOUT}),\n        ) as response:\n"
-                f"            return await response.text()\n")
-        return f"async def {name}():\n{doc}{imp}{body}"
-    if family == "urllib":
+        fetch = (f"{indent}response = {module}.put(\n{indent}    \"{url}\",\n{indent}    headers={headers},\n"
+                 f"{indent}    timeout=timeout,\n{indent})\n"
+                 f"{indent}token = response.text if response.status_code == 200 else {failed}\n")
+    elif family == "httpx-async":
+        fetch = (f"{indent}async with {module}.AsyncClient() as client:\n"
+                 f"{indent}    response = await client.put(\"{url}\", headers={headers}, timeout=timeout)\n"
+                 f"{indent}token = response.text if response.status_code == 200 else {failed}\n")
+    elif family == "aiohttp":
+        fetch = (f"{indent}async with {module}.ClientSession() as session:\n"
+                 f"{indent}    async with session.put(\"{url}\", headers={headers},\n"
+                 f"{indent}                           timeout={module}.ClientTimeout(total=timeout)) as response:\n"
+                 f"{indent}        token = await response.text() if response.status == 200 else {failed}\n")
+    elif family == "urllib":
         request_cls, urlopen = (f"{module}.Request", f"{module}.urlopen") if module else ("Request", "urlopen")
-        body = (f"    request = {request_cls}(\"{url}\", method=\"PUT\", headers={headers})\n"
-                f"    with {urlopen}(request, timeout={_TIMEOUT}) as response:\n"
-                f"        return response.read().decode()\n")
-        return f"def {name}():\n{doc}{imp}{body}"
-    if family == "urllib3":
-        body = (f"    response = {module}.PoolManager().request(\"PUT\", \"{url}\", headers={headers}, "
-                f"timeout={_TIMEOUT})\n    return response.data.decode()\n")
-        return f"def {name}():\n{doc}{imp}{body}"
-    if family == "http.client":
+        fetch = (f"{indent}request = {request_cls}(\"{url}\", method=\"PUT\", headers={headers})\n"
+                 f"{indent}with {urlopen}(request, timeout=timeout) as response:\n"
+                 f"{indent}    token = response.read().decode()\n")
+    elif family == "urllib3":
+        fetch = (f"{indent}response = {module}.PoolManager().request(\"PUT\", \"{url}\", headers={headers}, "
+                 f"timeout=timeout, retries=False)\n"
+                 f"{indent}token = response.data.decode() if response.status == 200 else {failed}\n")
+    elif family == "http.client":
         host = url.split("://", 1)[1].split("/", 1)[0]
         cls = "HTTPSConnection" if url.startswith("https") else "HTTPConnection"
-        body = (f"    connection = {module}.{cls}(\"{host}\", timeout={_TIMEOUT})\n"
-                f"    try:\n        connection.request(\"PUT\", \"{TOKEN_PATH}\", headers={headers})\n"
-                f"        return connection.getresponse().read().decode()\n"
-                f"    finally:\n        connection.close()\n")
-        return f"def {name}():\n{doc}{imp}{body}"
-    raise KeyError(family)
+        fetch = (f"{indent}connection = {module}.{cls}(\"{host}\", timeout=timeout)\n"
+                 f"{indent}try:\n{indent}    connection.request(\"PUT\", \"{TOKEN_PATH}\", headers={headers})\n"
+                 f"{indent}    response = connection.getresponse()\n"
+                 f"{indent}    token = response.read().decode() if response.status == 200 else {failed}\n"
+                 f"{indent}finally:\n{indent}    connection.close()\n")
+    else:
+        raise KeyError(family)
+    tail = (f"            except {errors}:\n                token = {failed}\n"
+            f"            lifetime = {ttl} - 60 if token else {_RETRY_AFTER_FAILURE}\n"
+            f'            {cache}.update(token=token, expires=time.monotonic() + max(1, lifetime))\n'
+            f'        return {cache}["token"]\n')
+    keyword = "async def" if is_async else "def"
+    return f"{cache} = {{}}\n\n\n{keyword} {name}(timeout={_TIMEOUT}):\n{head}{fetch}{tail}"
 
 
 class PythonFixer(NoFixes):
@@ -116,7 +151,8 @@ class PythonFixer(NoFixes):
         if helper is None:
             return None
         name, helper_edits = helper
-        expression = f"await {name}()" if is_async else f"{name}()"
+        limit = self._timeout_source(request, handle, analysis.document.text, name)
+        expression = f"await {name}({limit})" if is_async else f"{name}({limit})"
         header_edits, applicability = self._header_edits(request, state, handle, TOKEN_HEADER_NAME, expression)
         if header_edits is None:
             return None
@@ -125,6 +161,21 @@ class PythonFixer(NoFixes):
         return Fix("Fetch an IMDSv2 token and send it with this request", tuple(helper_edits + header_edits),
                    applicability)
 
+    def _timeout_source(self, request, handle, text, helper: str) -> str:
+        """The request's own time limit, as written, for the helper's fetch ("" keeps the helper's default)."""
+        if helper in handle.state.token_helpers and f"def {helper}(timeout=" not in text:
+            return ""  # a helper the module wrote itself: call it as it is
+        if handle.subprocess or handle.client in ("http.client", "aiohttp") or handle.state is None:
+            return ""
+        node = _keyword(handle.call, "timeout")
+        if node is None and handle.client == "urllib":
+            node = _arg_at(handle.call, 2)
+        if node is None:
+            return ""
+        span = handle.state.span(node)
+        source = text[span.start:span.end]
+        return source if "\n" not in source else ""
+
     def _helper(self, state, analysis, family, request, ttl):
         wants_async = family in _ASYNC
         for name, (_client, is_async) in sorted(state.token_helpers.items()):
@@ -132,7 +183,7 @@ class PythonFixer(NoFixes):
                 return name, []
         base = _HELPER_NAMES[family]
         name, n = base, 1
-        while name in state.names:
+        while name in state.names or f"{name}_cache" in state.names:
             n += 1
             name = f"{base}_{n}"
         module_name = _MODULES[family]

@@ -1,25 +1,33 @@
-"""Token-first rewrites for shell scripts.
+"""Token-first rewrites for shell scripts: the shell adapter of the one token plan (``token_plan``).
 
-One token per script: a ``NAME="$(curl -sS -X PUT .../latest/api/token ...)"``
-line before the first top-level statement that needs it (or an existing token
-variable, when the script already fetches one before that point), and the token
-header added to each tokenless request right after the client's name, where it
-cannot change how the other arguments are read.
+The token is fetched by a guarded statement in the scope that runs the request,
+``: "${IMDS_TOKEN=$(curl -fs --max-time 2 -X PUT .../latest/api/token -H ...)}"``:
+it runs only when that code runs (inside the function, never when a library is
+sourced), fetches once per process (``${V=...}`` assigns only while V is
+unset, so later requests, and a failed fetch, do not fetch again), carries the
+request's time limit, and never fails the script (``:`` succeeds; under
+``set -e`` nothing aborts). A failed fetch leaves the variable empty, and curl
+drops a header with an empty value: the request goes out as it did before. The
+token header is added right after the client's name, where it cannot change
+how the other arguments are read.
 """
 
 from __future__ import annotations
 
-from imds_lint.fixers import NoFixes
-from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
-from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
+import re
+
+from imds_lint.fixers import NoFixes, token_plan
+from imds_lint.fixers.token_plan import Limit, Placement
+from imds_lint.model import Applicability, Edit, Fix, Header, Request
+from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH, TTL_HEADER_NAME
 from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_level_statement
 
-_VARIABLE_BASE = "IMDS_TOKEN"
-
-
-def _base_url(request: Request) -> str:
-    scheme = "https" if request.url.lower().startswith("https://") else "http"
-    return f"{scheme}://{request.endpoint}"
+# Nodes whose children are statements run one after another: a fetch may go before any of them.
+_CONTAINERS = {"program", "compound_statement", "do_group", "subshell", "else_clause"}
+# Passing through these runs the request in a child process: a token cached there is lost to the caller.
+_SUBSHELLS = {"command_substitution", "process_substitution", "pipeline", "subshell"}
+# Our own guarded fetch, recognised on the next pass so every fetch fills the same variable.
+_GUARD = re.compile(r': "\$\{([A-Za-z_][A-Za-z0-9_]*)=\$\((?:curl|wget|http)\b[^\n]*' + re.escape(TOKEN_PATH))
 
 
 class ShellFixer(NoFixes):
@@ -28,48 +36,11 @@ class ShellFixer(NoFixes):
         handle = request.handle
         if not isinstance(state, ShellState) or not isinstance(handle, ShellHandle) or request.has_token:
             return None
-        client = handle.client
-        statement = top_level_statement(state, handle.command)
-        if statement is None:
-            return None
-        statement_span = state.span(statement)
-
-        variable = _reusable_token(state, statement_span.start)
-        edits: list[Edit] = []
-        applicability = Applicability.SAFE
-        if variable is None:
-            # Once per document, not per request: a script with thousands of requests stays linear.
-            # The same token fetch, from the first request that needs one, serves them all.
-            plan = state.token_plan
-            if plan is None:
-                fresh = _fresh_name(state, analysis)
-                first_statement, first_request = _first_needing_token(analysis, state)
-                plan = state.token_plan = ShellTokenPlan(
-                    fresh, first_statement, _token_fetch(analysis, first_request or request, fresh, ttl))
-            variable = plan.variable
-            first = plan.first or statement
-            if plan.preamble is None:
-                return None
-            fetch, fetch_applicability = plan.preamble
-            if fetch_applicability is Applicability.UNSAFE:
-                applicability = Applicability.UNSAFE
-            edits.append(_insert_before(analysis.document, state.span(first).start, fetch))
-
-        header = f'"{TOKEN_HEADER_NAME}: ${variable}"'
-        name_end = state.span(handle.name).end
-        command_end = state.span(handle.command).end
-        if client == "curl":
-            edits.append(Edit(name_end, name_end, f" -H {header}"))
-        elif client == "wget":
-            edits.append(Edit(name_end, name_end, f' --header="{TOKEN_HEADER_NAME}: ${variable}"'))
-        elif client == "httpie":
-            edits.append(Edit(command_end, command_end, f' "{TOKEN_HEADER_NAME}:${variable}"'))
-        else:
-            return None
-        if handle.shared:
-            # The wrapper also serves callers that do not talk to IMDS; they would get the header too.
-            applicability = Applicability.UNSAFE
-        return Fix("Fetch an IMDSv2 token first and send it with this request", tuple(edits), applicability)
+        if state.token_plan is None:
+            existing = _GUARD.search(analysis.document.text)
+            state.token_plan = ShellTokenPlan(existing.group(1) if existing else None)
+        adapter = ShellAdapter(state, analysis)
+        return token_plan.plan(request, adapter, state.token_plan, analysis.document.text, ttl, shared=handle.shared)
 
     def add_put_method(self, request: Request) -> Fix | None:
         handle = request.handle
@@ -113,20 +84,262 @@ class ShellFixer(NoFixes):
         return Fix(f"Remove the {header.name} header", (Edit(start, header.span.end, ""),), Applicability.UNSAFE)
 
 
-def _token_fetch(analysis, request: Request, variable: str, ttl: int) -> tuple[str, Applicability] | None:
-    url = f"{_base_url(request)}{TOKEN_PATH}"
-    clients = {r.handle.client for r in analysis.requests if isinstance(r.handle, ShellHandle)}
-    if "curl" in clients or not clients - {"curl"}:
-        command = f'curl -sS -X PUT "{url}" -H "{TTL_HEADER_NAME}: {ttl}"'
-        return f'{variable}="$({command})"', Applicability.SAFE
-    if "wget" in clients:
-        # GNU wget has --method; BusyBox wget does not, so this one needs a look.
-        command = f'wget -qO- --method=PUT --header="{TTL_HEADER_NAME}: {ttl}" "{url}"'
-        return f'{variable}="$({command})"', Applicability.UNSAFE
-    if "httpie" in clients:
-        command = f'http --ignore-stdin --body PUT "{url}" "{TTL_HEADER_NAME}:{ttl}"'
-        return f'{variable}="$({command})"', Applicability.SAFE
+class ShellAdapter:
+    """What the token plan needs to know about one shell document."""
+
+    def __init__(self, state: ShellState, analysis):
+        self.state = state
+        self.analysis = analysis
+        self.document = analysis.document
+
+    # -- where ---------------------------------------------------------------------
+    def placement(self, request: Request) -> Placement | None:
+        found = _statement_of(request.handle.command)
+        if found is None:
+            return None
+        statement, conditional, _, operand = found
+        points = self._fetch_points()
+        if self._covered(statement, points):
+            return Placement(None, conditional)
+        if operand is not None:
+            # `a && curl ...` -> `a && FETCH && curl ...`; `a || curl ...` -> `a || { FETCH; curl ...; }`.
+            operator, node = operand
+            span = self.state.span(node)
+            return Placement(span.start, conditional, chain=(operator, span.end))
+        extra = tuple(self.state.span(n).start for n in self._call_sites(statement, conditional)
+                      if not self._covered(n, points))
+        return Placement(self.state.span(statement).start, conditional, extra)
+
+    def _fetch_points(self) -> dict[tuple[int, int], int]:
+        """Where a safe fix of this document puts a fetch: statement list -> first such statement's start."""
+        plan = self.state.token_plan
+        if plan.fetch_points is None:
+            points: dict[tuple[int, int], int] = {}
+
+            def add(statement) -> None:
+                key = _key(statement.parent)
+                points[key] = min(points.get(key, statement.start_byte), statement.start_byte)
+
+            for other in self.analysis.requests:
+                handle = other.handle
+                if not isinstance(handle, ShellHandle) or handle.shared or other.has_token or other.is_token_fetch \
+                        or other.wrapper or self._fetch_client(handle.client)[1] is not None:
+                    continue
+                found = _statement_of(handle.command)
+                if found is None or found[1] or found[3] is not None or self.reusable_token(other, None) is not None:
+                    continue
+                add(found[0])
+                for call in self._call_sites(found[0], False):
+                    add(call)
+            plan.fetch_points = points
+        return plan.fetch_points
+
+    def _covered(self, statement, points: dict[tuple[int, int], int]) -> bool:
+        """Does a fetch that always runs before ``statement``, in the same shell, precede it?
+
+        Only statements earlier in the same statement list, or in the lists
+        around it, up to the enclosing function: a function may be called from
+        anywhere. Branches of an ``if`` or ``case`` do not cover each other.
+        """
+        node = statement
+        while node is not None and node.parent is not None:
+            parent = node.parent
+            if parent.type == "function_definition":
+                return False
+            first = points.get(_key(parent))
+            if first is not None and first < node.start_byte and parent.type not in ("if_statement", "elif_clause"):
+                return True
+            if parent.type in ("if_statement", "elif_clause") and first is not None and first < node.start_byte \
+                    and node.type not in ("elif_clause", "else_clause") and not _before_keyword(parent, node, "then"):
+                # An earlier statement of the same branch body.
+                return True
+            node = parent
+        return False
+
+    def _call_sites(self, statement, conditional: bool) -> list:
+        """Statements calling the function around ``statement`` in a subshell (``$(f)``, ``f | ...``).
+
+        The function's own fetch would run in that child process each time; a
+        guarded fetch before the calling statement fills the variable in the
+        caller, once, and the function's fetch then does nothing.
+        """
+        body = statement.parent
+        if conditional or body is None or body.type != "compound_statement" or body.parent is None \
+                or body.parent.type != "function_definition":
+            return []
+        name_node = body.parent.child_by_field_name("name")
+        if name_node is None:
+            return []
+        name = self.state.text(name_node)
+        cached = self.state.token_plan.subshell_calls.get(name)
+        if cached is None:
+            cached = []
+            for node in _walk(self.state.tree.root_node):
+                if node.type != "command":
+                    continue
+                called = node.child_by_field_name("name")
+                if called is None or self.state.text(called) != name or _inside(node, body.parent):
+                    continue
+                found = _statement_of(node)
+                if found is not None and found[2] and not found[1] and found[3] is None:
+                    cached.append(found[0])
+            self.state.token_plan.subshell_calls[name] = cached
+        return cached
+
+    # -- what the request carries -------------------------------------------------------
+    def limit(self, request: Request) -> Limit:
+        words = [self.state.text(c) for c in request.handle.command.children if c.is_named]
+        total = connect = None
+        for i, word in enumerate(words):
+            following = words[i + 1] if i + 1 < len(words) else None
+            if word in ("--max-time", "-m", "-T", "--timeout") or re.fullmatch(r"-[a-zA-Z]*m", word):
+                total = following
+            elif word.startswith(("--max-time=", "--timeout=")):
+                total = word.split("=", 1)[1]
+            elif word == "--connect-timeout":
+                connect = following
+            elif word.startswith("--connect-timeout="):
+                connect = word.split("=", 1)[1]
+        keep = (lambda v: v if v is not None and re.fullmatch(r"[0-9.]+", v) else None)
+        return Limit(keep(total), keep(connect))
+
+    def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
+        """A top-level variable assigned a PUT's body before the request's top-level statement."""
+        statement = top_level_statement(self.state, request.handle.command)
+        if statement is None:
+            return None
+        start = self.state.span(statement).start
+        for name, end in sorted(self.state.token_variables.items(), key=lambda kv: kv[1]):
+            if end <= start:
+                return name
+        return None
+
+    def names_in_use(self):
+        return self.state.variables
+
+    # -- what is written ----------------------------------------------------------------
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> tuple[str, str | None] | None:
+        url = f"{token_plan.base_url(request)}{TOKEN_PATH}"
+        client, reason = self._fetch_client(request.handle.client)
+        if client == "curl":
+            limits = "".join(f" {flag} {value}" for flag, value in (("--max-time", limit.total),
+                                                                   ("--connect-timeout", limit.connect)) if value)
+            command = f'curl -fs{limits} -X PUT "{url}" -H "{TTL_HEADER_NAME}: {ttl}"'
+        elif client == "wget":
+            limits = f" -T {limit.total or limit.connect}" if limit.bounded else ""
+            command = f'wget -qO-{limits} --method=PUT --header="{TTL_HEADER_NAME}: {ttl}" "{url}"'
+        elif client == "httpie":
+            limits = f" --timeout {limit.total or limit.connect}" if limit.bounded else ""
+            command = f'http --ignore-stdin --check-status --body{limits} PUT "{url}" "{TTL_HEADER_NAME}:{ttl}"'
+        else:
+            return None
+        return f': "${{{variable}=$({command})}}"', reason
+
+    def _fetch_client(self, client: str) -> tuple[str, str | None]:
+        """The client that sends the token PUT for a request made with ``client``, and why that is unsafe."""
+        plan = self.state.token_plan
+        if plan.clients is None:
+            plan.clients = frozenset(r.handle.client for r in self.analysis.requests if isinstance(r.handle, ShellHandle))
+        if client == "wget":
+            # The script runs curl elsewhere, so curl is there; else GNU wget's --method, which BusyBox lacks.
+            return ("curl", None) if "curl" in plan.clients else ("wget", token_plan.NO_PUT_FORM)
+        return client, None
+
+    def insert(self, placement: Placement, offset: int, statement: str) -> list[Edit]:
+        if placement.chain is not None and offset == placement.offset:
+            operator, end = placement.chain
+            if operator == "&&":
+                return [Edit(offset, offset, f"{statement} && ")]
+            return [Edit(offset, offset, "{ " + statement + "; "), Edit(end, end, "; }")]
+        return [_insert_before(self.document, offset, statement)]
+
+    def header(self, request: Request, variable: str) -> Edit | None:
+        handle = request.handle
+        name_end = self.state.span(handle.name).end
+        if handle.client == "curl":
+            return Edit(name_end, name_end, f' -H "{TOKEN_HEADER_NAME}: ${variable}"')
+        if handle.client == "wget":
+            return Edit(name_end, name_end, f' --header="{TOKEN_HEADER_NAME}: ${variable}"')
+        if handle.client == "httpie":
+            end = self.state.span(handle.command).end
+            return Edit(end, end, f' "{TOKEN_HEADER_NAME}:${variable}"')
+        return None
+
+
+def _statement_of(node):
+    """Where a fetch for the command ``node`` goes, or None where no place is sure.
+
+    Returns (statement, conditional, subshell, operand): the statement of a
+    statement list that holds ``node``; whether ``node`` runs only after an
+    ``elif`` condition failed (no sure place: the fix is unsafe); whether it
+    runs in a child process of that statement; and, when it sits on the right
+    of ``&&`` or ``||``, the innermost such operand with its operator: the fetch
+    then goes into the chain, so it runs exactly when the request does.
+    """
+    conditional = subshell = False
+    operand = None
+    while node.parent is not None:
+        parent = node.parent
+        kind = parent.type
+        if kind in _CONTAINERS:
+            return node, conditional, subshell, operand
+        if kind in ("if_statement", "elif_clause"):
+            if _before_keyword(parent, node, "then"):
+                # A condition: it runs whenever the `if` does (an `elif` only when the ones above failed).
+                conditional = conditional or kind == "elif_clause"
+                node = parent if kind == "if_statement" else parent.parent
+                continue
+            return node, conditional, subshell, operand
+        if kind == "case_item":
+            return node, conditional, subshell, operand
+        if kind == "list" and operand is None and parent.named_children and node != parent.named_children[0]:
+            operator = next((c.type for c in reversed(parent.children[:_index(parent, node)]) if not c.is_named), None)
+            if operator in ("&&", "||"):
+                operand = (operator, node)
+            else:
+                conditional = True
+        if kind in _SUBSHELLS and operand is None:
+            subshell = True
+        if kind == "function_definition":
+            return None
+        node = parent
     return None
+
+
+def _index(parent, node) -> int:
+    for i, child in enumerate(parent.children):
+        if child == node:
+            return i
+    return len(parent.children)
+
+
+def _key(node) -> tuple[int, int]:
+    return (node.start_byte, node.end_byte)
+
+
+def _before_keyword(parent, node, keyword: str) -> bool:
+    for child in parent.children:
+        if child.type == keyword:
+            return False
+        if child == node:
+            return True
+    return False
+
+
+def _inside(node, ancestor) -> bool:
+    while node is not None:
+        if node == ancestor:
+            return True
+        node = node.parent
+    return False
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
 
 
 # Embedded scripts written as one quoted line stay one line: `bash -c 'a; b'`.
@@ -143,35 +356,6 @@ def _insert_before(document, offset: int, statement: str) -> Edit:
         newline = "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
         return Edit(offset, offset, f"{statement}{newline}{prefix}")
     return Edit(offset, offset, f"{statement}; ")
-
-
-def _first_needing_token(analysis, state):
-    """The first top-level statement holding a tokenless request, and that request."""
-    best = None
-    for request in analysis.requests:
-        if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, ShellHandle):
-            continue
-        statement = top_level_statement(state, request.handle.command)
-        if statement is not None and (best is None or statement.start_byte < best[0].start_byte):
-            best = (statement, request)
-    return best if best is not None else (None, None)
-
-
-def _reusable_token(state, statement_start: int) -> str | None:
-    for name, end in sorted(state.token_variables.items(), key=lambda kv: kv[1]):
-        if end <= statement_start:
-            return name
-    return None
-
-
-def _fresh_name(state, analysis) -> str:
-    taken = set(state.variables)
-    doc = analysis.document
-    name, n = _VARIABLE_BASE, 1
-    while name in taken or f"${name}" in doc.text or f"${{{name}" in doc.text:
-        n += 1
-        name = f"{_VARIABLE_BASE}_{n}"
-    return name
 
 
 FIXER = ShellFixer()

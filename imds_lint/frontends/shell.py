@@ -461,7 +461,12 @@ class _Walker:
 
     # -- facts for the fixer -----------------------------------------------------
     def find_token_variables(self) -> None:
-        """Top-level ``VAR=$(curl -X PUT .../latest/api/token ...)``: a token later requests can reuse."""
+        """Top-level ``VAR=$(curl -X PUT .../latest/api/token ...)``: a token later requests can reuse.
+
+        Only where the variable provably holds the PUT's body: the value is the
+        command substitution alone, holding that one command, which writes its
+        body to stdout and nothing else (no ``-o``, ``-w``, ``-i``, no ``; echo $?``).
+        """
         token_spans = {r.span: r for r in self.analysis.requests if r.is_token_fetch and r.method == "PUT"}
         for statement in self.tree.root_node.named_children:
             for node in self.walk(statement):
@@ -471,9 +476,14 @@ class _Walker:
                 name = node.child_by_field_name("name")
                 if value is None or name is None:
                     continue
-                for inner in self.walk(value):
-                    if inner.type == "command" and self.span(inner) in token_spans:
-                        self.state.token_variables.setdefault(self.text(name), self.span(statement).end)
+                substitution = value.named_children[0] if value.type == "string" and len(value.named_children) == 1 \
+                    else value
+                if substitution.type != "command_substitution" or len(substitution.named_children) != 1:
+                    continue
+                inner = substitution.named_children[0]
+                request = token_spans.get(self.span(inner)) if inner.type == "command" else None
+                if request is not None and _writes_body_only(request.handle.client, [self.text(a) for a in inner.named_children[1:]]):
+                    self.state.token_variables.setdefault(self.text(name), self.span(statement).end)
 
     def problems(self) -> None:
         root = self.tree.root_node
@@ -484,6 +494,25 @@ class _Walker:
                 line = node.start_point[0] + 1
                 what = f"missing {node.type}" if node.is_missing else "unexpected text"
                 self.analysis.problems.append(ParseProblem(self.span(node), f"shell syntax error at line {line}: {what}"))
+
+
+# curl options that send something other than the body to stdout, or the body elsewhere.
+_CURL_NOT_BODY = {"-o", "--output", "-O", "--remote-name", "-w", "--write-out", "-i", "--include", "-I", "--head",
+                  "-D", "--dump-header", "-v", "--verbose", "--trace", "--trace-ascii"}
+
+
+def _writes_body_only(client: str, words: list[str]) -> bool:
+    """Does this token PUT print its body, and only its body, on stdout?"""
+    if client == "curl":
+        for word in words:
+            flag = word.split("=", 1)[0]
+            if flag in _CURL_NOT_BODY or re.fullmatch(r"-[a-zA-Z]*[oOwiIDv][a-zA-Z]*", word):
+                return False
+        return True
+    if client == "wget":
+        joined = " ".join(words)
+        return bool(re.search(r"(?:^|\s)(?:-q?O\s*-|-qO-|--output-document=-)(?:\s|$)", joined))
+    return client == "httpie"
 
 
 def _ref(arg: Arg | None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from imds_lint.model import Applicability, Span
+from imds_lint.model import Span
 from imds_lint.syntax.treesitter import ByteOffsets
 
 
@@ -21,13 +21,17 @@ class ShellHandle:
     shared: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ShellTokenPlan:
-    """The fixer's once-per-document decision: the token variable and where it is fetched."""
+    """The fixer's once-per-document decision: the name of the token variable its fetches fill."""
 
-    variable: str
-    first: object | None  # the top-level statement before which the fetch goes
-    preamble: tuple[str, Applicability] | None  # the fetch statement, None when no client can fetch
+    variable: str | None = None
+    # For each statement list (keyed by its node's byte span), where the first statement a fetch goes
+    # before starts (filled once, on the first request).
+    fetch_points: dict[tuple[int, int], int] | None = None
+    # Function name -> the statements calling it in a subshell (filled on first use).
+    subshell_calls: dict[str, list] = field(default_factory=dict)
+    clients: frozenset[str] | None = None  # the clients the document's requests use
 
 
 @dataclass
