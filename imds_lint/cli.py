@@ -195,8 +195,10 @@ def _main(argv: list[str] | None) -> int:
     if args.diff:
         text = "".join(d for d in diffs if d)
         sys.stdout.write(text)
+        from imds_lint.reporters import printable
+
         for error in report.errors:
-            sys.stderr.write(f"{error.path}: note: {error.message}\n")
+            sys.stderr.write(f"{printable(error.path)}: note: {printable(error.message)}\n")
         if usage_error:
             return EXIT_ERROR
         return EXIT_FINDINGS if text else EXIT_CLEAN

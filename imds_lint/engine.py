@@ -113,7 +113,8 @@ class Linter:
             end = source.location(f.span.end)
             edits = () if f.fix is None else tuple(
                 (source.location(e.start), source.location(e.end)) for e in f.fix.edits)
-            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line),
+            snippet, snippet_column = source.snippet(start.line, start.column)
+            located.append(replace(f, path=path, start=start, end=end, snippet=snippet, snippet_column=snippet_column,
                                    fix_locations=edits))
         located.sort(key=Finding.sort_key)
         return located, notes
