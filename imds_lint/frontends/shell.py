@@ -666,7 +666,8 @@ class _Walker:
                 if value is None or name is None:
                     continue
                 for inner in self.walk(value):
-                    if inner.type == "command" and self.span(inner) in token_spans:
+                    # T=$(curl -X PUT ...), not T=$(curl -H "...: $(curl -X PUT ...)" .../user-data).
+                    if inner.type == "command" and self.span(inner) in token_spans and not _inside_command(inner, value):
                         self.state.token_variables.setdefault(self.text(name), self.span(statement).end)
 
     def problems(self) -> None:
@@ -678,6 +679,16 @@ class _Walker:
                 line = node.start_point[0] + 1
                 what = f"missing {node.type}" if node.is_missing else "unexpected text"
                 self.analysis.problems.append(ParseProblem(self.span(node), f"shell syntax error at line {line}: {what}"))
+
+
+def _inside_command(node, limit) -> bool:
+    """Whether another command encloses ``node`` below ``limit`` (its output is that command's input)."""
+    node = node.parent
+    while node is not None and node != limit:
+        if node.type == "command":
+            return True
+        node = node.parent
+    return False
 
 
 def _enclosing_command(node):
