@@ -9,6 +9,7 @@ heredocs as embedded documents.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from imds_lint.syntax.treesitter import parse_within
