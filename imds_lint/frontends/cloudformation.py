@@ -69,7 +69,8 @@ class _Analyzer:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             at = mark.index if mark is not None else 0
             self.analysis.problems.append(ParseProblem(Span(at, min(at + 1, len(self.text))),
-                                                       f"CloudFormation template does not parse: {getattr(exc, 'problem', exc)}"))
+                                                       f"CloudFormation template does not parse: {getattr(exc, 'problem', exc)}",
+                                                       exact=True))
             return [self.analysis]
         resources = yn.get(root, "Resources")
         if resources is None or resources.id != "mapping":

@@ -504,9 +504,8 @@ class _Walker:
             return
         for node in self.walk(root):
             if node.type == "ERROR" or node.is_missing:
-                line = node.start_point[0] + 1
                 what = f"missing {node.type}" if node.is_missing else "unexpected text"
-                self.analysis.problems.append(ParseProblem(self.span(node), f"shell syntax error at line {line}: {what}"))
+                self.analysis.problems.append(ParseProblem(self.span(node), f"the shell grammar could not parse this ({what})"))
 
 
 def _ref(arg: Arg | None):

@@ -707,8 +707,7 @@ class _Analyzer:
             return
         for node in _walk(root):
             if node.type == "ERROR" or node.is_missing:
-                line = node.start_point[0] + 1
-                self.analysis.problems.append(ParseProblem(self.file.span(node), f"Terraform syntax error at line {line}"))
+                self.analysis.problems.append(ParseProblem(self.file.span(node), "the HCL grammar could not parse this"))
                 return
 
 
