@@ -12,7 +12,7 @@ from pathlib import Path
 
 from imds_lint import screening
 from imds_lint.config import Settings
-from imds_lint.fixers import apply_edits, select_fixes
+from imds_lint.fixers import apply_edits, fixer_for, select_fixes
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
 from imds_lint.registry import all_rules, matches, rule_codes
@@ -95,7 +95,7 @@ class Linter:
         findings: list[Finding] = []
         text_scanned: list[tuple[int, str]] = []
         for analysis in analyses:
-            ctx = RuleContext(analysis, self.settings.token_ttl)
+            ctx = RuleContext(analysis, self.settings.token_ttl, fixer_for(analysis))
             self._parse_problems(analysis, ctx, source, text_scanned)
             for rule in self.rules:
                 for request in analysis.requests:
