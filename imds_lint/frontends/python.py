@@ -144,7 +144,7 @@ def _problem(document: Document, exc: Exception) -> Analysis:
         message = str(exc)
     elif isinstance(exc, RecursionError):
         message = "python code nested too deeply for libcst"
-    at = _Offsets(text).char(line, 0) if isinstance(line, int) and line > 0 else 0
+    at = LineOffsets(text).char(line, 0) if isinstance(line, int) and line > 0 else 0
     analysis = Analysis(document)
     # The whole module is text-scanned; the span starts at the offending line so the
     # engine can name the file's own line.
