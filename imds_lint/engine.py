@@ -15,7 +15,7 @@ from imds_lint.config import Settings
 from imds_lint.fixers import apply_edits, fixer_for, select_fixes
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
-from imds_lint.registry import all_rules, matches, rule_codes
+from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
 from imds_lint.rule import RuleContext
 from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
 from imds_lint.source import SkipFile, SourceText, write_fixed
@@ -78,6 +78,8 @@ class Linter:
     def enabled(self, code: str, path: str | None = None) -> bool:
         s = self.settings
         if not matches(code, s.select) or matches(code, s.ignore):
+            return False
+        if code in opt_in_codes() and not selects_by_name(code, s.select):
             return False
         if path is not None:
             for pattern, codes in s.per_file_ignores:
