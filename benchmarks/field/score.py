@@ -357,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draft", type=Path, help="write unlabeled findings and grep hits here")
     parser.add_argument("--keep", type=Path, help="copy the extracted trees here (for labeling)")
     parser.add_argument("--show", action="store_true", help="list every FP/FN by label")
+    parser.add_argument("--save", type=Path, help="also write each repository's imds-lint JSON here")
     args = parser.parse_args(argv)
 
     repos = read_corpus(args.corpus)
@@ -377,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result, hits = run_repo(repo, gd, args.imds_lint, args.keep)
         results[repo.name] = result
+        if args.save is not None:
+            args.save.mkdir(parents=True, exist_ok=True)
+            (args.save / f"{repo.mirror_name}.json").write_text(json.dumps({
+                "findings": result.findings, "errors": result.notes, "seconds": result.seconds,
+                "imds001_valid": result.imds001_valid}, indent=1))
         for path, line, text in hits:
             if (repo.name, path, line) not in labelled_lines:
                 draft_rows.append((repo.name, path, line, "?", "-", "?", "grep: " + text))
