@@ -358,13 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="copy the extracted trees here (for labeling)")
     parser.add_argument("--show", action="store_true", help="list every FP/FN by label")
     parser.add_argument("--save", type=Path, help="also write each repository's imds-lint JSON here")
+    parser.add_argument("--load", type=Path, help="score JSON written by --save instead of running imds-lint")
     args = parser.parse_args(argv)
 
     repos = read_corpus(args.corpus)
     if args.repo:
         repos = [r for r in repos if r.name in args.repo]
     labels = read_labels(args.labels) if args.labels.exists() else []
-    missing = [r for r in repos if git_dir(args.mirrors, r) is None]
+    missing = [] if args.load else [r for r in repos if git_dir(args.mirrors, r) is None]
     if missing:
         print("missing mirrors (bring each in with the fetch look-up tool, github:OWNER/NAME):")
         for r in missing:
@@ -374,7 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     labelled_lines = {(l.repo, l.path, l.line) for l in labels}
     for repo in repos:
         gd = git_dir(args.mirrors, repo)
-        if gd is None:
+        if gd is None and args.load is None:
+            continue
+        if args.load is not None:
+            saved = json.loads((args.load / f"{repo.mirror_name}.json").read_text())
+            result, hits = RepoResult(repo, saved["findings"], saved["errors"], saved["seconds"]), []
+            result.imds001_valid = [tuple(e) for e in saved["imds001_valid"]]
+            results[repo.name] = result
             continue
         result, hits = run_repo(repo, gd, args.imds_lint, args.keep)
         results[repo.name] = result

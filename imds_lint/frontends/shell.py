@@ -195,7 +195,9 @@ class _Walker:
         for text in resolved:
             if parse_imds_url(text) is not None:
                 return text
-        return resolved[0]
+        # Otherwise assignments that disagree leave the value unknown: scope is flow-insensitive,
+        # so `local ttl=""` then `ttl=$(default_ttl)` must not read as an empty TTL.
+        return resolved[0] if len(set(resolved)) == 1 else UNKNOWN
 
     # -- pass 2: commands ----------------------------------------------------
     def analyze(self) -> Analysis:

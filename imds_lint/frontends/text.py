@@ -43,11 +43,35 @@ def _command_around(line: str, start: int, end: int) -> str:
     return line[left:brk.start() if brk else len(line)]
 
 
+# `NAME = "http://169.254.169.254/..."` (const, let, readonly, define('NAME', ...), YAML/JSON
+# keys): a URL kept in a name, to be reported where a client line uses the name.
+_CONSTANT = re.compile(
+    r"""^\s*(?:(?:export|readonly|local|const|let|var|final|static|private|public|my|our)\s+)*"""
+    r"""(?:define\(\s*)?['"]?(?P<name>[A-Za-z_][A-Za-z0-9_]{2,})['"]?\s*(?::\s*[\w&'" ]+)?\s*(?:=|:=|,|:)\s*"""
+    r"""[(\[]?\s*(?:[frbu]{0,2})['"`](?P<url>(?:https?://)?(?:169\.254\.169\.254|\[fd00:ec2::254\]|instance-data)[^'"`\s]*)""",
+    re.I,
+)
+
+
+def _constants(text: str) -> dict[str, str]:
+    """Names that hold an IMDS URL, each with the URL (the first assignment wins)."""
+    found: dict[str, str] = {}
+    for _, line in joined_lines(text):
+        if len(line) > _MAX_LINE or "169.254" not in line and "fd00:ec2" not in line and "instance-data" not in line:
+            continue
+        match = _CONSTANT.match(line)
+        if match is not None and match.group("name") not in found:
+            found[match.group("name")] = match.group("url")
+    return found
+
+
 def scan(document: Document, region: Span | None = None) -> list[Request]:
     text = document.text
     base = 0
     if region is not None:
         text, base = text[region.start:region.end], region.start
+    constants = _constants(document.text)
+    uses = re.compile(r"\b(?:" + "|".join(map(re.escape, constants)) + r")\b") if constants else None
     requests = []
     for pieces, line in joined_lines(text):
         if len(line) > _MAX_LINE or _COMMENT.match(line) or not _CLIENT.search(line):
@@ -59,18 +83,22 @@ def scan(document: Document, region: Span | None = None) -> list[Request]:
         # (`curl -H "...-token: $(curl -X PUT ...)" URL`): it counts for the whole line.
         has_token = TOKEN_HEADER + ":" in lowered.replace(" :", ":") or bool(
             re.search(r"x-aws-ec2-metadata-token['\"]?\s*[:=,]", lowered))
-        for match in _URL.finditer(line):
-            imds = parse_imds_url(match.group(0))
+        urls = [(m.start(), m.end(), m.group(0)) for m in _URL.finditer(line)]
+        if not urls and uses is not None and _CONSTANT.match(line) is None:
+            # A client line that names a URL constant: the request is here, not at the constant.
+            urls = [(m.start(), m.end(), constants[m.group(0)]) for m in uses.finditer(line)]
+        for url_start, url_end, url in urls:
+            imds = parse_imds_url(url)
             if imds is None:
                 continue
-            command = _command_around(line, match.start(), match.end())
+            command = _command_around(line, url_start, url_end)
             headers = [Header(TOKEN_HEADER_NAME, None)] if has_token else []
             if TTL_HEADER in command.lower():
                 headers.append(Header(TTL_HEADER_NAME, None))
-            start = physical_offset(pieces, match.start())
-            span = Span(base + start, base + start + len(match.group(0)))
+            start = physical_offset(pieces, url_start)
+            span = Span(base + start, base + start + (url_end - url_start))
             requests.append(Request(
-                client="text", url=match.group(0), endpoint=imds.endpoint, path=imds.path,
+                client="text", url=url, endpoint=imds.endpoint, path=imds.path,
                 method="PUT" if _PUT.search(command) else "GET", headers=tuple(headers),
                 span=span, anchor=span, document=document, precision=Precision.TEXT,
                 container=document.container,
