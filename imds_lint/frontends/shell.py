@@ -254,9 +254,14 @@ class _Walker:
         for text in resolved:
             if parse_imds_url(text) is not None:
                 return text
-        # Otherwise assignments that disagree leave the value unknown: scope is flow-insensitive,
-        # so `local ttl=""` then `ttl=$(default_ttl)` must not read as an empty TTL.
-        return resolved[0] if len(set(resolved)) == 1 else UNKNOWN
+        # Scope is flow-insensitive: when assignments disagree and one cannot be known, neither
+        # can the value (`local ttl=""` then `ttl=$(default_ttl)` is no empty TTL). An empty
+        # initialiser gives way to the value assigned later (`SUDO=""`, then `SUDO=sudo`).
+        if len(set(resolved)) > 1:
+            if UNKNOWN in resolved:
+                return UNKNOWN
+            return next((text for text in resolved if text), resolved[0])
+        return resolved[0]
 
     # -- pass 2: commands ----------------------------------------------------
     def analyze(self) -> Analysis:
