@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shlex
 
-from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
+from imds_lint.clients import Arg, headers_of, parse_argv, program_name, requests_for
 from imds_lint.frontends.python.values import UNKNOWN, cst_module
-from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
 from imds_lint.kinds import Kind
-from imds_lint.model import Header, OffsetMap, Request, Span
+from imds_lint.model import OffsetMap
 from imds_lint.syntax.python import PythonHandle, argument, keyword_argument
 
 
@@ -44,37 +43,18 @@ class SubprocessCalls:
     def argv(self, call, argv: list[Arg]) -> None:
         if not argv:
             return
-        program = argv[0].value.rsplit("/", 1)[-1]
-        if program == "curl":
-            parsed = parse_curl(argv[1:])
-        elif program == "wget":
-            parsed = parse_wget(argv[1:])
-        else:
+        parsed = parse_argv(program_name(argv[0].value), argv[1:])
+        if parsed is None:
             return
-        if not parsed.sends:
-            return
-        headers = []
-        for header in parsed.headers:
-            hname, hvalue = split_header(header.text)
-            refs = [r.ref for r in header.refs if r.ref is not None]
-            span = Span(self.span(refs[0]).start, self.span(refs[-1]).end) if refs else None
-            headers.append(Header(hname, hvalue, span=span))
-        if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
-            return
-        for url_arg in parsed.urls:
-            imds = parse_imds_url(url_arg.value)
-            if imds is None:
-                continue
-            function = self.enclosing_function(call)
-            self.analysis.requests.append(Request(
-                client=parsed.client, url=url_arg.value, endpoint=imds.endpoint, path=imds.path,
-                method=parsed.method, method_explicit=parsed.method_explicit, headers=tuple(headers),
-                headers_unknown=parsed.headers_unknown, span=self.span(call),
-                anchor=self.span(argv[0].ref) if argv[0].ref is not None else self.span(call.func),
-                document=self.document, container=self.document.container,
-                handle=PythonHandle(call, "subprocess-" + parsed.client, self.state, function=function,
-                                    argv0=argv[0].ref),
-            ))
+        function = self.enclosing_function(call)
+        anchor = self.span(argv[0].ref) if argv[0].ref is not None else self.span(call.func)
+
+        def handle(url: Arg) -> PythonHandle:
+            return PythonHandle(call, "subprocess-" + parsed.client, self.state, function=function, argv0=argv[0].ref)
+
+        self.analysis.requests.extend(requests_for(
+            parsed, self.document, self.span(call), anchor, self.document.container,
+            headers=headers_of(parsed, self.span), handle=handle))
 
     def shell_string(self, call) -> None:
         first = argument(call, 0, "cmd")
