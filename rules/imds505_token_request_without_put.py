@@ -54,9 +54,9 @@ class TokenRequestWithoutPut(Rule):
     ]
 
     def check_request(self, request, ctx):
-        if request.ttl_header is None or request.method == "PUT":
-            return
-        fix = ctx.fixer.add_put_method(request) if ctx.fixer is not None else None
+        if request.ttl_header is None or request.method == "PUT" or not request.is_token_fetch:
+            return  # a GET of meta-data that carries a stale TTL header is a data request, not a token request
+        fix = ctx.fixer.add_put_method(request)
         ctx.report_request(self, request,
                    f"{request.client} sends the token request as {request.method or 'GET'}; "
                    "IMDS answers 405 and issues a token only for PUT", fix)
