@@ -6,6 +6,8 @@ file is the strongest statement of intent. Symlinks are followed only while
 they stay inside the folder being scanned, and each folder is entered once, so
 link loops end. .gitignore files apply to their folder and below, found on the
 way down (never by walking up from each file: that is what made walking slow).
+Tool and vendored folders (SKIPPED_DIRS: .git, node_modules, vendor, third_party,
+...) are not entered while walking; naming one on the command line scans it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ SKIPPED_DIRS = frozenset({
     ".pytype", ".ruff_cache", ".pytest_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
     "buck-out", "node_modules", "venv", "__pycache__", ".terraform", ".terragrunt-cache",
     ".imds_lint_cache", ".hypothesis",
+    # Vendored third-party code: its findings belong to its upstream, and a Go vendor/ tree
+    # (SDK metadata clients, other clouds' helpers) drowned the repository's own findings.
+    "vendor", "third_party", "third-party", "bower_components",
 })
 
 
@@ -44,6 +49,10 @@ class Problem(NamedTuple):
 _Rules = tuple[tuple[str, "IgnorePatterns"], ...]
 
 
+class PatternError(ValueError):
+    """An exclude pattern (command line or config) is not a gitignore pattern: a usage error."""
+
+
 class IgnorePatterns:
     """A .gitignore's patterns (pathspec's GitIgnoreSpec), with most paths turned away in one C call.
 
@@ -58,11 +67,26 @@ class IgnorePatterns:
 
     __slots__ = ("spec", "_any")
 
-    def __init__(self, lines):
+    def __init__(self, lines, strict: bool = False):
         # pathspec costs ~12 ms to import: only runs that meet a pattern pay for it.
         import pathspec
 
-        self.spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+        try:
+            self.spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+        except ValueError:  # GitIgnorePatternError: "\" (an escape with nothing to escape), ...
+            valid, invalid = [], []
+            for line in lines:
+                try:
+                    pathspec.GitIgnoreSpec.from_lines([line], backend="simple")
+                except ValueError:
+                    invalid.append(line)
+                else:
+                    valid.append(line)
+            if strict:
+                raise PatternError(f"invalid gitignore-style pattern{'s' if len(invalid) > 1 else ''} "
+                                   f"{', '.join(repr(p) for p in invalid)}") from None
+            # A .gitignore line git cannot use matches nothing, for git too: it costs the run nothing.
+            self.spec = pathspec.GitIgnoreSpec.from_lines(valid, backend="simple")
         regexes = [p.regex for p in self.spec.patterns if p.include is not None and p.regex is not None]
         self._any = None
         if all(isinstance(r.pattern, str) and r.flags == re.UNICODE for r in regexes):
@@ -143,7 +167,7 @@ def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gi
             yield Problem(printable(given), "no such file or directory", usage=True)
         elif os.path.isdir(given):
             if exclude_spec is None and excludes:
-                exclude_spec = IgnorePatterns(excludes)
+                exclude_spec = IgnorePatterns(excludes, strict=True)
             yield from _walk(given, exclude_spec, config_root, respect_gitignore)
         elif os.path.isfile(given):
             yield Candidate(given, printable(given))

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from imds_lint import screening
 from imds_lint.config import Settings
+from imds_lint.decoding import DecodeBudget
 from imds_lint.fixers import apply_edits, fixer_for, select_fixes
+from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
-from imds_lint.registry import all_rules, matches, rule_codes
+from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
 from imds_lint.rule import RuleContext
 from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
 from imds_lint.source import SkipFile, SourceText, write_fixed
@@ -23,15 +25,24 @@ from imds_lint.suppressions import apply_suppressions
 
 MAX_FIX_PASSES = 10
 MAX_EMBEDDING_DEPTH = 8
+# Kinds a container image can run by name (a Dockerfile's CMD, ENTRYPOINT or RUN; a compose
+# service builds a Dockerfile). Looking for the image costs a walk up the folders and a parse of
+# the Dockerfiles found, so Terraform, CloudFormation, manifests and the like never pay for it.
+CONTAINER_RUNNABLE = frozenset({
+    Kind.SHELL, Kind.PYTHON, Kind.POWERSHELL, Kind.DOCKERFILE, Kind.MAKEFILE, Kind.JUSTFILE,
+    Kind.JAVASCRIPT, Kind.TYPESCRIPT, Kind.TSX, Kind.GO, Kind.JAVA, Kind.CSHARP, Kind.RUBY,
+})
 
 
 class Session:
     """Hands documents to front-ends; the one place their failures are caught."""
 
-    def __init__(self, errors: list[str], origin: Path | None = None):
+    def __init__(self, errors: list[str], origin: Path | None = None, decode_limit: int | None = None):
         self.errors = errors
         # The file the root document was read from, for formats that include others (-r).
         self.origin = origin
+        # One budget for every payload decoded inside this file, however deeply nested (see decoding).
+        self.decode_budget = None if decode_limit is None else DecodeBudget(decode_limit)
 
     def analyze(self, document: Document) -> list[Analysis]:
         if document.depth > MAX_EMBEDDING_DEPTH:
@@ -79,6 +90,8 @@ class Linter:
         s = self.settings
         if not matches(code, s.select) or matches(code, s.ignore):
             return False
+        if code in opt_in_codes() and not selects_by_name(code, s.select):
+            return False
         if path is not None:
             for pattern, codes in s.per_file_ignores:
                 if matches(code, codes) and _path_matches(path, pattern):
@@ -90,17 +103,20 @@ class Linter:
                   origin: Path | None = None,
                   container: ContainerContext | None = None) -> tuple[list[Finding], list[str]]:
         notes: list[str] = []
-        session = Session(notes, origin)
+        session = Session(notes, origin, self.settings.max_file_size)
         analyses = session.analyze(Document(kind, text, container=container, path=path))
         findings: list[Finding] = []
+        text_scanned: list[tuple[int, str]] = []
         for analysis in analyses:
             ctx = RuleContext(analysis, self.settings.token_ttl, fixer_for(analysis))
-            self._parse_problems(analysis, ctx, notes)
+            self._parse_problems(analysis, ctx, source, text_scanned)
             for rule in self.rules:
                 for request in analysis.requests:
                     rule.check_request(request, ctx)
                 rule.check_analysis(analysis, ctx)
             findings.extend(ctx.findings)
+        if text_scanned:
+            notes.append(_text_scanned_note(text_scanned))
         findings = _dedupe(findings)
         findings = apply_suppressions(findings, source, self.known, lambda c: self.enabled(c, path), kind)
         findings = [f for f in findings if self.enabled(f.code, path)]
@@ -110,29 +126,40 @@ class Linter:
             end = source.location(f.span.end)
             edits = () if f.fix is None else tuple(
                 (source.location(e.start), source.location(e.end)) for e in f.fix.edits)
-            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line),
+            snippet, snippet_column = source.snippet(start.line, start.column)
+            located.append(replace(f, path=path, start=start, end=end, snippet=snippet, snippet_column=snippet_column,
                                    fix_locations=edits))
         located.sort(key=Finding.sort_key)
         return located, notes
 
-    def _parse_problems(self, analysis: Analysis, ctx: RuleContext, notes: list[str]) -> None:
+    def _parse_problems(self, analysis: Analysis, ctx: RuleContext, source: SourceText,
+                        text_scanned: list[tuple[int, str]]) -> None:
+        """Text-scan what the parser could not read; say so once, at the file's own lines.
+
+        Only a parser that is the language's own (or as strict) proves the file broken
+        (IMDS001). A grammar that gave up gets a note: the file may well be fine.
+        """
         if not analysis.problems:
             return
         from imds_lint.frontends import text as text_frontend
 
-        first = analysis.problems[0]
-        where = f" in {analysis.document.label}" if analysis.document.label else ""
-        notes.append(f"{first.message}{where}; the broken region was text-scanned")
         known = {r.span for r in analysis.requests}
         for problem in analysis.problems:
             for request in text_frontend.scan(analysis.document, problem.span):
                 if not any(s.overlaps(request.span) or s.contains(request.span) for s in known):
                     analysis.requests.append(request)
+        document = analysis.document
+        first = analysis.problems[0]
+        line = source.location(document.to_root_offset(first.span.start)).line
+        where = f" in {document.label}" if document.label else ""
+        if not first.exact:
+            text_scanned.append((line, f"{first.message}{where}"))
+            return
         if self.enabled("IMDS001"):
             rule = next((r for r in all_rules() if r.code == "IMDS001"), None)
             if rule is not None:
-                ctx.report(rule(), first.span, f"{first.message}{where}; requests in the broken region were found "
-                           "by text scanning and cannot be fixed automatically")
+                ctx.report(rule(), first.span, f"{first.message} (line {line}){where}; requests in the broken "
+                           "region were found by text scanning and cannot be fixed automatically")
 
     # -- one file --------------------------------------------------------------
     def lint_file(self, path: str | Path, display: str) -> FileResult:
@@ -142,13 +169,15 @@ class Linter:
             return result
         source, kind = loaded
         findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path),
-                                         container=self._container(path))
+                                         container=self._container(path, kind))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
 
-    def _container(self, path: str | Path) -> ContainerContext | None:
+    def _container(self, path: str | Path, kind: str) -> ContainerContext | None:
         """Where the file runs when a container image in the repo copies and runs it."""
+        if kind not in CONTAINER_RUNNABLE:
+            return None
         try:
             return container_context(Path(path), self.settings.root)
         except Exception:  # a heuristic must never cost the file its scan
@@ -176,7 +205,7 @@ class Linter:
             allowed.add(Applicability.DISPLAY_ONLY)
         fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path))
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
-        container = self._container(path)
+        container = self._container(path, kind)
         final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
                                            container=container)
         result.findings = final
@@ -221,13 +250,25 @@ class Linter:
         return text, applied, notes
 
     def _without_breaking_fixes(self, text, kind, chosen, baseline, notes):
-        kept = []
-        for fix in chosen:
-            trial = apply_edits(text, [e for f in kept + [fix] for e in f.edits])
-            if syntax_errors(trial, kind) > baseline:
-                notes.append(f"reverted a fix that would not parse: {fix.title}")
+        """The fixes that parse, found by halving: a group that parses with those kept so far is
+        kept whole, one that does not is split. k breaking fixes among n cost about k*log(n)
+        re-parses, where trying them one by one cost n (each of the whole file)."""
+        kept: list = []
+
+        def parses(fixes) -> bool:
+            return syntax_errors(apply_edits(text, [e for f in fixes for e in f.edits]), kind) <= baseline
+
+        pending = [chosen]
+        while pending:
+            group = pending.pop()
+            if parses(kept + group):
+                kept.extend(group)
+            elif len(group) == 1:
+                notes.append(f"reverted a fix that would not parse: {group[0].title}")
             else:
-                kept.append(fix)
+                half = len(group) // 2
+                pending.append(group[half:])
+                pending.append(group[:half])  # popped first: fixes are tried in their order
         return kept, apply_edits(text, [e for f in kept for e in f.edits])
 
 
@@ -245,6 +286,15 @@ def syntax_errors(text: str, kind: str) -> int:
 
 def _retext(source: SourceText, text: str) -> SourceText:
     return SourceText(source.raw, text, source.encoding, source.bom, source.lossy)
+
+
+def _text_scanned_note(regions: list[tuple[int, str]]) -> str:
+    """One note per file for every region a grammar could not read (IMDS001 is not raised)."""
+    regions = sorted(set(regions))
+    shown = "; ".join(f"line {line}: {message}" for line, message in regions[:5])
+    more = f"; and {len(regions) - 5} more" if len(regions) > 5 else ""
+    return (f"scanned as text ({shown}{more}): requests there were found by text scanning "
+            "and cannot be fixed automatically")
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -273,10 +323,8 @@ def _per_file_pattern(pattern: str):
 def unified_diff(result: FileResult) -> str:
     if result.original is None or result.fixed is None or result.original == result.fixed:
         return ""
-    import difflib
+    from imds_lint.textdiff import unified_diff as diff
 
-    return "".join(difflib.unified_diff(
-        result.original.splitlines(keepends=True), result.fixed.splitlines(keepends=True),
-        fromfile=f"a/{result.path}", tofile=f"b/{result.path}",
-    ))
+    return diff(result.original.splitlines(keepends=True), result.fixed.splitlines(keepends=True),
+                fromfile=f"a/{result.path}", tofile=f"b/{result.path}")
 

@@ -29,6 +29,14 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(found[code] for code in sorted(found))
 
 
+@lru_cache(maxsize=1)
+def catalog_codes() -> frozenset[str]:
+    """Every rule code, read off the catalog's module names (imds101_... -> IMDS101) without importing it."""
+    import imds_lint.rules as catalog
+
+    return frozenset(info.name[:7].upper() for info in pkgutil.iter_modules(catalog.__path__) if _MODULE.match(info.name))
+
+
 def rule_codes() -> set[str]:
     return {rule.code for rule in all_rules()}
 
@@ -36,6 +44,17 @@ def rule_codes() -> set[str]:
 def rule_by_code(code: str) -> type[Rule] | None:
     code = code.upper()
     return next((r for r in all_rules() if r.code == code or r.name == code.lower()), None)
+
+
+@lru_cache(maxsize=1)
+def opt_in_codes() -> frozenset[str]:
+    return frozenset(rule.code for rule in all_rules() if rule.opt_in)
+
+
+def selects_by_name(code: str, selectors: list[str] | tuple[str, ...]) -> bool:
+    """True if ``code`` itself (not ALL, not a prefix) is among ``selectors``: how opt-in rules are chosen."""
+    code = code.upper()
+    return any(s.upper() == code for s in selectors)
 
 
 def matches(code: str, selectors: list[str] | tuple[str, ...]) -> bool:

@@ -14,12 +14,14 @@ how the other arguments are read.
 
 from __future__ import annotations
 
+import functools
 import re
 
+from imds_lint import clients
 from imds_lint.fixers import NoFixes, token_plan
 from imds_lint.fixers.token_plan import Limit, Placement
 from imds_lint.model import Applicability, Edit, Fix, Header, Request
-from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH, TTL_HEADER_NAME
+from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH
 from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_level_statement
 
 # Nodes whose children are statements run one after another: a fetch may go before any of them.
@@ -47,7 +49,8 @@ class ShellFixer(NoFixes):
         if not isinstance(handle, ShellHandle):
             return None
         state_end = request.anchor.end
-        flag = {"curl": " -X PUT", "wget": " --method=PUT"}.get(handle.client)
+        entry = clients.for_family(handle.client)
+        flag = entry.put_option if entry is not None else None
         if flag is None:
             return None
         edits = [Edit(state_end, state_end, flag)]
@@ -61,16 +64,11 @@ class ShellFixer(NoFixes):
         handle = request.handle
         if not isinstance(handle, ShellHandle):
             return None
-        at = request.anchor.end
-        text = {
-            "curl": f' -H "{name}: {value}"',
-            "wget": f' --header="{name}: {value}"',
-        }.get(handle.client)
+        entry = clients.for_family(handle.client)
+        text = entry.spell_header(name, value) if entry is not None else None
         if text is None:
-            if handle.client != "httpie":
-                return None
-            at = request.span.end
-            text = f' "{name}:{value}"'
+            return None
+        at = request.span.end if entry.header_at_end else request.anchor.end
         return Fix(f"Send {name}: {value}", (Edit(at, at, text),), Applicability.SAFE)
 
     def remove_header(self, request: Request, header: Header) -> Fix | None:
@@ -122,8 +120,9 @@ class ShellAdapter:
 
             for other in self.analysis.requests:
                 handle = other.handle
-                if not isinstance(handle, ShellHandle) or handle.shared or other.has_token or other.is_token_fetch \
-                        or other.wrapper or self._fetch_client(handle.client)[1] is not None:
+                fetcher = self._fetch_client(handle.client) if isinstance(handle, ShellHandle) else None
+                if fetcher is None or handle.shared or other.has_token or other.is_token_fetch \
+                        or other.wrapper or fetcher.token_fetch_unsafe is not None:
                     continue
                 found = _statement_of(handle.command)
                 if found is None or found[1] or found[3] is not None or self.reusable_token(other, None) is not None:
@@ -188,20 +187,21 @@ class ShellAdapter:
 
     # -- what the request carries -------------------------------------------------------
     def limit(self, request: Request) -> Limit:
+        """The time limits the request's own options set (the client table says which options those are)."""
+        entry = clients.for_family(request.handle.client)
+        if entry is None or not entry.time_limits:
+            return Limit()
+        options = dict(entry.time_limits)
         words = [self.state.text(c) for c in request.handle.command.children if c.is_named]
-        total = connect = None
+        found: dict[str, str] = {}
         for i, word in enumerate(words):
-            following = words[i + 1] if i + 1 < len(words) else None
-            if word in ("--max-time", "-m", "-T", "--timeout") or re.fullmatch(r"-[a-zA-Z]*m", word):
-                total = following
-            elif word.startswith(("--max-time=", "--timeout=")):
-                total = word.split("=", 1)[1]
-            elif word == "--connect-timeout":
-                connect = following
-            elif word.startswith("--connect-timeout="):
-                connect = word.split("=", 1)[1]
-        keep = (lambda v: v if v is not None and re.fullmatch(r"[0-9.]+", v) else None)
-        return Limit(keep(total), keep(connect))
+            option, equals, value = word.partition("=")
+            if not equals:
+                value = words[i + 1] if i + 1 < len(words) else ""
+            kind = options.get(option if option.startswith("--") or not equals else word)
+            if kind is not None and re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value.strip("'\"")):
+                found[kind] = value.strip("'\"")
+        return Limit(found.get("total"), found.get("connect"))
 
     def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
         """A top-level variable assigned a PUT's body before the request's top-level statement."""
@@ -220,30 +220,25 @@ class ShellAdapter:
     # -- what is written ----------------------------------------------------------------
     def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> tuple[str, str | None] | None:
         url = f"{token_plan.base_url(request)}{TOKEN_PATH}"
-        client, reason = self._fetch_client(request.handle.client)
-        if client == "curl":
-            limits = "".join(f" {flag} {value}" for flag, value in (("--max-time", limit.total),
-                                                                   ("--connect-timeout", limit.connect)) if value)
-            command = f'curl -fs{limits} -X PUT "{url}" -H "{TTL_HEADER_NAME}: {ttl}"'
-        elif client == "wget":
-            limits = f" -T {limit.total or limit.connect}" if limit.bounded else ""
-            command = f'wget -qO-{limits} --method=PUT --header="{TTL_HEADER_NAME}: {ttl}" "{url}"'
-        elif client == "httpie":
-            limits = f" --timeout {limit.total or limit.connect}" if limit.bounded else ""
-            command = f'http --ignore-stdin --check-status --body{limits} PUT "{url}" "{TTL_HEADER_NAME}:{ttl}"'
-        else:
+        entry = self._fetch_client(request.handle.client)
+        if entry is None:
             return None
-        return f': "${{{variable}=$({command})}}"', reason
+        command = entry.token_fetch_command(url, ttl, limit.total, limit.connect)
+        return f': "${{{variable}=$({command})}}"', entry.token_fetch_unsafe
 
-    def _fetch_client(self, client: str) -> tuple[str, str | None]:
-        """The client that sends the token PUT for a request made with ``client``, and why that is unsafe."""
+    def _fetch_client(self, client: str) -> clients.CommandLineClient | None:
+        """The client that sends the token PUT for a request made with ``client``.
+
+        The request's own client where it can (it is installed where the
+        request runs), else the first the table prefers among the script's.
+        """
         plan = self.state.token_plan
         if plan.clients is None:
             plan.clients = frozenset(r.handle.client for r in self.analysis.requests if isinstance(r.handle, ShellHandle))
-        if client == "wget":
-            # The script runs curl elsewhere, so curl is there; else GNU wget's --method, which BusyBox lacks.
-            return ("curl", None) if "curl" in plan.clients else ("wget", token_plan.NO_PUT_FORM)
-        return client, None
+        own = clients.for_family(client)
+        if own is not None and own.token_fetch is not None and not (own.token_fetch_unsafe and "curl" in plan.clients):
+            return own
+        return clients.token_fetch_for(set(plan.clients) | {client})
 
     def insert(self, placement: Placement, offset: int, statement: str) -> list[Edit]:
         if placement.chain is not None and offset == placement.offset:
@@ -255,15 +250,14 @@ class ShellAdapter:
 
     def header(self, request: Request, variable: str) -> Edit | None:
         handle = request.handle
-        name_end = self.state.span(handle.name).end
-        if handle.client == "curl":
-            return Edit(name_end, name_end, f' -H "{TOKEN_HEADER_NAME}: ${variable}"')
-        if handle.client == "wget":
-            return Edit(name_end, name_end, f' --header="{TOKEN_HEADER_NAME}: ${variable}"')
-        if handle.client == "httpie":
-            end = self.state.span(handle.command).end
-            return Edit(end, end, f' "{TOKEN_HEADER_NAME}:${variable}"')
-        return None
+        entry = clients.for_family(handle.client)
+        text = entry.spell_header(TOKEN_HEADER_NAME, f"${variable}") if entry is not None else None
+        if text is None:
+            return None
+        # After the client's name, where it cannot change how the other arguments are read
+        # (HTTPie's request items go after the URL instead).
+        at = self.state.span(handle.command if entry.header_at_end else handle.name).end
+        return Edit(at, at, text)
 
 
 def _statement_of(node):
@@ -346,14 +340,25 @@ def _walk(node):
 _QUOTED_LABELS = {"shell string", "ssh remote command"}
 
 
+@functools.lru_cache(maxsize=2)  # small: each entry keeps a document text alive
+def _newline_after(text: str, offset: int) -> str:
+    """How the line holding ``offset`` ends. Cached: every request of a document asks it for the
+    same statement, and on a 4 MB line each search is the whole line."""
+    line_end = text.find("\n", offset)
+    return "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
+
+
 def _insert_before(document, offset: int, statement: str) -> Edit:
     text = document.text
-    line_start = text.rfind("\n", 0, offset) + 1
+    # Only the blanks before the statement are read: on a long line, slicing from its start for
+    # each of its requests would be quadratic.
+    line_start = offset
+    while line_start > 0 and text[line_start - 1] in " \t":
+        line_start -= 1
+    blank = line_start == 0 or text[line_start - 1] == "\n"
     prefix = text[line_start:offset]
-    one_line = document.label in _QUOTED_LABELS and "\n" not in text.rstrip("\r\n")
-    if prefix.strip() == "" and not one_line:
-        line_end = text.find("\n", offset)
-        newline = "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
+    if blank and not (document.label in _QUOTED_LABELS and "\n" not in text.rstrip("\r\n")):
+        newline = _newline_after(text, offset)
         return Edit(offset, offset, f"{statement}{newline}{prefix}")
     return Edit(offset, offset, f"{statement}; ")
 

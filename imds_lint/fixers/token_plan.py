@@ -12,9 +12,9 @@ and this module decides:
   never stops the program, it leaves the token empty and the request goes out
   as before) and its time limit;
 - **how safe it is**: anything the adapter cannot prove (a wrapper that serves
-  other hosts, a request that runs only on some paths of its statement, a
-  client whose PUT form some builds lack) makes the fix unsafe, and the title
-  says which guarantee is missing.
+  other hosts, a request that runs only after an ``elif`` condition failed, a
+  client whose PUT form some builds lack, as the client table says) makes the
+  fix unsafe, and the title says which guarantee is missing.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ VARIABLE_BASE = "IMDS_TOKEN"
 # The guarantees a safe token-first fix keeps; an unsafe fix names the one it could not prove.
 SHARED_WRAPPER = "the wrapper also serves callers that talk to other hosts, which would get the token"
 CONDITIONAL = "the request runs only after an elif condition failed; no place runs the fetch exactly when it does"
-NO_PUT_FORM = "this client's PUT form (wget --method) is missing from some builds (BusyBox)"
-NO_FETCH_CLIENT = "no client in the script can send the token PUT"
 
 
 __all__ = ["TITLE", "TOKEN_HEADER_NAME", "TOKEN_PATH", "TTL_HEADER_NAME", "Limit", "Placement", "Adapter",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.dockerfile import argv_requests
-from imds_lint.frontends.shell_clients import Arg
+from imds_lint.clients import Arg, lookup, program_name
 from imds_lint.kinds import Kind
 from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, no_escape
 
@@ -71,7 +71,7 @@ def emit_command(parent: Document, session, analysis: Analysis, words: list[Word
                 _embed(parent, session, words[i + 1], context, children)
                 return
         return
-    if program in ("curl", "wget"):
+    if lookup(program_name(program)) is not None:
         spans = [w.span for w in words if w.span is not None]
         if not spans:
             return
@@ -441,8 +441,10 @@ def container_context(path, root) -> ContainerContext | None:
 def _compose_builds(compose_file, dockerfile, root) -> ContainerContext | None:
     import yaml
 
+    from imds_lint.frontends import yaml_nodes
+
     try:
-        data = yaml.safe_load(compose_file.read_text(encoding="utf-8", errors="replace")[:1_000_000])
+        data = yaml_nodes.safe_load(compose_file.read_text(encoding="utf-8", errors="replace")[:1_000_000])
     except (OSError, yaml.YAMLError):
         return None
     services = data.get("services") if isinstance(data, dict) else None
