@@ -28,6 +28,8 @@ from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_
 _CONTAINERS = {"program", "compound_statement", "do_group", "subshell", "else_clause"}
 # Passing through these runs the request in a child process: a token cached there is lost to the caller.
 _SUBSHELLS = {"command_substitution", "process_substitution", "pipeline", "subshell"}
+# Expansions that may hold several words, options among them.
+_OPTION_EXPANSION = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\[[@*]\]|\$\{?[@*]")
 # Our own guarded fetch, recognised on the next pass so every fetch fills the same variable.
 _GUARD = re.compile(r': "\$\{([A-Za-z_][A-Za-z0-9_]*)=\$\((?:curl|wget|http)\b[^\n]*' + re.escape(TOKEN_PATH))
 
@@ -192,7 +194,10 @@ class ShellAdapter:
         if entry is None or not entry.time_limits:
             return Limit()
         options = dict(entry.time_limits)
-        words = [self.state.text(c) for c in request.handle.command.children if c.is_named]
+        handle = request.handle
+        words = [self.state.text(c) for c in handle.command.children if c.is_named]
+        # `$CURL ...`, `curl "${opts[@]}" ...`, `curl "$@"`: options we cannot see may set a limit.
+        hidden = "$" in self.state.text(handle.name) or any(_OPTION_EXPANSION.search(w) for w in words)
         found: dict[str, str] = {}
         for i, word in enumerate(words):
             option, equals, value = word.partition("=")
@@ -201,7 +206,7 @@ class ShellAdapter:
             kind = options.get(option if option.startswith("--") or not equals else word)
             if kind is not None and re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value.strip("'\"")):
                 found[kind] = value.strip("'\"")
-        return Limit(found.get("total"), found.get("connect"))
+        return Limit(found.get("total"), found.get("connect"), hidden)
 
     def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
         """A top-level variable assigned a PUT's body before the request's top-level statement."""

@@ -30,6 +30,7 @@ VARIABLE_BASE = "IMDS_TOKEN"
 
 # The guarantees a safe token-first fix keeps; an unsafe fix names the one it could not prove.
 SHARED_WRAPPER = "the wrapper also serves callers that talk to other hosts, which would get the token"
+HIDDEN_LIMIT = "the request's options (and so its time limit) come partly from an expansion the fixer cannot read"
 CONDITIONAL = "the request runs only after an elif condition failed; no place runs the fetch exactly when it does"
 
 
@@ -43,6 +44,7 @@ class Limit:
 
     total: str | None = None     # curl --max-time, wget --timeout, requests timeout=
     connect: str | None = None   # curl --connect-timeout
+    hidden: bool = False         # some options come from an expansion: there may be a limit we cannot copy
 
     @property
     def bounded(self) -> bool:
@@ -133,11 +135,12 @@ def plan(request: Request, adapter: Adapter, document_plan: DocumentPlan, text: 
         if document_plan.variable is None:
             document_plan.variable = fresh_name(adapter.names_in_use(), text)
         variable = document_plan.variable
-        fetch = adapter.fetch(request, variable, adapter.limit(request), ttl)
+        limit = adapter.limit(request)
+        fetch = adapter.fetch(request, variable, limit, ttl)
         if fetch is None:
             return None
         statement, reason = fetch
-        reasons += [reason, CONDITIONAL if placement.conditional else None]
+        reasons += [reason, CONDITIONAL if placement.conditional else None, HIDDEN_LIMIT if limit.hidden else None]
         offsets = (*((placement.offset,) if placement.offset is not None else ()), *placement.extra)
         for offset in offsets:
             edits.extend(adapter.insert(placement, offset, statement))
