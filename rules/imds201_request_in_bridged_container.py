@@ -101,6 +101,9 @@ class RequestInBridgedContainer(Rule):
         container = request.container
         if container is None or container.network in _EXEMPT:
             return
+        if request.is_token_fetch and any(r.container == container and not r.is_token_fetch and r.span != request.span
+                                          for r in ctx.analysis.requests):
+            return  # one finding per RUN (or container command): the request the token is for carries it
         what = f"{request.client} request to IMDS"
         if container.network == "build":
             where = (f"{container.description}: the build network is a bridge unless the image is built "

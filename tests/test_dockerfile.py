@@ -75,7 +75,9 @@ def test_token_first_request_in_a_container_still_gets_the_hop_limit_finding():
     text = ("FROM alpine\nENTRYPOINT T=$(curl -sX PUT http://169.254.169.254/latest/api/token "
             "-H 'X-aws-ec2-metadata-token-ttl-seconds: 60') && curl -H \"X-aws-ec2-metadata-token: $T\" " + URL + "\n")
     found = lint(text, "dockerfile", path="svc/Dockerfile")
-    assert codes(found) == ["IMDS201", "IMDS201"]
+    # One finding per container command: on the request the token is for, not on its PUT as well.
+    assert codes(found) == ["IMDS201"]
+    assert found[0].start.column > text.splitlines()[1].index("&& curl")
     assert "runs in container image svc/Dockerfile via ENTRYPOINT" in found[0].message
 
 

@@ -95,3 +95,21 @@ def test_suggested_agent_runs_against_the_emulator(emulator, tmp_path):
     result = run([go, "run", "."], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "i-0123456789abcdef0 t3.micro" in result.stdout
+
+
+def test_suggestion_sets_the_header_after_the_err_check_and_uses_the_imports_there():
+    from tests.source_checks import suggested
+
+    code = ('package main\n\nimport (\n\t"io/ioutil"\n\t"net/http"\n)\n\n'
+            'func instanceType() (string, error) {\n'
+            '\treq, err := http.NewRequest("GET", "http://169.254.169.254/latest/meta-data/instance-type", nil)\n'
+            '\tif err != nil {\n\t\treturn "", err\n\t}\n'
+            '\tresp, err := http.DefaultClient.Do(req)\n\tif err != nil {\n\t\treturn "", err\n\t}\n'
+            '\tdefer resp.Body.Close()\n\tb, err := ioutil.ReadAll(resp.Body)\n\treturn string(b), err\n}\n')
+    text, _ = suggested(code, "go")
+    lines = text.splitlines()
+    set_at = next(i for i, line in enumerate(lines) if "X-aws-ec2-metadata-token\", imdsToken()" in line)
+    # Not between NewRequest and its err check: a nil request would panic there.
+    assert lines[set_at - 1] == "\t}" and "if err != nil" in lines[set_at - 3]
+    assert "ioutil.ReadAll(resp.Body)\n\treturn string(token)" in text and "io.ReadAll" not in text
+    assert parses(text, "go")

@@ -129,3 +129,30 @@ def test_non_candidate_files_never_import_a_grammar(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().endswith("0 []"), result.stdout + result.stderr
+
+
+def test_display_only_suggestions_converge_on_one_cached_helper(tmp_path):
+    """--diff applies suggestions until nothing changes: one helper, each request once, its own time limit."""
+    from imds_lint.config import Settings
+    from imds_lint.engine import Linter
+    from imds_lint.model import Applicability
+    from tests.helpers import source_of
+
+    code = ("async function a() {\n  return fetch('http://169.254.169.254/latest/meta-data/', { signal: AbortSignal.timeout(500) });\n}\n"
+            "async function b() {\n  return fetch('http://169.254.169.254/latest/meta-data/ami-id', { method: 'GET' });\n}\n")
+    shown, _, notes = Linter(Settings()).fix_text(source_of(code), "javascript", "example",
+                                                  {Applicability.SAFE, Applicability.DISPLAY_ONLY})
+    assert notes == []
+    assert shown.count("function imdsToken(") == 1 and shown.count("/latest/api/token") == 1
+    assert "await imdsToken(500)" in shown and "await imdsToken()" in shown
+    assert "IMDS101" not in codes(lint(shown, "javascript"))
+    if tool("node"):
+        path = tmp_path / "s.mjs"
+        path.write_text(shown)
+        assert run(["node", "--check", str(path)]).returncode == 0
+
+
+def test_no_suggestion_where_await_would_not_compile():
+    code = "function f() {\n  return fetch('http://169.254.169.254/latest/meta-data/', { method: 'GET' });\n}\n"
+    [finding] = lint(code, "javascript")
+    assert finding.fix is None and "PUT /latest/api/token" in finding.message

@@ -28,11 +28,16 @@ MANIFEST = tomllib.loads((Path(__file__).with_name("three_worlds.toml")).read_te
 LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell"}
 
 
-def fixed_text(path: Path, unsafe: bool) -> tuple[str, str]:
-    """The fixture's text and what ``--fix`` (with ``--unsafe-fixes`` if asked) makes of it."""
+def fixed_text(path: Path, unsafe: bool, display: bool = False) -> tuple[str, str]:
+    """The fixture's text and what ``--fix`` (with ``--unsafe-fixes`` if asked) makes of it.
+
+    With ``display``, what ``--diff`` shows: display-only suggestions applied too.
+    """
     source = decode(path.read_bytes())
     kind = classify(path, source.text)
     allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
+    if display:
+        allowed |= {Applicability.UNSAFE, Applicability.DISPLAY_ONLY}
     fixed, _, _ = Linter(Settings()).fix_text(source, kind, str(path), allowed)
     return source.text, fixed
 
@@ -40,11 +45,12 @@ def fixed_text(path: Path, unsafe: bool) -> tuple[str, str]:
 def programs(entry: dict) -> tuple[Program, Program]:
     path = FIXTURES / entry["path"]
     unsafe = entry.get("unsafe", False)
-    text, fixed = fixed_text(path, unsafe)
+    display = entry.get("display_only", False)
+    text, fixed = fixed_text(path, unsafe, display)
     language = LANGUAGE[classify(path, text)]
     siblings, fixed_siblings = [], []
     for name in entry.get("siblings", []):
-        original_sibling, fixed_sibling = fixed_text(path.parent / name, unsafe)
+        original_sibling, fixed_sibling = fixed_text(path.parent / name, unsafe, display)
         siblings.append((name, original_sibling))
         fixed_siblings.append((name, fixed_sibling))
     original = Program(language, text, name=path.name, siblings=tuple(siblings), argv=tuple(entry.get("argv", ())),

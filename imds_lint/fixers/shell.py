@@ -94,7 +94,7 @@ class ShellAdapter:
 
     # -- where ---------------------------------------------------------------------
     def placement(self, request: Request) -> Placement | None:
-        found = _statement_of(request.handle.command)
+        found = _statement_of(request.handle.command, self.state.ancestry.parent)
         if found is None:
             return None
         statement, conditional, _, operand = found
@@ -115,9 +115,10 @@ class ShellAdapter:
         plan = self.state.token_plan
         if plan.fetch_points is None:
             points: dict[tuple[int, int], int] = {}
+            up = self.state.ancestry.parent
 
             def add(statement) -> None:
-                key = _key(statement.parent)
+                key = _key(up(statement))
                 points[key] = min(points.get(key, statement.start_byte), statement.start_byte)
 
             for other in self.analysis.requests:
@@ -126,7 +127,7 @@ class ShellAdapter:
                 if fetcher is None or handle.shared or other.has_token or other.is_token_fetch \
                         or other.wrapper or fetcher.token_fetch_unsafe is not None:
                     continue
-                found = _statement_of(handle.command)
+                found = _statement_of(handle.command, up)
                 if found is None or found[1] or found[3] is not None or self.reusable_token(other, None) is not None:
                     continue
                 add(found[0])
@@ -142,9 +143,10 @@ class ShellAdapter:
         around it, up to the enclosing function: a function may be called from
         anywhere. Branches of an ``if`` or ``case`` do not cover each other.
         """
+        up = self.state.ancestry.parent
         node = statement
-        while node is not None and node.parent is not None:
-            parent = node.parent
+        while node is not None and up(node) is not None:
+            parent = up(node)
             if parent.type == "function_definition":
                 return False
             first = points.get(_key(parent))
@@ -164,11 +166,13 @@ class ShellAdapter:
         guarded fetch before the calling statement fills the variable in the
         caller, once, and the function's fetch then does nothing.
         """
-        body = statement.parent
-        if conditional or body is None or body.type != "compound_statement" or body.parent is None \
-                or body.parent.type != "function_definition":
+        up = self.state.ancestry.parent
+        body = up(statement)
+        function = up(body) if body is not None else None
+        if conditional or body is None or body.type != "compound_statement" or function is None \
+                or function.type != "function_definition":
             return []
-        name_node = body.parent.child_by_field_name("name")
+        name_node = function.child_by_field_name("name")
         if name_node is None:
             return []
         name = self.state.text(name_node)
@@ -179,9 +183,9 @@ class ShellAdapter:
                 if node.type != "command":
                     continue
                 called = node.child_by_field_name("name")
-                if called is None or self.state.text(called) != name or _inside(node, body.parent):
+                if called is None or self.state.text(called) != name or _inside(node, function, up):
                     continue
-                found = _statement_of(node)
+                found = _statement_of(node, up)
                 if found is not None and found[2] and not found[1] and found[3] is None:
                     cached.append(found[0])
             self.state.token_plan.subshell_calls[name] = cached
@@ -265,7 +269,7 @@ class ShellAdapter:
         return Edit(at, at, text)
 
 
-def _statement_of(node):
+def _statement_of(node, up):
     """Where a fetch for the command ``node`` goes, or None where no place is sure.
 
     Returns (statement, conditional, subshell, operand): the statement of a
@@ -277,8 +281,8 @@ def _statement_of(node):
     """
     conditional = subshell = False
     operand = None
-    while node.parent is not None:
-        parent = node.parent
+    while up(node) is not None:
+        parent = up(node)
         kind = parent.type
         if kind in _CONTAINERS:
             return node, conditional, subshell, operand
@@ -286,7 +290,7 @@ def _statement_of(node):
             if _before_keyword(parent, node, "then"):
                 # A condition: it runs whenever the `if` does (an `elif` only when the ones above failed).
                 conditional = conditional or kind == "elif_clause"
-                node = parent if kind == "if_statement" else parent.parent
+                node = parent if kind == "if_statement" else up(parent)
                 continue
             return node, conditional, subshell, operand
         if kind == "case_item":
@@ -325,11 +329,11 @@ def _before_keyword(parent, node, keyword: str) -> bool:
     return False
 
 
-def _inside(node, ancestor) -> bool:
+def _inside(node, ancestor, up) -> bool:
     while node is not None:
         if node == ancestor:
             return True
-        node = node.parent
+        node = up(node)
     return False
 
 

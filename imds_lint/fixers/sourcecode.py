@@ -63,21 +63,8 @@ class SourceFixer(NoFixes):
         call = request.span
         source = text[call.start:call.end]
         quote = "'"
-        if kind == "fetch":
-            url = source[source.index("(") + 1:source.rindex(")")].strip()
-            content = (f"fetch({quote}{_token_url(request)}{quote}, {{ method: 'PUT', headers: {{ '{TTL_HEADER_NAME}': '{ttl}' }} }})"
-                       f".then((imdsTokenResponse) => imdsTokenResponse.text())"
-                       f".then((imdsToken) => fetch({url}, {{ headers: {{ '{TOKEN_HEADER_NAME}': imdsToken }} }}))")
-            return Fix("Fetch an IMDSv2 token first and send it with this request",
-                       (Edit(call.start, call.end, content),), Applicability.SAFE)
-        if kind == "axios-get":
-            callee = source[:source.index("(")]
-            url = source[source.index("(") + 1:source.rindex(")")].strip()
-            receiver = callee.rsplit(".", 1)[0]
-            content = (f"{receiver}.put('{_token_url(request)}', null, {{ headers: {{ '{TTL_HEADER_NAME}': '{ttl}' }} }})"
-                       f".then((imdsToken) => {callee}({url}, {{ headers: {{ '{TOKEN_HEADER_NAME}': imdsToken.data }} }}))")
-            return Fix("Fetch an IMDSv2 token first and send it with this request",
-                       (Edit(call.start, call.end, content),), Applicability.SAFE)
+        if state.language in _JS_LANGUAGES:
+            return _js_fix(request, handle, analysis, ttl)
         suggestion = _SUGGESTIONS.get(state.language)
         if suggestion is None:
             return None
@@ -105,16 +92,151 @@ _RECIPES = {
 _RECIPES["typescript"] = _RECIPES["tsx"] = _RECIPES["javascript"]
 
 
-def _js(request, handle, state, ttl) -> list[Edit]:
-    text = state.text
-    start = _line_start(text, request.span.start)
-    indent = _indent(text, request.span.start)
-    fetch_token = (f"{indent}const imdsToken = await (await fetch('{_token_url(request)}', "
-                   f"{{ method: 'PUT', headers: {{ '{TTL_HEADER_NAME}': '{ttl}' }} }})).text();\n")
-    source = text[request.span.start:request.span.end]
-    close = request.span.start + source.rindex(")")
-    return [Edit(start, start, fetch_token),
-            Edit(close, close, f", {{ headers: {{ '{TOKEN_HEADER_NAME}': imdsToken }} }}")]
+_JS_LANGUAGES = {"javascript", "typescript", "tsx"}
+
+# One helper per file: the token is fetched once and reused until its TTL ends; where IMDS does not
+# answer it resolves to '' (the request then fails or not as it did) and is tried again a minute later.
+_JS_HELPER = """var {cache};
+// An IMDSv2 session token, fetched once and reused until its TTL ends (added by imds-lint);
+// '' where IMDS does not answer.
+function {name}(timeoutMs) {{
+  const now = Date.now();
+  if (!{cache} || {cache}.expires <= now) {{
+    const token = {put}
+      .then({body}, () => '');
+    {cache} = {{ token, expires: now + 60000 }};
+    token.then((value) => {{
+      if (value) {cache}.expires = now + ({ttl} - 60) * 1000;
+    }});
+  }}
+  return {cache}.token;
+}}
+
+"""
+_JS_FETCH_PUT = ("fetch('{url}', {{\n      method: 'PUT',\n      headers: {{ '{ttl_name}': '{ttl}' }},\n"
+                 "      ...(timeoutMs ? {{ signal: AbortSignal.timeout(timeoutMs) }} : {{}}),\n    }})")
+_JS_AXIOS_PUT = ("axios.put('{url}', null, {{\n      headers: {{ '{ttl_name}': '{ttl}' }},\n"
+                 "      ...(timeoutMs ? {{ timeout: timeoutMs }} : {{}}),\n    }})")
+_JS_FUNCTIONS = {"function_declaration", "function_expression", "arrow_function", "method_definition",
+                 "function", "generator_function_declaration"}
+
+
+def _js_fix(request: Request, handle: SourceHandle, analysis, ttl: int) -> Fix | None:
+    """The token from a cached helper, in the request's options: safe for the one-expression forms."""
+    state = analysis.state
+    node = _node_at(state, request.span)
+    if node is None:
+        return None
+    args = node.child_by_field_name("arguments")
+    if args is None:
+        return None
+    arguments = [a for a in args.named_children if a.type != "comment"]
+    uses_axios = request.client.startswith("axios")
+    options = arguments[2] if uses_axios and request.client.split(".")[-1] in ("put", "post", "patch") \
+        else (arguments[1] if len(arguments) > 1 else None)
+    helper = _js_helper(state, analysis, uses_axios, request, ttl)
+    if helper is None:
+        return None
+    name, helper_edit = helper
+    helper_edits = () if helper_edit is None else (helper_edit,)
+    if handle.kind in ("fetch", "axios-get"):
+        # One expression with a literal URL: the same call, once the token has resolved. The value is
+        # still a Promise of the same response, so callers (awaiting or chaining) are unaffected.
+        call = state.text[request.span.start:request.span.end]
+        close = call.rindex(")")
+        with_token = f"{call[:close]}, {{ headers: {{ '{TOKEN_HEADER_NAME}': token }} }}{call[close:]}"
+        edit = Edit(request.span.start, request.span.end, f"{name}().then((token) => {with_token})")
+        return Fix("Fetch an IMDSv2 token first and send it with this request", (*helper_edits, edit),
+                   Applicability.SAFE)
+    if not _in_async_code(state, node):
+        # No await here: the suggestion would not compile as written; the message carries the recipe.
+        return None
+    limit = _js_timeout(state, options, uses_axios)
+    value = f"await {name}({limit})"
+    entry = f"'{TOKEN_HEADER_NAME}': {value}"
+    if options is None:
+        last = arguments[-1] if arguments else None
+        if last is None:
+            return None
+        at = state.span(last).end
+        edit = Edit(at, at, f", {{ headers: {{ {entry} }} }}")
+    elif options.type == "object":
+        headers = next((p for p in options.named_children if p.type == "pair"
+                        and state.text[state.span(p.child_by_field_name("key")).start:
+                                       state.span(p.child_by_field_name("key")).end].strip("'\"") == "headers"), None)
+        if headers is not None:
+            value_node = headers.child_by_field_name("value")
+            if value_node is None or value_node.type != "object":
+                return None
+            at = state.span(value_node).start + 1
+            edit = Edit(at, at, f" {entry},")
+        else:
+            at = state.span(options).start + 1
+            edit = Edit(at, at, f" headers: {{ {entry} }},")
+    else:
+        return None
+    return Fix(_RECIPES[state.language], (*helper_edits, edit), Applicability.DISPLAY_ONLY)
+
+
+def _node_at(state, span):
+    nodes = getattr(state, "_nodes_by_span", None)
+    if nodes is None:
+        nodes = {}
+        for n in walk(state.tree.root_node):
+            if n.type in ("call_expression", "new_expression"):
+                nodes.setdefault((state.span(n).start, state.span(n).end), n)
+        state._nodes_by_span = nodes
+    return nodes.get((span.start, span.end))
+
+
+def _in_async_code(state, node) -> bool:
+    """Whether ``await`` is valid where ``node`` is: an async function, or the top level of an ES module."""
+    awaited = False
+    while node is not None:
+        if node.type in _JS_FUNCTIONS:
+            return any(c.type == "async" for c in node.children)
+        awaited = awaited or node.type == "await_expression"
+        node = node.parent
+    # At top level: the file awaits there already, or it is a module.
+    return awaited or bool(re.search(r"^\s*(import|export)\b", state.text, re.M))
+
+
+def _js_timeout(state, options, uses_axios: bool) -> str:
+    """The request's own time limit in milliseconds, as written ("" where it has none)."""
+    if options is None or options.type != "object":
+        return ""
+    source = state.text[state.span(options).start:state.span(options).end]
+    found = re.search(r"\btimeout\s*:\s*([0-9_]+)\b" if uses_axios else r"AbortSignal\.timeout\(\s*([0-9_]+)\s*\)", source)
+    return found.group(1) if found else ""
+
+
+def _js_helper(state, analysis, uses_axios: bool, request: Request, ttl: int):
+    """The helper's name and the edit inserting it, once per file, before the first request's statement."""
+    plan = getattr(state, "_token_plan", None)
+    if plan is None:
+        existing = re.search(r"^var (imdsTokenCache\w*);\n// An IMDSv2 session token", state.text, re.M)
+        first = min((r for r in analysis.requests if isinstance(r.handle, SourceHandle) and not r.has_token
+                     and not r.is_token_fetch), key=lambda r: r.span.start, default=request)
+        node = _node_at(state, first.span)
+        while node is not None and node.parent is not None and node.parent.type != "program":
+            node = node.parent
+        # One helper per file, with fetch where any request uses it (so the runtime has it), else axios.
+        with_axios = not any(r.client == "fetch" for r in analysis.requests)
+        plan = state._token_plan = {"existing": existing, "at": state.span(node).start if node is not None else None,
+                                    "axios": with_axios}
+    if plan["existing"] is not None:
+        cache = plan["existing"].group(1)
+        return cache.replace("Cache", ""), None
+    if plan["at"] is None:
+        return None
+    uses_axios = plan["axios"]
+    name = _fresh(state.text, "imdsToken")
+    cache = f"{name}Cache"
+    put = (_JS_AXIOS_PUT if uses_axios else _JS_FETCH_PUT).format(url=_token_url(request), ttl_name=TTL_HEADER_NAME,
+                                                                   ttl=ttl)
+    body = "(response) => response.data" if uses_axios else "(response) => (response.ok ? response.text() : '')"
+    at = _line_start(state.text, plan["at"])
+    return name, Edit(at, at, _JS_HELPER.format(cache=cache, name=name, put=put, body=body, ttl=ttl))
 
 
 _GO_HELPER = """
@@ -135,23 +257,47 @@ func {name}() string {{
 """
 
 
+def _go_read_all(text: str) -> tuple[str, list[Edit]]:
+    """How the helper reads the body with this file's imports: io.ReadAll, ioutil.ReadAll, or io added."""
+    if re.search(r'^\s*(?:import\s+)?"io"\s*$', text, re.M):
+        return "io.ReadAll", []
+    if re.search(r'^\s*(?:import\s+)?"io/ioutil"\s*$', text, re.M):
+        return "ioutil.ReadAll", []
+    block = re.search(r"^import \($", text, re.M)
+    if block is None:
+        return "io.ReadAll", []
+    at = block.end() + 1
+    return "io.ReadAll", [Edit(at, at, '\t"io"\n')]
+
+
+def _after_err_check(state, created) -> int:
+    """After the statement that made the request, and after the ``if err != nil`` that checks it:
+    setting a header on a nil request would panic."""
+    at = _after_statement(state, created)
+    following = state.text[at:]
+    check = re.match(r"[ \t]*if err != nil \{[^\n]*\n(?:(?![ \t]*\}).*\n)*?[ \t]*\}[ \t]*\n", following)
+    return at + check.end() if check else at
+
+
 def _go(request, handle, state, ttl) -> list[Edit]:
     text = state.text
     name = _fresh(text, "imdsToken")
-    helper = Edit(len(text), len(text), _GO_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
+    read_all, imports = _go_read_all(text)
+    helper = Edit(len(text), len(text), _GO_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME,
+                                                          ttl=ttl).replace("io.ReadAll", read_all))
     if handle.kind == "go-get":
         url = text[request.span.start:request.span.end]
         url = url[url.index("(") + 1:url.rindex(")")]
         content = ("func() (*http.Response, error) { req, err := http.NewRequest(http.MethodGet, " + url +
                    ", nil); if err != nil { return nil, err }; req.Header.Set(\"" + TOKEN_HEADER_NAME +
                    "\", " + name + "()); return http.DefaultClient.Do(req) }()")
-        return [Edit(request.span.start, request.span.end, content), helper]
+        return [Edit(request.span.start, request.span.end, content), helper, *imports]
     variable, created = handle.variable, handle.created
     if not variable or created is None:
         return []
-    at = _after_statement(state, created)
+    at = _after_err_check(state, created)
     line = f"{_indent(text, state.span(created).start)}{variable}.Header.Set(\"{TOKEN_HEADER_NAME}\", {name}())\n"
-    return [Edit(at, at, line), helper]
+    return [Edit(at, at, line), helper, *imports]
 
 
 _JAVA_HELPER = """
@@ -264,7 +410,7 @@ def _ruby(request, handle, state, ttl) -> list[Edit]:
     return [helper, Edit(close, close, f", '{TOKEN_HEADER_NAME}' => {name}")]
 
 
-_SUGGESTIONS = {"javascript": _js, "typescript": _js, "tsx": _js, "go": _go, "java": _java, "csharp": _csharp,
+_SUGGESTIONS = {"go": _go, "java": _java, "csharp": _csharp,
                 "ruby": _ruby}
 
 FIXER = SourceFixer()
