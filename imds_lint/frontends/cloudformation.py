@@ -16,8 +16,9 @@ cfn-init's ``AWS::CloudFormation::Init`` (in any resource's ``Metadata``) runs
 code too: each ``commands.*.command`` string is shell, and each ``files.*.content``
 string is a document of the kind its path and text say (a ``.sh`` script, a
 cloud-config...). Its ``packages`` and ``services`` say whether the instance runs
-containers, with its user-data, the resource's own text (Kubernetes tags, an
-EKS/ECS-optimized AMI) and an ``AWS::EKS::Nodegroup`` that uses a launch template.
+containers, with its user-data and an ``AWS::EKS::Nodegroup`` that uses a launch
+template; the resource's own text (Kubernetes tags, an EKS/ECS-optimized AMI) only
+hints at a container host (``container_hint``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends import yaml_nodes as yn
-from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs, node_signs
 from imds_lint.kinds import Kind, classify, sniff
 from imds_lint.model import Document, Span, no_escape
 from imds_lint.syntax.iac import CloudFormationHandle
@@ -131,6 +132,7 @@ class _Analyzer:
             endpoint=self.value(yn.get(options, "HttpEndpoint")),
             hop_limit=self.value(yn.get(options, "HttpPutResponseHopLimit")),
             enforced_by=enforced, containers=self.containers(key.value, node, script),
+            container_hint=self.container_hint(node, script),
             handle=CloudFormationHandle(parent, options, self.json, self.text),
         ))
 
@@ -143,11 +145,14 @@ class _Analyzer:
                 other_text, other_reason = self.init[other]
                 init_text += "\n" + other_text
                 init_reason = init_reason or other_reason
-        own_text = self.text[node.start_mark.index:node.end_mark.index]
-        found = init_reason or container_signs("\n".join((script, init_text, own_text)))
+        found = init_reason or container_signs("\n".join((script, init_text)))
         if found is None and name in self.eks_launch_templates:
             found = "is the launch template of an EKS node group"
         return found
+
+    def container_hint(self, node, script: str) -> str | None:
+        """Kubernetes tags, an EKS/ECS AMI in the resource's own text: a container host, short of proof."""
+        return node_signs(script + "\n" + self.text[node.start_mark.index:node.end_mark.index])
 
     def launch_templates_of_node_groups(self) -> set[str]:
         used = set()

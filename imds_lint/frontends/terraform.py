@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
-from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs, node_signs
 from imds_lint.hcl import template as hcl_template
 from imds_lint.hcl.tree import Block, HclFile, object_items, parse, string_literal, unwrap
 from imds_lint.kinds import Kind, sniff
@@ -382,9 +382,9 @@ class _Analyzer:
         enforced = None
         if mo is None and dynamic is None and rtype in ("aws_instance", "aws_spot_instance_request"):
             enforced = self.launch_template_enforcing(block)
-        # Every signal the block has: its user-data, and its own text (Kubernetes tags, an
-        # EKS/ECS-optimized AMI), then the node group that uses it.
-        containers = container_signs(script + "\n" + block.file.source(block.node))
+        containers = container_signs(script) if script else None
+        # Its own text (Kubernetes tags, an EKS/ECS-optimized AMI, kops' nodeup) only hints.
+        hint = node_signs(script + "\n" + block.file.source(block.node))
         if containers is None and rtype == "aws_launch_template" and self.used_by_eks(name):
             containers = "is the launch template of an EKS node group"
         self.analysis.add_fact(COMPUTE, ComputeResource(
@@ -392,7 +392,8 @@ class _Analyzer:
             tokens=self.module.value(self.file, attrs.get("http_tokens")),
             endpoint=self.module.value(self.file, attrs.get("http_endpoint")),
             hop_limit=self.module.value(self.file, attrs.get("http_put_response_hop_limit")),
-            enforced_by=enforced, containers=containers, handle=TerraformHandle(block, mo, "block"),
+            enforced_by=enforced, containers=containers, container_hint=hint,
+            handle=TerraformHandle(block, mo, "block"),
         ))
 
     # -- ECS task definitions ---------------------------------------------------
