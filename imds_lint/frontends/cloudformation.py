@@ -90,6 +90,8 @@ class _Analyzer:
                 self.resource(key, node, rtype.value)
             elif rtype is not None and rtype.id == "scalar" and rtype.value == "AWS::ECS::TaskDefinition":
                 self.ecs_task(key, node)
+            elif rtype is not None and rtype.id == "scalar" and rtype.value == "AWS::SSM::Document":
+                self.ssm_document(key, node)
         return [self.analysis, *self.children]
 
     def span(self, node) -> Span:
@@ -166,6 +168,32 @@ class _Analyzer:
                 if ref is not None and ref[0] == "Ref" and ref[1].id == "scalar":
                     used.add(ref[1].value)
         return used
+
+    # -- SSM documents -------------------------------------------------------------
+    def ssm_document(self, key, node) -> None:
+        """Commands of an ``AWS::SSM::Document``'s steps (runCommand, aws:runCommand's
+        commands): shell, or PowerShell for the PowerShell actions and documents."""
+        content = yn.get(yn.get(node, "Properties"), "Content")
+        stack = [(content, False)] if content is not None else []
+        while stack:
+            current, powershell = stack.pop()
+            if current.id == "sequence":
+                stack.extend((item, powershell) for item in current.value)
+                continue
+            if current.id != "mapping":
+                continue
+            here = self.text[current.start_mark.index:current.end_mark.index]
+            powershell = powershell or "PowerShell" in here and not any(
+                m in here for m in ("runShellScript", "RunShellScript"))
+            for name, value in current.value:
+                if name.id == "scalar" and name.value in ("commands", "runCommand"):
+                    items = value.value if value.id == "sequence" else [value]
+                    for item in items:
+                        if item.id == "scalar":
+                            kind = Kind.POWERSHELL if powershell else Kind.SHELL
+                            self.embedded(item, f"command of SSM document {key.value}", kind)
+                else:
+                    stack.append((value, powershell))
 
     # -- cfn-init --------------------------------------------------------------------
     def cfn_init(self, init, resource: str) -> tuple[str, str | None]:
