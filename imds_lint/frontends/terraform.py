@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis
-from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs, node_signs
 # TEMPLATE_LINK is the fact name rules and tests know this front-end by.
 from imds_lint.frontends.hcl_reader import TEMPLATE_LINK, HclReader, template_region  # noqa: F401
 from imds_lint.hcl import template as hcl_template
@@ -97,15 +97,16 @@ class _Analyzer(HclReader):
         enforced = None
         if not written and rtype in ("aws_instance", "aws_spot_instance_request"):
             enforced = self.launch_template_enforcing(block)
-        # Every signal the block has: its user-data, and its own text (Kubernetes tags, an
-        # EKS/ECS-optimized AMI), then the node group that uses it.
-        containers = container_signs(script + "\n" + block.file.source(block.node))
+        containers = container_signs(script) if script else None
+        # Its own text (Kubernetes tags, an EKS/ECS-optimized AMI, kops' nodeup) only hints.
+        hint = node_signs(script + "\n" + block.file.source(block.node))
         if containers is None and rtype == "aws_launch_template" and self.used_by_eks(name):
             containers = "is the launch template of an EKS node group"
         self.analysis.add_fact(COMPUTE, ComputeResource(
             "terraform", rtype, name, block.header_span, self.file.span(block.node), written,
             tokens=options["http_tokens"], endpoint=options["http_endpoint"],
-            hop_limit=options["http_put_response_hop_limit"], enforced_by=enforced, containers=containers, handle=TerraformHandle(block, mo, "block"),
+            hop_limit=options["http_put_response_hop_limit"], enforced_by=enforced, containers=containers,
+            container_hint=hint, handle=TerraformHandle(block, mo, "block"),
         ))
 
     # -- ECS task definitions ---------------------------------------------------
