@@ -142,6 +142,8 @@ CARRIERS = {
     "powershell": (f"aria2c.exe -q {URL}\n", "powershell"),
     "github-actions": (f"on: push\njobs:\n  a:\n    runs-on: self-hosted\n    steps:\n      - run: {ARIA}\n", "yaml"),
     "makefile": (f"id:\n\t{ARIA}\n", "makefile"),
+    # Added after the table: a new carrier finds the client with no client code of its own.
+    "systemd": (f"[Service]\nExecStart=/usr/bin/{ARIA}\n", "systemd"),
 }
 
 
