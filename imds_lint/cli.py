@@ -133,7 +133,7 @@ def _main(argv: list[str] | None) -> int:
 
     # The engine, the model and the front-ends load with the first file a front-end must read
     # (imds_lint.parallel): a run whose files all fail the prefilter never pays for them.
-    from imds_lint.discovery import discover
+    from imds_lint.discovery import PatternError, discover
     from imds_lint.reporters import Report
 
     from imds_lint import parallel
@@ -188,6 +188,9 @@ def _main(argv: list[str] | None) -> int:
                 report.kinds[result.path] = result.kind
             report.findings.extend(result.findings)
             report.errors.extend(result.errors)
+    except PatternError as exc:
+        sys.stderr.write(f"imds-lint: {exc}\n")
+        return EXIT_ERROR
     finally:
         if progress is not None:
             progress.stop()
@@ -195,8 +198,10 @@ def _main(argv: list[str] | None) -> int:
     if args.diff:
         text = "".join(d for d in diffs if d)
         sys.stdout.write(text)
+        from imds_lint.reporters import printable
+
         for error in report.errors:
-            sys.stderr.write(f"{error.path}: note: {error.message}\n")
+            sys.stderr.write(f"{printable(error.path)}: note: {printable(error.message)}\n")
         if usage_error:
             return EXIT_ERROR
         return EXIT_FINDINGS if text else EXIT_CLEAN
@@ -285,9 +290,9 @@ def _settings(args, config):
         settings = config.load(found) if found is not None else config.Settings()
     updates = {}
     if args.select:
-        updates["select"] = tuple(args.select)
+        updates["select"] = config.check_codes(tuple(args.select), "--select")
     if args.ignore:
-        updates["ignore"] = settings.ignore + tuple(args.ignore)
+        updates["ignore"] = settings.ignore + config.check_codes(tuple(args.ignore), "--ignore")
     if args.exclude:
         updates["exclude"] = settings.exclude + tuple(args.exclude)
     if args.token_ttl is not None:

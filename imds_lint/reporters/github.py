@@ -9,7 +9,7 @@ inside properties too.
 from __future__ import annotations
 
 from imds_lint.model import Severity
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, printable
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -20,6 +20,12 @@ def escape_data(value: str) -> str:
 
 def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _shown(message: str) -> str:
+    """The message with controls and bidi characters escaped (a log viewer acts on ESC; a raw CR
+    would start a runner command); line breaks stay breaks of a multi-line annotation."""
+    return "\n".join(printable(line) for line in message.split("\n"))
 
 
 def _command(name: str, properties: dict[str, object], message: str) -> str:
@@ -33,14 +39,15 @@ def render(report: Report) -> str:
 
     lines = []
     for f in report.findings:
-        properties = {"file": normalise_path(f.path), "line": f.start.line, "col": f.start.column,
+        properties = {"file": printable(normalise_path(f.path)), "line": f.start.line, "col": f.start.column,
                       "endLine": f.end.line, "endColumn": f.end.column, "title": f"{f.code} {f.name}"}
-        message = f.message
+        message = _shown(f.message)
         if f.fix is not None and f.fixable:
             message += f"\nFix: {f.fix.title} (imds-lint --fix{' --unsafe-fixes' if f.fix.applicability.value == 'unsafe' else ''})"
         lines.append(_command(_COMMAND[f.severity], properties, message))
     for error in report.errors:
         if "internal error" in error.message:
-            lines.append(_command("warning", {"file": normalise_path(error.path), "title": "imds-lint"}, error.message))
+            lines.append(_command("warning", {"file": printable(normalise_path(error.path)), "title": "imds-lint"},
+                                  _shown(error.message)))
     lines.append(summary(report) + "\n")
     return "".join(lines)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from imds_lint import __version__
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, dumps, valid_text
 
 
 def render(report: Report) -> str:
@@ -18,7 +16,7 @@ def render(report: Report) -> str:
                 "name": f.name,
                 "category": f.category.value,
                 "severity": f.severity.value,
-                "path": f.path,
+                "path": valid_text(f.path),
                 "line": f.start.line,
                 "column": f.start.column,
                 "end_line": f.end.line,
@@ -33,7 +31,7 @@ def render(report: Report) -> str:
             }
             for f, fp in zip(report.findings, report.fingerprints)
         ],
-        "errors": [{"path": e.path, "message": e.message} for e in report.errors],
+        "errors": [{"path": valid_text(e.path), "message": valid_text(e.message)} for e in report.errors],
         "summary": {
             "files_scanned": report.files_scanned,
             "findings": len(report.findings),
@@ -47,4 +45,4 @@ def render(report: Report) -> str:
             "stale": len(report.baseline.stale),
             "stale_entries": report.baseline.stale,
         }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document)

@@ -3,22 +3,35 @@ and pull-request comments: what breaks if ``http_tokens=required`` is flipped no
 
 from __future__ import annotations
 
+import re
+
 from imds_lint.fingerprint import normalise_path
 from imds_lint.model import Finding, Severity
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, printable
 from imds_lint.reporters.readiness import SEVERITY_ORDER, assess
 
 LIST_LIMIT = 20
 
 
-def _cell(text: str) -> str:
-    """Table cells: no pipes or newlines may leak out of a cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+# Backslash-escaped wherever data (names, messages that quote names or logical IDs) meets the
+# page: HTML, links and images, emphasis, code spans and table pipes cannot start from a name.
+# (An underscore inside a word starts no emphasis in GFM, so ``aws_instance`` stays as it is.)
+_MARKUP = re.compile(r"[\\`*\[\]<>&|~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def _text(text: str) -> str:
+    """Data as literal Markdown text on one line: controls escaped, markup characters backslashed."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), printable(text))
 
 
 def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    """A code span holding ``text`` literally (HTML is not interpreted in one): its fence is longer
+    than any run of backticks inside, and ``|`` is escaped as a table cell needs."""
+    text = printable(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
+    text = text.replace("|", "\\|")
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
@@ -27,7 +40,7 @@ def _where(f: Finding) -> str:
 
 
 def _finding_list(findings: list[Finding]) -> list[str]:
-    lines = [f"- {_where(f)} {f.code} {_cell(f.message)}" for f in findings[:LIST_LIMIT]]
+    lines = [f"- {_where(f)} {f.code} {_text(f.message)}" for f in findings[:LIST_LIMIT]]
     if len(findings) > LIST_LIMIT:
         lines.append(f"- ... and {len(findings) - LIST_LIMIT} more")
     return lines
@@ -62,7 +75,7 @@ def render(report: Report) -> str:
             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in r.first_files:
         counts = " | ".join(str(row.counts[s]) for s in SEVERITY_ORDER)
-        out.append(f"| {_cell(_code(normalise_path(row.path)))} | {row.kind} | {row.breaking} | {counts} | {row.fixable} |")
+        out.append(f"| {_code(normalise_path(row.path))} | {_text(row.kind)} | {row.breaking} | {counts} | {row.fixable} |")
     if r.more_files:
         out.append(f"\n... and {r.more_files} more file{'s' if r.more_files != 1 else ''}.")
 
