@@ -307,7 +307,9 @@ def _list_rules() -> int:
 
     for rule in all_rules():
         fix = "fix" if rule.fix_title else "   "
-        sys.stdout.write(f"{rule.code}  {rule.name:<30} {rule.category.value:<12} {rule.severity.value:<8} {fix}  {rule.summary}\n")
+        opt_in = " (opt-in: --select " + rule.code + ")" if rule.opt_in else ""
+        sys.stdout.write(f"{rule.code}  {rule.name:<30} {rule.category.value:<12} {rule.severity.value:<8} {fix}  "
+                         f"{rule.summary}{opt_in}\n")
     return EXIT_CLEAN
 
 
