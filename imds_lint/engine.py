@@ -14,6 +14,7 @@ from imds_lint import screening
 from imds_lint.config import Settings
 from imds_lint.decoding import DecodeBudget
 from imds_lint.fixers import apply_edits, fixer_for, select_fixes
+from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
 from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
@@ -24,6 +25,13 @@ from imds_lint.suppressions import apply_suppressions
 
 MAX_FIX_PASSES = 10
 MAX_EMBEDDING_DEPTH = 8
+# Kinds a container image can run by name (a Dockerfile's CMD, ENTRYPOINT or RUN; a compose
+# service builds a Dockerfile). Looking for the image costs a walk up the folders and a parse of
+# the Dockerfiles found, so Terraform, CloudFormation, manifests and the like never pay for it.
+CONTAINER_RUNNABLE = frozenset({
+    Kind.SHELL, Kind.PYTHON, Kind.POWERSHELL, Kind.DOCKERFILE, Kind.MAKEFILE, Kind.JUSTFILE,
+    Kind.JAVASCRIPT, Kind.TYPESCRIPT, Kind.TSX, Kind.GO, Kind.JAVA, Kind.CSHARP, Kind.RUBY,
+})
 
 
 class Session:
@@ -161,13 +169,15 @@ class Linter:
             return result
         source, kind = loaded
         findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path),
-                                         container=self._container(path))
+                                         container=self._container(path, kind))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
         return result
 
-    def _container(self, path: str | Path) -> ContainerContext | None:
+    def _container(self, path: str | Path, kind: str) -> ContainerContext | None:
         """Where the file runs when a container image in the repo copies and runs it."""
+        if kind not in CONTAINER_RUNNABLE:
+            return None
         try:
             return container_context(Path(path), self.settings.root)
         except Exception:  # a heuristic must never cost the file its scan
@@ -195,7 +205,7 @@ class Linter:
             allowed.add(Applicability.DISPLAY_ONLY)
         fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path))
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
-        container = self._container(path)
+        container = self._container(path, kind)
         final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
                                            container=container)
         result.findings = final
