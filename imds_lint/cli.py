@@ -164,6 +164,9 @@ def _main(argv: list[str] | None) -> int:
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
+    # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
+    settings = settings.replace(scan_roots=tuple(
+        p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in (args.paths or ["."])))
     items = _Counted(discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore))
     progress = None
     try:
