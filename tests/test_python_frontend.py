@@ -352,6 +352,11 @@ def test_python2_respelling_maps_every_kept_character_back():
         outer = offsets.to_outer(inner)
         assert PYTHON2[outer:outer + len(needle)] == needle
     assert repair("x = 1\n") is None  # nothing to respell
+    # The pure-Python tokenizer runs only when the line CPython rejects reads like Python 2.
+    from imds_lint.frontends.python.legacy import looks_like_python2
+
+    assert looks_like_python2(PYTHON2, 7) and looks_like_python2("print 'x'\n", 1)
+    assert not looks_like_python2("def broken(:\n", 1) and not looks_like_python2("http://a/" + "a/" * 9, 1)
     assert repair("def broken(:\n    pass\n") is None
 
 

@@ -107,7 +107,7 @@ def analyze(document: Document, session) -> list[Analysis]:
     try:
         tree = cpython_tree(document.text)
     except _Unparsable as exc:
-        return _python2(document, session) or [_problem(document, exc)]
+        return _python2(document, session, exc.line) or [_problem(document, exc)]
     from imds_lint.frontends import cdk
     from imds_lint.frontends.python import reach
 
@@ -134,11 +134,12 @@ def analyze(document: Document, session) -> list[Analysis]:
 _PYTHON2_LABEL = "Python 2 module"
 
 
-def _python2(document: Document, session) -> list[Analysis] | None:
+def _python2(document: Document, session, line: int | None) -> list[Analysis] | None:
     """A Python 2 module, analysed through its Python 3 respelling (read-only), or None."""
-    if document.label == _PYTHON2_LABEL:
-        return None  # never respell a respelling
-    from imds_lint.frontends.python.legacy import repair
+    from imds_lint.frontends.python.legacy import looks_like_python2, repair
+
+    if document.label == _PYTHON2_LABEL or not looks_like_python2(document.text, line):
+        return None  # never respell a respelling; nor what Python 2 would reject too
     from imds_lint.kinds import Kind
 
     repaired = repair(document.text)

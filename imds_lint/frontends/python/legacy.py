@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 import warnings
 
@@ -30,6 +31,20 @@ _STATEMENT_START = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DED
 _OPENERS, _CLOSERS = "([{", ")]}"
 # Tokens after ``print`` that show it is a name, not a statement: ``print(x)``, ``print.x``, ``x = print``.
 _NOT_A_STATEMENT = {"(", ".", "=", ")", "]", "}", ",", ":", "[", "+=", "-=", "*=", "/="}
+
+
+# What a line Python 3 rejects shows when Python 2 wrote it. The tokenizer below is pure Python
+# (a few microseconds a token): only a module whose first rejected line looks like Python 2 pays.
+_PYTHON2_LINE = re.compile(r"^\s*(?:print|exec)\b(?!\s*\()|\bexcept\b[^:]*,|\braise\s+[^,]+,|`|<>"
+                           r"|\b0\d+|\d[lL]\b|\b[uU][rR][\"']|^[ ]*\t|^\t* +\t|\bprint\s")
+
+
+def looks_like_python2(text: str, line: int | None) -> bool:
+    """Whether the line CPython rejected (1-based) reads like Python 2."""
+    if not isinstance(line, int) or line < 1:
+        return False
+    lines = text.splitlines()
+    return line <= len(lines) and _PYTHON2_LINE.search(lines[line - 1][:2000]) is not None
 
 
 def repair(text: str) -> tuple[str, OffsetMap] | None:
