@@ -30,6 +30,7 @@ class Kind:
     CSHARP = "csharp"
     RUBY = "ruby"
     JENKINSFILE = "jenkinsfile"
+    SYSTEMD = "systemd"
     UNKNOWN = "unknown"
     # Dependency manifests and lock files: the kind is the conventional file name,
     # which tells the manifests front-end the format.
@@ -109,6 +110,8 @@ _BY_SUFFIX = {
     ".ts": Kind.TYPESCRIPT, ".mts": Kind.TYPESCRIPT, ".cts": Kind.TYPESCRIPT, ".tsx": Kind.TSX,
     ".go": Kind.GO, ".java": Kind.JAVA, ".cs": Kind.CSHARP, ".rb": Kind.RUBY, ".rake": Kind.RUBY,
     ".jenkinsfile": Kind.JENKINSFILE,
+    # systemd units whose Exec*= lines run commands.
+    ".service": Kind.SYSTEMD,
 }
 
 _BY_NAME = {
@@ -196,7 +199,8 @@ def classify(path: PurePath | str, text: str | None = None) -> str:
     by_content = sniff(text)
     if by_content is not None:
         return by_content
-    if by_name == Kind.UNKNOWN and str(path).lower().endswith(_TEMPLATE_SUFFIXES):
+    # (A name like "HostnameChange-Userdata.template" says user-data; the body says CloudFormation.)
+    if by_name in (Kind.UNKNOWN, Kind.USER_DATA) and str(path).lower().endswith(_TEMPLATE_SUFFIXES):
         # CloudFormation's own suffix (AWS samples and Quick Starts): JSON or YAML inside.
         head = text[:20000]
         if "AWSTemplateFormatVersion" in head or ("Resources" in head and "AWS::" in head):
