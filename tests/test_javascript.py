@@ -156,3 +156,34 @@ def test_no_suggestion_where_await_would_not_compile():
     code = "function f() {\n  return fetch('http://169.254.169.254/latest/meta-data/', { method: 'GET' });\n}\n"
     [finding] = lint(code, "javascript")
     assert finding.fix is None and "PUT /latest/api/token" in finding.message
+
+
+@pytest.mark.parametrize("binding", [
+    "const aws = require('aws-sdk');",
+    "import * as aws from 'aws-sdk';",
+    "import aws from 'aws-sdk/global';",
+])
+def test_metadata_service_through_any_alias_of_the_sdk_inline_or_in_a_variable(binding):
+    inline = f"{binding}\nnew aws.MetadataService().request('/latest/meta-data/ami-id', (e, d) => {{}});\n"
+    stored = f"{binding}\nconst m = new aws.MetadataService();\nm.request('/latest/meta-data/ami-id', () => {{}});\n"
+    assert codes(lint(inline, "javascript")) == ["IMDS101"]
+    assert codes(lint(stored, "javascript")) == ["IMDS101"]
+
+
+def test_a_metadata_service_of_another_module_is_not_the_sdks():
+    code = "const aws = require('./my-aws');\nnew aws.MetadataService().request('/latest/meta-data/ami-id', f);\n"
+    assert lint(code, "javascript") == []
+
+
+def test_request_style_libraries_under_any_name():
+    url = "http://169.254.169.254/latest/meta-data/ami-id"
+    tokenless = (f"const request = require('request');\nrequest.get('{url}', cb);\n"
+                 f"const rp = require('request-promise-native');\nrp({{ uri: '{url}' }});\n"
+                 f"import agent from 'superagent';\nagent.get('{url}').end(cb);\n")
+    assert [f.start.line for f in lint(tokenless, "javascript")] == [2, 4, 6]
+    with_token = (f"const request = require('request');\n"
+                  f"request.get('{url}', {{ headers: {{ 'X-aws-ec2-metadata-token': t }} }}, cb);\n"
+                  f"import agent from 'superagent';\nagent.get('{url}').set('X-aws-ec2-metadata-token', t).end(cb);\n")
+    assert lint(with_token, "javascript") == []
+    # A local function that happens to be called request is not the library.
+    assert lint(f"function request(u) {{ return u; }}\nrequest('{url}');\n", "javascript") == []
