@@ -74,6 +74,7 @@ class RequestInBridgedContainer(Rule):
     category = Category.HOP_LIMIT
     severity = Severity.WARNING
     summary = "IMDS request from a container one network hop away from the instance"
+    help = _OPTIONS[0].upper() + _OPTIONS[1:]
 
     valid = [
         Valid("dockerfile", 'FROM alpine:3.20\nCMD echo "$INSTANCE_ID"\n'),
@@ -101,13 +102,14 @@ class RequestInBridgedContainer(Rule):
         container = request.container
         if container is None or container.network in _EXEMPT:
             return
-        what = f"{request.client} request to IMDS"
+        # The advice is the same for every finding: it is the rule's help line, not part of the message.
+        what = f"{request.client} request to IMDS {container.description}"
         if container.network == "build":
-            where = (f"{container.description}: the build network is a bridge unless the image is built "
-                     "with --network host, one hop further from IMDS")
+            message = f"{what}, on the build's bridge network (unless built with --network host)"
         elif container.network == "none":
-            where = f"{container.description}, on network 'none', which cannot reach IMDS at all"
+            message = f"{what}, on network 'none', which cannot reach IMDS at all"
         else:
-            where = f"{container.description}, on a {container.network} network one hop further from IMDS"
-        message = (f"{what} {where}; at hop limit 1 the token response never arrives. Fix: {_OPTIONS}")
+            message = f"{what}, on a {container.network} network one hop further from IMDS"
+        if container.network != "none":
+            message += ": at hop limit 1 its token response never arrives"
         ctx.report_request(self, request, message)
