@@ -5,8 +5,8 @@ from imds_lint.rule import Invalid, Rule, Valid
 
 _EXEMPT = {"host", "awsvpc"}
 _OPTIONS = ("raise http_put_response_hop_limit to 2 (3 for overlay CNIs or Docker-in-Docker), "
-            "use host networking, or better, give the workload credentials that need no IMDS "
-            "(ECS task roles, EKS IRSA or Pod Identity)")
+            "use host networking (docker build --network host, network_mode: host), or better, give the "
+            "workload credentials that need no IMDS (ECS task roles, EKS IRSA or Pod Identity)")
 
 
 class RequestInBridgedContainer(Rule):
@@ -105,11 +105,11 @@ class RequestInBridgedContainer(Rule):
         # The advice is the same for every finding: it is the rule's help line, not part of the message.
         what = f"{request.client} request to IMDS {container.description}"
         if container.network == "build":
-            message = f"{what}, on the build's bridge network (unless built with --network host)"
+            message = f"{what}, on the build's bridge network"
         elif container.network == "none":
             message = f"{what}, on network 'none', which cannot reach IMDS at all"
         else:
             message = f"{what}, on a {container.network} network one hop further from IMDS"
         if container.network != "none":
-            message += ": at hop limit 1 its token response never arrives"
+            message += ": at hop limit 1 the token never arrives"
         ctx.report_request(self, request, message)
