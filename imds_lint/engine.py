@@ -12,7 +12,7 @@ from pathlib import Path
 
 from imds_lint import screening
 from imds_lint.config import Settings
-from imds_lint.fixers import apply_edits, select_fixes
+from imds_lint.fixers import apply_edits, fixer_for, select_fixes
 from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
@@ -99,7 +99,7 @@ class Linter:
         analyses = session.analyze(Document(kind, text, container=container, path=path))
         findings: list[Finding] = []
         for analysis in analyses:
-            ctx = RuleContext(analysis, self.settings.token_ttl)
+            ctx = RuleContext(analysis, self.settings.token_ttl, fixer_for(analysis))
             self._parse_problems(analysis, ctx, notes)
             for rule in self.rules:
                 for request in analysis.requests:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Sequence
 from imds_lint.model import Category, Finding, Fix, Request, Severity, Span
 
 if TYPE_CHECKING:
+    from imds_lint.fixers import Fixer
     from imds_lint.frontends import Analysis
 
 
@@ -35,10 +36,11 @@ class Invalid:
 class RuleContext:
     """What a rule sees of the document it checks, and how it reports."""
 
-    def __init__(self, analysis: Analysis, token_ttl: int):
+    def __init__(self, analysis: Analysis, token_ttl: int, fixer: Fixer):
         self.analysis = analysis
         self.document = analysis.document
-        self.fixer = analysis.fixer
+        # Chosen by the engine for the document's language (``fixers.fixer_for``).
+        self.fixer = fixer
         self.token_ttl = token_ttl
         self.findings: list[Finding] = []
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from imds_lint.fixers import rename_header
 from imds_lint.model import Applicability, Category, Precision, Severity
+from imds_lint.protocol import TOKEN_HEADER_NAME
 from imds_lint.rule import Invalid, Rule, Valid
 
 AWS_DOC = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html"
@@ -144,8 +145,8 @@ class TokenlessRequest(Rule):
         fix = None
         if near_miss is not None:
             message += f" ('{near_miss.name}' is not the token header 'X-aws-ec2-metadata-token')"
-            fix = rename_header(near_miss, "X-aws-ec2-metadata-token", Applicability.SAFE)
-        elif request.precision is Precision.PARSED and ctx.fixer is not None:
+            fix = rename_header(near_miss, TOKEN_HEADER_NAME, Applicability.SAFE)
+        elif request.precision is Precision.PARSED:
             fix = ctx.fixer.add_token(request, ctx.analysis, ctx.token_ttl)
         if fix is None and near_miss is None:
             message += "; fetch a token with PUT /latest/api/token and send it as X-aws-ec2-metadata-token"

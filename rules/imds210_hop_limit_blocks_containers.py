@@ -98,7 +98,5 @@ class HopLimitBlocksContainers(Rule):
             message = (f"{resource.type} {resource.name} {resource.containers} but keeps the IMDS hop limit at 1 with "
                        "tokens required, so containers on bridge networks get no token; set "
                        f"{spelled(resource, 'http_put_response_hop_limit', 2)}, or use host networking or task/pod roles (ECS task roles, IRSA, Pod Identity)")
-            fix = None
-            if ctx.fixer is not None and hasattr(ctx.fixer, "set_option"):
-                fix = ctx.fixer.set_option(resource, "http_put_response_hop_limit", 2, self.fix_title)
+            fix = ctx.fixer.set_option(resource, "http_put_response_hop_limit", 2, self.fix_title)
             ctx.report(self, resource.anchor, message, fix, extent=resource.extent)

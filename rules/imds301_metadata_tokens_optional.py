@@ -112,7 +112,5 @@ class MetadataTokensOptional(Rule):
                 else f"sets http_tokens to {tokens!r}{where}"
             message = (f"{resource.type} {resource.name} {what}, so IMDSv1 stays open to every process and SSRF on it; "
                        f"require tokens ({spelled(resource, 'http_tokens', 'required')}) once its code is token-first")
-            fix = None
-            if ctx.fixer is not None and hasattr(ctx.fixer, "set_option"):
-                fix = ctx.fixer.set_option(resource, "http_tokens", "required", self.fix_title)
+            fix = ctx.fixer.set_option(resource, "http_tokens", "required", self.fix_title)
             ctx.report(self, resource.anchor, message, fix, extent=resource.extent)

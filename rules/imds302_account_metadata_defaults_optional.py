@@ -71,7 +71,5 @@ class AccountMetadataDefaultsOptional(Rule):
                 continue
             message = (f"account metadata defaults leave http_tokens at {tokens!r}, so new instances without their own "
                        "setting accept IMDSv1; set http_tokens = \"required\" once their code is token-first")
-            fix = None
-            if ctx.fixer is not None and hasattr(ctx.fixer, "set_option"):
-                fix = ctx.fixer.set_option(resource, "http_tokens", "required", self.fix_title)
+            fix = ctx.fixer.set_option(resource, "http_tokens", "required", self.fix_title)
             ctx.report(self, resource.anchor, message, fix, extent=resource.extent)

@@ -53,6 +53,6 @@ class ForwardedForOnTokenPut(Rule):
         header = request.header("x-forwarded-for")
         if header is None or not request.is_token_fetch:
             return
-        fix = ctx.fixer.remove_header(request, header) if ctx.fixer is not None else None
+        fix = ctx.fixer.remove_header(request, header)
         ctx.report_request(self, request,
                    "the token PUT sends X-Forwarded-For, and IMDS refuses token requests that look proxied", fix)

@@ -56,7 +56,7 @@ class TokenRequestWithoutPut(Rule):
     def check_request(self, request, ctx):
         if request.ttl_header is None or request.method == "PUT":
             return
-        fix = ctx.fixer.add_put_method(request) if ctx.fixer is not None else None
+        fix = ctx.fixer.add_put_method(request)
         ctx.report_request(self, request,
                    f"{request.client} sends the token request as {request.method or 'GET'}; "
                    "IMDS answers 405 and issues a token only for PUT", fix)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from imds_lint.model import TOKEN_PATH, Category, Severity
+from imds_lint.protocol import TTL_HEADER_NAME
 from imds_lint.rule import Invalid, Rule, Valid
 
 
@@ -53,8 +54,6 @@ class TokenPutWithoutTtl(Rule):
             return
         if request.path is None or request.path.rstrip("/") != TOKEN_PATH:
             return
-        fix = None
-        if ctx.fixer is not None and hasattr(ctx.fixer, "add_header"):
-            fix = ctx.fixer.add_header(request, "X-aws-ec2-metadata-token-ttl-seconds", str(ctx.token_ttl))
+        fix = ctx.fixer.add_header(request, TTL_HEADER_NAME, str(ctx.token_ttl))
         ctx.report_request(self, request,
                    "token PUT without the X-aws-ec2-metadata-token-ttl-seconds header; IMDS answers 400 and issues no token", fix)

@@ -56,7 +56,7 @@ def test_detection(kind, code, expected):
     ("csharp", "class W { string F() => Amazon.Util.EC2InstanceMetadata.InstanceId; }\n", "3.3.634.1"),
 ])
 def test_sdk_metadata_clients_are_facts(kind, code, version):
-    from imds_lint.frontends.sourcecode import analyze_language
+    from imds_lint.frontends.sourcecode_clients import analyze_language
 
     assert lint(code, kind) == []
     [analysis] = analyze_language(Document(kind, code), None, kind)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imds_lint.frontends import hcl_template, terraform
+from imds_lint.frontends import terraform
+from imds_lint.hcl import template as hcl_template
 from imds_lint.kinds import Kind, classify
 from tests.helpers import codes, fix, lint
 

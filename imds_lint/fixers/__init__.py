@@ -7,15 +7,40 @@ way out) and applies them here.
 
 from __future__ import annotations
 
-from typing import Iterable
+import importlib
+from typing import TYPE_CHECKING, Iterable, Protocol
 
+from imds_lint.kinds import Kind
 from imds_lint.model import Applicability, Edit, Fix, Header, Request
+
+if TYPE_CHECKING:
+    from imds_lint.frontends import Analysis
+    from imds_lint.frontends.iac import ComputeResource
+
+
+class Fixer(Protocol):
+    """The rewrites a language offers; each returns None where it cannot be sure.
+
+    Fixes come back in the offsets of the request's (or resource's) own
+    document. A fixer reads only the typed state and handles of its language
+    (``imds_lint.syntax``), never a front-end's private names.
+    """
+
+    def add_token(self, request: Request, analysis: Analysis, ttl: int) -> Fix | None: ...
+
+    def add_put_method(self, request: Request) -> Fix | None: ...
+
+    def add_header(self, request: Request, name: str, value: str) -> Fix | None: ...
+
+    def remove_header(self, request: Request, header: Header) -> Fix | None: ...
+
+    def set_option(self, resource: ComputeResource, key: str, value: str | int, title: str) -> Fix | None: ...
 
 
 class NoFixes:
-    """The rewrites a language fixer may offer, each None (\"cannot be sure\") until it overrides it."""
+    """A fixer that offers nothing: the base of every fixer, and the one for languages without rewrites."""
 
-    def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
+    def add_token(self, request: Request, analysis: Analysis, ttl: int) -> Fix | None:
         return None
 
     def add_put_method(self, request: Request) -> Fix | None:
@@ -27,8 +52,35 @@ class NoFixes:
     def remove_header(self, request: Request, header: Header) -> Fix | None:
         return None
 
-    def set_option(self, resource, key: str, value, title: str) -> Fix | None:
+    def set_option(self, resource: ComputeResource, key: str, value: str | int, title: str) -> Fix | None:
         return None
+
+
+NO_FIXES = NoFixes()
+
+# Document kind -> the module whose FIXER rewrites it. YAML and JSON documents are
+# rewritten only where they are CloudFormation (its fixer declines everything else);
+# CDK apps are Python, so the Python fixer sets their metadata options.
+_FIXERS: dict[str, str] = {
+    Kind.SHELL: "imds_lint.fixers.shell",
+    Kind.POWERSHELL: "imds_lint.fixers.powershell",
+    Kind.PYTHON: "imds_lint.fixers.python",
+    Kind.TERRAFORM: "imds_lint.fixers.terraform",
+    Kind.YAML: "imds_lint.fixers.cloudformation",
+    Kind.JSON: "imds_lint.fixers.cloudformation",
+    **{kind: "imds_lint.fixers.sourcecode" for kind in (
+        Kind.JAVASCRIPT, Kind.TYPESCRIPT, Kind.TSX, Kind.GO, Kind.JAVA, Kind.CSHARP, Kind.RUBY)},
+}
+
+
+def fixer_for(analysis: Analysis) -> Fixer:
+    """The fixer for an analysed document: chosen by its kind; none where the text fallback read it."""
+    if analysis.fell_back:
+        return NO_FIXES
+    module = _FIXERS.get(analysis.document.kind)
+    if module is None:
+        return NO_FIXES
+    return importlib.import_module(module).FIXER
 
 
 def replace_path(request: Request, new_path: str, applicability: Applicability) -> Fix | None:

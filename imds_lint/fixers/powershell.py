@@ -14,22 +14,21 @@ the statement that uses it. Line endings follow the file's.
 
 from __future__ import annotations
 
+from imds_lint.fixers import NoFixes
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
+from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
+from imds_lint.syntax.powershell import PowerShellHandle, PowerShellState, PowerShellTokenPlan, top_level_statement
 
-TOKEN_NAME = "X-aws-ec2-metadata-token"
-TTL_NAME = "X-aws-ec2-metadata-token-ttl-seconds"
 _VARIABLE_BASE = "IMDS_TOKEN"
 
 
-class PowerShellFixer:
+class PowerShellFixer(NoFixes):
     def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
-        from imds_lint.frontends.powershell import top_level_statement
-
         state = analysis.state
         handle = request.handle
-        if state is None or not isinstance(handle, dict) or request.has_token:
+        if not isinstance(state, PowerShellState) or not isinstance(handle, PowerShellHandle) or request.has_token:
             return None
-        statement = top_level_statement(state, handle["command"])
+        statement = top_level_statement(state, handle.command)
         if statement is None:
             return None
         start = state.span(statement).start
@@ -37,21 +36,20 @@ class PowerShellFixer:
         edits: list[Edit] = []
         if variable is None:
             # Decided once per document: thousands of requests must not make this quadratic.
-            plan = state.fix_plan
-            if "variable" not in plan:
-                plan["variable"] = _fresh_name(state, analysis)
-                plan["first"] = _first_statement_needing_token(analysis, state)
-                plan["endpoint"] = request.endpoint
-            variable = plan["variable"]
-            first = plan["first"] or statement
-            url = f"http://{plan['endpoint']}{TOKEN_PATH}"
+            plan = state.token_plan
+            if plan is None:
+                plan = state.token_plan = PowerShellTokenPlan(
+                    _fresh_name(state, analysis), _first_statement_needing_token(analysis, state), request.endpoint)
+            variable = plan.variable
+            first = plan.first or statement
+            url = f"http://{plan.endpoint}{TOKEN_PATH}"
             fetch = (f"${variable} = Invoke-RestMethod -Method PUT -Uri {url} "
-                     f"-Headers @{{'{TTL_NAME}' = '{ttl}'}}")
+                     f"-Headers @{{'{TTL_HEADER_NAME}' = '{ttl}'}}")
             edits.append(_insert_line_before(analysis.document.text, state.span(first).start, fetch))
-        entry = f"'{TOKEN_NAME}' = ${variable}"
-        kind = handle.get("kind")
+        entry = f"'{TOKEN_HEADER_NAME}' = ${variable}"
+        kind = handle.kind
         if kind == "cmdlet":
-            hash_node = handle.get("hash")
+            hash_node = handle.hash
             if hash_node is not None:
                 opening = state.span(hash_node).start + 2  # after "@{"
                 body = analysis.document.text[opening:state.span(hash_node).end - 1]
@@ -62,13 +60,13 @@ class PowerShellFixer:
                 else:
                     merged = f"{entry}; "
                 edits.append(Edit(opening, opening, merged))
-            elif handle.get("headers_param") is None:
-                at = state.span(handle["name"]).end
+            elif handle.headers_param is None:
+                at = state.span(handle.name).end
                 edits.append(Edit(at, at, f" -Headers @{{{entry}}}"))
             else:
                 return None
-        elif kind == "dotnet" and handle.get("variable") and handle.get("client") == "WebClient":
-            line = f"${handle['variable']}.Headers['{TOKEN_NAME}'] = ${variable}"
+        elif kind == "dotnet" and handle.variable and handle.client == "WebClient":
+            line = f"${handle.variable}.Headers['{TOKEN_HEADER_NAME}'] = ${variable}"
             edits.append(_insert_line_before(analysis.document.text, start, line))
         else:
             return None
@@ -76,14 +74,14 @@ class PowerShellFixer:
 
     def add_put_method(self, request: Request) -> Fix | None:
         handle = request.handle
-        if not isinstance(handle, dict) or handle.get("kind") != "cmdlet" or handle.get("explicit"):
+        if not isinstance(handle, PowerShellHandle) or handle.kind != "cmdlet" or handle.explicit:
             return None
         at = request.anchor.end
         return Fix("Send the token request as PUT", (Edit(at, at, " -Method PUT"),), Applicability.SAFE)
 
     def add_header(self, request: Request, name: str, value: str) -> Fix | None:
         handle = request.handle
-        if not isinstance(handle, dict) or handle.get("kind") != "cmdlet" or handle.get("headers_param") is not None:
+        if not isinstance(handle, PowerShellHandle) or handle.kind != "cmdlet" or handle.headers_param is not None:
             return None
         at = request.anchor.end
         return Fix(f"Send {name}: {value}", (Edit(at, at, f" -Headers @{{'{name}' = '{value}'}}"),), Applicability.SAFE)
@@ -106,13 +104,11 @@ def _insert_line_before(text: str, offset: int, statement: str) -> Edit:
 
 
 def _first_statement_needing_token(analysis, state):
-    from imds_lint.frontends.powershell import top_level_statement
-
     firsts = []
     for request in analysis.requests:
-        if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, dict):
+        if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, PowerShellHandle):
             continue
-        statement = top_level_statement(state, request.handle["command"])
+        statement = top_level_statement(state, request.handle.command)
         if statement is not None:
             firsts.append(statement)
     return min(firsts, key=lambda n: n.start_byte) if firsts else None

@@ -10,17 +10,16 @@ stay those the surrounding code expects; async code gets an async helper.
 
 from __future__ import annotations
 
+from imds_lint.fixers import NoFixes, cdk
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
+from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
+from imds_lint.syntax.python import HelperPlan, PythonHandle, PythonState, argument
 
 
 def _arg_at(call, index: int):
     # The front-end's reading of positional arguments, so fixer and front-end agree on it.
-    from imds_lint.frontends.python import _arg
+    return argument(call, index, None)
 
-    return _arg(call, index, None)
-
-TOKEN_NAME = "X-aws-ec2-metadata-token"
-TTL_NAME = "X-aws-ec2-metadata-token-ttl-seconds"
 _TIMEOUT = 2
 
 # Request client -> helper family.
@@ -39,7 +38,7 @@ _MODULES = {"requests": "requests", "httpx": "httpx", "httpx-async": "httpx", "a
             "urllib": "urllib.request", "urllib3": "urllib3", "http.client": "http.client"}
 
 MANUAL_RECIPE = ("fetch a token with PUT http://169.254.169.254/latest/api/token "
-                 f"(header {TTL_NAME}: 21600) and send it as {TOKEN_NAME}")
+                 f"(header {TTL_HEADER_NAME}: 21600) and send it as {TOKEN_HEADER_NAME}")
 
 
 def _cst():
@@ -54,7 +53,7 @@ def _base_url(request: Request) -> str:
 
 
 def _helper_source(family: str, name: str, module: str, local_import: bool, url: str, ttl: int) -> str:
-    headers = f'{{"{TTL_NAME}": "{ttl}"}}'
+    headers = f'{{"{TTL_HEADER_NAME}": "{ttl}"}}'
     doc = '    """Fetch an IMDSv2 session token (added by imds-lint)."""\n'
     imp = f"    import {_MODULES[family]}\n" if local_import else ""
     if family in ("requests", "httpx"):
@@ -93,30 +92,35 @@ def _helper_source(family: str, name: str, module: str, local_import: bool, url:
     raise KeyError(family)
 
 
-class PythonFixer:
+class PythonFixer(NoFixes):
+    """Rewrites for Python; CDK apps are Python, so their metadata options are set here too."""
+
+    set_option = staticmethod(cdk.set_option)
+
     # -- the token -----------------------------------------------------------------
     def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
         state = analysis.state
         handle = request.handle
-        if state is None or not isinstance(handle, dict) or request.has_token or request.headers_unknown:
+        if not isinstance(state, PythonState) or not isinstance(handle, PythonHandle) or request.has_token \
+                or request.headers_unknown:
             return None
-        family = _FAMILY.get(handle["client"])
+        family = _FAMILY.get(handle.client)
         if family is None:
             return None
-        if handle.get("session") is not None and handle["session"].kind == "httpx-async":
+        if handle.session is not None and handle.session.kind == "httpx-async":
             family = "httpx-async"
         is_async = family in _ASYNC
-        if is_async and not handle.get("is_async"):
+        if is_async and not handle.is_async:
             return None
         helper = self._helper(state, analysis, family, request, ttl)
         if helper is None:
             return None
         name, helper_edits = helper
         expression = f"await {name}()" if is_async else f"{name}()"
-        header_edits, applicability = self._header_edits(request, state, handle, TOKEN_NAME, expression)
+        header_edits, applicability = self._header_edits(request, state, handle, TOKEN_HEADER_NAME, expression)
         if header_edits is None:
             return None
-        if is_async or handle.get("session") is not None or handle["client"].startswith("subprocess"):
+        if is_async or handle.session is not None or handle.subprocess:
             applicability = Applicability.UNSAFE
         return Fix("Fetch an IMDSv2 token and send it with this request", tuple(helper_edits + header_edits),
                    applicability)
@@ -133,11 +137,11 @@ class PythonFixer:
             name = f"{base}_{n}"
         module_name = _MODULES[family]
         local = state.imports.get(module_name)
-        plan = state.fix_plan
-        if ("first", family) not in plan:
-            plan[("first", family)] = _first_needing(analysis, family)
-            plan[("at", family)] = _insertion_point(state, analysis, family)
-        first = plan[("first", family)] or request
+        plan = state.helper_plans.get(family)
+        if plan is None:
+            plan = state.helper_plans[family] = HelperPlan(_first_needing(analysis, family),
+                                                           _insertion_point(state, analysis, family))
+        first = plan.first or request
         url = f"{_base_url(first)}{TOKEN_PATH}"
         import_line = ""
         if family == "urllib" and local is None and state.imports.get("urllib.request.Request") == "Request" \
@@ -147,7 +151,7 @@ class PythonFixer:
             # urlopen(url) calls become urlopen(urllib.request.Request(url, headers=...)): import it once.
             import_line, local = "import urllib.request\n", module_name
         source = _helper_source(family, name, module_name if local is None else local, local is None, url, ttl)
-        at = plan[("at", family)]
+        at = plan.at
         if at is None:
             return None
         text = analysis.document.text
@@ -166,34 +170,34 @@ class PythonFixer:
     # -- headers on a call -----------------------------------------------------------
     def _header_edits(self, request, state, handle, name, expression):
         cst = _cst()
-        call = handle["call"]
+        call = handle.call
         text = request.document.text
         applicability = Applicability.SAFE
-        if handle["client"].startswith("subprocess"):
-            argv0 = handle.get("argv0")
+        if handle.subprocess:
+            argv0 = handle.argv0
             parent = state.parents.get(argv0) if argv0 is not None else None
             if not isinstance(argv0, cst.SimpleString) or not isinstance(parent, cst.Element):
                 return None, applicability
             end = state.span(argv0).end
-            if handle["client"] == "subprocess-curl":
+            if handle.client == "subprocess-curl":
                 words = f', "-H", f"{name}: {{{expression}}}"'
             else:
                 words = f', f"--header={name}: {{{expression}}}"'
             return [Edit(end, end, words)], Applicability.UNSAFE
-        request_obj = handle.get("request_obj")
+        request_obj = handle.request_obj
         if request_obj is not None:
             call = request_obj.ctor
             applicability = Applicability.UNSAFE
             node = _keyword(call, "headers")
             if node is None:
                 node = _arg_at(call, 2)
-        elif handle["client"] == "http.client":
+        elif handle.client == "http.client":
             node = _keyword(call, "headers") or _arg_at(call, 3)
         else:
             node = _keyword(call, "headers")
         if node is not None:
             return self._merge_into(node, state, text, name, expression, applicability)
-        if handle["client"] == "urllib" and request_obj is None:
+        if handle.client == "urllib" and request_obj is None:
             target = _arg_at(call, 0) or _keyword(call, "url")
             if target is None:
                 return None, applicability
@@ -238,13 +242,13 @@ class PythonFixer:
     def add_put_method(self, request: Request) -> Fix | None:
         cst = _cst()
         handle = request.handle
-        if not isinstance(handle, dict) or handle["client"].startswith("subprocess"):
+        if not isinstance(handle, PythonHandle) or handle.subprocess:
             return None
-        call = handle["call"]
+        call = handle.call
         func = call.func
-        state = handle.get("state")
+        state = handle.state
         title = "Send the token request as PUT"
-        request_obj = handle.get("request_obj")
+        request_obj = handle.request_obj
         if request_obj is not None:
             call = request_obj.ctor
             method = _keyword(call, "method")
@@ -267,15 +271,15 @@ class PythonFixer:
 
     def add_header(self, request: Request, name: str, value: str) -> Fix | None:
         handle = request.handle
-        if not isinstance(handle, dict) or handle["client"].startswith("subprocess") or handle.get("state") is None:
+        if not isinstance(handle, PythonHandle) or handle.subprocess or handle.state is None:
             return None
-        edits, applicability = self._header_edits(request, handle["state"], handle, name, f'"{value}"')
+        edits, applicability = self._header_edits(request, handle.state, handle, name, f'"{value}"')
         if edits is None:
             return None
         return Fix(f"Send {name}: {value}", tuple(edits), applicability)
 
     def remove_header(self, request: Request, header: Header) -> Fix | None:
-        if header.span is None or not isinstance(request.handle, dict) or request.handle["client"].startswith("subprocess"):
+        if header.span is None or not isinstance(request.handle, PythonHandle) or request.handle.subprocess:
             return None
         text = request.document.text
         start, end = header.span.start, header.span.end
@@ -322,7 +326,7 @@ def _keyword(call, name):
 def _first_needing(analysis, family) -> Request | None:
     for request in sorted(analysis.requests, key=lambda r: r.span.start):
         handle = request.handle
-        if not isinstance(handle, dict) or _FAMILY.get(handle["client"]) != family:
+        if not isinstance(handle, PythonHandle) or _FAMILY.get(handle.client) != family:
             continue
         if request.has_token or request.is_token_fetch or request.headers_unknown:
             continue
@@ -335,7 +339,7 @@ def _insertion_point(state, analysis, family) -> int | None:
     cst = _cst()
     text = analysis.document.text
     needing = [r.span.start for r in analysis.requests
-               if isinstance(r.handle, dict) and not r.has_token and not r.is_token_fetch]
+               if isinstance(r.handle, PythonHandle) and not r.has_token and not r.is_token_fetch]
     first_need = min(needing) if needing else len(text)
     last_import = None
     docstring = None

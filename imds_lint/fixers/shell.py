@@ -9,10 +9,11 @@ cannot change how the other arguments are read.
 
 from __future__ import annotations
 
+from imds_lint.fixers import NoFixes
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
+from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
+from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_level_statement
 
-TOKEN_NAME = "X-aws-ec2-metadata-token"
-TTL_NAME = "X-aws-ec2-metadata-token-ttl-seconds"
 _VARIABLE_BASE = "IMDS_TOKEN"
 
 
@@ -21,14 +22,14 @@ def _base_url(request: Request) -> str:
     return f"{scheme}://{request.endpoint}"
 
 
-class ShellFixer:
+class ShellFixer(NoFixes):
     def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
         state = analysis.state
         handle = request.handle
-        if state is None or not isinstance(handle, dict) or request.has_token:
+        if not isinstance(state, ShellState) or not isinstance(handle, ShellHandle) or request.has_token:
             return None
-        client = handle["client"]
-        statement = _top_level_statement(state, handle["command"])
+        client = handle.client
+        statement = top_level_statement(state, handle.command)
         if statement is None:
             return None
         statement_span = state.span(statement)
@@ -39,47 +40,47 @@ class ShellFixer:
         if variable is None:
             # Once per document, not per request: a script with thousands of requests stays linear.
             # The same token fetch, from the first request that needs one, serves them all.
-            plan = state.fix_plan
-            if "variable" not in plan:
-                plan["variable"] = _fresh_name(state, analysis)
+            plan = state.token_plan
+            if plan is None:
+                fresh = _fresh_name(state, analysis)
                 first_statement, first_request = _first_needing_token(analysis, state)
-                plan["first"] = first_statement
-                plan["preamble"] = _token_fetch(analysis, first_request or request, plan["variable"], ttl)
-            variable = plan["variable"]
-            first = plan["first"] or statement
-            if plan["preamble"] is None:
+                plan = state.token_plan = ShellTokenPlan(
+                    fresh, first_statement, _token_fetch(analysis, first_request or request, fresh, ttl))
+            variable = plan.variable
+            first = plan.first or statement
+            if plan.preamble is None:
                 return None
-            fetch, fetch_applicability = plan["preamble"]
+            fetch, fetch_applicability = plan.preamble
             if fetch_applicability is Applicability.UNSAFE:
                 applicability = Applicability.UNSAFE
             edits.append(_insert_before(analysis.document, state.span(first).start, fetch))
 
-        header = f'"{TOKEN_NAME}: ${variable}"'
-        name_end = state.span(handle["name"]).end
-        command_end = state.span(handle["command"]).end
+        header = f'"{TOKEN_HEADER_NAME}: ${variable}"'
+        name_end = state.span(handle.name).end
+        command_end = state.span(handle.command).end
         if client == "curl":
             edits.append(Edit(name_end, name_end, f" -H {header}"))
         elif client == "wget":
-            edits.append(Edit(name_end, name_end, f' --header="{TOKEN_NAME}: ${variable}"'))
+            edits.append(Edit(name_end, name_end, f' --header="{TOKEN_HEADER_NAME}: ${variable}"'))
         elif client == "httpie":
-            edits.append(Edit(command_end, command_end, f' "{TOKEN_NAME}:${variable}"'))
+            edits.append(Edit(command_end, command_end, f' "{TOKEN_HEADER_NAME}:${variable}"'))
         else:
             return None
-        if handle.get("shared"):
+        if handle.shared:
             # The wrapper also serves callers that do not talk to IMDS; they would get the header too.
             applicability = Applicability.UNSAFE
         return Fix("Fetch an IMDSv2 token first and send it with this request", tuple(edits), applicability)
 
     def add_put_method(self, request: Request) -> Fix | None:
         handle = request.handle
-        if not isinstance(handle, dict):
+        if not isinstance(handle, ShellHandle):
             return None
         state_end = request.anchor.end
-        flag = {"curl": " -X PUT", "wget": " --method=PUT"}.get(handle["client"])
+        flag = {"curl": " -X PUT", "wget": " --method=PUT"}.get(handle.client)
         if flag is None:
             return None
         edits = [Edit(state_end, state_end, flag)]
-        method_span = handle.get("method_span")
+        method_span = handle.method_span
         if method_span is not None:
             # An explicit -X GET is replaced, not contradicted.
             edits = [Edit(method_span.start, method_span.end, flag.strip())]
@@ -87,15 +88,15 @@ class ShellFixer:
 
     def add_header(self, request: Request, name: str, value: str) -> Fix | None:
         handle = request.handle
-        if not isinstance(handle, dict):
+        if not isinstance(handle, ShellHandle):
             return None
         at = request.anchor.end
         text = {
             "curl": f' -H "{name}: {value}"',
             "wget": f' --header="{name}: {value}"',
-        }.get(handle["client"])
+        }.get(handle.client)
         if text is None:
-            if handle["client"] != "httpie":
+            if handle.client != "httpie":
                 return None
             at = request.span.end
             text = f' "{name}:{value}"'
@@ -114,16 +115,16 @@ class ShellFixer:
 
 def _token_fetch(analysis, request: Request, variable: str, ttl: int) -> tuple[str, Applicability] | None:
     url = f"{_base_url(request)}{TOKEN_PATH}"
-    clients = {r.handle["client"] for r in analysis.requests if isinstance(r.handle, dict)}
+    clients = {r.handle.client for r in analysis.requests if isinstance(r.handle, ShellHandle)}
     if "curl" in clients or not clients - {"curl"}:
-        command = f'curl -sS -X PUT "{url}" -H "{TTL_NAME}: {ttl}"'
+        command = f'curl -sS -X PUT "{url}" -H "{TTL_HEADER_NAME}: {ttl}"'
         return f'{variable}="$({command})"', Applicability.SAFE
     if "wget" in clients:
         # GNU wget has --method; BusyBox wget does not, so this one needs a look.
-        command = f'wget -qO- --method=PUT --header="{TTL_NAME}: {ttl}" "{url}"'
+        command = f'wget -qO- --method=PUT --header="{TTL_HEADER_NAME}: {ttl}" "{url}"'
         return f'{variable}="$({command})"', Applicability.UNSAFE
     if "httpie" in clients:
-        command = f'http --ignore-stdin --body PUT "{url}" "{TTL_NAME}:{ttl}"'
+        command = f'http --ignore-stdin --body PUT "{url}" "{TTL_HEADER_NAME}:{ttl}"'
         return f'{variable}="$({command})"', Applicability.SAFE
     return None
 
@@ -144,20 +145,13 @@ def _insert_before(document, offset: int, statement: str) -> Edit:
     return Edit(offset, offset, f"{statement}; ")
 
 
-def _top_level_statement(state, node):
-    root = state.tree.root_node
-    while node is not None and node.parent is not None and node.parent != root:
-        node = node.parent
-    return node
-
-
 def _first_needing_token(analysis, state):
     """The first top-level statement holding a tokenless request, and that request."""
     best = None
     for request in analysis.requests:
-        if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, dict):
+        if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, ShellHandle):
             continue
-        statement = _top_level_statement(state, request.handle["command"])
+        statement = top_level_statement(state, request.handle.command)
         if statement is not None and (best is None or statement.start_byte < best[0].start_byte):
             best = (statement, request)
     return best if best is not None else (None, None)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
+from imds_lint.fixers import NoFixes
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
+from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
+from imds_lint.syntax.sourcecode import SourceHandle, SourceState, walk
 
-TOKEN = "X-aws-ec2-metadata-token"
-TTL = "X-aws-ec2-metadata-token-ttl-seconds"
 
 
 def _fresh(text: str, base: str) -> str:
@@ -52,29 +53,29 @@ def _after_statement(state, node) -> int:
     return len(state.text) if newline < 0 else newline + 1
 
 
-class SourceFixer:
+class SourceFixer(NoFixes):
     def add_token(self, request: Request, analysis, ttl: int) -> Fix | None:
         state, handle = analysis.state, request.handle
-        if state is None or not isinstance(handle, dict) or request.has_token or request.headers_unknown:
+        if not isinstance(state, SourceState) or not isinstance(handle, SourceHandle) or request.has_token or request.headers_unknown:
             return None
-        kind = handle.get("kind")
+        kind = handle.kind
         text = state.text
         call = request.span
         source = text[call.start:call.end]
         quote = "'"
         if kind == "fetch":
             url = source[source.index("(") + 1:source.rindex(")")].strip()
-            content = (f"fetch({quote}{_token_url(request)}{quote}, {{ method: 'PUT', headers: {{ '{TTL}': '{ttl}' }} }})"
+            content = (f"fetch({quote}{_token_url(request)}{quote}, {{ method: 'PUT', headers: {{ '{TTL_HEADER_NAME}': '{ttl}' }} }})"
                        f".then((imdsTokenResponse) => imdsTokenResponse.text())"
-                       f".then((imdsToken) => fetch({url}, {{ headers: {{ '{TOKEN}': imdsToken }} }}))")
+                       f".then((imdsToken) => fetch({url}, {{ headers: {{ '{TOKEN_HEADER_NAME}': imdsToken }} }}))")
             return Fix("Fetch an IMDSv2 token first and send it with this request",
                        (Edit(call.start, call.end, content),), Applicability.SAFE)
         if kind == "axios-get":
             callee = source[:source.index("(")]
             url = source[source.index("(") + 1:source.rindex(")")].strip()
             receiver = callee.rsplit(".", 1)[0]
-            content = (f"{receiver}.put('{_token_url(request)}', null, {{ headers: {{ '{TTL}': '{ttl}' }} }})"
-                       f".then((imdsToken) => {callee}({url}, {{ headers: {{ '{TOKEN}': imdsToken.data }} }}))")
+            content = (f"{receiver}.put('{_token_url(request)}', null, {{ headers: {{ '{TTL_HEADER_NAME}': '{ttl}' }} }})"
+                       f".then((imdsToken) => {callee}({url}, {{ headers: {{ '{TOKEN_HEADER_NAME}': imdsToken.data }} }}))")
             return Fix("Fetch an IMDSv2 token first and send it with this request",
                        (Edit(call.start, call.end, content),), Applicability.SAFE)
         suggestion = _SUGGESTIONS.get(state.language)
@@ -84,12 +85,6 @@ class SourceFixer:
         if not edits:
             return None
         return Fix(_RECIPES[state.language], tuple(edits), Applicability.DISPLAY_ONLY)
-
-    def add_put_method(self, request: Request) -> Fix | None:
-        return None
-
-    def add_header(self, request: Request, name: str, value: str) -> Fix | None:
-        return None
 
     def remove_header(self, request: Request, header: Header) -> Fix | None:
         if header.span is None:
@@ -115,11 +110,11 @@ def _js(request, handle, state, ttl) -> list[Edit]:
     start = _line_start(text, request.span.start)
     indent = _indent(text, request.span.start)
     fetch_token = (f"{indent}const imdsToken = await (await fetch('{_token_url(request)}', "
-                   f"{{ method: 'PUT', headers: {{ '{TTL}': '{ttl}' }} }})).text();\n")
+                   f"{{ method: 'PUT', headers: {{ '{TTL_HEADER_NAME}': '{ttl}' }} }})).text();\n")
     source = text[request.span.start:request.span.end]
     close = request.span.start + source.rindex(")")
     return [Edit(start, start, fetch_token),
-            Edit(close, close, f", {{ headers: {{ '{TOKEN}': imdsToken }} }}")]
+            Edit(close, close, f", {{ headers: {{ '{TOKEN_HEADER_NAME}': imdsToken }} }}")]
 
 
 _GO_HELPER = """
@@ -143,19 +138,19 @@ func {name}() string {{
 def _go(request, handle, state, ttl) -> list[Edit]:
     text = state.text
     name = _fresh(text, "imdsToken")
-    helper = Edit(len(text), len(text), _GO_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL, ttl=ttl))
-    if handle.get("kind") == "go-get":
+    helper = Edit(len(text), len(text), _GO_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
+    if handle.kind == "go-get":
         url = text[request.span.start:request.span.end]
         url = url[url.index("(") + 1:url.rindex(")")]
         content = ("func() (*http.Response, error) { req, err := http.NewRequest(http.MethodGet, " + url +
-                   ", nil); if err != nil { return nil, err }; req.Header.Set(\"" + TOKEN +
+                   ", nil); if err != nil { return nil, err }; req.Header.Set(\"" + TOKEN_HEADER_NAME +
                    "\", " + name + "()); return http.DefaultClient.Do(req) }()")
         return [Edit(request.span.start, request.span.end, content), helper]
-    variable, created = handle.get("variable"), handle.get("created")
+    variable, created = handle.variable, handle.created
     if not variable or created is None:
         return []
     at = _after_statement(state, created)
-    line = f"{_indent(text, state.span(created).start)}{variable}.Header.Set(\"{TOKEN}\", {name}())\n"
+    line = f"{_indent(text, state.span(created).start)}{variable}.Header.Set(\"{TOKEN_HEADER_NAME}\", {name}())\n"
     return [Edit(at, at, line), helper]
 
 
@@ -181,15 +176,15 @@ def _class_end(state, node, body_types: tuple[str, ...]) -> int | None:
 
 def _java(request, handle, state, ttl) -> list[Edit]:
     text = state.text
-    created = handle.get("created")
-    variable = handle.get("variable")
+    created = handle.created
+    variable = handle.variable
     if created is None:
         return []
     end = _class_end(state, created, ("class_body",))
     if end is None:
         return []
     name = _fresh(text, "imdsToken")
-    helper = Edit(end, end, _JAVA_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL, ttl=ttl))
+    helper = Edit(end, end, _JAVA_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
     if request.client == "java.net.http.HttpRequest":
         source = text[state.span(created).start:state.span(created).end]
         at = source.find("newBuilder(")
@@ -197,12 +192,12 @@ def _java(request, handle, state, ttl) -> list[Edit]:
         if at < 0 or close < 0:
             return []
         offset = state.span(created).start + close + 1
-        return [Edit(offset, offset, f".header(\"{TOKEN}\", {name}())"), helper]
+        return [Edit(offset, offset, f".header(\"{TOKEN_HEADER_NAME}\", {name}())"), helper]
     if not variable:
         return []
     setter = "setRequestProperty" if request.client == "HttpURLConnection" else "setHeader"
     at = _after_statement(state, created)
-    line = f"{_indent(text, state.span(created).start)}{variable}.{setter}(\"{TOKEN}\", {name}());\n"
+    line = f"{_indent(text, state.span(created).start)}{variable}.{setter}(\"{TOKEN_HEADER_NAME}\", {name}());\n"
     return [Edit(at, at, line), helper]
 
 
@@ -218,11 +213,9 @@ _CSHARP_HELPER = """
 
 
 def _csharp(request, handle, state, ttl) -> list[Edit]:
-    from imds_lint.frontends.sourcecode import walk
-
     text = state.text
-    variable = handle.get("variable")
-    created = handle.get("created")
+    variable = handle.variable
+    created = handle.created
     anchor = created
     if anchor is None:
         anchor = next((n for n in walk(state.tree.root_node)
@@ -233,16 +226,16 @@ def _csharp(request, handle, state, ttl) -> list[Edit]:
     if end is None:
         return []
     name = _fresh(text, "ImdsToken")
-    helper = Edit(end, end, _CSHARP_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL, ttl=ttl))
+    helper = Edit(end, end, _CSHARP_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
     indent = _indent(text, state.span(anchor).start)
     if created is not None:
         at = _after_statement(state, created)
-        line = f"{indent}{variable}.Headers.Add(\"{TOKEN}\", {name}());\n"
+        line = f"{indent}{variable}.Headers.Add(\"{TOKEN_HEADER_NAME}\", {name}());\n"
     else:
         at = _statement_start(state, anchor)
         webclient = request.client.startswith(("Download", "Upload", "OpenRead"))
         field = "Headers" if webclient else "DefaultRequestHeaders"
-        line = f"{indent}{variable}.{field}.Remove(\"{TOKEN}\");\n{indent}{variable}.{field}.Add(\"{TOKEN}\", {name}());\n"
+        line = f"{indent}{variable}.{field}.Remove(\"{TOKEN_HEADER_NAME}\");\n{indent}{variable}.{field}.Add(\"{TOKEN_HEADER_NAME}\", {name}());\n"
     return [Edit(at, at, line), helper]
 
 
@@ -257,18 +250,18 @@ end
 def _ruby(request, handle, state, ttl) -> list[Edit]:
     text = state.text
     name = _fresh(text, "imds_token")
-    helper = Edit(0, 0, _RUBY_HELPER.format(name=name, host=request.endpoint.strip("[]"), path=TOKEN_PATH, ttl_name=TTL,
+    helper = Edit(0, 0, _RUBY_HELPER.format(name=name, host=request.endpoint.strip("[]"), path=TOKEN_PATH, ttl_name=TTL_HEADER_NAME,
                                             ttl=ttl))
-    variable, created = handle.get("variable"), handle.get("created")
+    variable, created = handle.variable, handle.created
     if variable and created is not None:
         at = _after_statement(state, created)
-        line = f"{_indent(text, state.span(created).start)}{variable}['{TOKEN}'] = {name}\n"
+        line = f"{_indent(text, state.span(created).start)}{variable}['{TOKEN_HEADER_NAME}'] = {name}\n"
         return [helper, Edit(at, at, line)]
     source = text[request.span.start:request.span.end]
     if not source.endswith(")"):
         return []
     close = request.span.end - 1
-    return [helper, Edit(close, close, f", '{TOKEN}' => {name}")]
+    return [helper, Edit(close, close, f", '{TOKEN_HEADER_NAME}' => {name}")]
 
 
 _SUGGESTIONS = {"javascript": _js, "typescript": _js, "tsx": _js, "go": _go, "java": _java, "csharp": _csharp,

@@ -1,7 +1,9 @@
 """Front-ends: one module per language, each turning a Document into an Analysis.
 
-A front-end module exposes ``analyze(document, session) -> Analysis`` and, when
-it can rewrite its language, a ``fixer`` object (see ``imds_lint.fixers``).
+A front-end module exposes ``analyze(document, session) -> list[Analysis]``. It
+never chooses a fixer: the engine does, from the document's kind
+(``imds_lint.fixers.fixer_for``), and the fixer reads the typed state and
+handles the front-end left (``imds_lint.syntax``).
 Modules are imported only when a candidate file of their kind turns up, so a
 run over files that never mention IMDS never loads a grammar.
 """
@@ -12,10 +14,19 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from imds_lint.kinds import MANIFESTS, Kind
 from imds_lint.model import ContainerContext, Document, Request, Span
+
+if TYPE_CHECKING:
+    from imds_lint.syntax.powershell import PowerShellState
+    from imds_lint.syntax.python import PythonState
+    from imds_lint.syntax.shell import ShellState
+    from imds_lint.syntax.sourcecode import SourceState
+
+    # What a parsed document leaves for its fixer (None where the fixer needs nothing).
+    DocumentState = Union[ShellState, PowerShellState, PythonState, SourceState]
 
 # Kind -> module. A kind without an entry is read by the text fallback.
 _FRONTENDS: dict[str, str] = {
@@ -72,14 +83,11 @@ class Analysis:
     problems: list[ParseProblem] = field(default_factory=list)
     # Set when the front-end could not parse and the text fallback did the work.
     fell_back: bool = False
-    fixer: Any = None
-    # Front-end private state a fixer needs (a tree, variable tables).
-    state: Any = None
+    # The parsed document, for the fixer of its language.
+    state: DocumentState | None = None
 
     def add_fact(self, name: str, value: Any) -> None:
         self.facts.setdefault(name, []).append(value)
-
-
 
 
 def frontend_for(kind: str) -> ModuleType:

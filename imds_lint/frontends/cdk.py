@@ -23,13 +23,12 @@ fallback + CDK) is only the stand-in registered until then.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from imds_lint.fixers import NoFixes
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
 from imds_lint.kinds import Kind
-from imds_lint.model import Applicability, Document, Edit, Fix, OffsetMap, Span, no_escape
+from imds_lint.model import Document, OffsetMap, Span, no_escape
+from imds_lint.syntax.iac import CdkHandle
 
 _CDK_IMPORT = re.compile(r"^\s*(?:from|import)\s+aws_cdk\b", re.M)
 
@@ -52,14 +51,6 @@ def _dotted(node) -> str:
     return ".".join(reversed(parts))
 
 
-@dataclass(frozen=True)
-class _Handle:
-    call: object
-    text: str
-    offsets: object
-    instance: bool
-
-
 class _Collector:
     def __init__(self, document: Document, session):
         self.document = document
@@ -71,10 +62,9 @@ class _Collector:
                 starts.append(i + 1)
         self.line_starts = starts
         self.children: list[Analysis] = []
-        self.analysis = Analysis(document, fixer=FIXER)
-        # Spans of the string literals handed on as scripts (the stand-in drops text-scan duplicates).
+        self.analysis = Analysis(document)
+        # Spans of the string literals handed on as scripts.
         self.embedded: list[Span] = []
-        self.analysis.state = self.embedded
 
     def offset(self, position) -> int:
         line = min(max(position.line - 1, 0), len(self.line_starts) - 1)
@@ -183,7 +173,7 @@ class _Collector:
             "cdk", f"ec2.{last}", name, anchor, span, tokens.value is not None,
             tokens=tokens, endpoint=endpoint, hop_limit=hop, enforced_by=enforced,
             containers=container_signs(script) if script else None,
-            handle=_Handle(call, self.text, self, last == "Instance"),
+            handle=CdkHandle(call, self.text, self.span, last == "Instance"),
         ))
 
     def embed(self, node, kind: str) -> str:
@@ -256,55 +246,6 @@ def _custom_resource_requires_tokens(call) -> bool:
     return False
 
 
-class CdkFixer(NoFixes):
-    def set_option(self, resource: ComputeResource, key: str, value, title: str) -> Fix | None:
-        handle = resource.handle
-        if not isinstance(handle, _Handle):
-            return None
-        if key == "http_put_response_hop_limit":
-            if resource.hop_limit.span is not None:
-                return Fix(title, (Edit(resource.hop_limit.span.start, resource.hop_limit.span.end, str(value)),),
-                           Applicability.UNSAFE)
-            if handle.instance:
-                return None
-            keyword = f"http_put_response_hop_limit={value}"
-        elif key == "http_tokens" and value == "required":
-            if resource.tokens.value is not None:
-                return None
-            keyword = "require_imdsv2=True"
-        else:
-            return None
-        edit = _add_keyword(handle, keyword)
-        if edit is None:
-            return None
-        # require_imdsv2 on an existing ec2.Instance replaces the instance: show, never apply.
-        applicability = Applicability.DISPLAY_ONLY if handle.instance else Applicability.UNSAFE
-        return Fix(title, (edit,), applicability)
-
-
-def _add_keyword(handle: _Handle, keyword: str) -> Edit | None:
-    import libcst as cst
-
-    call = handle.call
-    if not call.args:
-        return None
-    collector = handle.offsets
-    last = call.args[-1]
-    last_span = collector.span(last.value)
-    text = handle.text
-    if isinstance(last.comma, cst.Comma):
-        call_end = collector.span(call).end - 1  # the closing parenthesis
-        line_start = text.rfind("\n", 0, call_end) + 1
-        if text[line_start:call_end].strip() == "":
-            arg_line = text.rfind("\n", 0, last_span.start) + 1
-            indent = text[arg_line:last_span.start]
-            indent = indent[: len(indent) - len(indent.lstrip())]
-            return Edit(line_start, line_start, f"{indent}{keyword},\n")
-        return Edit(call_end, call_end, f" {keyword}")
-    return Edit(last_span.end, last_span.end, f", {keyword}")
-
-
-FIXER = CdkFixer()
 
 
 def analyze_cdk(document: Document, session) -> list[Analysis]:

@@ -15,21 +15,19 @@ parameter defaults, instances enforced by their launch template).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-from imds_lint.fixers import NoFixes
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
 from imds_lint.kinds import Kind, sniff
-from imds_lint.model import Applicability, Document, Edit, Fix, Span, no_escape
+from imds_lint.model import Document, Span, no_escape
+from imds_lint.syntax.iac import CloudFormationHandle
 
 _TYPES = {
     "AWS::EC2::Instance": ("UserData", "MetadataOptions"),
     "AWS::EC2::LaunchTemplate": ("LaunchTemplateData.UserData", "LaunchTemplateData.MetadataOptions"),
     "AWS::AutoScaling::LaunchConfiguration": ("UserData", "MetadataOptions"),
 }
-_KEYS = {"http_tokens": "HttpTokens", "http_endpoint": "HttpEndpoint", "http_put_response_hop_limit": "HttpPutResponseHopLimit"}
 
 
 def is_cloudformation(text: str) -> bool:
@@ -43,20 +41,12 @@ def _path(node, dotted: str):
     return node
 
 
-@dataclass(frozen=True)
-class _Handle:
-    parent: object  # the mapping that holds (or should hold) MetadataOptions
-    options: object  # the MetadataOptions mapping, or None
-    json: bool
-    text: str
-
-
 class _Analyzer:
     def __init__(self, document: Document, session):
         self.document = document
         self.session = session
         self.text = document.text
-        self.analysis = Analysis(document, fixer=FIXER)
+        self.analysis = Analysis(document)
         self.children: list[Analysis] = []
         self.json = self.text.lstrip().startswith("{")
 
@@ -124,7 +114,7 @@ class _Analyzer:
             endpoint=self.value(yn.get(options, "HttpEndpoint")),
             hop_limit=self.value(yn.get(options, "HttpPutResponseHopLimit")),
             enforced_by=enforced, containers=container_signs(script) if script else None,
-            handle=_Handle(parent, options, self.json, self.text),
+            handle=CloudFormationHandle(parent, options, self.json, self.text),
         ))
 
     def launch_template_enforcing(self, spec) -> str | None:
@@ -274,54 +264,6 @@ def _fn(node, tagged: bool):
     return key.value, value, yn.tag_name(value) is not None
 
 
-class CloudFormationFixer(NoFixes):
-    def set_option(self, resource: ComputeResource, key: str, value, title: str) -> Fix | None:
-        handle = resource.handle
-        if not isinstance(handle, _Handle):
-            return None
-        setting = {"http_tokens": resource.tokens, "http_put_response_hop_limit": resource.hop_limit,
-                   "http_endpoint": resource.endpoint}[key]
-        literal = f'"{value}"' if handle.json and isinstance(value, str) else str(value)
-        if setting.span is not None:
-            return Fix(title, (Edit(setting.span.start, setting.span.end, literal),), Applicability.UNSAFE)
-        if setting.value is not None or handle.json:
-            return None
-        return _insert_key(handle, _KEYS[key], literal, title)
-
-
-def _insert_key(handle, key, literal, title) -> Fix | None:
-    """Add ``key: literal`` to the block mapping of MetadataOptions (creating it when missing)."""
-    mapping = handle.options if handle.options is not None else handle.parent
-    if mapping is None or mapping.id != "mapping" or mapping.flow_style or not mapping.value:
-        return None
-    first_key = mapping.value[0][0]
-    indent = " " * first_key.start_mark.column
-    last_value = mapping.value[-1][1]
-    text = handle.text
-    at = last_value.end_mark.index
-    line_start = text.rfind("\n", 0, at) + 1
-    if text[line_start:at].strip():
-        # A scalar ending mid-line: insert after its line.
-        line_end = text.find("\n", at)
-        insert_at = len(text) if line_end == -1 else line_end + 1
-    else:
-        # A block node ends where the next one starts: back up over blank lines.
-        insert_at = line_start
-        while insert_at > 0:
-            previous = text.rfind("\n", 0, insert_at - 1) + 1
-            if text[previous:insert_at].strip():
-                break
-            insert_at = previous
-    if handle.options is not None:
-        content = f"{indent}{key}: {literal}\n"
-    else:
-        content = f"{indent}MetadataOptions:\n{indent}  {key}: {literal}\n"
-    if insert_at == len(text) and not text.endswith("\n"):
-        content = "\n" + content
-    return Fix(title, (Edit(insert_at, insert_at, content),), Applicability.UNSAFE)
-
-
-FIXER = CloudFormationFixer()
 
 
 def analyze(document: Document, session) -> list[Analysis]:

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from imds_lint.frontends.treesitter import parse_within
-from imds_lint.frontends.treesitter import walk as _walk
+from imds_lint.syntax.treesitter import parse_within
+from imds_lint.syntax.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
-from imds_lint.frontends.treesitter import ByteOffsets as _Offsets
+from imds_lint.syntax.treesitter import ByteOffsets as _Offsets
 from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
 from imds_lint.kinds import Kind
 from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span, merge_segments

@@ -4,15 +4,19 @@ A front-end turns each EC2 compute resource it finds into a ``ComputeResource``:
 what the template says about the metadata options (resolved through variables
 where it can), what the platform defaults are when it says nothing, whether
 something else enforces tokens for it, and whether its user-data runs
-containers. Rules read these facts; the front-end's fixer writes the text.
+containers. Rules read these facts; the fixer of the document's language writes the text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imds_lint.model import Span
+
+if TYPE_CHECKING:
+    from imds_lint.syntax.iac import IacHandle
 
 COMPUTE = "iac.compute"
 # An unknown value (a variable without a default, a reference to another resource).
@@ -56,8 +60,8 @@ class ComputeResource:
     enforced_by: str | None = None
     # Why we think workloads on it run in containers ("user-data starts docker"), or None.
     containers: str | None = None
-    # Front-end private data its fixer needs.
-    handle: object = None
+    # Where the options are written, for the fixer of the document's language.
+    handle: IacHandle | None = None
 
     @property
     def effective_tokens(self) -> str:

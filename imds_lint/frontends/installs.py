@@ -234,7 +234,7 @@ _WORD = re.compile(r"\"[^\"]*\"|'[^']*'|\S+")
 
 def scan_lines(analysis, text: str) -> None:
     """Install commands in text no parser read: a word split good enough for version pins."""
-    from imds_lint.frontends.text import logical_lines
+    from imds_lint.syntax.lines import logical_lines
 
     lowered = text.lower()  # then plain substring tests: a case-insensitive regex costs ~50x more
     if not any(word in lowered for word in ("install", "save-module", "update-module", "dd_agent")):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from imds_lint.frontends.sourcecode import analyze_language, syntax_errors_for
+from imds_lint.frontends.sourcecode import syntax_errors_for
+from imds_lint.frontends.sourcecode_clients import analyze_language
 
 
 def analyze(document, session):

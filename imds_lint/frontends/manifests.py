@@ -97,7 +97,7 @@ def _requirement(reader: _Reader, line: str, offset: int, *, lock_free: bool, vi
 def read_requirements(reader: _Reader, text: str | None = None, depth: int = 0, base: Path | None = None,
                       at: int | None = None, via: str = "") -> None:
     text = reader.text if text is None else text
-    from imds_lint.frontends.text import logical_lines
+    from imds_lint.syntax.lines import logical_lines
 
     hashed = "--hash" in text
     for offset, line in logical_lines(text):

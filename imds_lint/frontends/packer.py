@@ -15,12 +15,11 @@ from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, ComputeResource, Setting
 from imds_lint.kinds import Kind
 from imds_lint.model import Document, Span
+from imds_lint.syntax.iac import TerraformHandle
 
 
 def hcl_block(analyzer, block) -> None:
     """Called by the Terraform analyzer for Packer's ``source`` and ``build`` blocks."""
-    from imds_lint.frontends.terraform import _Handle
-
     file = analyzer.file
     if block.type == "source" and len(block.labels) == 2 and block.labels[0].startswith("amazon-"):
         builder, name = block.labels
@@ -33,7 +32,7 @@ def hcl_block(analyzer, block) -> None:
             tokens=analyzer.module.value(file, attrs.get("http_tokens")),
             endpoint=analyzer.module.value(file, attrs.get("http_endpoint")),
             hop_limit=analyzer.module.value(file, attrs.get("http_put_response_hop_limit")),
-            handle=_Handle(block, mo, "block"),
+            handle=TerraformHandle(block, mo, "block"),
         ))
     elif block.type == "build":
         for provisioner in block.sub_blocks("provisioner"):

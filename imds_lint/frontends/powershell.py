@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
 from functools import lru_cache
 
-from imds_lint.frontends.treesitter import NodeText
-from imds_lint.frontends.treesitter import parse_within
-from imds_lint.frontends.treesitter import walk as _walk
+from imds_lint.syntax.powershell import PowerShellHandle, PowerShellState, top_level_statements
+from imds_lint.syntax.treesitter import parse_within
+from imds_lint.syntax.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
+from imds_lint.protocol import TOKEN_HEADER_NAME
 from imds_lint.model import Document, Header, Request, Span
 
 UNKNOWN = "*"
@@ -61,21 +61,6 @@ def _unwrap(node):
             "hash_literal_expression", "expandable_string_literal", "verbatim_string_characters", "command"):
         node = node.named_children[0]
     return node
-
-
-@dataclass
-class PowerShellState(NodeText):
-    tree: object
-    src: bytes
-    text: str
-    ascii: bool
-    # Variable (lower-case name) -> assigned value nodes.
-    assignments: dict[str, list] = field(default_factory=dict)
-    # Variables holding a token from a top-level PUT: name -> end of its statement.
-    token_variables: dict[str, int] = field(default_factory=dict)
-    variables: set[str] = field(default_factory=set)
-    # The fixer's per-document decisions (token variable, where to fetch it).
-    fix_plan: dict[str, object] = field(default_factory=dict)
 
 
 class _Reader:
@@ -197,7 +182,8 @@ class _Reader:
             headers = tuple(Header(*split_header(h.text)) for h in call.headers)
             for url in call.urls:
                 self.emit(node, name_node, call.client, url.value, call.method, headers,
-                          {"kind": "argv", "explicit": call.method_explicit}, headers_unknown=call.headers_unknown)
+                          PowerShellHandle("argv", node, name_node, explicit=call.method_explicit),
+                          headers_unknown=call.headers_unknown)
 
     def looks_like_cmdlet(self, items) -> bool:
         params = [self.source(i).lstrip("-").split(":")[0].lower() for i in items if i.type == "command_parameter"]
@@ -236,8 +222,8 @@ class _Reader:
         method = self.resolve(method_node).upper() if method_node is not None else "GET"
         headers, hash_node, unknown = self.headers(headers_node)
         self.emit(node, name_node, cmdlet, url, method, headers,
-                  {"kind": "cmdlet", "headers_param": headers_node, "hash": hash_node,
-                   "explicit": method_node is not None, "url_node": url_node},
+                  PowerShellHandle("cmdlet", node, name_node, explicit=method_node is not None,
+                                   headers_param=headers_node, hash=hash_node, url_node=url_node),
                   headers_unknown=unknown, method_explicit=method_node is not None)
 
     def headers(self, node) -> tuple[tuple[Header, ...], object, bool]:
@@ -294,22 +280,21 @@ class _Reader:
         url = self.resolve(arguments.named_children[0])
         headers: tuple[Header, ...] = ()
         if variable is not None and self.sets_token_header(variable):
-            headers = (Header("X-aws-ec2-metadata-token", None),)
+            headers = (Header(TOKEN_HEADER_NAME, None),)
         self.emit(node, member, kind, url, "GET", headers,
-                  {"kind": "dotnet", "variable": variable, "client": kind})
+                  PowerShellHandle("dotnet", node, member, variable=variable, client=kind))
 
     def sets_token_header(self, variable: str) -> bool:
         pattern = re.compile(rf"(?i)\${re.escape(variable)}\.(?:Headers|DefaultRequestHeaders)[^\n]*x-aws-ec2-metadata-token")
         return pattern.search(self.state.text) is not None
 
-    def emit(self, node, anchor_node, client: str, url: str, method: str | None, headers, handle: dict,
+    def emit(self, node, anchor_node, client: str, url: str, method: str | None, headers, handle: PowerShellHandle,
              headers_unknown: bool = False, method_explicit: bool = False) -> None:
         if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
             return
         imds = parse_imds_url(url)
         if imds is None:
             return
-        handle.update(command=node, name=anchor_node)
         self.analysis.requests.append(Request(
             client=client, url=url, endpoint=imds.endpoint, path=imds.path, method=method,
             method_explicit=method_explicit, headers=tuple(headers), headers_unknown=headers_unknown,
@@ -340,21 +325,6 @@ def _parameter(written: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def top_level_statements(state: PowerShellState) -> list:
-    root = state.tree.root_node
-    lists = [c for c in root.named_children if c.type == "statement_list"]
-    return [s for sl in lists for s in sl.named_children] or list(root.named_children)
-
-
-def top_level_statement(state: PowerShellState, node):
-    tops = state.fix_plan.get("top_spans")
-    if tops is None:  # once per document: callers ask once per request
-        tops = state.fix_plan["top_spans"] = {(s.start_byte, s.end_byte) for s in top_level_statements(state)}
-    while node is not None and (node.start_byte, node.end_byte) not in tops:
-        node = node.parent
-    return node
-
-
 def _variable_name(text: str) -> str:
     name = text.lstrip("$@")
     if name.startswith("{") and name.endswith("}"):
@@ -364,12 +334,10 @@ def _variable_name(text: str) -> str:
 
 def analyze(document: Document, session) -> list[Analysis]:
     analysis = _Reader(document).read()
-    from imds_lint.fixers import powershell as powershell_fixer
     from imds_lint.frontends import installs
 
     # Install-Module version pins (the dependency rules' facts), as the text front-end reads them.
     installs.scan_lines(analysis, document.text)
-    analysis.fixer = powershell_fixer.FIXER
     return [analysis]
 
 

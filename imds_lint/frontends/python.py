@@ -25,6 +25,7 @@ from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
 from imds_lint.kinds import Kind
 from imds_lint.model import Document, Header, OffsetMap, Request, Span
+from imds_lint.syntax.python import ClientObject, LineOffsets, PythonHandle, PythonState, argument, keyword_argument
 
 UNKNOWN = "*"
 _MAX_DEPTH = 12
@@ -82,50 +83,10 @@ class Boto2Call:
 
 
 @dataclass
-class _Obj:
-    """A client object, identified by the call that built it."""
-
-    kind: str
-    ctor: Any
-    args: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class _Headers:
     items: list[Header] = field(default_factory=list)
     unknown: bool = False
     node: Any = None
-
-
-@dataclass
-class PythonState:
-    """What the fixer needs: the module, positions and the names in use."""
-
-    module: Any
-    offsets: Any
-    positions: Any
-    names: set[str]
-    imports: dict[str, str]  # qualified module name -> local name bound at top level
-    functions: dict[str, Any]  # top-level function name -> FunctionDef
-    parents: dict[int, Any]
-    token_helpers: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (client, async)
-    # The fixer's per-document decisions, so thousands of requests cost linear time.
-    fix_plan: dict[Any, Any] = field(default_factory=dict)
-
-    def span(self, node) -> Span:
-        r = self.positions[node]
-        return Span(self.offsets.char(r.start.line, r.start.column), self.offsets.char(r.end.line, r.end.column))
-
-
-class _Offsets:
-    """libcst (line, column) -> character offsets; libcst counts \\r, \\n and \\r\\n as line ends."""
-
-    def __init__(self, text: str):
-        self.starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
-
-    def char(self, line: int, column: int) -> int:
-        index = min(max(line - 1, 0), len(self.starts) - 1)
-        return self.starts[index] + column
 
 
 def _libcst():
@@ -200,10 +161,8 @@ def analyze(document: Document, session) -> list[Analysis]:
         analysis = walker.run()
     except RecursionError as exc:
         return [_problem(document, exc)]
-    from imds_lint.fixers import python as python_fixer
     from imds_lint.frontends import cdk
 
-    analysis.fixer = python_fixer.FIXER
     # CDK apps: enforcement facts and user-data scripts (add_commands) as embedded shell.
     return [analysis, *walker.children, *cdk.analyze_cdk(document, session)]
 
@@ -348,7 +307,7 @@ class _Walker:
         self.positions = wrapper.resolve(meta.PositionProvider)
         self.scopes = wrapper.resolve(meta.ScopeProvider)
         self.parents = wrapper.resolve(meta.ParentNodeProvider)
-        self.offsets = _Offsets(self.document.text)
+        self.offsets = LineOffsets(self.document.text)
         self.state = PythonState(self.module, self.offsets, self.positions, collector.names,
                                  _top_imports(self.module), _top_functions(self.module), self.parents)
         self.analysis = Analysis(self.document, state=self.state)
@@ -570,7 +529,7 @@ class _Walker:
         args = [a for a in call.args if a.keyword is None and not a.star]
         for name in qn:
             if name in _CONSTRUCTORS:
-                return _Obj(_CONSTRUCTORS[name], call)
+                return ClientObject(_CONSTRUCTORS[name], call)
             if name in ("urllib.parse.urljoin", "urlparse.urljoin", "requests.compat.urljoin") and len(args) >= 2:
                 base, path = self.text(args[0].value, depth), self.text(args[1].value, depth)
                 return _urljoin(base, path)
@@ -628,9 +587,9 @@ class _Walker:
         found = self.c.functions.get(name)
         return found[0] if found else None
 
-    def obj(self, node, depth: int = 0) -> _Obj | None:
+    def obj(self, node, depth: int = 0) -> ClientObject | None:
         value = self.value(node, depth)
-        return value if isinstance(value, _Obj) else None
+        return value if isinstance(value, ClientObject) else None
 
     # -- headers ------------------------------------------------------------------
     def headers(self, node, depth: int = 0) -> _Headers:
@@ -769,9 +728,9 @@ class _Walker:
                     self.obj_headers.setdefault(id(obj.ctor), []).append(
                         _Headers([Header(name, v if isinstance(v, str) else None)]))
 
-    def object_headers(self, obj: _Obj) -> _Headers:
+    def object_headers(self, obj: ClientObject) -> _Headers:
         result = _Headers()
-        kwarg = _kwarg(obj.ctor, "headers")
+        kwarg = keyword_argument(obj.ctor, "headers")
         if kwarg is not None:
             result = self.headers(kwarg)
         for extra in self.obj_headers.get(id(obj.ctor), []):
@@ -797,7 +756,7 @@ class _Walker:
             if name in _SHELL_STRING:
                 self.shell_string(call)
                 return
-            if name in BOTO2_CREDENTIAL_CALLS and (_kwarg(call, "aws_access_key_id") is not None or len(call.args) >= 2):
+            if name in BOTO2_CREDENTIAL_CALLS and (keyword_argument(call, "aws_access_key_id") is not None or len(call.args) >= 2):
                 return
             if name in BOTO2_CALLS or name in BOTO2_CREDENTIAL_CALLS:
                 self.analysis.add_fact("boto2", Boto2Call(name, self.span(call), self.span(call.func),
@@ -827,7 +786,7 @@ class _Walker:
         """``session.get(IMDS_URL)`` on a session built elsewhere: its default headers are unknown."""
         if method not in _VERBS:
             return
-        url_node = _arg(call, 0, "url")
+        url_node = argument(call, 0, "url")
         if url_node is None:
             return
         url = self.text(url_node)
@@ -835,23 +794,23 @@ class _Walker:
             return
         self.emit(call, "session", url, method.upper(), _Headers(unknown=True), url_node, headers_unknown=True)
 
-    def http_call(self, call, client, method, url_index, method_index=None, session: _Obj | None = None) -> None:
-        url_node = _arg(call, url_index, "url")
+    def http_call(self, call, client, method, url_index, method_index=None, session: ClientObject | None = None) -> None:
+        url_node = argument(call, url_index, "url")
         if url_node is None:
             return
         url = self.text(url_node)
         if session is not None:
-            base = _kwarg(session.ctor, "base_url")
+            base = keyword_argument(session.ctor, "base_url")
             if base is not None and parse_imds_url(url) is None:
                 url = _urljoin(self.text(base), url)
         if parse_imds_url(url) is None:
             return
         explicit = method is not None
         if method is None:
-            method_node = _arg(call, method_index, "method")
+            method_node = argument(call, method_index, "method")
             method = self.text(method_node).upper() if method_node is not None else "GET"
             method = None if method == UNKNOWN else method
-        headers = self.headers(_kwarg(call, "headers")) if _kwarg(call, "headers") is not None else _Headers()
+        headers = self.headers(keyword_argument(call, "headers")) if keyword_argument(call, "headers") is not None else _Headers()
         if session is not None:
             default = self.object_headers(session)
             headers = _Headers(default.items + headers.items, default.unknown or headers.unknown, headers.node)
@@ -860,19 +819,19 @@ class _Walker:
                   method_explicit=explicit, session=session)
 
     def urlopen(self, call) -> None:
-        target = _arg(call, 0, "url")
+        target = argument(call, 0, "url")
         if target is None:
             return
         obj = self.obj(target)
         if obj is not None and obj.kind == "urllib-request":
-            url_node = _arg(obj.ctor, 0, "url")
+            url_node = argument(obj.ctor, 0, "url")
             url = self.text(url_node) if url_node is not None else UNKNOWN
             if parse_imds_url(url) is None:
                 return
-            method_node = _kwarg(obj.ctor, "method")
+            method_node = keyword_argument(obj.ctor, "method")
             method = self.text(method_node).upper() if method_node is not None else None
             if method is None or method == UNKNOWN:
-                method = "POST" if (_arg(obj.ctor, 1, "data") is not None or _arg(call, 1, "data") is not None) else "GET"
+                method = "POST" if (argument(obj.ctor, 1, "data") is not None or argument(call, 1, "data") is not None) else "GET"
             headers = self.object_headers(obj)
             self.emit(call, "urllib", url, method, headers, url_node, headers_unknown=headers.unknown,
                       method_explicit=method_node is not None, request_obj=obj)
@@ -880,25 +839,25 @@ class _Walker:
         url = self.text(target)
         if parse_imds_url(url) is None:
             return
-        method = "POST" if _arg(call, 1, "data") is not None else "GET"
+        method = "POST" if argument(call, 1, "data") is not None else "GET"
         self.emit(call, "urllib", url, method, _Headers(), target)
 
-    def http_client(self, call, conn: _Obj) -> None:
-        host_node = _arg(conn.ctor, 0, "host")
+    def http_client(self, call, conn: ClientObject) -> None:
+        host_node = argument(conn.ctor, 0, "host")
         if host_node is None:
             return
         host = self.text(host_node)
-        port_node = _arg(conn.ctor, 1, "port")
+        port_node = argument(conn.ctor, 1, "port")
         if port_node is not None:
             host = f"{host}:{self.text(port_node)}"
-        path_node = _arg(call, 1, "url")
+        path_node = argument(call, 1, "url")
         path = self.text(path_node) if path_node is not None else "/"
         url = host + path if "://" in host else f"http://{host}{path}"
         if parse_imds_url(url) is None:
             return
-        method_node = _arg(call, 0, "method")
+        method_node = argument(call, 0, "method")
         method = self.text(method_node).upper() if method_node is not None else "GET"
-        header_node = _arg(call, 3, "headers")
+        header_node = argument(call, 3, "headers")
         headers = self.headers(header_node) if header_node is not None else _Headers()
         extra = self.object_headers(conn)
         headers = _Headers(extra.items + headers.items, extra.unknown or headers.unknown, headers.node)
@@ -919,19 +878,18 @@ class _Walker:
             span=self.span(call), anchor=self.span(call.func), document=self.document,
             path_span=self.literal_span(url_node, imds.path) if imds.path and imds.path != "/" else None,
             container=self.document.container,
-            handle={"call": call, "client": client, "headers_node": headers.node, "session": session,
-                    "request_obj": request_obj, "function": function,
-                    "is_async": bool(function is not None and function.asynchronous is not None),
-                    "state": self.state},
+            handle=PythonHandle(call, client, self.state, headers_node=headers.node, session=session,
+                                request_obj=request_obj, function=function,
+                                is_async=bool(function is not None and function.asynchronous is not None)),
         ))
 
     # -- subprocess ------------------------------------------------------------------
     def subprocess(self, call, name) -> None:
         cst = _libcst()
-        first = _arg(call, 0, "args")
+        first = argument(call, 0, "args")
         if first is None:
             return
-        shell = _kwarg(call, "shell")
+        shell = keyword_argument(call, "shell")
         if name == "asyncio.create_subprocess_exec":
             argv = [Arg(self.text(a.value), a.value, isinstance(a.value, cst.SimpleString))
                     for a in call.args if a.keyword is None and not a.star]
@@ -982,13 +940,12 @@ class _Walker:
                 headers_unknown=parsed.headers_unknown, span=self.span(call),
                 anchor=self.span(argv[0].ref) if argv[0].ref is not None else self.span(call.func),
                 document=self.document, container=self.document.container,
-                handle={"call": call, "client": "subprocess-" + parsed.client, "argv0": argv[0].ref,
-                        "function": function, "is_async": False, "headers_node": None, "session": None,
-                        "request_obj": None, "state": self.state},
+                handle=PythonHandle(call, "subprocess-" + parsed.client, self.state, function=function,
+                                    argv0=argv[0].ref),
             ))
 
     def shell_string(self, call) -> None:
-        first = _arg(call, 0, "cmd")
+        first = argument(call, 0, "cmd")
         if first is not None:
             self.embed(first)
 
@@ -1024,9 +981,9 @@ class _Walker:
         """Top-level functions that fetch a token with PUT and return it, reusable by the fixer."""
         for request in self.analysis.requests:
             handle = request.handle
-            if not (request.is_token_fetch and request.method == "PUT" and isinstance(handle, dict)):
+            if not (request.is_token_fetch and request.method == "PUT" and isinstance(handle, PythonHandle)):
                 continue
-            function = handle.get("function")
+            function = handle.function
             if function is None or function.name.value not in self.state.functions:
                 continue
             if self.state.functions[function.name.value] is not function:
@@ -1152,30 +1109,6 @@ def _urljoin(base: str, path: str) -> str:
         return urljoin(base, path)
     except ValueError:
         return base + path
-
-
-def _kwarg(call, name: str):
-    for arg in getattr(call, "args", ()):
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    return None
-
-
-def _arg(call, index: int | None, keyword: str | None):
-    if keyword is not None:
-        found = _kwarg(call, keyword)
-        if found is not None:
-            return found
-    if index is None:
-        return None
-    positional = []
-    for arg in call.args:
-        if arg.keyword is not None:
-            continue
-        if arg.star:
-            break
-        positional.append(arg.value)
-    return positional[index] if index < len(positional) else None
 
 
 def _callee_name(func) -> str | None:

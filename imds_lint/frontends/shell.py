@@ -9,13 +9,13 @@ heredocs as embedded documents.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
-from imds_lint.frontends.treesitter import parse_within
+from imds_lint.syntax.treesitter import parse_within
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem, installs
-from imds_lint.frontends.treesitter import ByteOffsets, walk
+from imds_lint.syntax.shell import ShellHandle, ShellState
+from imds_lint.syntax.treesitter import ByteOffsets, walk
 from imds_lint.frontends.shell_clients import (
     Arg,
     ClientCall,
@@ -75,27 +75,6 @@ def parse(text: str):
     if not clean.isascii() and _UNSAFE_FOR_PARSER.search(clean):
         parse_src = _UNSAFE_FOR_PARSER.sub(_mask, clean).encode("utf-8")
     return parse_within(_parser(), parse_src), src
-
-
-@dataclass
-class ShellState:
-    """What the shell fixer needs: the tree, offsets and the names in use."""
-
-    tree: object
-    src: bytes
-    offsets: ByteOffsets
-    variables: set[str]
-    # Variables that hold a token fetched at top level: name -> statement end (chars).
-    token_variables: dict[str, int] = field(default_factory=dict)
-    functions: dict[str, object] = field(default_factory=dict)
-    # The shell fixer's per-document decisions (token variable, where to fetch it).
-    fix_plan: dict[str, object] = field(default_factory=dict)
-
-    def span(self, node) -> Span:
-        return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
-
-    def text(self, node) -> str:
-        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
 class _Scope:
@@ -323,9 +302,7 @@ class _Walker:
                 path_span=self.literal_span(url.ref, imds.path) if imds.path and imds.path != "/" else None,
                 document=self.document,
                 container=self.container,
-                handle={"command": node, "name": name_node, "client": call.client, "method_span": method_span,
-                        # A wrapper taking its URL from callers: a header added there goes to every caller's URL.
-                        "shared": shared},
+                handle=ShellHandle(node, name_node, call.client, method_span, shared),
             ))
 
     def literal_word(self, arg: Arg) -> Span | None:
@@ -603,9 +580,6 @@ def _unescaped(body: str, outer_start: int, escapable: str) -> tuple[str, Offset
 def analyze_shell(document: Document, session, inherited: dict[str, list] | None = None) -> list[Analysis]:
     walker = _Walker(document, session, inherited)
     analysis = walker.analyze()
-    from imds_lint.fixers import shell as shell_fixer
-
-    analysis.fixer = shell_fixer.FIXER
     installs.scan_datadog(analysis, document.text)
     return [analysis, *walker.children]
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
-from imds_lint.frontends.treesitter import NodeText
-from imds_lint.frontends.treesitter import parse_within
+from imds_lint.syntax.sourcecode import SourceState
+from imds_lint.syntax.treesitter import walk
+from imds_lint.syntax.treesitter import parse_within
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.model import Document, Header, Request, Span
@@ -121,23 +122,6 @@ def parser(language: str):
         warnings.simplefilter("ignore", DeprecationWarning)
         lang = tree_sitter.Language(getattr(module, grammar.function)())
     return tree_sitter.Parser(lang)
-
-
-def walk(root) -> Iterator:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.children))
-
-
-@dataclass
-class SourceState(NodeText):
-    language: str
-    tree: object
-    src: bytes
-    text: str
-    assignments: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass
@@ -536,18 +520,6 @@ def normalise_url(url: str) -> str:
     if match:
         return f"{match.group(1)}/{url[match.end(1):]}"
     return url
-
-
-def analyze_language(document: Document, session, language: str) -> list[Analysis]:
-    from imds_lint.fixers import sourcecode as fixer
-    from imds_lint.frontends import sourcecode_clients
-
-    reader = Reader(document, language)
-    reader.collect()
-    children = sourcecode_clients.find(reader, session)
-    reader.problems()
-    reader.analysis.fixer = fixer.FIXER
-    return [reader.analysis, *children]
 
 
 def syntax_errors_for(text: str, language: str) -> int:

@@ -10,6 +10,8 @@ display-only suggestion).
 from __future__ import annotations
 
 from imds_lint.frontends.sourcecode import UNKNOWN, Call, Reader, displayable
+from imds_lint.syntax.sourcecode import SourceHandle
+from imds_lint.syntax.treesitter import walk
 from imds_lint.kinds import Kind
 from imds_lint.model import OffsetMap
 
@@ -67,7 +69,7 @@ def _javascript(reader: Reader) -> list:
                 name == "fetch" and callee.endswith("fetch") and call.receiver is None):
             options = call.args[1] if len(call.args) > 1 else None
             _js_options(reader, call, "fetch", reader.value(first), options,
-                        {"kind": "fetch" if len(call.args) == 1 and reader.literal(first) else "js"})
+                        SourceHandle("fetch" if len(call.args) == 1 and reader.literal(first) else "js"))
         elif call.receiver is not None and callee.split(".")[0] in _JS_MODULES + ("http2",) and name in (
                 "get", "request"):
             _js_node_http(reader, call)
@@ -110,7 +112,7 @@ def _js_node_http(reader: Reader, call: Call) -> None:
         url = reader.value(host) if host is not None else UNKNOWN
         url = f"http://{url}{reader.value(path) if path is not None else '/'}"
     default = "GET" if call.name == "get" else "GET"
-    _js_options(reader, call, f"{call.callee.split('.')[0]}.{call.name}", url, options, {"kind": "js"},
+    _js_options(reader, call, f"{call.callee.split('.')[0]}.{call.name}", url, options, SourceHandle("js"),
                 default_method=default)
 
 
@@ -139,7 +141,7 @@ def _js_axios(reader: Reader, call: Call, base: str, instance_config) -> None:
             url = url_of(url_node) if url_node is not None else base_url
         else:
             url, config = url_of(args[0]), (args[1] if len(args) > 1 else None)
-        _js_options(reader, call, client, url, config, {"kind": "js"}, base_headers=base_headers,
+        _js_options(reader, call, client, url, config, SourceHandle("js"), base_headers=base_headers,
                     base_unknown=base_unknown)
         return
     if name not in _HTTP_VERBS or not args:
@@ -154,7 +156,7 @@ def _js_axios(reader: Reader, call: Call, base: str, instance_config) -> None:
         pairs, spread = reader.object_pairs(config)
         unknown = spread or (not pairs and reader.follow(config).type != "object")
     reader.emit(client, url_of(args[0]), method, (*base_headers, *headers), call.node, call.node,
-                handle={"kind": "axios-get" if simple else "js"}, headers_unknown=unknown or base_unknown,
+                handle=SourceHandle("axios-get" if simple else "js"), headers_unknown=unknown or base_unknown,
                 method_explicit=explicit)
 
 
@@ -170,7 +172,7 @@ def _js_metadata_service(reader: Reader, call: Call, fetches_token: bool) -> Non
     if fetches_token and not headers:
         unknown = True
     reader.emit(client, "http://169.254.169.254" + (path if path.startswith("/") else "/" + path),
-                "GET", headers, call.node, call.node, handle={"kind": "js"}, headers_unknown=unknown)
+                "GET", headers, call.node, call.node, handle=SourceHandle("js"), headers_unknown=unknown)
 
 
 # -- Go ------------------------------------------------------------------------------------
@@ -193,7 +195,7 @@ def _go(reader: Reader) -> list:
             url = reader.value(call.args[0])
             simple = callee == "http.Get" and len(call.args) == 1 and reader.literal(call.args[0])
             reader.emit(callee, url, name.upper().replace("POSTFORM", "POST"), (), call.node, call.node,
-                        handle={"kind": "go-get" if simple else "go"}, method_explicit=True)
+                        handle=SourceHandle("go-get" if simple else "go"), method_explicit=True)
     return []
 
 
@@ -219,7 +221,7 @@ def _bound_request(reader: Reader, call: Call, client: str, url_node, method_nod
         if sends:
             anchor = min(sends, key=lambda c: c.node.start_byte).node
     reader.emit(client, reader.value(url_node), method or "GET", headers, anchor, anchor,
-                handle={"kind": reader.language, "variable": variable, "created": call.node},
+                handle=SourceHandle(reader.language, variable=variable, created=call.node),
                 method_explicit=explicit)
 
 
@@ -281,7 +283,7 @@ def _java_builder(reader: Reader, call: Call) -> None:
         if sends:
             anchor = sends[0].node
     reader.emit("java.net.http.HttpRequest", reader.value(url_node), method, headers, anchor, anchor,
-                handle={"kind": "java", "variable": variable, "created": call.node}, method_explicit=explicit)
+                handle=SourceHandle("java", variable=variable, created=call.node), method_explicit=explicit)
 
 
 # -- C# ------------------------------------------------------------------------------------
@@ -304,7 +306,7 @@ def _csharp(reader: Reader) -> list:
             if name.startswith("Delete"):
                 method = "DELETE"
             reader.emit(f"{name}", reader.value(call.args[0]), method, headers, call.node, call.node,
-                        handle={"kind": "csharp", "variable": variable}, method_explicit=True)
+                        handle=SourceHandle("csharp", variable=variable), method_explicit=True)
         elif callee == "new HttpRequestMessage" and len(call.args) >= 2:
             _bound_request(reader, call, "HttpRequestMessage", call.args[1], call.args[0],
                            header_methods=("Add", "TryAddWithoutValidation"), header_field="Headers",
@@ -314,8 +316,6 @@ def _csharp(reader: Reader) -> list:
 
 def _indexed_headers(reader: Reader, variable: str) -> list:
     """``wc.Headers["X-aws-ec2-metadata-token"] = token``."""
-    from imds_lint.frontends.sourcecode import walk
-
     headers = []
     for node in walk(reader.state.tree.root_node):
         if node.type != "assignment_expression":
@@ -335,15 +335,13 @@ def _indexed_headers(reader: Reader, variable: str) -> list:
 
 
 def _ruby(reader: Reader, session) -> list:
-    from imds_lint.frontends.sourcecode import walk
-
     children = []
     for call in reader.calls:
         callee, name = call.callee, call.name
         if callee in ("Net::HTTP.get", "Net::HTTP.get_response", "Net.HTTP.get", "Net.HTTP.get_response") \
                 and call.args:
             reader.emit(callee.replace("Net.HTTP", "Net::HTTP"), reader.value(call.args[0]), "GET", (),
-                        call.node, call.node, handle={"kind": "ruby"})
+                        call.node, call.node, handle=SourceHandle("ruby"))
         elif name == "new" and callee.replace("::", ".").startswith("Net.HTTP.") and call.args:
             verb = callee.replace("::", ".").split(".")[2]
             if verb.upper() not in ("GET", "PUT", "HEAD", "POST"):
@@ -366,7 +364,7 @@ def _ruby(reader: Reader, session) -> list:
                 elif arg.type == "hash":
                     headers.extend(reader.headers_of(arg)[0])
             reader.emit("open-uri", reader.value(call.args[0]), "GET", headers, call.node, call.node,
-                        handle={"kind": "ruby"})
+                        handle=SourceHandle("ruby"))
         elif callee in ("system", "exec", "Kernel.system", "spawn", "Open3.capture2", "Open3.capture3",
                         "IO.popen") and call.args:
             children.extend(_ruby_shell(reader, session, call.args[0]))
@@ -378,8 +376,6 @@ def _ruby(reader: Reader, session) -> list:
 
 def _ruby_index_headers(reader: Reader, call: Call) -> list:
     """``req['X-aws-ec2-metadata-token'] = token`` on the variable the request is stored in."""
-    from imds_lint.frontends.sourcecode import walk
-
     variable = reader.assigned_name(call.node)
     if not variable:
         return []
@@ -425,3 +421,12 @@ def _ruby_shell(reader: Reader, session, node) -> list:
 
 
 __all__ = ["find", "displayable"]
+
+
+def analyze_language(document, session, language: str) -> list:
+    """A source file of ``language``: its requests, SDK facts and embedded documents."""
+    reader = Reader(document, language)
+    reader.collect()
+    children = find(reader, session)
+    reader.problems()
+    return [reader.analysis, *children]

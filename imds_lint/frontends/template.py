@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-from imds_lint.frontends import Analysis, hcl_template
+from imds_lint.frontends import Analysis
+from imds_lint.hcl import template as hcl_template
 from imds_lint.kinds import Kind, sniff
 from imds_lint.model import Document, OffsetMap
 

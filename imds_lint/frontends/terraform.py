@@ -31,16 +31,16 @@ import binascii
 import os
 import stat
 from dataclasses import dataclass
-from functools import lru_cache
 
-from imds_lint.frontends.treesitter import parse_within
-from imds_lint.fixers import NoFixes
-from imds_lint.frontends.treesitter import walk as _walk
 from imds_lint.endpoints import parse_imds_url
-from imds_lint.frontends import Analysis, ParseProblem, hcl_template
+from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.hcl import template as hcl_template
+from imds_lint.hcl.tree import Block, HclFile, object_items, parse, string_literal, unwrap
 from imds_lint.kinds import Kind, sniff
-from imds_lint.model import Applicability, Document, Edit, Fix, Header, OffsetMap, Request, Span
+from imds_lint.model import Document, Header, OffsetMap, Request, Span
+from imds_lint.syntax.iac import TerraformHandle
+from imds_lint.syntax.treesitter import walk as _walk
 
 TEMPLATE_LINK = "terraform.template_link"
 _MAX_SIBLINGS = 64
@@ -70,125 +70,6 @@ class TemplateLink:
     exists: bool
 
 
-@lru_cache(maxsize=1)
-def _parser():
-    # Imported here so runs that never meet Terraform never load the grammar.
-    import tree_sitter
-    import tree_sitter_hcl
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
-
-
-def parse(text: str):
-    src = text.encode("utf-8", "surrogatepass")
-    return parse_within(_parser(), src), src
-
-
-
-
-class _File:
-    """One parsed .tf file: the document's own, or a sibling read for its variables."""
-
-    def __init__(self, text: str, own: bool):
-        from imds_lint.frontends.treesitter import ByteOffsets as _Offsets
-
-        self.text = text
-        self.tree, self.src = parse(text)
-        self.offsets = _Offsets(text, self.src)
-        self.own = own
-        self._blocks: list | None = None
-
-    def span(self, node) -> Span:
-        return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
-
-    def source(self, node) -> str:
-        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
-
-    def blocks(self) -> list:
-        if self._blocks is None:
-            self._blocks = list(self._read_blocks())
-        return self._blocks
-
-    def _read_blocks(self):
-        body = next((c for c in self.tree.root_node.children if c.type == "body"), None)
-        if body is None:
-            return
-        for node in body.named_children:
-            if node.type == "block":
-                yield _Block(self, node)
-
-
-class _Block:
-    def __init__(self, file: _File, node):
-        self.file = file
-        self.node = node
-        self.type = file.source(node.named_children[0]) if node.named_children else ""
-        self.labels = [_string_literal(file, c) or "" for c in node.named_children[1:] if c.type == "string_lit"]
-        self.body = next((c for c in node.named_children if c.type == "body"), None)
-
-    def attributes(self) -> dict[str, object]:
-        found = {}
-        if self.body is not None:
-            for child in self.body.named_children:
-                if child.type == "attribute" and child.named_children:
-                    expr = _expression(child)
-                    if expr is not None:
-                        found[self.file.source(child.named_children[0])] = expr
-        return found
-
-    def sub_blocks(self, name: str) -> list[_Block]:
-        if self.body is None:
-            return []
-        return [b for b in (_Block(self.file, c) for c in self.body.named_children if c.type == "block") if b.type == name]
-
-    @property
-    def header_span(self) -> Span:
-        start = self.node.start_byte
-        line_end = self.file.src.find(b"\n", start)
-        end = self.node.end_byte if line_end == -1 else min(line_end, self.node.end_byte)
-        return Span(self.file.offsets.char(start), self.file.offsets.char(end))
-
-
-def _expression(attribute):
-    expr = next((c for c in attribute.named_children if c.type == "expression"), None)
-    return expr
-
-
-def _unwrap(node):
-    """The meaningful node under ``expression`` / ``template_expr`` wrappers."""
-    while node is not None and node.type in ("expression", "template_expr", "collection_value", "literal_value") and node.named_children:
-        node = node.named_children[0]
-    return node
-
-
-def _string_literal(file: _File, node) -> str | None:
-    """The text of a quoted string without interpolations, undoing escapes."""
-    node = _unwrap(node)
-    if node is None or node.type not in ("string_lit", "quoted_template"):
-        return None
-    if any(c.type in ("template_interpolation", "template_directive") for c in node.named_children):
-        return None
-    span = file.span(node)
-    inner, _ = hcl_template.decode(file.text, span.start + 1, span.end - 1, quoted=True)
-    return inner
-
-
-def _object_items(file: _File, node) -> dict[str, object] | None:
-    node = _unwrap(node)
-    if node is None or node.type != "object":
-        return None
-    items = {}
-    for elem in node.named_children:
-        if elem.type != "object_elem" or len(elem.named_children) < 2:
-            continue
-        key_node, value = elem.named_children[0], elem.named_children[-1]
-        key = _string_literal(file, key_node)
-        if key is None:
-            key = file.source(key_node).strip()
-        items[key] = value
-    return items
-
-
 class _Module:
     """The variables, locals and resources of a module (this file and its siblings).
 
@@ -196,29 +77,29 @@ class _Module:
     sibling files are parsed only for the one that does.
     """
 
-    def __init__(self, own: _File, path: str):
+    def __init__(self, own: HclFile, path: str):
         self._own, self._path = own, path
         self._tables: tuple[dict, dict, dict] | None = None
 
     @property
-    def variables(self) -> dict[str, tuple[_File, object]]:
+    def variables(self) -> dict[str, tuple[HclFile, object]]:
         return self._build()[0]
 
     @property
-    def locals(self) -> dict[str, tuple[_File, object]]:
+    def locals(self) -> dict[str, tuple[HclFile, object]]:
         return self._build()[1]
 
     @property
-    def resources(self) -> dict[tuple[str, str], _Block]:
+    def resources(self) -> dict[tuple[str, str], Block]:
         return self._build()[2]
 
     def _build(self) -> tuple[dict, dict, dict]:
         if self._tables is not None:
             return self._tables
         files = [self._own] + (_siblings(self._path) if self._path else [])
-        variables: dict[str, tuple[_File, object]] = {}
-        local_values: dict[str, tuple[_File, object]] = {}
-        resources: dict[tuple[str, str], _Block] = {}
+        variables: dict[str, tuple[HclFile, object]] = {}
+        local_values: dict[str, tuple[HclFile, object]] = {}
+        resources: dict[tuple[str, str], Block] = {}
         for file in files:
             for block in file.blocks():
                 if block.type == "variable" and block.labels:
@@ -233,9 +114,9 @@ class _Module:
         self._tables = (variables, local_values, resources)
         return self._tables
 
-    def reference(self, file: _File, node) -> tuple[_File, object, str] | None:
+    def reference(self, file: HclFile, node) -> tuple[HclFile, object, str] | None:
         """``var.x`` / ``local.x`` -> the expression it stands for."""
-        node = _unwrap(node)
+        node = unwrap(node)
         if node is None or node.type != "variable_expr":
             return None
         expr = node.parent
@@ -249,16 +130,16 @@ class _Module:
         target_file, target = table[parts[1]]
         return target_file, target, text
 
-    def value(self, file: _File, node, depth: int = 0) -> Setting:
+    def value(self, file: HclFile, node, depth: int = 0) -> Setting:
         """A scalar's resolved value; the span only when it is written in place in the document."""
         if node is None:
             return Setting()
         if depth > 6:
             return Setting(UNKNOWN)
-        inner = _unwrap(node)
+        inner = unwrap(node)
         if inner is not None and inner.type == "null_lit":
             return Setting()
-        literal = _string_literal(file, node)
+        literal = string_literal(file, node)
         if literal is None and inner is not None and inner.type in ("numeric_lit", "bool_lit"):
             literal = file.source(inner)
         if literal is not None:
@@ -270,8 +151,8 @@ class _Module:
             return Setting(resolved.value, None, text)
         return Setting(UNKNOWN, None, file.source(node).strip()[:60])
 
-    def object(self, file: _File, node, depth: int = 0) -> tuple[_File, dict[str, object]] | None:
-        items = _object_items(file, node)
+    def object(self, file: HclFile, node, depth: int = 0) -> tuple[HclFile, dict[str, object]] | None:
+        items = object_items(file, node)
         if items is not None:
             return file, items
         ref = self.reference(file, node)
@@ -282,11 +163,11 @@ class _Module:
 
 # Parsed sibling files, reused by every .tf file of the same module in this process
 # (a module of N files would otherwise be parsed N times). Keyed by stat, bounded.
-_SIBLING_CACHE: dict[tuple[str, int, int], _File] = {}
+_SIBLING_CACHE: dict[tuple[str, int, int], HclFile] = {}
 _SIBLING_CACHE_SIZE = 256
 
 
-def _siblings(path: str) -> list[_File]:
+def _siblings(path: str) -> list[HclFile]:
     folder = os.path.dirname(os.path.abspath(path))
     own = os.path.abspath(path)
     files = []
@@ -306,7 +187,7 @@ def _siblings(path: str) -> list[_File]:
             cached = _SIBLING_CACHE.get(key)
             if cached is None:
                 with open(full, "rb") as handle:
-                    cached = _File(handle.read().decode("utf-8", "replace"), own=False)
+                    cached = HclFile(handle.read().decode("utf-8", "replace"), own=False)
                 if len(_SIBLING_CACHE) >= _SIBLING_CACHE_SIZE:
                     _SIBLING_CACHE.pop(next(iter(_SIBLING_CACHE)))
                 _SIBLING_CACHE[key] = cached
@@ -338,12 +219,12 @@ class _Analyzer:
     def __init__(self, document: Document, session):
         self.document = document
         self.session = session
-        self.file = _File(document.text, own=True)
+        self.file = HclFile(document.text, own=True)
         # The file the root document came from (the engine's session knows it), for sibling .tf files and templates.
         origin = getattr(session, "origin", None)
         self.path = str(origin) if origin is not None and document.parent is None else ""
         self.module = _Module(self.file, self.path)
-        self.analysis = Analysis(document, fixer=FIXER)
+        self.analysis = Analysis(document)
         self.children: list[Analysis] = []
         self.embedded: set[Span] = set()
 
@@ -371,7 +252,7 @@ class _Analyzer:
         return [self.analysis, *self.children]
 
     # -- user-data ------------------------------------------------------------
-    def user_data(self, block: _Block) -> str:
+    def user_data(self, block: Block) -> str:
         """Embed the block's user-data scripts; return their text (for container signs)."""
         texts = []
         for name in _USER_DATA:
@@ -380,10 +261,10 @@ class _Analyzer:
                 texts.append(self.script(self.file, expr, literal_base64=name == "user_data_base64"))
         return "\n".join(t for t in texts if t)
 
-    def script(self, file: _File, node, literal_base64: bool = False, depth: int = 0) -> str:
+    def script(self, file: HclFile, node, literal_base64: bool = False, depth: int = 0) -> str:
         if depth > 6:
             return ""
-        inner = _unwrap(node)
+        inner = unwrap(node)
         if inner is None:
             return ""
         if inner.type in ("heredoc_template", "quoted_template", "string_lit"):
@@ -407,7 +288,7 @@ class _Analyzer:
                 return text
         return ""
 
-    def embed_template(self, file: _File, node, literal_base64: bool) -> str:
+    def embed_template(self, file: HclFile, node, literal_base64: bool) -> str:
         region = _template_region(file, node)
         if region is None:
             return ""
@@ -421,7 +302,7 @@ class _Analyzer:
         escape = hcl_template.escape_quoted if quoted else hcl_template.escape_template
         return self.embed(file, inner, segments, escape, "terraform user_data")
 
-    def embed(self, file: _File, inner: str, segments, escape, label: str, writable: bool = True) -> str:
+    def embed(self, file: HclFile, inner: str, segments, escape, label: str, writable: bool = True) -> str:
         if not file.own:
             return inner  # a sibling file's script is scanned when that file is
         key = Span(segments[0].outer_start, segments[-1].outer_end) if segments else Span(0, 0)
@@ -435,7 +316,7 @@ class _Analyzer:
         self.children.extend(self.session.analyze(doc))
         return inner
 
-    def rendered_source(self, block: _Block) -> None:
+    def rendered_source(self, block: Block) -> None:
         """``data "cloudinit_config"`` parts and ``data "template_file"`` templates are user-data too."""
         kind, name = block.labels
         texts = []
@@ -450,8 +331,8 @@ class _Analyzer:
                 texts.append(self.script(self.file, template))
         self.rendered[f"data.{kind}.{name}"] = "\n".join(t for t in texts if t)
 
-    def linked_file(self, file: _File, function: str, path_node) -> str:
-        node = _unwrap(path_node)
+    def linked_file(self, file: HclFile, function: str, path_node) -> str:
+        node = unwrap(path_node)
         written = file.source(path_node).strip()
         resolved = ""
         if node is not None and node.type == "quoted_template":
@@ -471,7 +352,7 @@ class _Analyzer:
         return content or ""
 
     # -- compute resources ----------------------------------------------------
-    def resource(self, block: _Block) -> None:
+    def resource(self, block: Block) -> None:
         rtype, name = block.labels
         if rtype == "aws_ec2_instance_metadata_defaults":
             attrs = block.attributes()
@@ -481,7 +362,7 @@ class _Analyzer:
                 endpoint=self.module.value(self.file, attrs.get("http_endpoint")),
                 hop_limit=self.module.value(self.file, attrs.get("http_put_response_hop_limit")),
                 default_tokens="no-preference", account_defaults=True,
-                handle=_Handle(block, None, "attributes"),
+                handle=TerraformHandle(block, None, "attributes"),
             ))
             return
         if rtype == "aws_ecs_task_definition":
@@ -504,11 +385,11 @@ class _Analyzer:
             tokens=self.module.value(self.file, attrs.get("http_tokens")),
             endpoint=self.module.value(self.file, attrs.get("http_endpoint")),
             hop_limit=self.module.value(self.file, attrs.get("http_put_response_hop_limit")),
-            enforced_by=enforced, containers=containers, handle=_Handle(block, mo, "block"),
+            enforced_by=enforced, containers=containers, handle=TerraformHandle(block, mo, "block"),
         ))
 
     # -- ECS task definitions ---------------------------------------------------
-    def ecs_task(self, block: _Block) -> None:
+    def ecs_task(self, block: Block) -> None:
         """Container commands of ``aws_ecs_task_definition``, with the task's ``network_mode``."""
         from imds_lint.frontends import orchestrators
 
@@ -533,7 +414,7 @@ class _Analyzer:
 
         from imds_lint.frontends import orchestrators
 
-        inner = _unwrap(node)
+        inner = unwrap(node)
         if inner is None or depth > 6:
             return []
         if inner.type == "function_call":
@@ -573,16 +454,16 @@ class _Analyzer:
         """The container objects of a ``jsonencode`` argument, read from the HCL tree."""
         from imds_lint.frontends import orchestrators
 
-        inner = _unwrap(node)
+        inner = unwrap(node)
         if inner is None or inner.type != "tuple":
             return []
         found = []
         for element in (c for c in inner.named_children if c.type == "expression"):
-            items = _object_items(self.file, element)
+            items = object_items(self.file, element)
             if items is None:
                 continue
-            name = _string_literal(self.file, items["name"]) if "name" in items else None
-            health = _object_items(self.file, items["healthCheck"]) if "healthCheck" in items else None
+            name = string_literal(self.file, items["name"]) if "name" in items else None
+            health = object_items(self.file, items["healthCheck"]) if "healthCheck" in items else None
             found.append(orchestrators.EcsContainer(
                 name or "?",
                 self.hcl_words(items.get("entryPoint")),
@@ -595,12 +476,12 @@ class _Analyzer:
         """A list of HCL strings as command words mapped back to the source, with HCL escaping."""
         from imds_lint.frontends import orchestrators
 
-        inner = _unwrap(node)
+        inner = unwrap(node)
         if inner is None or inner.type != "tuple":
             return []
         words = []
         for element in (c for c in inner.named_children if c.type == "expression"):
-            value = _unwrap(element)
+            value = unwrap(element)
             region = _template_region(self.file, value) if value is not None else None
             if region is None:
                 words.append(orchestrators.Word(hcl_template.PLACEHOLDER, self.file.span(element)))
@@ -611,7 +492,7 @@ class _Analyzer:
             words.append(orchestrators.Word(text, Span(start, end), offsets=OffsetMap(segments), escape=escape))
         return words
 
-    def launch_template_enforcing(self, block: _Block) -> str | None:
+    def launch_template_enforcing(self, block: Block) -> str | None:
         for lt in block.sub_blocks("launch_template"):
             for ref in lt.attributes().values():
                 text = self.file.source(ref)
@@ -634,9 +515,9 @@ class _Analyzer:
                 return True
         return False
 
-    def module_block(self, block: _Block) -> None:
+    def module_block(self, block: Block) -> None:
         attrs = block.attributes()
-        source = _string_literal(self.file, attrs["source"]) if "source" in attrs else None
+        source = string_literal(self.file, attrs["source"]) if "source" in attrs else None
         if not source or "terraform-aws-modules" not in source and "terraform-aws-" not in source:
             return
         match = next((m for m in _MODULES if m[0] in source), None)
@@ -651,7 +532,7 @@ class _Analyzer:
         options = self.module.object(self.file, attrs["metadata_options"]) if "metadata_options" in attrs else None
         items = options[1] if options is not None else {}
         ofile = options[0] if options is not None else self.file
-        in_place = options is not None and ofile is self.file and _object_items(self.file, attrs["metadata_options"]) is not None
+        in_place = options is not None and ofile is self.file and object_items(self.file, attrs["metadata_options"]) is not None
 
         def setting(key: str) -> Setting:
             node = items.get(key)
@@ -670,20 +551,20 @@ class _Analyzer:
             "terraform", mtype, block.labels[0], block.header_span, self.file.span(block.node),
             "metadata_options" in attrs, tokens=tokens, endpoint=endpoint, hop_limit=hop,
             default_tokens=default_tokens, default_hop_limit=default_hop, containers=containers,
-            handle=_Handle(block, attrs.get("metadata_options") if in_place else None, "object"),
+            handle=TerraformHandle(block, attrs.get("metadata_options") if in_place else None, "object"),
         ))
 
     # -- data "http" ------------------------------------------------------------
-    def http_data(self, block: _Block) -> None:
+    def http_data(self, block: Block) -> None:
         attrs = block.attributes()
         url_node = attrs.get("url")
-        url = _string_literal(self.file, url_node) if url_node is not None else None
+        url = string_literal(self.file, url_node) if url_node is not None else None
         if url is None:
             return
         imds = parse_imds_url(url)
         if imds is None:
             return
-        method = _string_literal(self.file, attrs["method"]) if "method" in attrs else None
+        method = string_literal(self.file, attrs["method"]) if "method" in attrs else None
         headers = []
         unknown_headers = False
         if "request_headers" in attrs:
@@ -692,7 +573,7 @@ class _Analyzer:
                 unknown_headers = True
             else:
                 for key, value in items[1].items():
-                    headers.append(Header(key, _string_literal(items[0], value), span=None,
+                    headers.append(Header(key, string_literal(items[0], value), span=None,
                                           name_span=None, value_span=None))
         self.analysis.requests.append(Request(
             client='terraform data "http"', url=url, endpoint=imds.endpoint, path=imds.path,
@@ -712,7 +593,7 @@ class _Analyzer:
                 return
 
 
-def _template_region(file: _File, node) -> tuple[int, int, bool] | None:
+def _template_region(file: HclFile, node) -> tuple[int, int, bool] | None:
     """(start, end, quoted) of a heredoc's or quoted string's content, for ``hcl_template.decode``."""
     if node.type not in ("heredoc_template", "quoted_template", "string_lit"):
         return None
@@ -743,74 +624,6 @@ def _whole(start: int, end: int, length: int):
     return Segment(0, length, start, end)
 
 
-# -- the fixer ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Handle:
-    block: _Block
-    options: object  # metadata_options block (_Block) or object expression node, or None
-    style: str  # "block" (resource), "object" (module attribute), "attributes" (account defaults)
-
-
-def _indent_of(text: str, offset: int) -> str:
-    line_start = text.rfind("\n", 0, offset) + 1
-    prefix = text[line_start:offset]
-    return prefix[: len(prefix) - len(prefix.lstrip(" \t"))]
-
-
-def _closing_line(text: str, node_end: int) -> int | None:
-    """Offset of the line holding a block's closing brace, when the brace stands alone on it."""
-    brace = node_end - 1
-    line_start = text.rfind("\n", 0, brace) + 1
-    return line_start if text[line_start:brace].strip() == "" else None
-
-
-class TerraformFixer(NoFixes):
-    """Rewrites for Terraform: only enforcement settings; requests in data "http" are not rewritten."""
-
-    def set_option(self, resource: ComputeResource, key: str, value: str | int, title: str) -> Fix | None:
-        """Set one metadata option (``http_tokens``...) to ``value``, never safely."""
-        value = f'"{value}"' if isinstance(value, str) else str(value)
-        handle = resource.handle
-        if not isinstance(handle, _Handle):
-            return None
-        if handle.block.file.tree.root_node.has_error:
-            # In an error-recovered tree a block's extent is a guess: an edit there may not
-            # even be seen by the next parse (found by fuzzing). Report, do not rewrite.
-            return None
-        setting = {"http_tokens": resource.tokens, "http_put_response_hop_limit": resource.hop_limit,
-                   "http_endpoint": resource.endpoint}[key]
-        if setting.span is not None:
-            return Fix(title, (Edit(setting.span.start, setting.span.end, value),), Applicability.UNSAFE)
-        if setting.value is not None:
-            return None  # set through a variable or elsewhere: the user decides where to change it
-        file = handle.block.file
-        text = file.text
-        block_span = file.span(handle.block.node)
-        if handle.style == "attributes":
-            target_end = block_span.end
-        elif handle.options is None:
-            if resource.has_metadata_options:
-                return None
-            at = _closing_line(text, block_span.end)
-            if at is None:
-                return None
-            indent = _indent_of(text, block_span.start) + "  "
-            opener = "metadata_options {" if handle.style == "block" else "metadata_options = {"
-            content = f"{indent}{opener}\n{indent}  {key} = {value}\n{indent}}}\n"
-            return Fix(title, (Edit(at, at, content),), Applicability.UNSAFE)
-        else:
-            options = handle.options
-            target_end = file.span(options.node if isinstance(options, _Block) else _unwrap(options)).end
-        at = _closing_line(text, target_end)
-        if at is None:
-            return None
-        indent = text[at:target_end - 1]
-        return Fix(title, (Edit(at, at, f"{indent}  {key} = {value}\n"),), Applicability.UNSAFE)
-
-
-FIXER = TerraformFixer()
 
 
 def analyze(document: Document, session) -> list[Analysis]:

@@ -11,7 +11,9 @@ import re
 
 from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis
+from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
 from imds_lint.model import TOKEN_HEADER, TTL_HEADER, Document, Header, Precision, Request, Span
+from imds_lint.syntax.lines import logical_lines
 
 # Bounded by the line: no nested quantifiers, so this stays linear on any input.
 _URL = re.compile(
@@ -27,26 +29,6 @@ _CLIENT = re.compile(
 _COMMENT = re.compile(r"^\s*(#|//|;|--|REM\b|\*)")
 _PUT = re.compile(r"(-X\s*['\"]?PUT|--request\s+PUT|--method[= ]PUT|-Method\s+['\"]?Put|\.put\(|method\s*[=:]\s*['\"]PUT)", re.I)
 _MAX_LINE = 20000
-
-
-def logical_lines(text: str):
-    """(start offset, text) for each line, with backslash continuations joined."""
-    start = 0
-    pending_start = None
-    pending: list[str] = []
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        if pending_start is None:
-            pending_start = start
-        if body.endswith("\\") and len(pending) < 50:
-            pending.append(body[:-1])
-        else:
-            pending.append(body)
-            yield pending_start, " ".join(pending)
-            pending, pending_start = [], None
-        start += len(line)
-    if pending:
-        yield pending_start, " ".join(pending)
 
 
 def scan(document: Document, region: Span | None = None) -> list[Request]:
@@ -67,9 +49,9 @@ def scan(document: Document, region: Span | None = None) -> list[Request]:
                 continue
             headers = []
             if TOKEN_HEADER + ":" in lowered.replace(" :", ":") or re.search(r"x-aws-ec2-metadata-token['\"]?\s*[:=,]", lowered):
-                headers.append(Header("X-aws-ec2-metadata-token", None))
+                headers.append(Header(TOKEN_HEADER_NAME, None))
             if TTL_HEADER in lowered:
-                headers.append(Header("X-aws-ec2-metadata-token-ttl-seconds", None))
+                headers.append(Header(TTL_HEADER_NAME, None))
             # The match is on the joined line; map it back when it sits on the first physical line.
             first_line_len = len(text[offset:].split("\n", 1)[0])
             start = offset + match.start() if match.start() < first_line_len else offset

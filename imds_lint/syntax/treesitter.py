@@ -1,4 +1,4 @@
-"""Plumbing shared by the tree-sitter front-ends: walking trees and mapping offsets."""
+"""Plumbing shared by the tree-sitter front-ends and fixers: walking trees and mapping offsets."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""HCL, read once for Terraform and Packer: the tree model (``tree``) and template text (``template``)."""

@@ -1,0 +1,130 @@
+"""The HCL tree Terraform and Packer read: parsed files, blocks, attributes and literal values.
+
+``HclFile`` wraps one tree-sitter-hcl parse with character offsets; ``Block``
+is a block (``resource "aws_instance" "web" {...}``) with its labels,
+attributes and nested blocks; the functions read expressions the way both
+front-ends (and the Terraform fixer) need them. No I/O here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from imds_lint.hcl import template as hcl_template
+from imds_lint.model import Span
+from imds_lint.syntax.treesitter import ByteOffsets, parse_within
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    # Imported here so runs that never meet Terraform never load the grammar.
+    import tree_sitter
+    import tree_sitter_hcl
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+
+
+def parse(text: str):
+    src = text.encode("utf-8", "surrogatepass")
+    return parse_within(_parser(), src), src
+
+
+class HclFile:
+    """One parsed .tf file: the document's own, or a sibling read for its variables."""
+
+    def __init__(self, text: str, own: bool):
+        self.text = text
+        self.tree, self.src = parse(text)
+        self.offsets = ByteOffsets(text, self.src)
+        self.own = own
+        self._blocks: list | None = None
+
+    def span(self, node) -> Span:
+        return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
+
+    def source(self, node) -> str:
+        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def blocks(self) -> list:
+        if self._blocks is None:
+            self._blocks = list(self._read_blocks())
+        return self._blocks
+
+    def _read_blocks(self):
+        body = next((c for c in self.tree.root_node.children if c.type == "body"), None)
+        if body is None:
+            return
+        for node in body.named_children:
+            if node.type == "block":
+                yield Block(self, node)
+
+
+class Block:
+    def __init__(self, file: HclFile, node):
+        self.file = file
+        self.node = node
+        self.type = file.source(node.named_children[0]) if node.named_children else ""
+        self.labels = [string_literal(file, c) or "" for c in node.named_children[1:] if c.type == "string_lit"]
+        self.body = next((c for c in node.named_children if c.type == "body"), None)
+
+    def attributes(self) -> dict[str, object]:
+        found = {}
+        if self.body is not None:
+            for child in self.body.named_children:
+                if child.type == "attribute" and child.named_children:
+                    expr = expression(child)
+                    if expr is not None:
+                        found[self.file.source(child.named_children[0])] = expr
+        return found
+
+    def sub_blocks(self, name: str) -> list[Block]:
+        if self.body is None:
+            return []
+        return [b for b in (Block(self.file, c) for c in self.body.named_children if c.type == "block") if b.type == name]
+
+    @property
+    def header_span(self) -> Span:
+        start = self.node.start_byte
+        line_end = self.file.src.find(b"\n", start)
+        end = self.node.end_byte if line_end == -1 else min(line_end, self.node.end_byte)
+        return Span(self.file.offsets.char(start), self.file.offsets.char(end))
+
+
+def expression(attribute):
+    expr = next((c for c in attribute.named_children if c.type == "expression"), None)
+    return expr
+
+
+def unwrap(node):
+    """The meaningful node under ``expression`` / ``template_expr`` wrappers."""
+    while node is not None and node.type in ("expression", "template_expr", "collection_value", "literal_value") and node.named_children:
+        node = node.named_children[0]
+    return node
+
+
+def string_literal(file: HclFile, node) -> str | None:
+    """The text of a quoted string without interpolations, undoing escapes."""
+    node = unwrap(node)
+    if node is None or node.type not in ("string_lit", "quoted_template"):
+        return None
+    if any(c.type in ("template_interpolation", "template_directive") for c in node.named_children):
+        return None
+    span = file.span(node)
+    inner, _ = hcl_template.decode(file.text, span.start + 1, span.end - 1, quoted=True)
+    return inner
+
+
+def object_items(file: HclFile, node) -> dict[str, object] | None:
+    node = unwrap(node)
+    if node is None or node.type != "object":
+        return None
+    items = {}
+    for elem in node.named_children:
+        if elem.type != "object_elem" or len(elem.named_children) < 2:
+            continue
+        key_node, value = elem.named_children[0], elem.named_children[-1]
+        key = string_literal(file, key_node)
+        if key is None:
+            key = file.source(key_node).strip()
+        items[key] = value
+    return items

@@ -1,0 +1,68 @@
+"""PowerShell documents as the PowerShell front-end leaves them for the PowerShell fixer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imds_lint.syntax.treesitter import NodeText
+
+
+@dataclass(frozen=True, slots=True)
+class PowerShellHandle:
+    """Where one PowerShell request is written, and in which of three shapes.
+
+    ``kind`` is "cmdlet" (Invoke-RestMethod/Invoke-WebRequest), "argv" (real
+    curl/wget) or "dotnet" (a WebClient/HttpClient method call).
+    """
+
+    kind: str
+    command: object  # tree-sitter node of the command or call
+    name: object  # the node the finding is anchored on (cmdlet name, method name)
+    explicit: bool = False  # -Method written
+    headers_param: object | None = None  # the -Headers value, as written
+    hash: object | None = None  # ... when it is a hashtable literal
+    url_node: object | None = None
+    variable: str | None = None  # the .NET client's variable
+    client: str | None = None  # "WebClient" | "HttpClient"
+
+
+@dataclass
+class PowerShellState(NodeText):
+    """One parsed PowerShell document: tree, text, variables and token variables."""
+
+    tree: object
+    src: bytes
+    text: str
+    ascii: bool
+    # Variable (lower-case name) -> assigned value nodes.
+    assignments: dict[str, list] = field(default_factory=dict)
+    # Variables holding a token from a top-level PUT: name -> end of its statement.
+    token_variables: dict[str, int] = field(default_factory=dict)
+    variables: set[str] = field(default_factory=set)
+    # Computed once per document: callers ask once per request.
+    _top_spans: set[tuple[int, int]] | None = field(default=None, init=False, repr=False)
+    # The fixer's once-per-document decision (token variable, first statement, endpoint).
+    token_plan: PowerShellTokenPlan | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PowerShellTokenPlan:
+    variable: str
+    first: object | None  # the top-level statement before which the fetch goes
+    endpoint: str
+
+
+def top_level_statements(state: PowerShellState) -> list:
+    root = state.tree.root_node
+    lists = [c for c in root.named_children if c.type == "statement_list"]
+    return [s for sl in lists for s in sl.named_children] or list(root.named_children)
+
+
+def top_level_statement(state: PowerShellState, node):
+    """The top-level statement that holds ``node`` (None outside every one)."""
+    if state._top_spans is None:
+        state._top_spans = {(s.start_byte, s.end_byte) for s in top_level_statements(state)}
+    tops = state._top_spans
+    while node is not None and (node.start_byte, node.end_byte) not in tops:
+        node = node.parent
+    return node

@@ -1,0 +1,58 @@
+"""Shell documents as the shell front-end leaves them for the shell fixer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imds_lint.model import Applicability, Span
+from imds_lint.syntax.treesitter import ByteOffsets
+
+
+@dataclass(frozen=True, slots=True)
+class ShellHandle:
+    """Where one shell request is written: its command node and the word naming the client."""
+
+    command: object  # tree-sitter node of the whole command
+    name: object  # tree-sitter node of the word naming the client
+    client: str  # "curl", "wget", "httpie", ...
+    # The argument of an explicit -X/--method, to be replaced rather than contradicted.
+    method_span: Span | None = None
+    # A wrapper taking its URL from callers: a header added there goes to every caller's URL.
+    shared: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShellTokenPlan:
+    """The fixer's once-per-document decision: the token variable and where it is fetched."""
+
+    variable: str
+    first: object | None  # the top-level statement before which the fetch goes
+    preamble: tuple[str, Applicability] | None  # the fetch statement, None when no client can fetch
+
+
+@dataclass
+class ShellState:
+    """One parsed shell document: the tree, offsets and the names in use."""
+
+    tree: object
+    src: bytes
+    offsets: ByteOffsets
+    variables: set[str]
+    # Variables that hold a token fetched at top level: name -> statement end (chars).
+    token_variables: dict[str, int] = field(default_factory=dict)
+    functions: dict[str, object] = field(default_factory=dict)
+    token_plan: ShellTokenPlan | None = None
+
+    def span(self, node) -> Span:
+        return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
+
+    def text(self, node) -> str:
+        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def top_level_statement(state: ShellState, node):
+    """The statement directly under the script's root that holds ``node``."""
+    root = state.tree.root_node
+    while node is not None and node.parent is not None and node.parent != root:
+        node = node.parent
+    return node

@@ -1,0 +1,33 @@
+"""Application source (JS/TS, Go, Java, C#, Ruby) as the source front-end leaves it for its fixer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from imds_lint.syntax.treesitter import NodeText, walk  # noqa: F401 (re-exported for the fixer)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHandle:
+    """The shape of one call, for the fixer.
+
+    ``kind``: "fetch" / "axios-get" / "go-get" (one expression with a literal
+    URL, rewritten in place), or the language's general shape ("js", "go",
+    "java", "csharp", "ruby", or the reader's language name).
+    """
+
+    kind: str
+    # The variable holding the request object and the node that created it, where there is one.
+    variable: str | None = None
+    created: object | None = None
+
+
+@dataclass
+class SourceState(NodeText):
+    """One parsed source file: its language, tree and assignments."""
+
+    language: str
+    tree: object
+    src: bytes
+    text: str
+    assignments: dict[str, list] = field(default_factory=dict)
