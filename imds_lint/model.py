@@ -157,8 +157,17 @@ class Request:
 
     @property
     def is_token_fetch(self) -> bool:
-        """A request meant to obtain a token: to the token path, or carrying the TTL header."""
-        return self.ttl_header is not None or _looks_like_token_path(self.path)
+        """A request meant to obtain a token: to the token path, or a PUT (or unknown path) with the TTL header.
+
+        A GET of a data path (meta-data, dynamic, user-data) that also carries a
+        TTL header, often copied along with the token header, is a data request:
+        IMDS ignores the extra header and answers it.
+        """
+        if _looks_like_token_path(self.path):
+            return True
+        if self.ttl_header is None:
+            return False
+        return self.method == "PUT" or not _is_data_path(self.path)
 
     @property
     def token_header_near_miss(self) -> Header | None:
@@ -176,6 +185,17 @@ class Request:
 
 def _looks_like_token_path(path: str | None) -> bool:
     return path is not None and path.rstrip("/").endswith("/api/token")
+
+
+_DATA_CATEGORIES = frozenset({"meta-data", "dynamic", "user-data"})
+
+
+def _is_data_path(path: str | None) -> bool:
+    """``/latest/meta-data/...``, ``/2021-07-15/dynamic/...``: a path that names data, not a token."""
+    if path is None:
+        return False
+    parts = path.split("/")
+    return len(parts) > 2 and parts[2] in _DATA_CATEGORIES
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:

@@ -54,8 +54,8 @@ class TokenRequestWithoutPut(Rule):
     ]
 
     def check_request(self, request, ctx):
-        if request.ttl_header is None or request.method == "PUT":
-            return
+        if request.ttl_header is None or request.method == "PUT" or not request.is_token_fetch:
+            return  # a GET of meta-data that carries a stale TTL header is a data request, not a token request
         fix = ctx.fixer.add_put_method(request)
         ctx.report_request(self, request,
                    f"{request.client} sends the token request as {request.method or 'GET'}; "

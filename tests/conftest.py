@@ -37,3 +37,13 @@ def bash():
     if path is None:
         pytest.skip("bash is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def three_worlds(tmp_path_factory):
+    """One emulator, one refusing port and one black-holed port for the whole session."""
+    from tests.differential import Worlds
+
+    worlds = Worlds(tmp_path_factory.mktemp("three-worlds"))
+    yield worlds
+    worlds.stop()

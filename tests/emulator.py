@@ -14,6 +14,7 @@ metadata address.
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/latest/api/token"):
             return self._send(405, "Method Not Allowed")
         token = self.headers.get("X-aws-ec2-metadata-token")
+        if token is None:
+            self.server.tokenless += 1
         expiry = self.server.tokens.get(token or "")
         tokenless_allowed = not self.server.tokens_required and token is None
         if not tokenless_allowed and (expiry is None or expiry < time.monotonic()):
@@ -111,9 +114,13 @@ class Emulator(ThreadingHTTPServer):
         self.tokens: dict[str, float] = {}
         self.log: list[tuple[str, str, dict]] = []
         self.unauthorized = 0
+        self.tokenless = 0  # GET/HEAD requests that carried no token header at all
         # True: http_tokens = required (IMDSv2 only). False: optional, as before enforcement.
         self.tokens_required = True
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request, client_address):
+        pass  # a client killed at its deadline resets its connection; that is not the server's error
 
     @property
     def address(self) -> str:
@@ -133,13 +140,88 @@ class Emulator(ThreadingHTTPServer):
         self.tokens.clear()
         self.log.clear()
         self.unauthorized = 0
+        self.tokenless = 0
+
+    @property
+    def puts(self) -> int:
+        return sum(1 for method, _, _ in self.log if method == "PUT")
+
+
+class Refusing:
+    """A loopback port where nothing listens: every connection is refused, as off EC2.
+
+    The socket is bound but never listens, so the port stays ours (no other
+    test can take it) and the kernel answers each SYN with a reset.
+    """
+
+    def __init__(self):
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+
+    @property
+    def address(self) -> str:
+        host, port = self._socket.getsockname()[:2]
+        return f"{host}:{port}"
+
+    def stop(self) -> None:
+        self._socket.close()
+
+
+class Blackhole:
+    """A loopback port that accepts every connection and never answers: a black-holed route.
+
+    Accepted sockets are held open (never read, never closed) until ``reset``,
+    so a client without a time limit waits for ever, as it would on EC2 with
+    the route to IMDS dropped.
+    """
+
+    def __init__(self):
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(128)
+        self._held: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def address(self) -> str:
+        host, port = self._socket.getsockname()[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> "Blackhole":
+        self._thread.start()
+        return self
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._held.append(connection)
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+    def reset(self) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for connection in held:
+            connection.close()
+
+    def stop(self) -> None:
+        self.reset()
+        self._socket.close()
 
 
 METADATA_HOSTS = ("169.254.169.254", "[fd00:ec2::254]", "instance-data")
 
 
-def point_at(text: str, emulator: Emulator) -> str:
-    """Rewrite every metadata host spelling in ``text`` to the emulator's loopback address."""
+def point_at(text: str, emulator) -> str:
+    """Rewrite every metadata host spelling in ``text`` to a loopback address (``emulator.address``)."""
     for host in METADATA_HOSTS:
         text = text.replace(host, emulator.address)
     return text

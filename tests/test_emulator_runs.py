@@ -25,6 +25,7 @@ RUNNABLE = [
     ("shell/imds-smoke-test", False),
     ("shell/remote-facts.sh", False),
     ("shell/wget-facts.sh", True),
+    ("shell/node-labels.sh", True),
 ]
 
 

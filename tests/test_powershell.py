@@ -40,11 +40,43 @@ def ps(text: str):
     (f"(New-Object System.Net.WebClient).DownloadString('{URL}')", "WebClient"),
     (f'[System.Net.WebClient]::new().DownloadString("{URL}")', "WebClient"),
     (f'$c = [System.Net.Http.HttpClient]::new()\n$c.GetStringAsync("{URL}").Result', "HttpClient"),
+    (f'$r = [System.Net.WebRequest]::Create("{URL}")\n$r.GetResponse()', "WebRequest"),
+    (f"[Net.WebRequest]::Create('{URL}').GetResponse()", "WebRequest"),
+    (f"[System.Net.HttpWebRequest]::CreateHttp('{URL}')", "WebRequest"),
+    (f"Invoke-RestMethod \u2013Uri {URL} \u2013UseBasicParsing", "Invoke-RestMethod"),
+    (f"Invoke-WebRequest \u2014UseBasicParsing \u2014Uri {URL}", "Invoke-WebRequest"),
+    (f"$p = @{{ Uri = '{URL}'; UseBasicParsing = $true }}\nInvoke-WebRequest @p", "Invoke-WebRequest"),
 ])
 def test_clients_are_found(line, client):
     found = ps(line + "\n")
     assert codes(found) == ["IMDS101"]
     assert found[0].message.startswith(client + " sends GET")
+
+
+def test_a_web_request_given_its_token_header_and_method_is_seen_as_such():
+    text = ("$t = [System.Net.WebRequest]::Create('http://169.254.169.254/latest/api/token')\n"
+            "$t.Method = 'PUT'\n$t.Headers.Add('X-aws-ec2-metadata-token-ttl-seconds', '60')\n"
+            "$token = (New-Object IO.StreamReader($t.GetResponse().GetResponseStream())).ReadToEnd()\n"
+            f"$r = [System.Net.WebRequest]::Create('{URL}')\n"
+            "$r.Headers.Add('X-aws-ec2-metadata-token', $token)\n")
+    assert ps(text) == []
+
+
+def test_a_call_nested_in_a_header_table_keeps_its_own_headers_and_method():
+    # The documented one-liner: only the inner call is the token request.
+    text = ('Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token" = Invoke-RestMethod -Headers '
+            '@{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} `\n'
+            "-Method PUT -Uri http://169.254.169.254/latest/api/token} -Method GET -uri http://169.254.169.254/latest/user-data\n")
+    assert ps(text) == []
+
+
+def test_the_result_of_a_call_with_a_nested_token_request_is_not_a_token():
+    text = ('$userData = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token" = (Invoke-RestMethod -Method PUT '
+            "-Uri http://169.254.169.254/latest/api/token -Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = 60})} "
+            "-Uri http://169.254.169.254/latest/user-data\n"
+            f"Invoke-RestMethod -Uri {URL}\n")
+    fixed = fix(text, "powershell")
+    assert "= $userData" not in fixed and "'X-aws-ec2-metadata-token' = $IMDS_TOKEN" in fixed
 
 
 def test_urls_through_variables_and_expansion():

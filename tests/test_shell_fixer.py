@@ -68,3 +68,13 @@ def test_python_directives_count_only_in_comments():
     real = "import requests\nrequests.get('http://169.254.169.254/latest/meta-data/')  # imds-lint: ignore[IMDS101]\n"
     assert lint(real, "python") == []
     assert [f.code for f in lint(real.replace("  # imds-lint: ignore[IMDS101]", ""), "python")] == ["IMDS101"]
+
+
+def test_the_output_of_a_request_with_a_nested_token_fetch_is_not_a_token():
+    script = (
+        'U=$(curl -s -H "X-aws-ec2-metadata-token: $(curl -s -X PUT http://169.254.169.254/latest/api/token '
+        '-H "X-aws-ec2-metadata-token-ttl-seconds: 60")" http://169.254.169.254/latest/user-data)\n'
+        "curl -s http://169.254.169.254/latest/meta-data/ami-id\n"
+    )
+    fixed = fix(script)
+    assert '$U"' not in fixed and '-H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http' in fixed

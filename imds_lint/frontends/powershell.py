@@ -35,6 +35,10 @@ _SWITCHES = {"usebasicparsing", "passthru", "usedefaultcredentials", "skipcertif
 _WEBCLIENT_METHODS = {"downloadstring", "downloaddata", "downloadfile", "openread", "downloadstringasync",
                       "downloadstringtaskasync", "downloaddatataskasync", "downloadfiletaskasync"}
 _HTTPCLIENT_METHODS = {"getstringasync", "getasync", "getbytearrayasync", "getstreamasync"}
+_WEBREQUEST_TYPE = re.compile(r"(?i)\[\s*(?:System\.)?Net\.(?:Http)?WebRequest\s*\]")
+_WEBREQUEST_FACTORIES = {"create", "createhttp", "createdefault"}
+# The dashes PowerShell's tokenizer takes for "-": hyphen-minus, en dash, em dash, horizontal bar.
+_DASHES = "-\u2013\u2014\u2015"
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +85,15 @@ class _Reader:
     # -- values ------------------------------------------------------------------
     def collect(self) -> None:
         for node in _walk(self.state.tree.root_node):
+            if node.type == "script_parameter":
+                # param([string]$Root = "http://169.254.169.254/latest"): the default is its value.
+                variable = next((c for c in node.named_children if c.type == "variable"), None)
+                default = next((c for c in node.named_children if c.type == "script_parameter_default"), None)
+                if variable is not None and default is not None and default.named_children:
+                    name = _variable_name(self.source(variable)).lower()
+                    self.state.variables.add(name)
+                    self.state.assignments.setdefault(name, []).append(default.named_children[-1])
+                continue
             if node.type != "assignment_expression":
                 continue
             target = _unwrap(node.named_children[0]) if node.named_children else None
@@ -150,6 +163,12 @@ class _Reader:
                 self.command(node)
             elif node.type == "invokation_expression":
                 self.invocation(node)
+            elif node.type == "member_access":
+                # `New-Variable -Value $wc.DownloadString($u)`: in argument mode the grammar splits the
+                # call into a member access and the argument list that follows it; PowerShell calls it.
+                arguments = _argument_list_after(node)
+                if arguments is not None:
+                    self.invocation(node, arguments)
         self.find_token_variables()
         if self.state.tree.root_node.has_error:
             for node in _walk(self.state.tree.root_node):
@@ -185,8 +204,19 @@ class _Reader:
                           PowerShellHandle("argv", node, name_node, explicit=call.method_explicit),
                           headers_unknown=call.headers_unknown)
 
+    def is_parameter(self, item) -> bool:
+        """``-Uri``, and ``–Uri`` / ``—Uri``: PowerShell reads en and em dashes (and the horizontal
+        bar) as the parameter dash, and pasted docs are full of them; the grammar sees a bare word."""
+        if item.type == "command_parameter":
+            return True
+        text = self.source(item) if item.type == "generic_token" else ""
+        return len(text) > 1 and text[0] in _DASHES[1:] and (text[1].isalpha() or text[1] == "?")
+
+    def parameter_name(self, item) -> str:
+        return self.source(item).lstrip(_DASHES)
+
     def looks_like_cmdlet(self, items) -> bool:
-        params = [self.source(i).lstrip("-").split(":")[0].lower() for i in items if i.type == "command_parameter"]
+        params = [self.parameter_name(i).split(":")[0].lower() for i in items if self.is_parameter(i)]
         if not params:
             return True  # `curl http://...` alone: the alias in Windows PowerShell 5.1
         return any(len(p) > 1 and any(full.lower().startswith(p) for full in _IWR_PARAMETERS) for p in params)
@@ -197,12 +227,12 @@ class _Reader:
         i = 0
         while i < len(items):
             item = items[i]
-            if item.type == "command_parameter":
-                written, _, inline = self.source(item).lstrip("-").partition(":")
+            if self.is_parameter(item):
+                written, _, inline = self.parameter_name(item).partition(":")
                 param = _parameter(written.lower())
                 value = None
                 if param not in _SWITCHES and not inline and i + 1 < len(items) \
-                        and items[i + 1].type != "command_parameter":
+                        and not self.is_parameter(items[i + 1]):
                     value = items[i + 1]
                     i += 1
                 if param == "uri":
@@ -212,7 +242,13 @@ class _Reader:
                 elif param in ("method", "custommethod"):
                     method_node = value
             else:
-                positional.append(item)
+                splat = self.splatted(item)
+                if splat is None:
+                    positional.append(item)
+                else:
+                    url_node = splat.get("uri", url_node)
+                    headers_node = splat.get("headers", headers_node)
+                    method_node = splat.get("method", splat.get("custommethod", method_node))
             i += 1
         if url_node is None and positional:
             url_node = positional[0]
@@ -226,6 +262,25 @@ class _Reader:
                                    headers_param=headers_node, hash=hash_node, url_node=url_node),
                   headers_unknown=unknown, method_explicit=method_node is not None)
 
+    def splatted(self, item) -> dict[str, object] | None:
+        """``Invoke-RestMethod @params``: the parameters the hashtable assigned to ``$params`` holds."""
+        value = _unwrap(item)
+        if value is None or value.type != "variable" or not self.source(value).startswith("@"):
+            return None
+        assigned = self.state.assignments.get(_variable_name(self.source(value)).lower(), [])
+        table = _unwrap(assigned[-1]) if len(assigned) == 1 else None
+        if table is None or table.type != "hash_literal_expression":
+            return {}
+        parameters = {}
+        body = next((c for c in table.named_children if c.type == "hash_literal_body"), None)
+        for entry in (n for n in (body.named_children if body is not None else ()) if n.type == "hash_entry"):
+            if len(entry.named_children) < 2:
+                continue
+            param = _parameter(self.source(entry.named_children[0]).strip("'\"").lower())
+            if param is not None:
+                parameters[param] = entry.named_children[-1]
+        return parameters
+
     def headers(self, node) -> tuple[tuple[Header, ...], object, bool]:
         """The headers a ``-Headers`` value holds, the hashtable literal it is, and whether unknown."""
         if node is None:
@@ -237,7 +292,9 @@ class _Reader:
         if value is None or value.type != "hash_literal_expression":
             return (), None, True
         headers = []
-        for entry in (n for n in _walk(value) if n.type == "hash_entry"):
+        # Only this table's own entries: a value may be a nested call with a table of its own.
+        body = next((c for c in value.named_children if c.type == "hash_literal_body"), None)
+        for entry in (n for n in (body.named_children if body is not None else ()) if n.type == "hash_entry"):
             if not entry.named_children:
                 continue
             key = _unwrap(entry.named_children[0])
@@ -253,10 +310,10 @@ class _Reader:
         offset = self.source(key).find(name)
         return Span(span.start + offset, span.start + offset + len(name)) if offset >= 0 else None
 
-    def invocation(self, node) -> None:
+    def invocation(self, node, arguments=None) -> None:
         children = node.named_children
         member = next((c for c in children if c.type in ("member_name", "simple_name")), None)
-        arguments = next((c for c in children if c.type == "argument_list"), None)
+        arguments = arguments or next((c for c in children if c.type == "argument_list"), None)
         if arguments is not None:
             listed = next((c for c in arguments.named_children if c.type == "argument_expression_list"), None)
             arguments = listed if listed is not None else arguments
@@ -266,6 +323,10 @@ class _Reader:
         target = children[0]
         kind = None
         variable = None
+        if target.type == "type_literal" and _WEBREQUEST_TYPE.fullmatch(self.source(target)):
+            if method in _WEBREQUEST_FACTORIES and arguments.named_children:
+                self.web_request(node, member, arguments.named_children[0])
+            return
         if target.type == "variable":
             variable = _variable_name(self.source(target)).lower()
             kind = self.clients.get(variable)
@@ -283,6 +344,26 @@ class _Reader:
             headers = (Header(TOKEN_HEADER_NAME, None),)
         self.emit(node, member, kind, url, "GET", headers,
                   PowerShellHandle("dotnet", node, member, variable=variable, client=kind))
+
+    def web_request(self, node, member, url_node) -> None:
+        """``$r = [System.Net.WebRequest]::Create(url)``: headers and method are set on ``$r`` later."""
+        variable = _assigned_to(node)
+        name = _variable_name(self.source(variable)).lower() if variable is not None else None
+        headers: tuple[Header, ...] = ()
+        method, explicit = "GET", False
+        if name is not None:
+            # $r.Headers.Add('Name', value) and $r.Headers['Name'] = value, anywhere in the script.
+            variable = re.escape(name)
+            added = re.finditer(rf"(?im)\${variable}\.Headers(?:\.Add\(\s*['\"]([^'\"]+)['\"]\s*,\s*([^)\n]*)\)"
+                                rf"|\[\s*['\"]([^'\"]+)['\"]\s*\]\s*=\s*([^\n;]*))", self.state.text)
+            headers = tuple(Header(m.group(1) or m.group(3), (m.group(2) or m.group(4) or "").strip().strip("'\""))
+                            for m in added)
+            assigned = re.search(rf"(?im)\${re.escape(name)}\.Method\s*=\s*['\"]?(\w+)", self.state.text)
+            if assigned is not None:
+                method, explicit = assigned.group(1).upper(), True
+        self.emit(node, member, "WebRequest", self.resolve(url_node), method, headers,
+                  PowerShellHandle("webrequest", node, member, explicit=explicit, variable=name, client="WebRequest"),
+                  method_explicit=explicit)
 
     def sets_token_header(self, variable: str) -> bool:
         pattern = re.compile(rf"(?i)\${re.escape(variable)}\.(?:Headers|DefaultRequestHeaders)[^\n]*x-aws-ec2-metadata-token")
@@ -313,8 +394,45 @@ class _Reader:
             target = _unwrap(assignment.named_children[0])
             if target is None or target.type != "variable":
                 continue
-            if any(self.span(n) in fetches for n in _walk(assignment) if n.type == "command"):
+            # The PUT's own output, not that of a call the PUT is nested in (a header table's value).
+            if any(self.span(n) in fetches and not _inside_command(n, assignment)
+                   for n in _walk(assignment) if n.type == "command"):
                 self.state.token_variables.setdefault(_variable_name(self.source(target)), self.span(statement).end)
+
+
+def _argument_list_after(node):
+    """The argument list written right after ``node`` as the next command element, if any."""
+    outer = node
+    while outer.next_sibling is None and outer.parent is not None and outer.parent.type != "command_elements" \
+            and outer.parent.end_byte == node.end_byte:
+        outer = outer.parent
+    following = outer.next_sibling
+    if following is None or following.type != "argument_list" or following.start_byte != node.end_byte:
+        return None
+    return following
+
+
+def _inside_command(node, limit) -> bool:
+    """Whether another command encloses ``node`` below ``limit``."""
+    node = node.parent
+    while node is not None and node != limit:
+        if node.type == "command":
+            return True
+        node = node.parent
+    return False
+
+
+def _assigned_to(node):
+    """The variable an expression's value is assigned to (``$r = <node>``), if it is."""
+    while node.parent is not None and node.parent.type not in ("assignment_expression", "statement_list", "program"):
+        if node.parent.type == "invokation_expression":  # [..]::Create(u).GetResponse(): the response is kept
+            return None
+        node = node.parent
+    parent = node.parent
+    if parent is None or parent.type != "assignment_expression" or not parent.named_children:
+        return None
+    target = _unwrap(parent.named_children[0])
+    return target if target is not None and target.type == "variable" else None
 
 
 def _parameter(written: str) -> str | None:

@@ -9,6 +9,7 @@ heredocs as embedded documents.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from imds_lint.syntax.treesitter import parse_within
@@ -87,6 +88,51 @@ class _Scope:
         self.values.setdefault(name, []).append(node)
 
 
+# Expansions the shell splits into words when they are not quoted.
+_SPLIT_EXPANSIONS = {"simple_expansion", "expansion", "command_substitution", "arithmetic_expansion"}
+_IFS = re.compile(r"[ \t\n]+")
+# Stands for a positional parameter while finding the commands that read one.
+_PROBE = "\x01positional\x01"
+_READS_POSITIONAL = re.compile(r"\$\{?[#!]?[1-9@*]")
+_MAX_CALL_DEPTH = 6
+_PLAIN_WORD = re.compile(r"[\w@%+=:,./\[\]-]+")
+_MAX_FUNCTION_CALLS = 20_000
+
+
+@dataclass
+class _Call:
+    """A user-defined function read for one call: the caller's words are its ``$1`` .. ``$@``."""
+
+    function: object
+    args: list[Arg]
+    caller: _Call | None = None
+
+    @classmethod
+    def probe(cls, function) -> _Call:
+        return cls(function, [Arg(f"{_PROBE}{i}", None, False) for i in range(1, 10)])
+
+    @property
+    def depth(self) -> int:
+        return 1 + (self.caller.depth if self.caller is not None else 0)
+
+    def inside(self, node, only_self: bool = False) -> bool:
+        """Whether ``node`` lies in this function or (unless ``only_self``) one of its callers."""
+        call = self
+        while call is not None:
+            if call.function.start_byte <= node.start_byte and node.end_byte <= call.function.end_byte:
+                return True
+            call = None if only_self else call.caller
+        return False
+
+    def positional(self, shift: int) -> dict[str, str]:
+        values = [a.value for a in self.args[shift:]]
+        named = {str(i): v for i, v in enumerate(values, 1) if i < 10}
+        for i in range(len(values) + 1, 10):
+            named[str(i)] = ""
+        named.update({"@": " ".join(values), "*": " ".join(values), "#": str(len(values))})
+        return named
+
+
 class _Walker:
     def __init__(self, document: Document, session, inherited: dict[str, list] | None = None):
         self.document = document
@@ -96,8 +142,15 @@ class _Walker:
         self.scope = _Scope(inherited)
         self.analysis = Analysis(document, state=self.state)
         self.children: list[Analysis] = []
-        self.wrappers: dict[str, object] = {}
+        # Function name -> the commands in its body that read its positional parameters.
+        self.wrappers: dict[str, list] = {}
         self._resolving: set[str] = set()
+        # The function call being read, if any: its own assignments shadow the script's.
+        self._call: _Call | None = None
+        self._function_locals: dict[int, dict[str, list]] = {}
+        self._shifts: dict[int, list[tuple[int, int]]] = {}
+        self._calls_left = _MAX_FUNCTION_CALLS
+        self._embedded: set[tuple[int, int]] = set()
         # Set while reading the command a `docker run` line runs in its container.
         self.container: ContainerContext | None = document.container
 
@@ -180,15 +233,21 @@ class _Walker:
             return positional[name]
         if name in self._resolving:
             return UNKNOWN
-        values = self.scope.values.get(name)
+        call = self._call
+        local = self.function_locals(call.function).get(name) if call is not None else None
+        values = local or self.scope.values.get(name)
         if not values:
             return UNKNOWN
         self._resolving.add(name)
         try:
             resolved = []
             for value in values:
-                text = self.resolve(value, positional, depth + 1) if not isinstance(value, str) else value
-                resolved.append(text)
+                if isinstance(value, str):
+                    resolved.append(value)
+                    continue
+                if local:  # `local url=$1` reads $1 as it was there, before any later shift
+                    positional = call.positional(self.shifts_before(call.function, value))
+                resolved.append(self.resolve(value, positional, depth + 1))
         finally:
             self._resolving.discard(name)
         # Prefer a value that names IMDS: one branch of an if/else is enough to reach it.
@@ -206,48 +265,114 @@ class _Walker:
                 self.command(node)
             elif node.type == "heredoc_redirect":
                 self.heredoc(node)
+        self.drop_unknown_duplicates()
         self.find_token_variables()
         self.problems()
         return self.analysis
 
-    def argv(self, node, positional=None) -> tuple[object | None, list[Arg]]:
-        name = node.child_by_field_name("name")
-        args = []
-        for child in node.children:
-            if child == name or child.type in ("variable_assignment", "file_redirect", "herestring_redirect"):
-                continue
-            if not child.is_named or child.type == "comment":
-                continue
-            args.append(Arg(self.resolve(child, positional), child, child.type in ("word", "raw_string", "string")))
-        return name, args
+    def drop_unknown_duplicates(self) -> None:
+        """A helper read once on its own (``$1`` unknown) and again per call: keep the calls' URLs."""
+        known = {r.span for r in self.analysis.requests if UNKNOWN not in r.url}
+        self.analysis.requests = [r for r in self.analysis.requests if UNKNOWN not in r.url or r.span not in known]
 
-    def command(self, node, positional=None) -> None:
-        name_node, args = self.argv(node, positional)
-        if name_node is None:
+    def words(self, node, call: _Call | None = None) -> list[Arg]:
+        """A command's argv as the shell builds it, the command name first."""
+        positional = call.positional(self.shifts_before(call.function, node)) if call is not None else None
+        words: list[Arg] = []
+        for child in node.children:
+            if child.type in ("variable_assignment", "file_redirect", "herestring_redirect", "comment"):
+                continue
+            if not child.is_named:
+                continue
+            if child.type == "command_name":
+                child = child.named_children[0] if child.named_children else child
+            words.extend(self.fields(child, positional, call))
+        return words
+
+    def fields(self, node, positional, call: _Call | None) -> list[Arg]:
+        """The argv words one source word becomes: ``"$@"`` and ``"${a[@]}"`` fan out, and an
+        unquoted expansion is split at blanks (``$CURL $URL`` with CURL="curl -s" runs curl)."""
+        fanned = self.fan_out(node, positional, call)
+        if fanned is not None:
+            return fanned
+        value = self.resolve(node, positional)
+        literal = node.type in ("word", "raw_string", "string")
+        parts = node.children if node.type == "concatenation" else [node]
+        if not any(p.type in _SPLIT_EXPANSIONS for p in parts):
+            return [Arg(value, node, literal)]
+        joined = "".join(_IFS.sub("\0", self.resolve(p, positional)) if p.type in _SPLIT_EXPANSIONS
+                         else self.resolve(p, positional) for p in parts)
+        split = [f for f in joined.split("\0") if f]
+        if split == [value]:
+            return [Arg(value, node, literal)]
+        # The words exist only in a variable's value: nothing in the source spells them.
+        return [Arg(f, None, False, origin=node) for f in split]
+
+    def fan_out(self, node, positional, call: _Call | None) -> list[Arg] | None:
+        """``"$@"``, ``$*`` and ``"${name[@]}"``: one word per element; None for any other word."""
+        inner = node
+        if node.type == "string" and len(node.named_children) == 1:
+            inner = node.named_children[0]
+        if inner.type not in ("simple_expansion", "expansion") or inner is not node and len(self.text(node)) - len(self.text(inner)) != 2:
+            return None
+        text = self.text(inner)
+        if text in ("$@", "$*", "${@}", "${*}"):
+            if call is None:
+                return None
+            return list(call.args[self.shifts_before(call.function, node):])
+        array = re.fullmatch(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\[[@*]\]\}", text)
+        if array is None:
+            return None
+        values = (call is not None and self.function_locals(call.function).get(array.group(1))
+                  or self.scope.values.get(array.group(1)) or [])
+        elements = next((v for v in values if not isinstance(v, str) and v.type == "array"), None)
+        if elements is None:
+            return None
+        out: list[Arg] = []
+        for element in elements.named_children:
+            if element.type != "comment":
+                out.extend(self.fields(element, positional, call))
+        return out
+
+    def command(self, node, call: _Call | None = None) -> None:
+        words = self.words(node, call)
+        if not words:
             return
+        name_node = node.child_by_field_name("name")
         # curl.exe: Windows images run shell-form bodies through cmd, which reads alike.
-        program = self.resolve(name_node, positional).rsplit("/", 1)[-1].removesuffix(".exe")
-        program, args, word = _strip_prefixes_at(program, args)
+        program = words[0].value.rsplit("/", 1)[-1].removesuffix(".exe")
+        program, args, word = _strip_prefixes_at(program, words[1:])
         if program is None:
             return
-        # After sudo/timeout/env the client is a later word: anchor (and fix) there.
-        client_word = word.ref if word is not None and word.ref is not None else name_node
-        if positional is None and installs.is_installer(program):
+        word = word or words[0]
+        if call is None and installs.is_installer(program):
             installs.record_command(self.analysis, self.document.text, program,
                                     [installs.Word(a.value, self.literal_word(a)) for a in args], self.span(node))
-        if program in self.wrappers and positional is None:
-            self.wrapper_call(program, args)
+        if program in self.wrappers:
+            self.call_function(program, args, call)
             return
-        self.client(node, client_word, program, args, positional)
+        # After sudo/timeout/env the client is a later word: anchor (and fix) there. A function
+        # that runs its arguments (retry curl ...) runs the command its caller spelled out.
+        site, shared, fixable = node, call is not None, True
+        source = word.ref if word.ref is not None else word.origin
+        if source is not None:
+            site = _enclosing_command(source) or node
+            shared = call is not None and call.inside(site)
+        if word.ref is None and word.origin is not None:
+            # $MD/instance-id with MD="curl -s http://...": a header can follow the word only when
+            # the value is plain words (an embedded script re-parses `&&`, quotes and `;` in it).
+            fixable = all(_PLAIN_WORD.fullmatch(a.value) for a in words if a.origin is word.origin)
+        client_word = source if source is not None else name_node
+        self.client(site, client_word, program, args, call, shared=shared, fixable=fixable)
 
-    def client(self, node, name_node, program, args, positional, sender=None, shared=False) -> None:
-        call: ClientCall | None = None
+    def client(self, node, name_node, program, args, call: _Call | None, shared=False, fixable=True) -> None:
+        parsed: ClientCall | None = None
         if program == "curl":
-            call = parse_curl(args)
+            parsed = parse_curl(args)
         elif program == "wget":
-            call = parse_wget(args)
+            parsed = parse_wget(args)
         elif program in _HTTPIE:
-            call = parse_httpie(args, program)
+            parsed = parse_httpie(args, program)
         elif program in _WRAPPER_TOOLS:
             self.wrapper_tool(node, name_node, program)
             return
@@ -261,13 +386,13 @@ class _Walker:
             self.shell_string(args, None)
             return
         elif program in ("docker", "podman", "nerdctl", "finch", "kubectl"):
-            self.container_command(node, program, args, positional)
+            self.container_command(node, program, args, call)
             return
-        if call is None or not call.sends:
+        if parsed is None or not parsed.sends:
             return
-        self.emit(call, sender or node, name_node, args, shared)
+        self.emit(parsed, node, name_node, args, shared, fixable)
 
-    def emit(self, call: ClientCall, node, name_node, args, shared: bool = False) -> None:
+    def emit(self, call: ClientCall, node, name_node, args, shared: bool = False, fixable: bool = True) -> None:
         headers = []
         for header in call.headers:
             hname, hvalue = split_header(header.text)
@@ -302,8 +427,24 @@ class _Walker:
                 path_span=self.literal_span(url.ref, imds.path) if imds.path and imds.path != "/" else None,
                 document=self.document,
                 container=self.container,
-                handle=ShellHandle(node, name_node, call.client, method_span, shared),
+                handle=ShellHandle(node, name_node, call.client, method_span,
+                                   shared and not self.owns_endpoint(node, url)) if fixable else None,
             ))
+
+    def owns_endpoint(self, command, url: Arg) -> bool:
+        """Whether the function around ``command`` itself names IMDS in ``url`` (callers give only
+        the path): then a header added there goes to IMDS alone, whoever calls."""
+        call = self._call
+        while call is not None and not call.inside(command, only_self=True):
+            call = call.caller
+        if call is None or url.ref is None or not call.inside(url.ref, only_self=True):
+            return False
+        outer, self._call = self._call, _Call.probe(call.function)
+        try:
+            text = self.resolve(url.ref, self._call.positional(0))
+        finally:
+            self._call = outer
+        return parse_imds_url(text) is not None
 
     def literal_word(self, arg: Arg) -> Span | None:
         """The span of an argument's value where the source spells it out (bare or quoted)."""
@@ -334,49 +475,60 @@ class _Walker:
             wrapper=True, container=self.container,
         ))
 
-    # -- functions that wrap an HTTP client ------------------------------------
+    # -- functions that run a client on their arguments -------------------------
     def find_wrapper_functions(self) -> None:
-        """Functions whose client command takes its URL from the caller ("$@", "$1")."""
+        """Functions with commands that read their positional parameters, however they are named:
+        ``get() { local url=$1; curl -fsS "$url"; }``, ``retry() { "$@"; }``. A call re-reads
+        those commands with the caller's words in place of ``$1`` / ``"$@"``."""
         for name, fn in self.state.functions.items():
-            for node in self.walk(fn):
-                if node.type != "command":
-                    continue
-                cmd_name, args = self.argv(node, positional={})
-                if cmd_name is None:
-                    continue
-                program = self.text(cmd_name).rsplit("/", 1)[-1]
-                program, args = _strip_prefixes(program, args)
-                if program is None:
-                    continue
-                if program in ("curl", "wget") or program in _HTTPIE:
-                    if any(re.search(r"\$\{?[@*1-9]", self.text(a.ref)) for a in args if a.ref is not None):
-                        self.wrappers[name] = node
+            if not _READS_POSITIONAL.search(self.text(fn)):
+                continue
+            self._call = _Call.probe(fn)
+            try:
+                readers = [node for node in self.walk(fn) if node.type == "command"
+                           and any(_PROBE in a.value for a in self.words(node, self._call))]
+            finally:
+                self._call = None
+            if readers:
+                self.wrappers[name] = readers
 
-    def wrapper_call(self, function: str, call_args: list[Arg]) -> None:
-        inner = self.wrappers[function]
-        # Re-read the wrapped command with the caller's words in place of "$@" / "$N".
-        name_node = inner.child_by_field_name("name")
-        expanded: list[Arg] = []
-        for child in inner.children:
-            if child == name_node or not child.is_named or child.type in ("variable_assignment", "file_redirect", "comment"):
-                continue
-            source = self.text(child)
-            if re.fullmatch(r'"?\$\{?[@*]\}?"?', source):
-                expanded.extend(call_args)
-                continue
-            numbered = re.fullmatch(r'"?\$\{?([1-9])\}?"?', source)
-            if numbered:
-                index = int(numbered.group(1)) - 1
-                if index < len(call_args):
-                    expanded.append(Arg(call_args[index].value, child, False))
-                continue
-            positional = {str(i + 1): a.value for i, a in enumerate(call_args)}
-            expanded.append(Arg(self.resolve(child, positional), child, child.type in ("word", "raw_string", "string")))
-        program = self.text(name_node).rsplit("/", 1)[-1]
-        program, expanded, word = _strip_prefixes_at(program, expanded)
-        if program is not None:
-            anchor = word.ref if word is not None and word.ref is not None else name_node
-            self.client(inner, anchor, program, expanded, positional={}, sender=inner, shared=True)
+    def function_locals(self, fn) -> dict[str, list]:
+        cached = self._function_locals.get(fn.start_byte)
+        if cached is None:
+            cached = {}
+            for node in self.walk(fn):
+                if node.type == "variable_assignment":
+                    name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+                    if name is not None and value is not None:
+                        cached.setdefault(self.text(name), []).append(value)
+            self._function_locals[fn.start_byte] = cached
+        return cached
+
+    def shifts_before(self, fn, node) -> int:
+        """How many positional parameters ``shift`` drops before ``node`` in ``fn`` (in text order)."""
+        shifts = self._shifts.get(fn.start_byte)
+        if shifts is None:
+            shifts = []
+            for other in self.walk(fn):
+                name = other.child_by_field_name("name") if other.type == "command" else None
+                if name is not None and self.text(name) == "shift":
+                    amount = [self.text(c) for c in other.children if c.is_named and c != name]
+                    shifts.append((other.start_byte, int(amount[0]) if amount and amount[0].isdigit() else 1))
+            self._shifts[fn.start_byte] = shifts
+        return sum(amount for start, amount in shifts if start < node.start_byte)
+
+    def call_function(self, function: str, call_args: list[Arg], caller: _Call | None) -> None:
+        fn = self.state.functions[function]
+        if self._calls_left <= 0 or (caller is not None and (caller.depth >= _MAX_CALL_DEPTH or caller.inside(fn))):
+            return
+        self._calls_left -= 1
+        call = _Call(fn, call_args, caller)
+        outer, self._call = self._call, call
+        try:
+            for node in self.wrappers[function]:
+                self.command(node, call)
+        finally:
+            self._call = outer
 
     # -- embedded documents ----------------------------------------------------
     def shell_string(self, args: list[Arg], flag: str | None) -> None:
@@ -409,7 +561,7 @@ class _Walker:
         if len(positional) == 2 and positional[1].ref is not None:
             self.embed_string(positional[1].ref, label="ssh remote command")
 
-    def container_command(self, node, program: str, args: list[Arg], positional) -> None:
+    def container_command(self, node, program: str, args: list[Arg], call: _Call | None) -> None:
         """``docker run IMAGE curl ...``: the command runs in a container, on its network."""
         started = parse_container_command(program, args)
         if started is None:
@@ -429,15 +581,36 @@ class _Walker:
         outer = self.container
         self.container = ContainerContext(started.description, started.network)
         try:
-            self.client(node, first.ref, inner, rest, positional)
+            self.client(node, first.ref, inner, rest, call)
         finally:
             self.container = outer
 
     def embed_string(self, node, label: str) -> None:
+        variable = self.expanded_variable(node)
+        if variable is not None:
+            # eval "$CMD", ssh host "$CMD": the script is the string assigned to CMD.
+            call = self._call
+            values = (call is not None and self.function_locals(call.function).get(variable)
+                      or self.scope.values.get(variable) or [])
+            for value in values:
+                if not isinstance(value, str) and value.type in ("string", "raw_string"):
+                    self.embed_string(value, label)
+            return
+        key = (node.start_byte, node.end_byte)
+        if key in self._embedded:  # a wrapper's script, reached once per call
+            return
+        self._embedded.add(key)
         embedded = quoted_document(self.document, self.state, node, label)
         if embedded is not None:
             embedded.container = self.container
             self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
+
+    def expanded_variable(self, node) -> str | None:
+        """The name in a word that is nothing but one variable: ``$CMD``, ``"${CMD}"``."""
+        if node.type == "string" and len(node.named_children) == 1 and len(self.text(node)) == len(self.text(node.named_children[0])) + 2:
+            node = node.named_children[0]
+        match = re.fullmatch(r"\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})", self.text(node))
+        return (match.group(1) or match.group(2)) if match is not None else None
 
     def heredoc(self, node) -> None:
         body = next((c for c in node.children if c.type == "heredoc_body"), None)
@@ -472,7 +645,8 @@ class _Walker:
                 if value is None or name is None:
                     continue
                 for inner in self.walk(value):
-                    if inner.type == "command" and self.span(inner) in token_spans:
+                    # T=$(curl -X PUT ...), not T=$(curl -H "...: $(curl -X PUT ...)" .../user-data).
+                    if inner.type == "command" and self.span(inner) in token_spans and not _inside_command(inner, value):
                         self.state.token_variables.setdefault(self.text(name), self.span(statement).end)
 
     def problems(self) -> None:
@@ -484,6 +658,22 @@ class _Walker:
                 line = node.start_point[0] + 1
                 what = f"missing {node.type}" if node.is_missing else "unexpected text"
                 self.analysis.problems.append(ParseProblem(self.span(node), f"shell syntax error at line {line}: {what}"))
+
+
+def _inside_command(node, limit) -> bool:
+    """Whether another command encloses ``node`` below ``limit`` (its output is that command's input)."""
+    node = node.parent
+    while node is not None and node != limit:
+        if node.type == "command":
+            return True
+        node = node.parent
+    return False
+
+
+def _enclosing_command(node):
+    while node is not None and node.type != "command":
+        node = node.parent
+    return node
 
 
 def _ref(arg: Arg | None):

@@ -70,6 +70,8 @@ class Arg:
     value: str
     ref: object = None
     literal: bool = True
+    # A word the shell made by splitting an expansion has no source of its own: the word it came from.
+    origin: object = None
 
 
 @dataclass

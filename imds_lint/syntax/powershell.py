@@ -12,7 +12,8 @@ class PowerShellHandle:
     """Where one PowerShell request is written, and in which of three shapes.
 
     ``kind`` is "cmdlet" (Invoke-RestMethod/Invoke-WebRequest), "argv" (real
-    curl/wget) or "dotnet" (a WebClient/HttpClient method call).
+    curl/wget), "dotnet" (a WebClient/HttpClient method call) or "webrequest"
+    (``[Net.WebRequest]::Create``: headers are set on the request object later).
     """
 
     kind: str

@@ -1,0 +1,94 @@
+"""Every runnable fixture keeps its behaviour after the fix, in the three worlds.
+
+The fixtures are listed in tests/three_worlds.toml; tests/differential.py runs
+the original and the fixed version against the loopback emulator (IMDSv1
+allowed for the original, IMDSv2 required for the fixed one), a refusing port
+and a black-holed one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from imds_lint.config import Settings
+from imds_lint.engine import Linter
+from imds_lint.kinds import classify
+from imds_lint.model import Applicability
+from imds_lint.source import decode
+from tests.conftest import FIXTURES
+from tests.differential import Program, interpreter
+
+pytestmark = pytest.mark.slow
+
+MANIFEST = tomllib.loads((Path(__file__).with_name("three_worlds.toml")).read_text())
+LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell"}
+
+
+def fixed_text(path: Path, unsafe: bool) -> tuple[str, str]:
+    """The fixture's text and what ``--fix`` (with ``--unsafe-fixes`` if asked) makes of it."""
+    source = decode(path.read_bytes())
+    kind = classify(path, source.text)
+    allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
+    fixed, _, _ = Linter(Settings()).fix_text(source, kind, str(path), allowed)
+    return source.text, fixed
+
+
+def programs(entry: dict) -> tuple[Program, Program]:
+    path = FIXTURES / entry["path"]
+    unsafe = entry.get("unsafe", False)
+    text, fixed = fixed_text(path, unsafe)
+    language = LANGUAGE[classify(path, text)]
+    siblings, fixed_siblings = [], []
+    for name in entry.get("siblings", []):
+        original_sibling, fixed_sibling = fixed_text(path.parent / name, unsafe)
+        siblings.append((name, original_sibling))
+        fixed_siblings.append((name, fixed_sibling))
+    original = Program(language, text, name=path.name, siblings=tuple(siblings), argv=tuple(entry.get("argv", ())),
+                       processes=entry.get("processes", 1), time_limit=entry.get("time_limit"))
+    return original, original.with_texts(fixed, tuple(fixed_siblings))
+
+
+def entry_id(entry: dict) -> str:
+    return entry["path"] + "".join(f" {a}" for a in entry.get("argv", ()))
+
+
+def _params():
+    for entry in MANIFEST["run"]:
+        marks = [pytest.mark.xfail(reason=entry["xfail"], strict=True)] if "xfail" in entry else []
+        yield pytest.param(entry, id=entry_id(entry), marks=marks)
+
+
+@pytest.mark.parametrize("entry", _params())
+def test_fixed_fixture_keeps_its_behaviour_in_three_worlds(entry, three_worlds):
+    required = entry.get("requires")
+    if required is not None and shutil.which(required) is None:
+        pytest.skip(f"{required} is not installed")
+    original, fixed = programs(entry)
+    if interpreter(original) is None:
+        pytest.fail(f"declared runnable but no runtime for {original.language}: add `requires`")
+    changed = fixed.text != original.text or any(a != b for a, b in zip(original.siblings, fixed.siblings))
+    assert changed != entry.get("unchanged", False), "the fix changed a working program" if changed else \
+        "the fixture has nothing to fix"
+    verdict = three_worlds.compare(original, fixed)
+    assert verdict.ok, "\n".join(verdict.problems() + ["fixed:", fixed.text])
+
+
+def test_every_fixture_with_a_fix_is_run_or_says_why_not():
+    listed = {entry["path"] for entry in MANIFEST["run"]} | set(MANIFEST["not_runnable"])
+    missing = []
+    for path in FIXTURES.rglob("*"):
+        name = path.name
+        if ".fixed" not in name and ".unsafe-fixed" not in name:
+            continue
+        original = path.with_name(name.replace(".unsafe-fixed", "").replace(".fixed", ""))
+        relative = str(original.relative_to(FIXTURES))
+        kind = classify(original, decode(original.read_bytes()).text) if original.exists() else None
+        if kind in LANGUAGE and relative not in listed:
+            missing.append(relative)
+    assert not missing, f"runnable fixtures neither run nor excused in three_worlds.toml: {sorted(set(missing))}"
+    for entry in MANIFEST["run"]:
+        assert (FIXTURES / entry["path"]).is_file(), entry["path"]
