@@ -238,7 +238,7 @@ def render_markdown(fleet: Fleet) -> str:
            f"{plural(s['repositories'], 'repository', 'repositories')}, "
            f"{plural(s['files_scanned'], 'scanned file')}, {plural(s['findings'], 'finding')}: "
            f"{s['breaking']} breaking, {s['findings'] - s['breaking']} not breaking; {s['fixable']} fixable "
-           f"automatically; {s['baselined']} baselined (counted: they still break).", ""]
+           f"automatically; {s['baselined']} baselined (counted: baselined findings still break).", ""]
 
     out += ["## Repositories", "",
             "| Repository | Commit | Verdict | Breaking | Fixable | Baselined | IaC allowing IMDSv1 | Findings | Files |",
