@@ -62,7 +62,7 @@ def _params():
         yield pytest.param(entry, id=entry_id(entry), marks=marks)
 
 
-@pytest.mark.parametrize("entry", _params())
+@pytest.mark.parametrize("entry", list(_params()))
 def test_fixed_fixture_keeps_its_behaviour_in_three_worlds(entry, three_worlds):
     required = entry.get("requires")
     if required is not None and shutil.which(required) is None:
