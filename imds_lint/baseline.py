@@ -55,17 +55,28 @@ def render(findings: Sequence[Finding], fingerprints: Sequence[str],
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+# A baseline of a million findings is ~150 MB; anything bigger is not one.
+MAX_BASELINE_SIZE = 256 * 1024 * 1024
+
+
 def write(path: str | Path, findings: Sequence[Finding], fingerprints: Sequence[str],
           path_of: Callable[[str], str] = normalise_path) -> None:
     Path(path).write_text(render(findings, fingerprints, path_of), encoding="utf-8")
 
 
 def load(path: str | Path) -> list[dict]:
+    from imds_lint.source import SkipFile, read_bytes
+
+    if not os.path.lexists(path):
+        raise BaselineError(f"{path}: no such baseline file (create it with --write-baseline)")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BaselineError(f"{path}: no such baseline file (create it with --write-baseline)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        # Non-blocking and checked with fstat: a FIFO or /dev/zero named by mistake is an error, not a hang.
+        raw = read_bytes(path, MAX_BASELINE_SIZE)
+    except SkipFile as exc:
+        raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}: not a baseline file (invalid JSON: {exc.msg} at line {exc.lineno})") from None

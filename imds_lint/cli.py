@@ -172,7 +172,7 @@ def _main(argv: list[str] | None) -> int:
 
     # The engine, the model and the front-ends load with the first file a front-end must read
     # (imds_lint.parallel): a run whose files all fail the prefilter never pays for them.
-    from imds_lint.discovery import discover
+    from imds_lint.discovery import PatternError, discover
     from imds_lint.project import relative_to_root
     from imds_lint.reporters import Report
 
@@ -242,6 +242,9 @@ def _main(argv: list[str] | None) -> int:
                     report.kinds[result.path] = result.kind
                 report.findings.extend(result.findings)
                 report.errors.extend(result.errors)
+        except PatternError as exc:
+            sys.stderr.write(f"imds-lint: {exc}\n")
+            return EXIT_ERROR
         finally:
             if progress is not None:
                 progress.stop()
@@ -348,8 +351,10 @@ def _show_diffs(args, diffs: list[str], report, usage_error: bool) -> int:
         render_diff(text, stream, colour=_colour(args, stream))
         # On stderr, as ruff does: stdout stays a patch that `git apply` takes.
         sys.stderr.write(diff_summary(diffs) + "\n")
+    from imds_lint.reporters import printable
+
     for error in report.errors:
-        sys.stderr.write(f"{error.path}: note: {error.message}\n")
+        sys.stderr.write(f"{printable(error.path)}: note: {printable(error.message)}\n")
     if usage_error:
         return EXIT_ERROR
     if args.exit_zero:
@@ -436,9 +441,9 @@ def _settings(args, config, project):
     settings = config.load(project.config_path) if project.config_path is not None else config.Settings(root=project.root)
     updates = {}
     if args.select:
-        updates["select"] = tuple(args.select)
+        updates["select"] = config.check_codes(tuple(args.select), "--select")
     if args.ignore:
-        updates["ignore"] = settings.ignore + tuple(args.ignore)
+        updates["ignore"] = settings.ignore + config.check_codes(tuple(args.ignore), "--ignore")
     if args.exclude:
         updates["exclude"] = settings.exclude + tuple(args.exclude)
     if args.token_ttl is not None:

@@ -115,7 +115,22 @@ def _codes(value, key: str, path: Path) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: '{key}' must be a list of rule codes")
-    return tuple(v.strip().upper() for v in value)
+    return check_codes(tuple(v.strip().upper() for v in value), f"{path}: '{key}'")
+
+
+def check_codes(codes: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """The codes, if each is ALL, a rule code or a prefix of one; else a usage error (as in ruff):
+    ``select = ["IMDS10l"]`` would otherwise run no rule and report a clean tree."""
+    if all(c == "ALL" for c in codes):
+        return codes
+    from imds_lint.registry import catalog_codes
+
+    known = catalog_codes()
+    unknown = [c for c in codes if c != "ALL" and not (c.startswith("IMDS") and any(k.startswith(c) for k in known))]
+    if unknown:
+        raise ConfigError(f"{where}: unknown rule code{'s' if len(unknown) > 1 else ''} or prefix "
+                          f"{', '.join(unknown)} (see imds-lint --list-rules)")
+    return codes
 
 
 def from_table(table: dict, path: Path) -> Settings:
@@ -139,6 +154,13 @@ def from_table(table: dict, path: Path) -> Settings:
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: 'per-file-ignores' must be a table of pattern = [codes]")
         updates["per_file_ignores"] = tuple((k, _codes(v, f"per-file-ignores.{k}", path)) for k, v in value.items())
+        if value:
+            from imds_lint.discovery import IgnorePatterns, PatternError
+
+            try:
+                IgnorePatterns(list(value), strict=True)
+            except PatternError as exc:
+                raise ConfigError(f"{path}: 'per-file-ignores': {exc}") from None
     if "token-ttl" in table:
         updates["token_ttl"] = check_ttl(table["token-ttl"], f"{path}: 'token-ttl'")
     if "max-file-size" in table:

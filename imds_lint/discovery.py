@@ -44,6 +44,10 @@ class Problem(NamedTuple):
 _Rules = tuple[tuple[str, "IgnorePatterns"], ...]
 
 
+class PatternError(ValueError):
+    """An exclude pattern (command line or config) is not a gitignore pattern: a usage error."""
+
+
 class IgnorePatterns:
     """A .gitignore's patterns (pathspec's GitIgnoreSpec), with most paths turned away in one C call.
 
@@ -58,11 +62,26 @@ class IgnorePatterns:
 
     __slots__ = ("spec", "_any")
 
-    def __init__(self, lines):
+    def __init__(self, lines, strict: bool = False):
         # pathspec costs ~12 ms to import: only runs that meet a pattern pay for it.
         import pathspec
 
-        self.spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+        try:
+            self.spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+        except ValueError:  # GitIgnorePatternError: "\" (an escape with nothing to escape), ...
+            valid, invalid = [], []
+            for line in lines:
+                try:
+                    pathspec.GitIgnoreSpec.from_lines([line], backend="simple")
+                except ValueError:
+                    invalid.append(line)
+                else:
+                    valid.append(line)
+            if strict:
+                raise PatternError(f"invalid gitignore-style pattern{'s' if len(invalid) > 1 else ''} "
+                                   f"{', '.join(repr(p) for p in invalid)}") from None
+            # A .gitignore line git cannot use matches nothing, for git too: it costs the run nothing.
+            self.spec = pathspec.GitIgnoreSpec.from_lines(valid, backend="simple")
         regexes = [p.regex for p in self.spec.patterns if p.include is not None and p.regex is not None]
         self._any = None
         if all(isinstance(r.pattern, str) and r.flags == re.UNICODE for r in regexes):
@@ -143,7 +162,7 @@ def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gi
             yield Problem(printable(given), "no such file or directory", usage=True)
         elif os.path.isdir(given):
             if exclude_spec is None and excludes:
-                exclude_spec = IgnorePatterns(excludes)
+                exclude_spec = IgnorePatterns(excludes, strict=True)
             yield from _walk(given, exclude_spec, config_root, respect_gitignore)
         elif os.path.isfile(given):
             yield Candidate(given, printable(given))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from imds_lint import screening
 from imds_lint.config import Settings
+from imds_lint.decoding import DecodeBudget
 from imds_lint.fixers import apply_edits, fixer_for, select_fixes
 from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
@@ -29,10 +30,12 @@ MAX_EMBEDDING_DEPTH = 8
 class Session:
     """Hands documents to front-ends; the one place their failures are caught."""
 
-    def __init__(self, errors: list[str], origin: Path | None = None):
+    def __init__(self, errors: list[str], origin: Path | None = None, decode_limit: int | None = None):
         self.errors = errors
         # The file the root document was read from, for formats that include others (-r).
         self.origin = origin
+        # One budget for every payload decoded inside this file, however deeply nested (see decoding).
+        self.decode_budget = None if decode_limit is None else DecodeBudget(decode_limit)
 
     def analyze(self, document: Document) -> list[Analysis]:
         if document.depth > MAX_EMBEDDING_DEPTH:
@@ -95,7 +98,7 @@ class Linter:
         what per-file-ignores match, so they mean the same from any folder."""
         notes: list[str] = []
         ignore_path = path if project_path is None else project_path
-        session = Session(notes, origin)
+        session = Session(notes, origin, self.settings.max_file_size)
         analyses = session.analyze(Document(kind, text, container=container, path=path))
         findings: list[Finding] = []
         for analysis in analyses:
@@ -115,7 +118,8 @@ class Linter:
             end = source.location(f.span.end)
             edits = () if f.fix is None else tuple(
                 (source.location(e.start), source.location(e.end)) for e in f.fix.edits)
-            located.append(replace(f, path=path, start=start, end=end, snippet=source.line_text(start.line),
+            snippet, snippet_column = source.snippet(start.line, start.column)
+            located.append(replace(f, path=path, start=start, end=end, snippet=snippet, snippet_column=snippet_column,
                                    fix_locations=edits))
         located.sort(key=Finding.sort_key)
         return located, notes

@@ -214,10 +214,11 @@ def _by_rule(repositories: list[Repository]) -> list[dict]:
 
 # -- writing -----------------------------------------------------------------------
 
-def _cell(text: str) -> str:
-    from imds_lint.reporters.markdown import _cell as cell
+def _code(text: str) -> str:
+    """Data in a code span, escaped as the readiness report escapes it (names come from reports)."""
+    from imds_lint.reporters.markdown import _code as code
 
-    return cell(text)
+    return code(text)
 
 
 def render_markdown(fleet: Fleet) -> str:
@@ -245,8 +246,8 @@ def render_markdown(fleet: Fleet) -> str:
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in sorted(doc["repositories"], key=lambda row: (row["ready"], -row["breaking"], row["repository"])):
         mark = "✅" if row["ready"] else "❌"
-        commit = f"`{row['commit'][:12]}`" if row["commit"] else "?"
-        out.append(f"| `{_cell(row['repository'])}` | {commit} | {mark} {row['verdict']} | {row['breaking']} | "
+        commit = _code(row["commit"][:12]) if row["commit"] else "?"
+        out.append(f"| {_code(row['repository'])} | {commit} | {mark} {row['verdict']} | {row['breaking']} | "
                    f"{row['breaking_fixable']} | {row['baselined']} | {row['enforcement']} | {row['findings']} | "
                    f"{row['files_scanned']} |")
     out.append("")
@@ -264,7 +265,7 @@ def render_markdown(fleet: Fleet) -> str:
         top = ", ".join(f"{code} ×{n}" for code, n in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0])))
         hint = "all fixable automatically: one `imds-lint --fix` away" if auto == len(breaking) else \
             f"{auto} fixable automatically, {len(breaking) - auto} by hand"
-        out.append(f"{i}. `{_cell(repo.name)}`: {plural(len(breaking), 'breaking finding')} ({hint}); {top}")
+        out.append(f"{i}. {_code(repo.name)}: {plural(len(breaking), 'breaking finding')} ({hint}); {top}")
     if len(ranked) > FIX_FIRST:
         out.append(f"\n... and {len(ranked) - FIX_FIRST} more.")
 

@@ -379,6 +379,8 @@ class Finding:
     start: Location = Location(0, 0)
     end: Location = Location(0, 0)
     snippet: str = ""
+    # The column of the line ``snippet`` starts at: 1 unless a long line was cut to a window.
+    snippet_column: int = 1
     # Where each of ``fix.edits`` starts and ends in the file, for reporters
     # (SARIF replacements) that have no text to map offsets with.
     fix_locations: tuple[tuple[Location, Location], ...] = ()

@@ -29,6 +29,14 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(found[code] for code in sorted(found))
 
 
+@lru_cache(maxsize=1)
+def catalog_codes() -> frozenset[str]:
+    """Every rule code, read off the catalog's module names (imds101_... -> IMDS101) without importing it."""
+    import imds_lint.rules as catalog
+
+    return frozenset(info.name[:7].upper() for info in pkgutil.iter_modules(catalog.__path__) if _MODULE.match(info.name))
+
+
 def rule_codes() -> set[str]:
     return {rule.code for rule in all_rules()}
 

@@ -193,3 +193,80 @@ def test_the_console_script_never_prints_a_traceback(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode in (0, 1)
     assert "Traceback" not in result.stderr
+
+
+# -- no silent pass ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--select", "IMSD101"], ["--select", "IMDS10l"], ["--select", "IMDS1,IMDS9"],
+                                  ["--ignore", "E501"], ["--select", "101"]])
+def test_an_unknown_code_or_prefix_on_the_command_line_is_a_usage_error(tmp_path, monkeypatch, capsys, args):
+    # Before: no rule ran, exit 0, "No IMDSv1 breakage found".
+    (tmp_path / "a.sh").write_text(CURL)
+    monkeypatch.chdir(tmp_path)
+    assert main([*args, "a.sh"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown rule code" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("setting", ['select = ["IMDS10l"]', 'ignore = ["IMSD"]',
+                                     '[per-file-ignores]\n"*.sh" = ["IMDS1O1"]'])
+def test_an_unknown_code_in_the_config_is_a_usage_error(tmp_path, monkeypatch, capsys, setting):
+    (tmp_path / "a.sh").write_text(CURL)
+    (tmp_path / "imds-lint.toml").write_text(setting + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["a.sh"]) == 2
+    assert "unknown rule code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("selector", ["ALL", "IMDS", "IMDS1", "IMDS10", "IMDS101", "imds101"])
+def test_known_codes_and_prefixes_still_select(tmp_path, monkeypatch, selector):
+    (tmp_path / "a.sh").write_text(CURL)
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "--select", selector, "a.sh"]) == 1
+
+
+def test_catalog_codes_are_the_rule_codes():
+    from imds_lint.registry import catalog_codes, rule_codes
+
+    assert catalog_codes() == rule_codes()
+
+
+@pytest.mark.parametrize("given", ["fifo", "/dev/zero", "folder"])
+def test_a_fifo_or_device_as_baseline_is_an_error_not_a_hang(tmp_path, monkeypatch, capsys, given):
+    (tmp_path / "a.sh").write_text(CURL)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "folder").mkdir()
+    monkeypatch.chdir(tmp_path)
+    start = time.monotonic()
+    assert main(["--baseline", given, "a.sh"]) == 2
+    assert time.monotonic() - start < 10
+    err = capsys.readouterr().err
+    assert "not a regular file" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("where", ["--exclude", "config", "per-file-ignores"])
+def test_an_invalid_exclude_pattern_is_a_usage_error(tmp_path, monkeypatch, capsys, where):
+    (tmp_path / "a.sh").write_text(CURL)
+    monkeypatch.chdir(tmp_path)
+    args = ["."]
+    if where == "--exclude":
+        args = ["--exclude", "\\", "."]
+    elif where == "config":
+        (tmp_path / "imds-lint.toml").write_text('exclude = ["ok", "\\\\"]\n')
+    else:
+        (tmp_path / "imds-lint.toml").write_text('[per-file-ignores]\n"\\\\" = ["IMDS101"]\n')
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "pattern" in err and "internal error" not in err and "Traceback" not in err
+
+
+def test_a_gitignore_line_git_cannot_use_costs_the_run_nothing(tmp_path, monkeypatch, capsys):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("\\\n*.log\n")
+    (tmp_path / "a.sh").write_text(CURL)
+    (tmp_path / "b.log").write_text(CURL)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--format", "json", "."]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [f["path"] for f in data["findings"]] == ["a.sh"], "the valid lines still apply"

@@ -135,10 +135,14 @@ _QUOTED_LABELS = {"shell string", "ssh remote command"}
 
 def _insert_before(document, offset: int, statement: str) -> Edit:
     text = document.text
-    line_start = text.rfind("\n", 0, offset) + 1
+    # Only the blanks before the statement are read: on a long line, slicing from its start for
+    # each of its requests would be quadratic.
+    line_start = offset
+    while line_start > 0 and text[line_start - 1] in " \t":
+        line_start -= 1
+    blank = line_start == 0 or text[line_start - 1] == "\n"
     prefix = text[line_start:offset]
-    one_line = document.label in _QUOTED_LABELS and "\n" not in text.rstrip("\r\n")
-    if prefix.strip() == "" and not one_line:
+    if blank and not (document.label in _QUOTED_LABELS and "\n" not in text.rstrip("\r\n")):
         line_end = text.find("\n", offset)
         newline = "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
         return Edit(offset, offset, f"{statement}{newline}{prefix}")

@@ -9,8 +9,6 @@ blob), so such findings are reported without an automatic fix.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
 from imds_lint.frontends import Analysis
@@ -23,13 +21,18 @@ _BLOB = re.compile(r"""(?<=["'])[A-Za-z0-9+/]{24,}={0,2}(?=["'])""")
 _MAX_BLOBS = 64
 
 
-def decode_user_data(blob: str) -> tuple[str, str] | None:
+def decode_user_data(blob: str, budget) -> tuple[str, str] | None:
     """(kind, text) when ``blob`` is base64 of user-data that may reach IMDS."""
+    from imds_lint import decoding
+
     if len(blob) % 4:
         return None
     try:
-        text = base64.b64decode(blob, validate=True).decode("utf-8")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raw = decoding.b64decode(blob, budget, "a base64 blob")
+        if raw is None:
+            return None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
         return None
     kind = sniff(text)
     if kind is None and not may_touch_imds(text.encode("utf-8", "replace")):
@@ -38,6 +41,9 @@ def decode_user_data(blob: str) -> tuple[str, str] | None:
 
 
 def scan(document: Document, session, skip: list[Span] | None = None) -> list[Analysis]:
+    from imds_lint import decoding
+
+    budget = decoding.budget_of(session)
     found: list[Analysis] = []
     for count, match in enumerate(_BLOB.finditer(document.text)):
         if count >= _MAX_BLOBS:
@@ -45,7 +51,11 @@ def scan(document: Document, session, skip: list[Span] | None = None) -> list[An
         span = Span(match.start(), match.end())
         if skip and any(s.overlaps(span) for s in skip):
             continue
-        decoded = decode_user_data(match.group(0))
+        try:
+            decoded = decode_user_data(match.group(0), budget)
+        except decoding.BudgetExceeded as exc:
+            session.errors.append(str(exc))
+            break
         if decoded is None:
             continue
         kind, text = decoded

@@ -16,9 +16,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import gzip
 import re
 import shlex
 
@@ -171,7 +168,7 @@ def _write_file(document: Document, session, entry) -> list[Analysis]:
     encoding = encoding_node.value.lower() if encoding_node is not None and encoding_node.id == "scalar" else ""
     label = f"write_files {path}".strip()
     if encoding in ("b64", "base64", "gz+b64", "gzip+b64", "gz+base64", "gzip+base64"):
-        decoded = _decode(content.value, gzipped=encoding.startswith("gz"))
+        decoded = _decode(content.value, encoding.startswith("gz"), session, label)
         if decoded is None:
             return []
         span = Span(content.start_mark.index, content.end_mark.index)
@@ -191,13 +188,20 @@ def _file_kind(path: str, text: str) -> str:
     return by_name if by_name != Kind.UNKNOWN else Kind.UNKNOWN
 
 
-def _decode(value: str, gzipped: bool) -> str | None:
+def _decode(value: str, gzipped: bool, session, label: str) -> str | None:
+    """The payload's text; None (with a note when the file's decoding budget ran out) otherwise."""
+    from imds_lint import decoding
+
+    budget = decoding.budget_of(session)
     try:
-        raw = base64.b64decode("".join(value.split()), validate=True)
-        if gzipped:
-            raw = gzip.decompress(raw)
-        return raw.decode("utf-8")
-    except (binascii.Error, ValueError, OSError, EOFError, UnicodeDecodeError):
+        raw = decoding.b64decode(value, budget, label)
+        if raw is not None and gzipped:
+            raw = decoding.gunzip(raw, budget, label)
+        return None if raw is None else raw.decode("utf-8")
+    except decoding.BudgetExceeded as exc:
+        session.errors.append(str(exc))
+        return None
+    except UnicodeDecodeError:
         return None
 
 
@@ -236,7 +240,7 @@ def multipart(document: Document, session) -> list[Analysis]:
             continue
         label = f"MIME part {ctype}"
         if encoding == "base64":
-            decoded = _decode(raw, gzipped=False)
+            decoded = _decode(raw, False, session, label)
             if decoded is not None:
                 children.extend(_embed_decoded(document, session, kind, decoded, Span(where, where + len(raw)), label))
             continue

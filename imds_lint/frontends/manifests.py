@@ -333,8 +333,10 @@ def read_yarn_lock(reader: _Reader) -> None:
 def read_pnpm_lock(reader: _Reader) -> None:
     import yaml
 
+    from imds_lint.frontends import yaml_nodes
+
     try:
-        data = yaml.safe_load(reader.text)
+        data = yaml_nodes.safe_load(reader.text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reader.problem(f"YAML syntax error: {getattr(exc, 'problem', exc)}", 0 if mark is None else mark.index)

@@ -447,8 +447,10 @@ def container_context(path, root) -> ContainerContext | None:
 def _compose_builds(compose_file, dockerfile, root) -> ContainerContext | None:
     import yaml
 
+    from imds_lint.frontends import yaml_nodes
+
     try:
-        data = yaml.safe_load(compose_file.read_text(encoding="utf-8", errors="replace")[:1_000_000])
+        data = yaml_nodes.safe_load(compose_file.read_text(encoding="utf-8", errors="replace")[:1_000_000])
     except (OSError, yaml.YAMLError):
         return None
     services = data.get("services") if isinstance(data, dict) else None

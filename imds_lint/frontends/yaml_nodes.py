@@ -45,24 +45,145 @@ def compose_all(text: str, exact_error: bool = True) -> list:
         except UnicodeEncodeError:
             pass
         else:
-            _plain_style_is_none(roots)
-            return roots
-    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+            return defuse_aliases(roots, plain_style_is_none=True)
+    # libyaml stops at 1,000 levels of nesting; the pure-Python composer recurses about twice per
+    # level, so Python's default limit would make a 1,000-deep padding cost a template its findings.
+    # Its scanner is quadratic in depth, so the room is kept near what libyaml allows (~1,500 levels).
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, PURE_COMPOSER_FRAMES))
+    try:
+        return defuse_aliases(list(yaml.compose_all(text, Loader=yaml.SafeLoader)))
+    finally:
+        sys.setrecursionlimit(limit)
 
 
-def _plain_style_is_none(roots: list) -> None:
+PURE_COMPOSER_FRAMES = 4_000
+
+
+def safe_load(text: str):
+    """``yaml.safe_load`` over the defused node tree: merge keys (``<<: *a``) copy entries, so a
+    chain of them is an alias bomb for the constructor too."""
+    import yaml
+
+    roots = compose_all(text)
+    if not roots:
+        return None
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(roots[0])
+    finally:
+        loader.dispose()
+
+
+# Collections an alias may repeat beyond the document's own nodes, before repeats stop being walked.
+ALIAS_BUDGET = 10_000
+
+
+def defuse_aliases(roots: list, plain_style_is_none: bool = False) -> list:
+    """The same trees, with alias repeats made harmless where they would cost more than the text.
+
+    An alias repeats a node without copying it, so ~400 bytes can stand for
+    9**8 nodes (and ``&a [*a]`` for infinitely many), and every walk of the
+    tree pays for each repeat. One pass over the distinct nodes finds the
+    repeats; when their expansion fits in a few times the document's own size
+    they are kept (a compose file's ``<<: *defaults`` still works), otherwise
+    each collection is kept at its first appearance and later ones become empty
+    (its requests are still found once, at the anchor, where findings land anyway).
+    """
+    distinct: set[int] = set()
+    shared = False
     stack = list(roots)
     while stack:
         node = stack.pop()
+        if id(node) in distinct:
+            shared = True
+            continue
+        distinct.add(id(node))
         if node.id == "scalar":
-            if node.style == "":
-                node.style = None
+            if plain_style_is_none and node.style == "":
+                node.style = None  # libyaml spells a plain scalar's style "", the pure-Python composer None
         elif node.id == "sequence":
             stack.extend(node.value)
         else:
             for key, value in node.value:
                 stack.append(key)
                 stack.append(value)
+    if shared and _expanded_size(roots, 4 * len(distinct) + ALIAS_BUDGET) > 4 * len(distinct) + ALIAS_BUDGET:
+        _prune_repeats(roots)
+    return roots
+
+
+def _children(node) -> list:
+    if node.id == "sequence":
+        return node.value
+    if node.id == "mapping":
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _expanded_size(roots: list, limit: int) -> int:
+    """How many nodes a walk that follows every alias visits, capped just past ``limit`` (a cycle is past it)."""
+    size: dict[int, int] = {}
+    open_nodes: set[int] = set()  # the current path's nodes: meeting one again is a cycle
+    total = 0
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            key = id(node)
+            if done:
+                open_nodes.discard(key)
+                size[key] = min(limit + 1, 1 + sum(size[id(c)] for c in _children(node)))
+                continue
+            if key in size:
+                continue
+            if key in open_nodes:
+                return limit + 1
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in _children(node) if id(c) not in size)
+        total += size[id(root)]
+        if total > limit:
+            return limit + 1
+    return total
+
+
+def _prune_repeats(roots: list) -> None:
+    import yaml
+
+    def empty(node):
+        cls = yaml.SequenceNode if node.id == "sequence" else yaml.MappingNode
+        return cls(node.tag, [], node.start_mark, node.end_mark, flow_style=node.flow_style)
+
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        seen.add(id(node))
+        if node.id == "sequence":
+            items = node.value
+            for i, child in enumerate(items):
+                if child.id != "scalar" and id(child) in seen:
+                    items[i] = empty(child)
+                elif child.id != "scalar":
+                    seen.add(id(child))
+                    stack.append(child)
+        elif node.id == "mapping":
+            pairs = node.value
+            for i, (key, value) in enumerate(pairs):
+                if key.id != "scalar" and id(key) in seen:
+                    key = empty(key)
+                elif key.id != "scalar":
+                    seen.add(id(key))
+                    stack.append(key)
+                if value.id != "scalar" and id(value) in seen:
+                    value = empty(value)
+                elif value.id != "scalar":
+                    seen.add(id(value))
+                    stack.append(value)
+                pairs[i] = (key, value)
 
 
 def tag_name(node) -> str | None:

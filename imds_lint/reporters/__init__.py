@@ -8,6 +8,50 @@ if TYPE_CHECKING:
     from imds_lint.model import Finding, ScanError
 
 
+# Characters scanned text may carry that would act on a terminal or a log instead of showing:
+# C0 controls (ESC starts colour and OSC sequences, CR overwrites a line and starts a new GitHub
+# runner command), DEL, C1 controls (CSI, OSC in one byte), bidirectional overrides and isolates
+# (text that reads differently from what it says), line and paragraph separators.
+_UNSAFE = [*range(0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x2028, 0x202F), *range(0x2066, 0x206A)]
+_ESCAPES: dict[int, str] | None = None
+
+
+def printable(text: str) -> str:
+    """``text`` with every control, bidi character and lone surrogate spelt as an escape (``\\x1b``, ``\\u202e``)."""
+    global _ESCAPES
+    if text.isprintable():  # the common case, and every character above is non-printable
+        return text
+    if _ESCAPES is None:
+        _ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
+        _ESCAPES.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+        # Lone surrogates cannot be written as UTF-8; U+DC80..U+DCFF are undecodable bytes (surrogateescape).
+        _ESCAPES.update({c: f"\\x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else f"\\u{c:04x}"
+                         for c in range(0xD800, 0xE000)})
+    return text.translate(_ESCAPES)
+
+
+def valid_text(text: str) -> str:
+    """``text`` as it can be written in UTF-8: a lone surrogate (from a Python literal
+    ``"\\ud800"``, or an undecodable byte in a file name) becomes its escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(printable(c) if 0xD800 <= ord(c) < 0xE000 else c for c in text)
+    return text
+
+
+def dumps(document) -> str:
+    """JSON text that is valid UTF-8 whatever the findings hold (a surrogate stays as a ``\\u`` escape)."""
+    import json
+
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    return text
+
+
 class BaselineOutcome:
     """What ``--baseline FILE`` did: findings it hid, and entries nothing matched any more."""
 

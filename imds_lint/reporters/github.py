@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imds_lint.model import Severity
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, printable
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -22,6 +22,12 @@ def escape_data(value: str) -> str:
 
 def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _shown(message: str) -> str:
+    """The message with controls and bidi characters escaped (a log viewer acts on ESC; a raw CR
+    would start a runner command); line breaks stay breaks of a multi-line annotation."""
+    return "\n".join(printable(line) for line in message.split("\n"))
 
 
 def _command(name: str, properties: dict[str, object], message: str) -> str:
@@ -45,9 +51,9 @@ def render(report: Report) -> str:
 
     lines = []
     for f in report.findings:
-        properties = {"file": where(f.path), "line": f.start.line, "col": f.start.column,
+        properties = {"file": printable(where(f.path)), "line": f.start.line, "col": f.start.column,
                       "endLine": f.end.line, "endColumn": f.end.column, "title": f"{f.code} {f.name}"}
-        message = f.message
+        message = _shown(f.message)
         if f.fix is not None and f.fixable:
             message += f"\nFix: {f.fix.title} (imds-lint --fix{' --unsafe-fixes' if f.fix.applicability.value == 'unsafe' else ''})"
         elif f.fix is None and (advice := rule_help(f.code)):
@@ -55,6 +61,7 @@ def render(report: Report) -> str:
         lines.append(_command(_COMMAND[f.severity], properties, message))
     for error in report.errors:
         if "internal error" in error.message:
-            lines.append(_command("warning", {"file": where(error.path), "title": "imds-lint"}, error.message))
+            lines.append(_command("warning", {"file": printable(where(error.path)), "title": "imds-lint"},
+                                  _shown(error.message)))
     lines.append(summary(report) + "\n")
     return "".join(lines)

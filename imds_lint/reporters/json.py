@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from imds_lint import __version__
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, dumps, valid_text
 
 
 def _brief(f, report: Report) -> dict:
@@ -29,8 +27,8 @@ def render(report: Report) -> str:
                 "name": f.name,
                 "category": f.category.value,
                 "severity": f.severity.value,
-                "path": f.path,
-                "project_path": report.project_path(f.path),
+                "path": valid_text(f.path),
+                "project_path": valid_text(report.project_path(f.path)),
                 "line": f.start.line,
                 "column": f.start.column,
                 "end_line": f.end.line,
@@ -45,7 +43,7 @@ def render(report: Report) -> str:
             }
             for f, fp in zip(report.findings, report.fingerprints)
         ],
-        "errors": [{"path": e.path, "message": e.message} for e in report.errors],
+        "errors": [{"path": valid_text(e.path), "message": valid_text(e.message)} for e in report.errors],
         "summary": {
             "files_scanned": report.files_scanned,
             "findings": len(report.findings),
@@ -61,4 +59,4 @@ def render(report: Report) -> str:
             # What the baseline hid, still breaking when enforcement flips (the readiness needs it).
             "hidden": [_brief(f, report) for f in report.baselined],
         }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document)

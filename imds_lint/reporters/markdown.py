@@ -3,21 +3,34 @@ and pull-request comments: what breaks if ``http_tokens=required`` is flipped no
 
 from __future__ import annotations
 
+import re
+
 from imds_lint.model import Finding
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, printable
 from imds_lint.reporters.readiness import SEVERITY_ORDER, assess, plural
 
 LIST_LIMIT = 20
 
 
-def _cell(text: str) -> str:
-    """Table cells: no pipes or newlines may leak out of a cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+# Backslash-escaped wherever data (names, messages that quote names or logical IDs) meets the
+# page: HTML, links and images, emphasis, code spans and table pipes cannot start from a name.
+# (An underscore inside a word starts no emphasis in GFM, so ``aws_instance`` stays as it is.)
+_MARKUP = re.compile(r"[\\`*\[\]<>&|~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def _text(text: str) -> str:
+    """Data as literal Markdown text on one line: controls escaped, markup characters backslashed."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), printable(text))
 
 
 def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    """A code span holding ``text`` literally (HTML is not interpreted in one): its fence is longer
+    than any run of backticks inside, and ``|`` is escaped as a table cell needs."""
+    text = printable(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
+    text = text.replace("|", "\\|")
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
@@ -27,7 +40,7 @@ def _where(f: Finding, report: Report) -> str:
 
 def _finding_list(findings: list[Finding], report: Report) -> list[str]:
     hidden = {id(f) for f in report.baselined}
-    lines = [f"- {_where(f, report)} {f.code} {_cell(f.message)}{' (baselined)' if id(f) in hidden else ''}"
+    lines = [f"- {_where(f, report)} {f.code} {_text(f.message)}{' (baselined)' if id(f) in hidden else ''}"
              for f in findings[:LIST_LIMIT]]
     if len(findings) > LIST_LIMIT:
         lines.append(f"- ... and {len(findings) - LIST_LIMIT} more")
@@ -39,7 +52,7 @@ def _subject(report: Report) -> str:
     if project is None or not project.repository:
         return ""
     commit = f" at `{project.commit[:12]}`" if project.commit else ""
-    return f"Repository `{_cell(project.repository)}`{commit}. "
+    return f"Repository {_code(project.repository)}{commit}. "
 
 
 def render(report: Report) -> str:
@@ -81,7 +94,7 @@ def render(report: Report) -> str:
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in r.first_files:
         counts = " | ".join(str(row.counts[s]) for s in SEVERITY_ORDER)
-        out.append(f"| {_cell(_code(row.path))} | {row.kind} | {row.breaking} | {counts} | {row.fixable} | "
+        out.append(f"| {_code(row.path)} | {_text(row.kind)} | {row.breaking} | {counts} | {row.fixable} | "
                    f"{row.baselined} |")
     if r.more_files:
         out.append(f"\n... and {r.more_files} more file{'s' if r.more_files != 1 else ''}.")

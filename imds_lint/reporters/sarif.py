@@ -9,14 +9,13 @@ count Unicode code points, as the rest of imds-lint does.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from imds_lint import __version__
 from imds_lint.fingerprint import normalise_path
 from imds_lint.model import Applicability, Finding, Severity
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, dumps
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/imds-lint/imds-lint"
@@ -30,7 +29,7 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def render(report: Report, root: Path | None = None) -> str:
-    return json.dumps(document(report, root), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(report, root))
 
 
 def document(report: Report, root: Path | None = None) -> dict:
@@ -93,9 +92,11 @@ def _artifact(path: str) -> dict:
 
 
 def _uri(path: str) -> str:
+    import os
     from urllib.parse import quote
 
-    return quote(path, safe="/-._~")
+    # The file name's own bytes, percent-encoded: an undecodable byte is %FF, as RFC 3986 spells it.
+    return quote(os.fsencode(path), safe="/-._~")
 
 
 def _region(start, end, snippet: str | None = None) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, TextIO
 
-from imds_lint.reporters import Report
+from imds_lint.reporters import Report, printable
 
 if TYPE_CHECKING:
     from imds_lint.model import Finding
@@ -30,16 +30,20 @@ def use_colour(stream: TextIO) -> bool:
 
 
 def _frame(finding: Finding) -> list[str]:
-    line = finding.snippet.expandtabs(4) if "\t" not in finding.snippet else finding.snippet.replace("\t", " ")
+    line = finding.snippet.replace("\t", " ")
     number = str(finding.start.line)
     gutter = " " * len(number)
-    start = finding.start.column - 1
+    start = finding.start.column - finding.snippet_column
+    if finding.snippet_column > 1:  # a window cut from a long line
+        line, start = "…" + line, start + 1
     width = (finding.end.column - 1 - start) if finding.end.line == finding.start.line else len(line) - start
     width = max(1, min(width, max(len(line) - start, 1)))
+    # Controls and bidi characters are shown as escapes; the caret follows the escaped text.
+    before, marked, after = printable(line[:start]), printable(line[start:start + width]), printable(line[start + width:])
     return [
         f"{gutter} |",
-        f"{number} | {line}",
-        f"{gutter} | {' ' * start}{'^' * width}",
+        f"{number} | {before}{marked}{after}",
+        f"{gutter} | {' ' * len(before)}{'^' * max(1, len(marked))}",
     ]
 
 
@@ -63,7 +67,8 @@ def _console(stream: TextIO):
     from rich.console import Console  # only when colouring: rich costs ~50 ms to import
 
     # force_terminal: the caller decided (FORCE_COLOR, --color always), rich must not second-guess it.
-    return Console(file=stream, highlight=False, soft_wrap=True, force_terminal=True, no_color=False,
+    # emoji=False: ":x:" in data stays text.
+    return Console(file=stream, highlight=False, soft_wrap=True, force_terminal=True, no_color=False, emoji=False,
                    color_system="standard" if not getattr(stream, "isatty", lambda: False)() else "auto")
 
 
@@ -79,7 +84,7 @@ def render(report: Report, stream: TextIO, quiet: bool = False, show_source: boo
             stream.write(text + "\n")
 
     for f in report.findings:
-        head = f"{f.path}:{f.start.line}:{f.start.column}: {f.code} [{f.severity.value}] {f.message}"
+        head = f"{printable(f.path)}:{f.start.line}:{f.start.column}: {f.code} [{f.severity.value}] {printable(f.message)}"
         emit(head, _SEVERITY_STYLE[f.severity.value] if colour else None)
         if quiet:
             continue
@@ -91,7 +96,7 @@ def render(report: Report, stream: TextIO, quiet: bool = False, show_source: boo
             emit(fix_line, "green" if colour else None)
         emit("")
     for error in report.errors:
-        emit(f"{error.path}: note: {error.message}", "dim" if colour else None)
+        emit(f"{printable(error.path)}: note: {printable(error.message)}", "dim" if colour else None)
     if quiet and not report.findings:
         return
     if console is not None and report.findings and not quiet:
@@ -102,6 +107,7 @@ def render(report: Report, stream: TextIO, quiet: bool = False, show_source: boo
 def _readiness_table(report: Report, console) -> None:
     """On a terminal: counts per category and severity, the first files to change, the verdict."""
     from rich.table import Table
+    from rich.text import Text
 
     from imds_lint.reporters.readiness import SEVERITY_ORDER, assess
 
@@ -118,7 +124,8 @@ def _readiness_table(report: Report, console) -> None:
     for name, justify in (("file", "left"), ("kind", "left"), ("breaking", "right"), ("fixable", "right")):
         files.add_column(name, justify=justify)
     for row in r.first_files[:5]:
-        files.add_row(row.path, row.kind, str(row.breaking), str(row.fixable))
+        # Text, not a string: rich would read markup in a file called x[/bold].sh.
+        files.add_row(Text(printable(row.path)), Text(row.kind), str(row.breaking), str(row.fixable))
     console.print(files)
     console.print(r.verdict, style="bold red" if not r.ready else "bold green", markup=False)
 

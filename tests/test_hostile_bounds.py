@@ -1,0 +1,264 @@
+"""Hostile inputs that attack time and memory, each run as its own process.
+
+Peak RSS is the child's own (``os.wait4``), so the test process's memory does
+not count. Bounds are generous (several times what a run takes here) but far
+below what each input cost before its class was fixed: the figures before and
+after are in the comments.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass
+
+import pytest
+
+URL = "http://169.254.169.254/latest/meta-data/instance-id"
+CURL = f"curl -s {URL}"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+    seconds: float
+    peak_mb: float
+
+    def json(self) -> dict:
+        return json.loads(self.out)
+
+
+# The child's peak RSS, measured by a small parent of its own: a child forked straight from
+# pytest would count pytest's pages too (Linux keeps the pre-exec high-water mark).
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_cli(args: list[str], cwd, timeout: float = 180) -> Run:
+    """``python -m imds_lint ARGS`` in ``cwd``: exit code, output, wall time and its peak RSS."""
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("FORCE_COLOR", None)
+    with tempfile.TemporaryDirectory() as scratch:
+        rss_file = os.path.join(scratch, "rss")
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-c", _MEASURE, rss_file, sys.executable, "-m", "imds_lint", *args],
+                                cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the wrapper and imds-lint under it
+            proc.communicate()
+            pytest.fail(f"imds-lint {' '.join(args)} still running after {timeout} s")
+        seconds = time.monotonic() - start
+        with open(rss_file) as handle:
+            peak_kb = int(handle.read())
+    return Run(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), seconds, peak_kb / 1024)
+
+
+def assert_bounded(run: Run, seconds: float, peak_mb: float) -> None:
+    assert run.code in (0, 1), run.err
+    assert "Traceback" not in run.err
+    assert run.seconds < seconds, f"took {run.seconds:.1f} s"
+    assert run.peak_mb < peak_mb, f"peak RSS {run.peak_mb:.0f} MB"
+
+
+# -- YAML aliases ------------------------------------------------------------------------------
+# Nine-way aliases, nine levels: 9**9 nodes for a walk that follows aliases. Before: 5.6 s at eight
+# levels on every route (×9 per level, so ~50 s here); after: 0.3 s, ~20 MB.
+
+def _laughs(levels: int = 9, width: int = 9) -> str:
+    lines = [f'l0: &l0 ["{CURL}"]']
+    for i in range(1, levels + 1):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+YAML_ROUTES = {
+    "cloud-init": ("user-data.yaml", f"#cloud-config\nruncmd:\n  - {CURL}\n"),
+    "compose": ("docker-compose.yml", f"services:\n  app:\n    image: alpine\n    command: {CURL}\n"),
+    "k8s": ("pod.yaml", f"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: x\n      command: [sh, -c, '{CURL}']\n"),
+    "cloudformation": ("template.yaml", "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Web:\n"
+                                        "    Type: AWS::EC2::Instance\n    Properties:\n"
+                                        f"      UserData: !Base64 '{CURL}'\n"),
+    "github-actions": (".github/workflows/ci.yml", f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: {CURL}\n"),
+    "gitlab-ci": (".gitlab-ci.yml", f"job:\n  script:\n    - {CURL}\n"),
+    "ansible": ("playbooks/site.yml", f"- hosts: all\n  tasks:\n    - shell: {CURL}\n"),
+}
+
+
+@pytest.mark.parametrize("route", sorted(YAML_ROUTES))
+def test_an_alias_bomb_costs_nothing_on_every_yaml_route(tmp_path, route):
+    name, head = YAML_ROUTES[route]
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + _laughs())
+    run = run_cli(["--format", "json", "-j", "1", name], tmp_path)
+    assert_bounded(run, seconds=20, peak_mb=250)
+    assert run.code == 1, "the request beside the bomb is still found"
+
+
+@pytest.mark.parametrize("shape", ["recursive", "mapping-values"])
+def test_alias_variations_cost_nothing(tmp_path, shape):
+    if shape == "recursive":
+        # An alias inside its own anchor: a walk that follows it never ends (before: still running
+        # after 60 s at 1.1 GB).
+        body = f"#cloud-config\nruncmd:\n  - {CURL}\nloop: &loop [*loop, {{a: *loop}}]\n"
+        name = "user-data.yaml"
+    else:
+        # Aliases as mapping values, 40 wide and 5 deep (40**5 nodes), in a compose extension field.
+        body = f"x-l0: &l0 {{cmd: '{CURL}'}}\n"
+        for i in range(1, 6):
+            body += f"x-l{i}: &l{i} {{" + ", ".join(f"k{j}: *l{i - 1}" for j in range(40)) + "}\n"
+        body += f"services:\n  app:\n    image: alpine\n    command: {CURL}\n"
+        name = "docker-compose.yml"
+    (tmp_path / name).write_text(body)
+    run = run_cli(["--format", "json", "-j", "1", name], tmp_path)
+    assert_bounded(run, seconds=20, peak_mb=250)
+    assert run.code == 1
+
+
+def test_ordinary_anchors_still_reach_their_aliases():
+    from tests.helpers import lint
+
+    compose = ("x-base: &base\n  network_mode: host\nservices:\n  app:\n    <<: *base\n    image: alpine\n"
+               f"    command: {CURL}\n")
+    from imds_lint.frontends import yaml_nodes as yn
+
+    root = yn.compose(compose)
+    app = yn.get(yn.get(root, "services"), "app")
+    merged = yn.get(app, "<<")
+    assert yn.get(merged, "network_mode").value == "host", "an alias within budget is kept whole"
+    assert lint(compose, "compose")
+
+
+# -- decompression -------------------------------------------------------------------------
+
+
+def _gzip_stream(head: bytes, filler_mb: int) -> bytes:
+    """gzip of ``head`` followed by ``filler_mb`` MB of newlines, compressed a megabyte at a time."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(head)]
+    block = b"\n" * (1 << 20)
+    parts.extend(packer.compress(block) for _ in range(filler_mb))
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
+def _cloud_config_with_file(payload: bytes, encoding: str = "gz+b64") -> str:
+    return (f"#cloud-config\nruncmd:\n  - {CURL}\nwrite_files:\n  - path: /opt/boot.sh\n    encoding: {encoding}\n"
+            f"    content: {base64.b64encode(payload).decode()}\n")
+
+
+def test_a_gzip_bomb_in_write_files_is_refused_within_budget(tmp_path):
+    # 300 MB of newlines in 300 KB of gzip. Before: the 1.4 GB version took 71 s and 4.3 GB RSS
+    # (this one ~1 GB); after: ~1 s, ~40 MB.
+    payload = _gzip_stream(f"#!/bin/sh\n{CURL}\n".encode(), 300)
+    (tmp_path / "user-data.yaml").write_text(_cloud_config_with_file(payload))
+    run = run_cli(["--format", "json", "-j", "1", "user-data.yaml"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    data = run.json()
+    assert any("max-file-size" in e["message"] and "/opt/boot.sh" in e["message"] for e in data["errors"])
+    assert [f["line"] for f in data["findings"]] == [3], "the runcmd request is still reported"
+
+
+def test_nested_payloads_share_one_budget(tmp_path):
+    # A 7 KB file whose gz+b64 payload is a cloud-config holding a 60 MB one. Before: 8.4 s, 636 MB
+    # (with 200 MB inside); after: ~1 s, ~30 MB.
+    inner = _cloud_config_with_file(_gzip_stream(f"#!/bin/sh\n{CURL}\n".encode(), 60)).encode()
+    outer = _cloud_config_with_file(_gzip(inner))
+    (tmp_path / "user-data.yaml").write_text(outer)
+    assert len(outer) < 200_000
+    run = run_cli(["--format", "json", "-j", "1", "user-data.yaml"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert any("max-file-size" in e["message"] for e in run.json()["errors"])
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, 9)
+
+
+def test_many_small_payloads_draw_on_the_same_budget():
+    from imds_lint.decoding import BudgetExceeded, DecodeBudget, gunzip
+
+    budget = DecodeBudget(3 << 20)
+    one_mb = _gzip(b"x" * (1 << 20))
+    for _ in range(3):
+        assert gunzip(one_mb, budget) == b"x" * (1 << 20)
+    with pytest.raises(BudgetExceeded):
+        gunzip(one_mb, budget)
+    assert gunzip(b"not gzip", DecodeBudget(100)) is None
+    assert gunzip(one_mb[:-20], DecodeBudget(2 << 20)) is None, "a truncated stream is not a payload"
+    assert gunzip(_gzip(b"a") + _gzip(b"b"), DecodeBudget(100)) == b"ab", "every member, like gzip.decompress"
+
+
+# -- deep nesting ------------------------------------------------------------------------------
+
+
+CFN = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Web:\n    Type: AWS::EC2::Instance\n    Properties:\n"
+       f"      ImageId: ami-12345678\n      UserData: !Base64 '{CURL}'\n")
+
+
+@pytest.mark.parametrize("padding", ["sequence", "mapping"])
+def test_a_deeply_padded_template_keeps_its_enforcement_finding(tmp_path, padding):
+    # Before: "nested too deeply; fell back to text scanning", IMDS301 gone. After: both findings.
+    pad = "[" * 1000 + "]" * 1000 if padding == "sequence" else "{a: " * 1200 + "1" + "}" * 1200
+    (tmp_path / "template.yaml").write_text(CFN + f"Metadata:\n  Pad: {pad}\n")
+    run = run_cli(["--format", "json", "-j", "1", "template.yaml"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert {f["rule"] for f in run.json()["findings"]} >= {"IMDS301", "IMDS101"}
+
+
+# -- long lines ------------------------------------------------------------------------------
+
+
+def test_findings_on_one_long_line_keep_a_window_not_the_line(tmp_path):
+    # 4,000 requests on a 232 KB line. Before: 4.4 s, 954 MB (each finding copied the line);
+    # after: 1.5 s, 50 MB.
+    (tmp_path / "one-line.sh").write_text("#!/bin/sh\n" + "; ".join([f"curl {URL}"] * 4000) + "\n")
+    run = run_cli(["--format", "json", "-j", "1", "one-line.sh"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert len(run.json()["findings"]) == 4000
+
+
+def test_fingerprinting_many_findings_on_a_long_line_is_linear(tmp_path):
+    # 20,000 requests on a 1.1 MB line, through --write-baseline then --baseline (fingerprints
+    # of whole-line snippets were 20,000 x 1.1 MB of hashing). After: ~7 s, ~120 MB each.
+    (tmp_path / "one-line.sh").write_text("#!/bin/sh\n" + "; ".join([f"curl {URL}"] * 20000) + "\n")
+    run = run_cli(["--write-baseline", "baseline.json", "-j", "1", "one-line.sh"], tmp_path)
+    assert_bounded(run, seconds=60, peak_mb=400)
+    assert (tmp_path / "baseline.json").stat().st_size < 20000 * 400
+    run = run_cli(["--baseline", "baseline.json", "-j", "1", "one-line.sh"], tmp_path)
+    assert_bounded(run, seconds=60, peak_mb=400)
+    assert run.code == 0, "every finding matched its own fingerprint"
+
+
+def test_a_long_line_frame_points_at_its_request():
+    from imds_lint.reporters import Report
+    from imds_lint.reporters.text import render
+    from tests.helpers import lint
+
+    text = "#!/bin/sh\n" + "x" * 5000 + f"; curl {URL}; " + "y" * 5000 + "\n"
+    findings = lint(text)
+    assert len(findings) == 1 and len(findings[0].snippet) <= 400 and findings[0].snippet_column > 1
+    import io
+
+    out = io.StringIO()
+    render(Report(findings=findings), out)
+    _, code_line, caret_line = out.getvalue().splitlines()[1:4]
+    caret = caret_line.index("^")
+    assert code_line[caret:].startswith("curl"), (code_line, caret_line)
