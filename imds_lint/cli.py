@@ -307,8 +307,9 @@ def _projects(args, config) -> list:
             raise config.ConfigError(f"{args.config}: no such config file")
     given = [args.stdin_filename or "."] if args.paths == ["-"] else (args.paths or ["."])
     groups: dict[tuple, tuple] = {}
+    cache: dict = {}
     for path in given:
-        project = project_for(path, explicit)
+        project = project_for(path, explicit, cache)
         if project.key not in groups:
             groups[project.key] = (project, _settings(args, config, project), [])
         groups[project.key][2].append(path)

@@ -157,12 +157,22 @@ class Project:
         return (self.root, self.config_path)
 
 
-def project_for(given: str, explicit_config: Path | None = None) -> Project:
+def project_for(given: str, explicit_config: Path | None = None, cache: dict | None = None) -> Project:
     """As ruff does, the config is looked for from the scanned path, not from the current folder;
-    unlike ruff, the search stops at the repository root (see config.config_above)."""
+    unlike ruff, the search stops at the repository root (see config.config_above). ``cache``
+    (one run's) spares the search for files of a folder already seen: pre-commit passes hundreds."""
+    start = start_folder(given)
+    if cache is None:
+        return _project_for_folder(start, explicit_config)
+    key = (start, explicit_config)
+    if key not in cache:
+        cache[key] = _project_for_folder(start, explicit_config)
+    return cache[key]
+
+
+def _project_for_folder(start: Path, explicit_config: Path | None) -> Project:
     from imds_lint import config
 
-    start = start_folder(given)
     repo = repository_root(start)
     if explicit_config is not None:
         path = explicit_config.resolve()

@@ -39,6 +39,7 @@ def no_network(monkeypatch):
     return attempts
 
 
+@pytest.mark.slow
 def test_the_whole_cli_never_touches_the_network(no_network, tmp_path, monkeypatch, capsys):
     tree = tmp_path / "fixtures"
     shutil.copytree(FIXTURES, tree)
@@ -98,6 +99,7 @@ KINDS = ["shell", "python", "powershell", "dockerfile", "terraform", "template",
          "java", "csharp", "ruby", "makefile", "justfile", "jenkinsfile"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_worst_case_lines_take_bounded_time(kind):
     for case in WORST_CASES:
