@@ -463,7 +463,7 @@ def _list_rules(format: str = "text") -> int:
 
         sys.stdout.write(json.dumps([{
             "code": r.code, "name": r.name, "category": r.category.value, "severity": r.severity.value,
-            "fix": bool(r.fix_title), "summary": r.summary,
+            "fix": bool(r.fix_title), "summary": r.summary, "opt_in": bool(r.opt_in),
         } for r in rules], indent=2, ensure_ascii=False) + "\n")
         return EXIT_CLEAN
     # Columns as wide as their longest entry: no name runs into its category.
@@ -472,8 +472,9 @@ def _list_rules(format: str = "text") -> int:
     severity_width = max(len(r.severity.value) for r in rules)
     for rule in rules:
         fix = "fix" if rule.fix_title else "   "
+        opt_in = " (opt-in: --select " + rule.code + ")" if rule.opt_in else ""
         sys.stdout.write(f"{rule.code}  {rule.name:<{name_width}}  {rule.category.value:<{category_width}}  "
-                         f"{rule.severity.value:<{severity_width}}  {fix}  {rule.summary}\n")
+                         f"{rule.severity.value:<{severity_width}}  {fix}  {rule.summary}{opt_in}\n")
     return EXIT_CLEAN
 
 

@@ -6,6 +6,8 @@ file is the strongest statement of intent. Symlinks are followed only while
 they stay inside the folder being scanned, and each folder is entered once, so
 link loops end. .gitignore files apply to their folder and below, found on the
 way down (never by walking up from each file: that is what made walking slow).
+Tool and vendored folders (SKIPPED_DIRS: .git, node_modules, vendor, third_party,
+...) are not entered while walking; naming one on the command line scans it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ SKIPPED_DIRS = frozenset({
     ".pytype", ".ruff_cache", ".pytest_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
     "buck-out", "node_modules", "venv", "__pycache__", ".terraform", ".terragrunt-cache",
     ".imds_lint_cache", ".hypothesis",
+    # Vendored third-party code: its findings belong to its upstream, and a Go vendor/ tree
+    # (SDK metadata clients, other clouds' helpers) drowned the repository's own findings.
+    "vendor", "third_party", "third-party", "bower_components",
 })
 
 

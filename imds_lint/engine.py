@@ -17,7 +17,7 @@ from imds_lint.fixers import apply_edits, fixer_for, select_fixes
 from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
-from imds_lint.registry import all_rules, matches, rule_codes
+from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
 from imds_lint.rule import RuleContext
 from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
 from imds_lint.source import SkipFile, SourceText, write_fixed
@@ -83,6 +83,8 @@ class Linter:
         s = self.settings
         if not matches(code, s.select) or matches(code, s.ignore):
             return False
+        if code in opt_in_codes() and not selects_by_name(code, s.select):
+            return False
         if path is not None:
             for pattern, codes in s.per_file_ignores:
                 if matches(code, codes) and _path_matches(path, pattern):
@@ -101,14 +103,17 @@ class Linter:
         session = Session(notes, origin, self.settings.max_file_size)
         analyses = session.analyze(Document(kind, text, container=container, path=path))
         findings: list[Finding] = []
+        text_scanned: list[tuple[int, str]] = []
         for analysis in analyses:
             ctx = RuleContext(analysis, self.settings.token_ttl, fixer_for(analysis))
-            self._parse_problems(analysis, ctx, notes)
+            self._parse_problems(analysis, ctx, source, text_scanned)
             for rule in self.rules:
                 for request in analysis.requests:
                     rule.check_request(request, ctx)
                 rule.check_analysis(analysis, ctx)
             findings.extend(ctx.findings)
+        if text_scanned:
+            notes.append(_text_scanned_note(text_scanned))
         findings = _dedupe(findings)
         findings = apply_suppressions(findings, source, self.known, lambda c: self.enabled(c, ignore_path), kind)
         findings = [f for f in findings if self.enabled(f.code, ignore_path)]
@@ -124,24 +129,34 @@ class Linter:
         located.sort(key=Finding.sort_key)
         return located, notes
 
-    def _parse_problems(self, analysis: Analysis, ctx: RuleContext, notes: list[str]) -> None:
+    def _parse_problems(self, analysis: Analysis, ctx: RuleContext, source: SourceText,
+                        text_scanned: list[tuple[int, str]]) -> None:
+        """Text-scan what the parser could not read; say so once, at the file's own lines.
+
+        Only a parser that is the language's own (or as strict) proves the file broken
+        (IMDS001). A grammar that gave up gets a note: the file may well be fine.
+        """
         if not analysis.problems:
             return
         from imds_lint.frontends import text as text_frontend
 
-        first = analysis.problems[0]
-        where = f" in {analysis.document.label}" if analysis.document.label else ""
-        notes.append(f"{first.message}{where}; the broken region was text-scanned")
         known = {r.span for r in analysis.requests}
         for problem in analysis.problems:
             for request in text_frontend.scan(analysis.document, problem.span):
                 if not any(s.overlaps(request.span) or s.contains(request.span) for s in known):
                     analysis.requests.append(request)
+        document = analysis.document
+        first = analysis.problems[0]
+        line = source.location(document.to_root_offset(first.span.start)).line
+        where = f" in {document.label}" if document.label else ""
+        if not first.exact:
+            text_scanned.append((line, f"{first.message}{where}"))
+            return
         if self.enabled("IMDS001"):
             rule = next((r for r in all_rules() if r.code == "IMDS001"), None)
             if rule is not None:
-                ctx.report(rule(), first.span, f"{first.message}{where}; requests in the broken region were found "
-                           "by text scanning and cannot be fixed automatically")
+                ctx.report(rule(), first.span, f"{first.message} (line {line}){where}; requests in the broken "
+                           "region were found by text scanning and cannot be fixed automatically")
 
     # -- one file --------------------------------------------------------------
     def lint_file(self, path: str | Path, display: str, raw: bytes | None = None) -> FileResult:
@@ -272,6 +287,15 @@ def syntax_errors(text: str, kind: str) -> int:
 
 def _retext(source: SourceText, text: str) -> SourceText:
     return SourceText(source.raw, text, source.encoding, source.bom, source.lossy)
+
+
+def _text_scanned_note(regions: list[tuple[int, str]]) -> str:
+    """One note per file for every region a grammar could not read (IMDS001 is not raised)."""
+    regions = sorted(set(regions))
+    shown = "; ".join(f"line {line}: {message}" for line, message in regions[:5])
+    more = f"; and {len(regions) - 5} more" if len(regions) > 5 else ""
+    return (f"scanned as text ({shown}{more}): requests there were found by text scanning "
+            "and cannot be fixed automatically")
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

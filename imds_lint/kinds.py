@@ -196,4 +196,12 @@ def classify(path: PurePath | str, text: str | None = None) -> str:
     by_content = sniff(text)
     if by_content is not None:
         return by_content
+    if by_name == Kind.UNKNOWN and str(path).lower().endswith(_TEMPLATE_SUFFIXES):
+        # CloudFormation's own suffix (AWS samples and Quick Starts): JSON or YAML inside.
+        head = text[:20000]
+        if "AWSTemplateFormatVersion" in head or ("Resources" in head and "AWS::" in head):
+            return Kind.JSON if text.lstrip("\ufeff \t\r\n").startswith("{") else Kind.YAML
     return by_name
+
+
+_TEMPLATE_SUFFIXES = (".template", ".cfn", ".cform")

@@ -46,6 +46,17 @@ def rule_by_code(code: str) -> type[Rule] | None:
     return next((r for r in all_rules() if r.code == code or r.name == code.lower()), None)
 
 
+@lru_cache(maxsize=1)
+def opt_in_codes() -> frozenset[str]:
+    return frozenset(rule.code for rule in all_rules() if rule.opt_in)
+
+
+def selects_by_name(code: str, selectors: list[str] | tuple[str, ...]) -> bool:
+    """True if ``code`` itself (not ALL, not a prefix) is among ``selectors``: how opt-in rules are chosen."""
+    code = code.upper()
+    return any(s.upper() == code for s in selectors)
+
+
 def matches(code: str, selectors: list[str] | tuple[str, ...]) -> bool:
     """True if ``code`` is selected by any of ``selectors`` (full codes or prefixes; ALL)."""
     code = code.upper()

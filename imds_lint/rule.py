@@ -75,6 +75,10 @@ class Rule:
     invalid: ClassVar[Sequence[Invalid]] = ()
     # Engine rules are raised by the engine itself, not by checking requests.
     engine: ClassVar[bool] = False
+    # Opt-in rules run only when selected by their full code (`--select IMDS211`, or
+    # `select = ["IMDS211"]`): ALL and prefixes leave them out. For advice the
+    # linter cannot be sure of (it cannot see everything that starts containers).
+    opt_in: ClassVar[bool] = False
 
     def check_request(self, request: Request, ctx: RuleContext) -> Iterator[None]:
         return iter(())

@@ -36,6 +36,13 @@ class HopLimitAboveOne(Rule):
     }
     ```
 
+    Opt-in: it runs only when named (`--select IMDS211`, or `select = ["ALL",
+    "IMDS211"]` in `[tool.imds-lint]`); `ALL` and `IMDS2` leave it out. Whether
+    containers run is decided from every signal the linter has (user-data,
+    cfn-init commands and packages, EKS/ECS/kops node roles, names, AMIs), and
+    still cannot be seen when the AMI or configuration management starts them:
+    on public code, advice to lower the limit was mostly wrong.
+
     ## Fix safety
     No automatic fix: containers may be started by something the linter cannot
     see (the AMI, configuration management).
@@ -49,6 +56,7 @@ class HopLimitAboveOne(Rule):
     category = Category.HOP_LIMIT
     severity = Severity.INFO
     summary = "Hop limit above 1 where nothing runs containers"
+    opt_in = True
 
     valid = [
         Valid("terraform", 'resource "aws_instance" "web" {\n  metadata_options {\n    http_tokens                 = "required"\n'

@@ -13,6 +13,10 @@ def source_of(text: str) -> SourceText:
     return SourceText(text.encode("utf-8"), text, "utf-8")
 
 
+# Every rule, the opt-in ones (IMDS211) included: for tables that check a whole family.
+EVERY_RULE = Settings(select=("ALL", "IMDS211"))
+
+
 def lint(text: str, kind: str = "shell", settings: Settings | None = None, path: str = "example") -> list[Finding]:
     linter = Linter(settings or Settings())
     findings, _ = linter.lint_text(text, kind, source_of(text), path)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from imds_lint.kinds import Kind
-from tests.helpers import codes, fix, lint
+from tests.helpers import EVERY_RULE, codes, fix, lint
 
 HEAD = "import aws_cdk as cdk\nfrom aws_cdk import aws_ec2 as ec2\n"
 
@@ -46,7 +46,7 @@ TABLE = [
 @pytest.mark.parametrize("body, expected", [pytest.param(b, e, id=i) for i, b, e in TABLE])
 def test_enforcement_table(body, expected):
     text = HEAD + body
-    assert {c for c in codes(lint(text, Kind.PYTHON)) if c[4] in "23"} == expected
+    assert {c for c in codes(lint(text, Kind.PYTHON, EVERY_RULE)) if c[4] in "23"} == expected
 
 
 def test_instance_fix_is_display_only_and_launch_template_fix_is_unsafe():

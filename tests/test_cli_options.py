@@ -92,7 +92,7 @@ def test_list_rules_as_json_and_aligned_text(capsys):
     assert main(["--list-rules", "--format", "json"]) == 0
     rules = json.loads(capsys.readouterr().out)
     assert [r["code"] for r in rules] == [r.code for r in all_rules()]
-    assert {"code", "name", "category", "severity", "fix", "summary"} == set(rules[0])
+    assert {"code", "name", "category", "severity", "fix", "summary", "opt_in"} == set(rules[0])
     assert main(["--list-rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
     # Every category starts in the same column: the longest name (IMDS302's) does not push it.

@@ -9,7 +9,7 @@ import yaml
 
 from imds_lint.frontends import yaml_nodes
 from imds_lint.kinds import Kind
-from tests.helpers import codes, fix, lint
+from tests.helpers import EVERY_RULE, codes, fix, lint
 
 SUB = '''AWSTemplateFormatVersion: "2010-09-09"
 Resources:
@@ -128,7 +128,7 @@ TABLE = [
 @pytest.mark.parametrize("body, expected", [pytest.param(b, e, id=i) for i, b, e in TABLE])
 def test_enforcement_table(body, expected):
     text = f"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  R:\n    {body}"
-    assert {c for c in codes(lint(text, Kind.YAML)) if c[4] in "23"} == expected
+    assert {c for c in codes(lint(text, Kind.YAML, EVERY_RULE)) if c[4] in "23"} == expected
     fixed = fix(text, Kind.YAML, unsafe=True)
     load(fixed)
     if "IMDS301" in expected:

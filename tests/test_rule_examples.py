@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from imds_lint.config import Settings
 from imds_lint.registry import all_rules
 from tests.helpers import codes, fix, lint
 
@@ -18,15 +19,26 @@ def _cases(attribute: str):
             yield pytest.param(rule, example, id=f"{rule.code}-{attribute}-{index + 1}")
 
 
+def _selecting(rule) -> Settings:
+    """Opt-in rules run only when named; every other rule runs under the default settings."""
+    return Settings(select=("ALL", rule.code)) if rule.opt_in else Settings()
+
+
 @pytest.mark.parametrize("rule, example", list(_cases("valid")))
 def test_valid_example_is_not_flagged(rule, example):
-    assert rule.code not in codes(lint(example.code, example.kind))
+    assert rule.code not in codes(lint(example.code, example.kind, _selecting(rule)))
 
 
 @pytest.mark.parametrize("rule, example", list(_cases("invalid")))
 def test_invalid_example_is_flagged(rule, example):
-    found = [f for f in lint(example.code, example.kind) if f.code == rule.code]
+    found = [f for f in lint(example.code, example.kind, _selecting(rule)) if f.code == rule.code]
     assert len(found) == example.count, [f.message for f in found]
+
+
+@pytest.mark.parametrize("rule, example", [p for p in _cases("invalid") if p.values[0].opt_in])
+def test_opt_in_rule_is_silent_unless_named(rule, example):
+    for select in (("ALL",), (rule.code[:5],), (rule.code[:4],)):
+        assert rule.code not in codes(lint(example.code, example.kind, Settings(select=select)))
 
 
 @pytest.mark.parametrize("rule, example", [p for p in _cases("invalid") if p.values[1].fixed is not None])

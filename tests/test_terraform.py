@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from imds_lint.frontends import terraform
 from imds_lint.hcl import template as hcl_template
 from imds_lint.kinds import Kind, classify
-from tests.helpers import codes, fix, lint
+from tests.helpers import EVERY_RULE, codes, fix, lint
 
 HEREDOC = '''resource "aws_instance" "web" {
   ami = "ami-123"
@@ -168,7 +168,7 @@ ENFORCEMENT_TABLE = [
 
 @pytest.mark.parametrize("text, expected", [pytest.param(t, e, id=i) for i, t, e in ENFORCEMENT_TABLE])
 def test_enforcement_table(text, expected):
-    found = {c for c in codes(lint(text, Kind.TERRAFORM)) if c[4] in "23"}
+    found = {c for c in codes(lint(text, Kind.TERRAFORM, EVERY_RULE)) if c[4] in "23"}
     assert found == expected
 
 

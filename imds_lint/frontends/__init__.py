@@ -68,8 +68,18 @@ class ParserGaveUp(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ParseProblem:
+    """A region a front-end's parser could not read.
+
+    ``exact`` says the parser is the language's own or as strict (CPython's, json,
+    PyYAML, tomllib, expat): then the file really is broken and IMDS001 says so.
+    A tree-sitter grammar giving up proves nothing about the file (heredocs,
+    PowerShell bare words, newer Go syntax): the region is text-scanned and a note
+    says so. Messages carry no line number: the engine adds the file's own.
+    """
+
     span: Span
     message: str
+    exact: bool = False
 
 
 @dataclass

@@ -11,15 +11,23 @@ strings are scanned but not rewritten. Each compute resource becomes an
 parameter defaults, instances enforced by their launch template).
 ``AWS::ECS::TaskDefinition`` container commands (``EntryPoint``, ``Command``,
 ``HealthCheck.Command``) carry the task's ``NetworkMode`` as container context.
+
+cfn-init's ``AWS::CloudFormation::Init`` (in any resource's ``Metadata``) runs
+code too: each ``commands.*.command`` string is shell, and each ``files.*.content``
+string is a document of the kind its path and text say (a ``.sh`` script, a
+cloud-config...). Its ``packages`` and ``services`` say whether the instance runs
+containers, with its user-data, the resource's own text (Kubernetes tags, an
+EKS/ECS-optimized AMI) and an ``AWS::EKS::Nodegroup`` that uses a launch template.
 """
 
 from __future__ import annotations
 
+import re
 
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
-from imds_lint.kinds import Kind, sniff
+from imds_lint.kinds import Kind, classify, sniff
 from imds_lint.model import Document, Span, no_escape
 from imds_lint.syntax.iac import CloudFormationHandle
 
@@ -59,13 +67,22 @@ class _Analyzer:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             at = mark.index if mark is not None else 0
             self.analysis.problems.append(ParseProblem(Span(at, min(at + 1, len(self.text))),
-                                                       f"CloudFormation template does not parse: {getattr(exc, 'problem', exc)}"))
+                                                       f"CloudFormation template does not parse: {getattr(exc, 'problem', exc)}",
+                                                       exact=True))
             return [self.analysis]
         resources = yn.get(root, "Resources")
         if resources is None or resources.id != "mapping":
             return [self.analysis]
         self.parameters = yn.get(root, "Parameters")
         self.resources = {k.value: v for k, v in resources.value if k.id == "scalar"}
+        # cfn-init first: what it installs tells the compute resources below about containers.
+        self.init: dict[str, tuple[str, str | None]] = {}
+        for key, node in resources.value:
+            if key.id == "scalar":
+                init = _path(yn.get(node, "Metadata"), "AWS::CloudFormation::Init")
+                if init is not None and init.id == "mapping":
+                    self.init[key.value] = self.cfn_init(init, key.value)
+        self.eks_launch_templates = self.launch_templates_of_node_groups()
         for key, node in resources.value:
             rtype = yn.get(node, "Type")
             if rtype is not None and rtype.id == "scalar" and rtype.value in _TYPES:
@@ -113,9 +130,59 @@ class _Analyzer:
             tokens=self.value(yn.get(options, "HttpTokens")),
             endpoint=self.value(yn.get(options, "HttpEndpoint")),
             hop_limit=self.value(yn.get(options, "HttpPutResponseHopLimit")),
-            enforced_by=enforced, containers=container_signs(script) if script else None,
+            enforced_by=enforced, containers=self.containers(key.value, node, script),
             handle=CloudFormationHandle(parent, options, self.json, self.text),
         ))
+
+    def containers(self, name: str, node, script: str) -> str | None:
+        """Why the resource's instances run containers, from every signal the template has."""
+        init_text, init_reason = self.init.get(name, ("", None))
+        # `cfn-init --resource Other` (or -r) runs another resource's Init on this instance.
+        for other in _CFN_INIT_RESOURCE.findall(script):
+            if other != name and other in self.init:
+                other_text, other_reason = self.init[other]
+                init_text += "\n" + other_text
+                init_reason = init_reason or other_reason
+        own_text = self.text[node.start_mark.index:node.end_mark.index]
+        found = init_reason or container_signs("\n".join((script, init_text, own_text)))
+        if found is None and name in self.eks_launch_templates:
+            found = "is the launch template of an EKS node group"
+        return found
+
+    def launch_templates_of_node_groups(self) -> set[str]:
+        used = set()
+        for node in self.resources.values():
+            rtype = yn.get(node, "Type")
+            if rtype is None or rtype.id != "scalar" or rtype.value != "AWS::EKS::Nodegroup":
+                continue
+            spec = yn.get(yn.get(node, "Properties"), "LaunchTemplate")
+            for field in ("Id", "Name"):
+                ref = yn.intrinsic(yn.get(spec, field)) if yn.get(spec, field) is not None else None
+                if ref is not None and ref[0] == "Ref" and ref[1].id == "scalar":
+                    used.add(ref[1].value)
+        return used
+
+    # -- cfn-init --------------------------------------------------------------------
+    def cfn_init(self, init, resource: str) -> tuple[str, str | None]:
+        """Embed what cfn-init runs and writes; return its text and a container reason."""
+        texts, reason = [], None
+        for config_key, config in init.value:
+            if config_key.id != "scalar" or config_key.value == "configSets" or config.id != "mapping":
+                continue
+            commands = yn.get(config, "commands")
+            for name, command in commands.value if commands is not None and commands.id == "mapping" else []:
+                body = yn.get(command, "command")
+                if body is not None:
+                    label = f"cfn-init command {name.value} of {resource}"
+                    texts.append(self.embedded(body, label, Kind.SHELL))
+            files = yn.get(config, "files")
+            for path, spec in files.value if files is not None and files.id == "mapping" else []:
+                content = yn.get(spec, "content")
+                if content is not None and path.id == "scalar" and isinstance(path.value, str):
+                    label = f"cfn-init file {path.value} of {resource}"
+                    texts.append(self.embedded(content, label, None, path.value))
+            reason = reason or _init_runtime(config)
+        return "\n".join(texts), reason
 
     def launch_template_enforcing(self, spec) -> str | None:
         if spec is None:
@@ -180,6 +247,15 @@ class _Analyzer:
 
     # -- user-data -----------------------------------------------------------------
     def user_data(self, node, name: str) -> str:
+        return self.embedded(node, f"UserData of {name}", None)
+
+    def embedded(self, node, label: str, kind: str | None, path: str | None = None) -> str:
+        """The script (or file) a template value holds, analyzed as an embedded document.
+
+        ``kind`` None: sniffed from the text (and the path cfn-init writes it to), shell
+        when nothing says otherwise for user-data; a cfn-init file nothing identifies is
+        read as plain text.
+        """
         tagged = yn.tag_name(node) is not None
         fn = _fn(node, tagged)
         if fn is not None and fn[0] == "Fn::Base64":
@@ -206,9 +282,10 @@ class _Analyzer:
             chars = yn.sub_decode(chars)
         inner = "".join(c for c, _, _ in chars)
         escape = self.escape_for(target, sub) if writable and target is not None else None
-        kind = sniff(inner) or Kind.SHELL
+        if kind is None:
+            kind = classify(path, inner) if path is not None else sniff(inner) or Kind.SHELL
         doc = self.document.embed(kind, inner, yn.offset_map(chars), escape=escape or no_escape,
-                                  label=f"UserData of {name}", writable=escape is not None)
+                                  label=label, writable=escape is not None)
         self.children.extend(self.session.analyze(doc))
         return inner
 
@@ -234,7 +311,9 @@ class _Analyzer:
         style = node.style
         if style == "|":
             indent = yn.block_indent(self.text, node)
-            inner = (lambda s: s.replace("\n", "\n" + indent))
+            # Inserted lines keep the file's own line breaks (CRLF templates exist).
+            newline = "\r\n" if "\r\n" in self.text[node.start_mark.index:node.end_mark.index] else "\n"
+            inner = (lambda s: s.replace("\n", newline + indent))
         elif style == '"':
             inner = (lambda s: s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n"))
         elif style == "'" and not self.json:
@@ -244,6 +323,23 @@ class _Analyzer:
         if sub:
             return lambda s: inner(yn.escape_sub(s))
         return inner
+
+
+# `cfn-init ... --resource Name` / `-r Name`: the resource whose Init runs on this instance.
+_CFN_INIT_RESOURCE = re.compile(r"cfn-init\b[^\n]*?(?:--resource|-r)\s+['\"]?([A-Za-z0-9]+)")
+_RUNTIMES = frozenset({"docker", "docker-ce", "docker.io", "docker-engine", "moby-engine", "containerd",
+                       "containerd.io", "podman", "cri-o"})
+
+
+def _init_runtime(config) -> str | None:
+    """A container runtime among a cfn-init config's packages or services."""
+    for section, verb in (("packages", "installs"), ("services", "runs")):
+        managers = yn.get(config, section)
+        for _, names in managers.value if managers is not None and managers.id == "mapping" else []:
+            for name, _ in names.value if names.id == "mapping" else []:
+                if name.id == "scalar" and str(name.value).lower() in _RUNTIMES:
+                    return f"{verb} {name.value} through cfn-init"
+    return None
 
 
 def _fn(node, tagged: bool):

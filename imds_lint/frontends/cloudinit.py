@@ -73,7 +73,7 @@ def cloud_config(document: Document, session) -> list[Analysis]:
         mark = getattr(exc, "problem_mark", None)
         at = mark.index if mark is not None else 0
         analysis.problems.append(ParseProblem(Span(at, min(at + 1, len(document.text))),
-                                              f"cloud-config does not parse: {getattr(exc, 'problem', exc)}"))
+                                              f"cloud-config does not parse: {getattr(exc, 'problem', exc)}", exact=True))
         return [analysis]
     children: list[Analysis] = []
     for key in ("runcmd", "bootcmd"):

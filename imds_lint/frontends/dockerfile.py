@@ -159,7 +159,7 @@ class _Reader:
             for node in _walk(root):
                 if node.type == "ERROR" or node.is_missing:
                     self.analysis.problems.append(ParseProblem(
-                        self.span(node), f"Dockerfile syntax error at line {self.line(node)}"))
+                        self.span(node), "the Dockerfile grammar could not parse this"))
                     break
         return [self.analysis, *self.children]
 

@@ -98,6 +98,11 @@ _CONTAINER_SIGNS = [
                 r"(?:yum|dnf|apt-get|apt|amazon-linux-extras|zypper|apk)\s+(?:-\S+\s+)*install\b[^\n]*\b(?:docker(?:\.io|-ce)?|containerd|podman)\b|"
                 r"get\.docker\.com|docker\s+(?:run|compose|pull)|docker-compose\s+up|podman\s+run)"),
      "installs or starts a container runtime"),
+    (re.compile(r"\bnodeup\b|kops-configuration|/opt/kops/"), "runs a kops Kubernetes node"),
+    (re.compile(r"kubernetes\.io/cluster/|k8s\.io/role/(?:master|node|control-plane)|alpha\.eksctl\.io/nodegroup|"
+                r"eks:nodegroup-name"), "is tagged as a Kubernetes node"),
+    (re.compile(r"/etc/ecs/ecs\.config"), "joins an ECS cluster"),
+    (re.compile(r"/aws/service/(?:eks|ecs|bottlerocket)/|amazon-eks-node-|amzn2-ami-ecs-"), "boots a container-optimized (EKS/ECS) AMI"),
 ]
 
 

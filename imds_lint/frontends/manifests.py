@@ -43,7 +43,7 @@ class _Reader:
         ))
 
     def problem(self, message: str, at: int = 0) -> None:
-        self.analysis.problems.append(ParseProblem(line_span(self.text, at), message))
+        self.analysis.problems.append(ParseProblem(line_span(self.text, at), message, exact=True))
 
     def find_value(self, key: str, start: int = 0, *, quote: str = '"') -> re.Match | None:
         """``"key": "value"`` (or ``key = "value"``) at or after ``start``."""
@@ -637,7 +637,8 @@ def parse_xml(reader: _Reader) -> list[_Element] | None:
                        min(exc.args[0], len(text)) if exc.args and isinstance(exc.args[0], int) else 0)
         return None
     except expat.ExpatError as exc:
-        reader.problem(f"XML syntax error: {expat.ErrorString(exc.code)} at line {exc.lineno}")
+        line_start = sum(len(line) for line in text.splitlines(keepends=True)[:max(exc.lineno - 1, 0)])
+        reader.problem(f"XML syntax error: {expat.ErrorString(exc.code)}", min(line_start, len(text)))
         return None
     for element in elements:
         close = text.find(">", element.start)

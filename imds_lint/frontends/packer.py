@@ -27,8 +27,11 @@ def hcl_block(analyzer, block) -> None:
         options = block.sub_blocks("metadata_options")
         mo = options[0] if options else None
         attrs = mo.attributes() if mo is not None else {}
+        dynamic = block.dynamic_content("metadata_options") if mo is None else None
+        if dynamic is not None:
+            attrs = dynamic.attributes()
         analyzer.analysis.add_fact(COMPUTE, ComputeResource(
-            "packer", builder, name, block.header_span, file.span(block.node), mo is not None,
+            "packer", builder, name, block.header_span, file.span(block.node), mo is not None or dynamic is not None,
             tokens=analyzer.module.value(file, attrs.get("http_tokens")),
             endpoint=analyzer.module.value(file, attrs.get("http_endpoint")),
             hop_limit=analyzer.module.value(file, attrs.get("http_put_response_hop_limit")),
@@ -92,10 +95,38 @@ def analyze_json(document: Document, session) -> list[Analysis]:
         if ptype is None or ptype.value != "shell":
             continue
         inline = yn.get(provisioner, "inline")
-        for item in inline.value if inline is not None and inline.id == "sequence" else []:
-            if item.id == "scalar":
-                children.extend(session.analyze(_scalar_document(document, item, Kind.SHELL, "packer inline")))
+        items = [i for i in inline.value if i.id == "scalar"] if inline is not None and inline.id == "sequence" else []
+        if len(items) == 1:
+            children.extend(session.analyze(_scalar_document(document, items[0], Kind.SHELL, "packer inline")))
+        elif items:
+            children.extend(session.analyze(_inline_script(document, items)))
     return [analysis, *children]
+
+
+def _inline_script(document: Document, items) -> Document:
+    """A shell provisioner's ``inline`` lines as the one script Packer runs.
+
+    Packer writes the elements to one file, one per line: ``if ...; then`` in one
+    element and ``fi`` in another is a valid script, and a token read in one line
+    is there for the next. Parsed element by element, neither was.
+    """
+    chars: yn.Chars = []
+    exact = True
+    for index, item in enumerate(items):
+        item_chars, item_exact = yn.scalar_chars(document.text, item)
+        exact = exact and item_exact and item.style == '"' and "\n" not in item.value
+        if index:
+            # The joining newline sits at the start of this element's string, so a line
+            # inserted before its command is written into the same element.
+            at = item_chars[0][1] if item_chars else item.start_mark.index + 1
+            chars.append(("\n", at, at))
+        chars.extend(item_chars)
+    escape = (lambda s: s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")) if exact else None
+    from imds_lint.model import no_escape
+
+    inner = "".join(c for c, _, _ in chars)
+    return document.embed(Kind.SHELL, inner, yn.offset_map(chars), escape=escape or no_escape,
+                          label="packer inline", writable=escape is not None)
 
 
 def _setting(node) -> Setting:

@@ -174,7 +174,7 @@ class _Reader:
             for node in _walk(self.state.tree.root_node):
                 if node.type == "ERROR" or node.is_missing:
                     self.analysis.problems.append(ParseProblem(
-                        self.span(node), f"PowerShell syntax error at line {node.start_point[0] + 1}"))
+                        self.span(node), "the PowerShell grammar could not parse this"))
                     break
         return self.analysis
 

@@ -108,15 +108,21 @@ def parse_module(text: str):
             warnings.simplefilter("ignore")
             ast.parse(text)
     except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes
-        raise _Unparsable(f"python syntax error at line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}") from None
+        raise _Unparsable(f"python syntax error: {getattr(exc, 'msg', exc)}",
+                          line=getattr(exc, "lineno", None)) from None
     except (RecursionError, MemoryError):
-        raise _Unparsable("python code nested too deeply to parse safely") from None
+        raise _Unparsable("python code nested too deeply to parse safely", exact=False) from None
     cst = _libcst()
     return cst.parse_module(text)
 
 
 class _Unparsable(Exception):
-    pass
+    """CPython's own parser rejected the module (an exact verdict, unlike libcst's)."""
+
+    def __init__(self, message: str, line: int | None = None, exact: bool = True):
+        super().__init__(message)
+        self.line = line
+        self.exact = exact
 
 
 def syntax_errors(text: str) -> int:
@@ -129,15 +135,23 @@ def syntax_errors(text: str) -> int:
 
 def _problem(document: Document, exc: Exception) -> Analysis:
     text = document.text
-    line = getattr(exc, "raw_line", None) or getattr(exc, "line", None)
-    where = f" at line {line}" if isinstance(line, int) else ""
-    message = f"python syntax error{where} (libcst could not parse it; Python 2?)"
+    # Only CPython's verdict makes the file broken; libcst failing on code CPython
+    # accepts (or recursing too deep) is a gap of ours, reported as a note.
+    exact = isinstance(exc, _Unparsable) and exc.exact
+    line = exc.line if isinstance(exc, _Unparsable) else getattr(exc, "raw_line", None) or getattr(exc, "line", None)
+    message = "libcst could not parse this Python"
     if isinstance(exc, _Unparsable):
         message = str(exc)
     elif isinstance(exc, RecursionError):
         message = "python code nested too deeply for libcst"
+    at = LineOffsets(text).char(line, 0) if isinstance(line, int) and line > 0 else 0
     analysis = Analysis(document)
-    analysis.problems.append(ParseProblem(Span(0, len(text)), message))
+    # The whole module is text-scanned; the span starts at the offending line so the
+    # engine can name the file's own line.
+    at = min(at, len(text))
+    analysis.problems.append(ParseProblem(Span(at, len(text)), message, exact=exact))
+    if at:
+        analysis.problems.append(ParseProblem(Span(0, at), message, exact=exact))
     return analysis
 
 

@@ -254,6 +254,13 @@ class _Walker:
         for text in resolved:
             if parse_imds_url(text) is not None:
                 return text
+        # Scope is flow-insensitive: when assignments disagree and one cannot be known, neither
+        # can the value (`local ttl=""` then `ttl=$(default_ttl)` is no empty TTL). An empty
+        # initialiser gives way to the value assigned later (`SUDO=""`, then `SUDO=sudo`).
+        if len(set(resolved)) > 1:
+            if UNKNOWN in resolved:
+                return UNKNOWN
+            return next((text for text in resolved if text), resolved[0])
         return resolved[0]
 
     # -- pass 2: commands ----------------------------------------------------
@@ -655,9 +662,8 @@ class _Walker:
             return
         for node in self.walk(root):
             if node.type == "ERROR" or node.is_missing:
-                line = node.start_point[0] + 1
                 what = f"missing {node.type}" if node.is_missing else "unexpected text"
-                self.analysis.problems.append(ParseProblem(self.span(node), f"shell syntax error at line {line}: {what}"))
+                self.analysis.problems.append(ParseProblem(self.span(node), f"the shell grammar could not parse this ({what})"))
 
 
 def _inside_command(node, limit) -> bool:

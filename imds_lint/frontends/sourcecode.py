@@ -504,7 +504,7 @@ class Reader:
         for node in walk(root):
             if node.type == "ERROR" or node.is_missing:
                 self.analysis.problems.append(ParseProblem(
-                    self.span(node), f"{self.language} syntax error at line {node.start_point[0] + 1}"))
+                    self.span(node), f"the {self.language} grammar could not parse this"))
                 return
 
 

@@ -103,7 +103,36 @@ def analyze(document: Document, session) -> list[Analysis]:
         return _call(target, document, session)
     from imds_lint.frontends import blobs, text
 
-    return [*text.analyze(document, session), *blobs.scan(document, session)]
+    analyses = text.analyze(document, session)
+    if document.kind in (Kind.JSON, Kind.TERRAFORM_JSON):
+        for analysis in analyses:
+            if analysis.requests:
+                analysis.requests = _outside_keys(document.text, analysis.requests)
+    return [*analyses, *blobs.scan(document, session)]
+
+
+def _outside_keys(text: str, requests: list) -> list:
+    """Requests not inside an object key: a test fixture keyed by IMDS URLs sends nothing."""
+    import yaml
+
+    from imds_lint.frontends import yaml_nodes as yn
+
+    try:
+        root = yn.compose(text)
+    except (yaml.YAMLError, RecursionError):
+        return requests
+    keys = []
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if node.id == "mapping":
+            for key, value in node.value:
+                if key.id == "scalar":
+                    keys.append((key.start_mark.index, key.end_mark.index))
+                stack.append(value)
+        elif node.id == "sequence":
+            stack.extend(node.value)
+    return [r for r in requests if not any(a <= r.span.start < b for a, b in keys)]
 
 
 def syntax_errors(text: str) -> int:

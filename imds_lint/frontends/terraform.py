@@ -374,14 +374,21 @@ class _Analyzer:
         options = block.sub_blocks("metadata_options")
         mo = options[0] if options else None
         attrs = mo.attributes() if mo is not None else {}
+        # Modules write the options as `dynamic "metadata_options" { content { ... } }`: that
+        # is a block that is there (values usually from variables), not an absent one.
+        dynamic = block.dynamic_content("metadata_options") if mo is None else None
+        if dynamic is not None:
+            attrs = dynamic.attributes()
         enforced = None
-        if mo is None and rtype in ("aws_instance", "aws_spot_instance_request"):
+        if mo is None and dynamic is None and rtype in ("aws_instance", "aws_spot_instance_request"):
             enforced = self.launch_template_enforcing(block)
-        containers = container_signs(script) if script else None
+        # Every signal the block has: its user-data, and its own text (Kubernetes tags, an
+        # EKS/ECS-optimized AMI), then the node group that uses it.
+        containers = container_signs(script + "\n" + block.file.source(block.node))
         if containers is None and rtype == "aws_launch_template" and self.used_by_eks(name):
             containers = "is the launch template of an EKS node group"
         self.analysis.add_fact(COMPUTE, ComputeResource(
-            "terraform", rtype, name, block.header_span, self.file.span(block.node), mo is not None,
+            "terraform", rtype, name, block.header_span, self.file.span(block.node), mo is not None or dynamic is not None,
             tokens=self.module.value(self.file, attrs.get("http_tokens")),
             endpoint=self.module.value(self.file, attrs.get("http_endpoint")),
             hop_limit=self.module.value(self.file, attrs.get("http_put_response_hop_limit")),
@@ -588,8 +595,7 @@ class _Analyzer:
             return
         for node in _walk(root):
             if node.type == "ERROR" or node.is_missing:
-                line = node.start_point[0] + 1
-                self.analysis.problems.append(ParseProblem(self.file.span(node), f"Terraform syntax error at line {line}"))
+                self.analysis.problems.append(ParseProblem(self.file.span(node), "the HCL grammar could not parse this"))
                 return
 
 
@@ -635,3 +641,4 @@ def syntax_errors(text: str) -> int:
     if not tree.root_node.has_error:
         return 0
     return sum(1 for n in _walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
+

@@ -13,7 +13,7 @@ from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis
 from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
 from imds_lint.model import TOKEN_HEADER, TTL_HEADER, Document, Header, Precision, Request, Span
-from imds_lint.syntax.lines import logical_lines
+from imds_lint.syntax.lines import joined_lines, physical_offset
 
 # Bounded by the line: no nested quantifiers, so this stays linear on any input.
 _URL = re.compile(
@@ -21,7 +21,8 @@ _URL = re.compile(
     re.I,
 )
 _CLIENT = re.compile(
-    r"\b(curl|wget|http|Invoke-RestMethod|Invoke-WebRequest|irm|iwr|urlopen|requests|httpx|urllib3?|"
+    # "http" is HTTPie's command, not the scheme of a URL (prose naming a URL is no request).
+    r"\b(curl|wget|https?(?!:)|Invoke-RestMethod|Invoke-WebRequest|irm|iwr|urlopen|requests|httpx|urllib3?|"
     r"aiohttp|fetch|axios|got|HttpClient|WebClient|HttpURLConnection|Net::HTTP|open-uri|URI\.open|"
     r"NewRequest|http\.Get|get_instance_metadata|get_instance_identity|uri|get_url)\b",
     re.I,
@@ -29,6 +30,39 @@ _CLIENT = re.compile(
 _COMMENT = re.compile(r"^\s*(#|//|;|--|REM\b|\*)")
 _PUT = re.compile(r"(-X\s*['\"]?PUT|--request\s+PUT|--method[= ]PUT|-Method\s+['\"]?Put|\.put\(|method\s*[=:]\s*['\"]PUT)", re.I)
 _MAX_LINE = 20000
+# Where one command of a joined line ends: a PUT belongs to the command that holds it, not to
+# every URL of a `\`-continued pipeline (`TOKEN=$(curl -X PUT ...) && curl ... meta-data/`).
+_COMMAND_BREAK = re.compile(r"&&|\|\||[;|`]|\$\(|\)")
+
+
+def _command_around(line: str, start: int, end: int) -> str:
+    left = 0
+    for brk in _COMMAND_BREAK.finditer(line, 0, start):
+        left = brk.end()
+    brk = _COMMAND_BREAK.search(line, end)
+    return line[left:brk.start() if brk else len(line)]
+
+
+# `NAME = "http://169.254.169.254/..."` (const, let, readonly, define('NAME', ...), YAML/JSON
+# keys): a URL kept in a name, to be reported where a client line uses the name.
+_CONSTANT = re.compile(
+    r"""^\s*(?:(?:export|readonly|local|const|let|var|final|static|private|public|my|our)\s+)*"""
+    r"""(?:define\(\s*)?['"]?(?P<name>[A-Za-z_][A-Za-z0-9_]{2,})['"]?\s*(?::\s*[\w&'" ]+)?\s*(?:=|:=|,|:)\s*"""
+    r"""[(\[]?\s*(?:[frbu]{0,2})['"`](?P<url>(?:https?://)?(?:169\.254\.169\.254|\[fd00:ec2::254\]|instance-data)[^'"`\s]*)""",
+    re.I,
+)
+
+
+def _constants(text: str) -> dict[str, str]:
+    """Names that hold an IMDS URL, each with the URL (the first assignment wins)."""
+    found: dict[str, str] = {}
+    for _, line in joined_lines(text):
+        if len(line) > _MAX_LINE or "169.254" not in line and "fd00:ec2" not in line and "instance-data" not in line:
+            continue
+        match = _CONSTANT.match(line)
+        if match is not None and match.group("name") not in found:
+            found[match.group("name")] = match.group("url")
+    return found
 
 
 def scan(document: Document, region: Span | None = None) -> list[Request]:
@@ -36,29 +70,36 @@ def scan(document: Document, region: Span | None = None) -> list[Request]:
     base = 0
     if region is not None:
         text, base = text[region.start:region.end], region.start
+    constants = _constants(document.text)
+    uses = re.compile(r"\b(?:" + "|".join(map(re.escape, constants)) + r")\b") if constants else None
     requests = []
-    for offset, line in logical_lines(text):
+    for pieces, line in joined_lines(text):
         if len(line) > _MAX_LINE or _COMMENT.match(line) or not _CLIENT.search(line):
             continue
         lowered = line.lower()
         if "metadata: true" in lowered or "metadata-flavor" in lowered:
             continue
-        for match in _URL.finditer(line):
-            imds = parse_imds_url(match.group(0))
+        # The token header may sit in an outer command around a nested PUT
+        # (`curl -H "...-token: $(curl -X PUT ...)" URL`): it counts for the whole line.
+        has_token = TOKEN_HEADER + ":" in lowered.replace(" :", ":") or bool(
+            re.search(r"x-aws-ec2-metadata-token['\"]?\s*[:=,]", lowered))
+        urls = [(m.start(), m.end(), m.group(0)) for m in _URL.finditer(line)]
+        if not urls and uses is not None and _CONSTANT.match(line) is None:
+            # A client line that names a URL constant: the request is here, not at the constant.
+            urls = [(m.start(), m.end(), constants[m.group(0)]) for m in uses.finditer(line)]
+        for url_start, url_end, url in urls:
+            imds = parse_imds_url(url)
             if imds is None:
                 continue
-            headers = []
-            if TOKEN_HEADER + ":" in lowered.replace(" :", ":") or re.search(r"x-aws-ec2-metadata-token['\"]?\s*[:=,]", lowered):
-                headers.append(Header(TOKEN_HEADER_NAME, None))
-            if TTL_HEADER in lowered:
+            command = _command_around(line, url_start, url_end)
+            headers = [Header(TOKEN_HEADER_NAME, None)] if has_token else []
+            if TTL_HEADER in command.lower():
                 headers.append(Header(TTL_HEADER_NAME, None))
-            # The match is on the joined line; map it back when it sits on the first physical line.
-            first_line_len = len(text[offset:].split("\n", 1)[0])
-            start = offset + match.start() if match.start() < first_line_len else offset
-            span = Span(base + start, base + start + (len(match.group(0)) if match.start() < first_line_len else 0))
+            start = physical_offset(pieces, url_start)
+            span = Span(base + start, base + start + (url_end - url_start))
             requests.append(Request(
-                client="text", url=match.group(0), endpoint=imds.endpoint, path=imds.path,
-                method="PUT" if _PUT.search(line) else "GET", headers=tuple(headers),
+                client="text", url=url, endpoint=imds.endpoint, path=imds.path,
+                method="PUT" if _PUT.search(command) else "GET", headers=tuple(headers),
                 span=span, anchor=span, document=document, precision=Precision.TEXT,
                 container=document.container,
             ))

@@ -67,7 +67,7 @@ def _root(document: Document) -> tuple[Analysis, object | None]:
         mark = getattr(exc, "problem_mark", None)
         at = mark.index if mark is not None else 0
         analysis.problems.append(ParseProblem(Span(at, min(at + 1, len(document.text))),
-                                              f"YAML does not parse: {getattr(exc, 'problem', exc)}"))
+                                              f"YAML does not parse: {getattr(exc, 'problem', exc)}", exact=True))
         return analysis, None
 
 

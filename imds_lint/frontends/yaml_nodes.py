@@ -234,8 +234,36 @@ def scalar_chars(text: str, node) -> tuple[Chars, bool]:
         body_start, body_end = (start + 1, end - 1) if style else (start, end)
         if text[body_start:body_end] == value and "\n" not in value:
             return [(c, body_start + i, body_start + i + 1) for i, c in enumerate(value)], True
-    # Folded blocks, escapes, multi-line flow scalars: every char maps to the node's start.
+    # Folded blocks, escapes, multi-line flow scalars: not exact, but each character can still
+    # be found at its own place (so findings land on their line); else the node's start.
+    aligned = _aligned(text, start, end, value)
+    if aligned is not None:
+        return aligned, False
     return [(c, start, start) for c in value], False
+
+
+def _aligned(text: str, start: int, end: int, value: str) -> Chars | None:
+    """Each value character matched, in order, to the same character in the source.
+
+    Folding turns a line break and the next line's indentation into one space, and escapes
+    (``''``, ``\\"``, ``\\n``) spell one character with two: both only skip source
+    characters, so a greedy forward match finds every place. None if one is not found.
+    """
+    if end - start > 4 * len(value) + 64:
+        return None  # mostly something else (comments, a long indicator run): not worth guessing
+    chars: Chars = []
+    pos = start
+    for c in value:
+        found = text.find(c, pos, end)
+        if found == -1:
+            if c in " \n":  # a folded line break: placed where the source line ends
+                at = min(text.find("\n", pos, end) if text.find("\n", pos, end) != -1 else pos, end)
+                chars.append((c, at, at))
+                continue
+            return None
+        chars.append((c, found, found + 1))
+        pos = found + 1
+    return chars
 
 
 def _block_literal(text: str, node) -> Chars | None:
@@ -257,10 +285,12 @@ def _block_literal(text: str, node) -> Chars | None:
     indent = indents[0]
     chars: Chars = []
     for a, b in lines:
-        content_start = min(a + indent, b)
-        for i in range(content_start, b):
+        # A CRLF file: YAML reads "\r\n" as one line break, so the "\r" is not content.
+        content_end = b - 1 if b > a and text[b - 1] == "\r" else b
+        content_start = min(a + indent, content_end)
+        for i in range(content_start, content_end):
             chars.append((text[i], i, i + 1))
-        chars.append(("\n", b, b + 1))
+        chars.append(("\n", content_end, b + 1))
     value = node.value
     # Chomping: strip what the value does not keep at the end.
     while chars and len(chars) > len(value) and chars[-1][0] == "\n":

@@ -82,6 +82,14 @@ class Block:
             return []
         return [b for b in (Block(self.file, c) for c in self.body.named_children if c.type == "block") if b.type == name]
 
+    def dynamic_content(self, name: str) -> Block | None:
+        """The ``content`` block of a ``dynamic "<name>"`` block in this one, if any."""
+        for dynamic in self.sub_blocks("dynamic"):
+            if dynamic.labels == [name]:
+                content = dynamic.sub_blocks("content")
+                return content[0] if content else None
+        return None
+
     @property
     def header_span(self) -> Span:
         start = self.node.start_byte
