@@ -25,6 +25,13 @@ from imds_lint.suppressions import apply_suppressions
 
 MAX_FIX_PASSES = 10
 MAX_EMBEDDING_DEPTH = 8
+# Kinds a container image can run by name (a Dockerfile's CMD, ENTRYPOINT or RUN; a compose
+# service builds a Dockerfile). Looking for the image costs a walk up the folders and a parse of
+# the Dockerfiles found, so Terraform, CloudFormation, manifests and the like never pay for it.
+CONTAINER_RUNNABLE = frozenset({
+    Kind.SHELL, Kind.PYTHON, Kind.POWERSHELL, Kind.DOCKERFILE, Kind.MAKEFILE, Kind.JUSTFILE,
+    Kind.JAVASCRIPT, Kind.TYPESCRIPT, Kind.TSX, Kind.GO, Kind.JAVA, Kind.CSHARP, Kind.RUBY,
+})
 
 
 class Session:
@@ -167,7 +174,7 @@ class Linter:
             return result
         source, kind = loaded
         findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path),
-                                         container=self._container(path), project_path=self._project_path(path))
+                                         container=self._container(path, kind), project_path=self._project_path(path))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
         if findings:
@@ -179,8 +186,10 @@ class Linter:
 
         return relative_to_root(str(path), self.settings.root)
 
-    def _container(self, path: str | Path) -> ContainerContext | None:
+    def _container(self, path: str | Path, kind: str) -> ContainerContext | None:
         """Where the file runs when a container image in the repo copies and runs it."""
+        if kind not in CONTAINER_RUNNABLE:
+            return None
         try:
             return container_context(Path(path), self.settings.root)
         except Exception:  # a heuristic must never cost the file its scan
@@ -212,7 +221,7 @@ class Linter:
         fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path),
                                               project_path=project_path)
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
-        container = self._container(path)
+        container = self._container(path, kind)
         final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
                                            container=container, project_path=project_path)
         result.findings = final

@@ -28,6 +28,12 @@ CHUNK = 256
 MIN_FILES_FOR_POOL = 512
 # Chunks queued per worker before the main process starts screening chunks itself.
 QUEUED_PER_WORKER = 2
+# When more than this share of the files the main process screens needs a front-end, the
+# workers are the critical path and the main process mostly waits: one more worker joins
+# (on two cores: both busy parsing). Below it (a typical repository, ~1%) the extra process
+# and its imports cost more than they save.
+DENSE_CANDIDATES = 0.05
+DENSITY_SAMPLE_CHUNKS = 2
 
 _worker_linter: Linter | None = None
 _worker_job: tuple[str, bool, bool, bool] | None = None
@@ -162,22 +168,35 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
     batches: deque[_Batch] = deque()
     queued: deque = deque()  # futures not known to be done, oldest first
     broken = False
+    pools = [ProcessPoolExecutor(max_workers=pool_size, initializer=_init, initargs=(settings, job))]
+    capacity = pool_size
+    screened = sent_on = 0
 
-    def dispatch(pool, chunk: list[tuple[str, str]]) -> None:
+    def submit(chunk: list[tuple[str, str]]):
+        # The pool with the least work queued; futures of every pool line up in ``queued``.
+        pool = min(pools, key=lambda p: sum(1 for f in queued if f.pool is p and not f.done()))
+        future = pool.submit(_run_chunk, chunk)
+        future.pool = pool
+        queued.append(future)
+        return future
+
+    def dispatch(chunk: list[tuple[str, str]]) -> None:
+        nonlocal screened, sent_on, capacity
         while queued and queued[0].done():
             queued.popleft()
-        if len(queued) < QUEUED_PER_WORKER * pool_size:
-            future = pool.submit(_run_chunk, chunk)
-            queued.append(future)
-            batches.append(_Batch(chunk, None, chunk, future))
+        if len(queued) < QUEUED_PER_WORKER * capacity:
+            batches.append(_Batch(chunk, None, chunk, submit(chunk)))
             return
         # The workers have enough to do: screen this chunk here, pass on what needs parsing.
         settled = [_screen(settings, path, display) for path, display in chunk]
         sent = [entry for entry, result in zip(chunk, settled) if result is None]
-        future = pool.submit(_run_chunk, sent) if sent else None
-        if future is not None:
-            queued.append(future)
-        batches.append(_Batch(chunk, settled, sent, future))
+        screened += len(chunk)
+        sent_on += len(sent)
+        if (len(pools) == 1 and screened >= DENSITY_SAMPLE_CHUNKS * CHUNK
+                and sent_on > DENSE_CANDIDATES * screened):
+            pools.append(ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job)))
+            capacity += 1
+        batches.append(_Batch(chunk, settled, sent, submit(sent) if sent else None))
 
     def results(batch: _Batch) -> Iterator[FileResult]:
         nonlocal broken
@@ -196,9 +215,9 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
             settled = batch.settled[i] if batch.settled is not None else None
             yield settled if settled is not None else _expand(next(from_worker)[0], display)
 
-    with ProcessPoolExecutor(max_workers=pool_size, initializer=_init, initargs=(settings, job)) as pool:
+    try:
         for start in range(0, len(pending), CHUNK):
-            dispatch(pool, pending[start:start + CHUNK])
+            dispatch(pending[start:start + CHUNK])
         chunk = []
         for item in iterator:
             if not isinstance(item, Candidate):
@@ -206,19 +225,22 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
                 continue
             chunk.append((item.path, item.display))
             if len(chunk) >= CHUNK:
-                dispatch(pool, chunk)
+                dispatch(chunk)
                 chunk = []
                 # Hand on what is finished, in order: progress shows, memory stays flat.
                 while batches and (batches[0].future is None or batches[0].future.done()):
                     yield from results(batches.popleft())
         if chunk:
-            dispatch(pool, chunk)
-        _take_back_the_tail(pool, batches, settings)
+            dispatch(chunk)
+        _take_back_the_tail(submit, batches, settings)
         while batches:
             yield from results(batches.popleft())
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _take_back_the_tail(pool, batches: deque[_Batch], settings: Settings) -> None:
+def _take_back_the_tail(submit, batches: deque[_Batch], settings: Settings) -> None:
     """With the walk over, the main process screens the chunks no worker has started, newest first,
     while the workers work from the oldest: both finish at about the same time."""
     for batch in reversed(batches):
@@ -226,7 +248,7 @@ def _take_back_the_tail(pool, batches: deque[_Batch], settings: Settings) -> Non
             continue
         batch.settled = [_screen(settings, path, display) for path, display in batch.chunk]
         batch.sent = [entry for entry, result in zip(batch.chunk, batch.settled) if result is None]
-        batch.future = pool.submit(_run_chunk, batch.sent) if batch.sent else None
+        batch.future = submit(batch.sent) if batch.sent else None
 
 
 def _isolate(settings, job, files: list[tuple[str, str]]):

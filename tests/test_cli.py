@@ -272,6 +272,32 @@ def test_results_are_identical_with_one_and_many_workers(project, capsys, monkey
     assert capsys.readouterr().out == serial
 
 
+@pytest.mark.parametrize("dense", [True, False], ids=["dense", "sparse"])
+def test_a_second_worker_joins_only_when_most_files_need_parsing(project, capsys, monkeypatch, dense):
+    import concurrent.futures
+
+    from imds_lint import parallel
+
+    monkeypatch.setattr(parallel, "MIN_FILES_FOR_POOL", 4)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    started = []
+
+    class Counted(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers=None, **kw):
+            started.append(max_workers)
+            super().__init__(max_workers=max_workers, **kw)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Counted)
+    for i in range(90):
+        write(project / f"d{i % 3}" / f"s{i:02}.sh", TOKENLESS if dense or i == 89 else "#!/bin/sh\necho ready\n")
+    assert main(["--format", "json", "-j", "1", "."]) == 1
+    serial = capsys.readouterr().out
+    assert main(["--format", "json", "-j", "2", "."]) == 1
+    assert capsys.readouterr().out == serial
+    # One worker beside the walking main process; a second when the main one would mostly wait.
+    assert started == ([1, 1] if dense else [1])
+
+
 def test_frontend_crash_falls_back_to_text_scanning(project, monkeypatch, capsys):
     write(project / "a.sh", TOKENLESS)
     monkeypatch.setattr("imds_lint.frontends.shell.analyze", lambda d, s: 1 / 0)

@@ -194,3 +194,24 @@ def test_escape_directive_reading():
 def test_fixture_fixes_pass_hadolint():  # pragma: no cover - optional tool
     root = Path(__file__).resolve().parents[1] / "fixtures/containers/svc/Dockerfile.fixed"
     assert subprocess.run(["hadolint", "--no-fail", str(root)]).returncode == 0
+
+
+def test_container_context_is_looked_for_only_where_a_container_can_run_the_file(tmp_path, monkeypatch):
+    # A Dockerfile that names a .tf as if it ran it: Terraform never runs in an image, so the
+    # walk up the folders (the cost of container_context) is skipped for it, not for the script.
+    _write(tmp_path, {
+        "Dockerfile": "FROM alpine\nCOPY main.tf start.sh /opt/\nRUN sh /opt/start.sh /opt/main.tf\n",
+        "start.sh": f"curl -s {URL}\n",
+        "main.tf": f'resource "aws_instance" "a" {{\n  user_data = "curl -s {URL}"\n}}\n',
+    })
+    import imds_lint.engine as engine
+
+    asked = []
+    real = engine.container_context
+    monkeypatch.setattr(engine, "container_context", lambda path, root: asked.append(path.name) or real(path, root))
+    linter = Linter(Settings(root=tmp_path))
+    script = linter.lint_file(tmp_path / "start.sh", "start.sh")
+    terraform = linter.lint_file(tmp_path / "main.tf", "main.tf")
+    assert asked == ["start.sh"]
+    assert "IMDS201" in codes(script.findings)
+    assert terraform.findings and "IMDS201" not in codes(terraform.findings)

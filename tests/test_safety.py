@@ -118,11 +118,17 @@ def test_a_megabyte_of_requests_is_linear(kind, line):
     """Thousands of findings in one file: every per-request decision must be made once per file."""
     small, big = line * 500, line * 5000
     lint_notes(line, kind)  # imports and grammar loading are not what is measured
-    start = time.monotonic()
-    lint_notes(small, kind)
-    t_small = time.monotonic() - start
-    start = time.monotonic()
-    lint_notes(big, kind)
-    t_big = time.monotonic() - start
+
+    def best_of(runs: int, text: str) -> float:
+        # The fastest of a few runs: a shared machine's pauses land on one run, not on all.
+        times = []
+        for _ in range(runs):
+            start = time.monotonic()
+            lint_notes(text, kind)
+            times.append(time.monotonic() - start)
+        return min(times)
+
+    t_small = best_of(3, small)
+    t_big = best_of(2, big)
     # Ten times the input: linear is ~10x, quadratic ~100x; 20x leaves room for a noisy machine.
     assert t_big < max(20 * t_small, 2.0), (kind, t_small, t_big)

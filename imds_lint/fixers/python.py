@@ -10,6 +10,7 @@ stay those the surrounding code expects; async code gets an async helper.
 
 from __future__ import annotations
 
+from imds_lint import clients
 from imds_lint.fixers import NoFixes, cdk
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
@@ -179,10 +180,12 @@ class PythonFixer(NoFixes):
             if not isinstance(argv0, cst.SimpleString) or not isinstance(parent, cst.Element):
                 return None, applicability
             end = state.span(argv0).end
-            if handle.client == "subprocess-curl":
-                words = f', "-H", f"{name}: {{{expression}}}"'
-            else:
-                words = f', f"--header={name}: {{{expression}}}"'
+            entry = clients.for_family(handle.client.removeprefix("subprocess-"))
+            if entry is None or entry.argv_header is None:
+                return None, applicability
+            value = "{" + expression + "}"
+            words = "".join(f', f"{w.format(name=name, value=value)}"' if "{value}" in w else f', "{w.format(name=name)}"'
+                            for w in entry.argv_header)
             return [Edit(end, end, words)], Applicability.UNSAFE
         request_obj = handle.request_obj
         if request_obj is not None:

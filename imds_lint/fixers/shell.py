@@ -9,9 +9,10 @@ cannot change how the other arguments are read.
 
 from __future__ import annotations
 
+from imds_lint import clients
 from imds_lint.fixers import NoFixes
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
-from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
+from imds_lint.protocol import TOKEN_HEADER_NAME
 from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_level_statement
 
 _VARIABLE_BASE = "IMDS_TOKEN"
@@ -55,17 +56,14 @@ class ShellFixer(NoFixes):
                 applicability = Applicability.UNSAFE
             edits.append(_insert_before(analysis.document, state.span(first).start, fetch))
 
-        header = f'"{TOKEN_HEADER_NAME}: ${variable}"'
-        name_end = state.span(handle.name).end
-        command_end = state.span(handle.command).end
-        if client == "curl":
-            edits.append(Edit(name_end, name_end, f" -H {header}"))
-        elif client == "wget":
-            edits.append(Edit(name_end, name_end, f' --header="{TOKEN_HEADER_NAME}: ${variable}"'))
-        elif client == "httpie":
-            edits.append(Edit(command_end, command_end, f' "{TOKEN_HEADER_NAME}:${variable}"'))
-        else:
+        entry = clients.for_family(client)
+        header = entry.spell_header(TOKEN_HEADER_NAME, f"${variable}") if entry is not None else None
+        if header is None:
             return None
+        # After the client's name, where it cannot change how the other arguments are read
+        # (HTTPie's request items go after the URL instead).
+        at = state.span(handle.command if entry.header_at_end else handle.name).end
+        edits.append(Edit(at, at, header))
         if handle.shared:
             # The wrapper also serves callers that do not talk to IMDS; they would get the header too.
             applicability = Applicability.UNSAFE
@@ -76,7 +74,8 @@ class ShellFixer(NoFixes):
         if not isinstance(handle, ShellHandle):
             return None
         state_end = request.anchor.end
-        flag = {"curl": " -X PUT", "wget": " --method=PUT"}.get(handle.client)
+        entry = clients.for_family(handle.client)
+        flag = entry.put_option if entry is not None else None
         if flag is None:
             return None
         edits = [Edit(state_end, state_end, flag)]
@@ -90,16 +89,11 @@ class ShellFixer(NoFixes):
         handle = request.handle
         if not isinstance(handle, ShellHandle):
             return None
-        at = request.anchor.end
-        text = {
-            "curl": f' -H "{name}: {value}"',
-            "wget": f' --header="{name}: {value}"',
-        }.get(handle.client)
+        entry = clients.for_family(handle.client)
+        text = entry.spell_header(name, value) if entry is not None else None
         if text is None:
-            if handle.client != "httpie":
-                return None
-            at = request.span.end
-            text = f' "{name}:{value}"'
+            return None
+        at = request.span.end if entry.header_at_end else request.anchor.end
         return Fix(f"Send {name}: {value}", (Edit(at, at, text),), Applicability.SAFE)
 
     def remove_header(self, request: Request, header: Header) -> Fix | None:
@@ -115,18 +109,12 @@ class ShellFixer(NoFixes):
 
 def _token_fetch(analysis, request: Request, variable: str, ttl: int) -> tuple[str, Applicability] | None:
     url = f"{_base_url(request)}{TOKEN_PATH}"
-    clients = {r.handle.client for r in analysis.requests if isinstance(r.handle, ShellHandle)}
-    if "curl" in clients or not clients - {"curl"}:
-        command = f'curl -sS -X PUT "{url}" -H "{TTL_HEADER_NAME}: {ttl}"'
-        return f'{variable}="$({command})"', Applicability.SAFE
-    if "wget" in clients:
-        # GNU wget has --method; BusyBox wget does not, so this one needs a look.
-        command = f'wget -qO- --method=PUT --header="{TTL_HEADER_NAME}: {ttl}" "{url}"'
-        return f'{variable}="$({command})"', Applicability.UNSAFE
-    if "httpie" in clients:
-        command = f'http --ignore-stdin --body PUT "{url}" "{TTL_HEADER_NAME}:{ttl}"'
-        return f'{variable}="$({command})"', Applicability.SAFE
-    return None
+    families = {r.handle.client for r in analysis.requests if isinstance(r.handle, ShellHandle)}
+    entry = clients.token_fetch_for(families)
+    if entry is None:
+        return None
+    command = entry.token_fetch_command(url, ttl)
+    return f'{variable}="$({command})"', Applicability.UNSAFE if entry.token_fetch_unsafe else Applicability.SAFE
 
 
 # Embedded scripts written as one quoted line stay one line: `bash -c 'a; b'`.

@@ -30,12 +30,11 @@ from pathlib import Path, PurePosixPath
 
 from imds_lint.syntax.treesitter import parse_within
 from imds_lint.syntax.treesitter import walk as _walk
-from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.syntax.treesitter import ByteOffsets as _Offsets
-from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
+from imds_lint.clients import Arg, parse_argv, program_name, requests_for
 from imds_lint.kinds import Kind
-from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span, merge_segments
+from imds_lint.model import ContainerContext, Document, OffsetMap, Request, Segment, Span, merge_segments
 
 _DIRECTIVE = re.compile(r"^#\s*escape\s*=\s*([\\`])\s*$", re.I)
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
@@ -251,7 +250,7 @@ class _Reader:
             self.note_program(inner, instruction, array, context.network)
             return
         self.analysis.add_fact("executes", Executes(instruction, values[0], self.line(array), context.network))
-        if program in ("curl", "wget"):
+        if parse_argv(program_name(program), []) is not None:
             args = [Arg(v, self.span(s)) for v, s in zip(values[1:], strings[1:])]
             self.analysis.requests.extend(
                 argv_requests(self.document, program, args, self.span(array), self.span(strings[0]), context))
@@ -278,24 +277,9 @@ class _Reader:
 
 def argv_requests(document: Document, program: str, args: list[Arg], span: Span, anchor: Span,
                   context: ContainerContext | None) -> list[Request]:
-    """Requests of a curl or wget argv given as a list (exec form, YAML and JSON arrays)."""
-    call = parse_curl(args) if program == "curl" else parse_wget(args)
-    headers = tuple(Header(*split_header(h.text)) for h in call.headers)
-    if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
-        return []
-    requests = []
-    for url in call.urls:
-        imds = parse_imds_url(url.value)
-        if imds is not None:
-            requests.append(Request(
-                client=call.client, url=url.value, endpoint=imds.endpoint, path=imds.path,
-                method=call.method, method_explicit=call.method_explicit, headers=headers,
-                headers_unknown=call.headers_unknown, span=span, anchor=anchor,
-                document=document, container=context,
-            ))
-    return requests
-
-
+    """Requests of a client's argv given as a list (exec form, YAML and JSON arrays)."""
+    call = parse_argv(program_name(program), args)
+    return [] if call is None else requests_for(call, document, span, anchor, context)
 
 
 def _child(node, kind: str):

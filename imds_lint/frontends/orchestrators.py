@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.dockerfile import argv_requests
-from imds_lint.frontends.shell_clients import Arg
+from imds_lint.clients import Arg, lookup, program_name
 from imds_lint.kinds import Kind
 from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, no_escape
 
@@ -71,7 +71,7 @@ def emit_command(parent: Document, session, analysis: Analysis, words: list[Word
                 _embed(parent, session, words[i + 1], context, children)
                 return
         return
-    if program in ("curl", "wget"):
+    if lookup(program_name(program)) is not None:
         spans = [w.span for w in words if w.span is not None]
         if not spans:
             return

@@ -19,7 +19,7 @@ from imds_lint.syntax.treesitter import parse_within
 from imds_lint.syntax.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
-from imds_lint.frontends.shell_clients import Arg, parse_curl, parse_wget, split_header
+from imds_lint.clients import Arg, parse_argv, program_name, requests_for
 from imds_lint.protocol import TOKEN_HEADER_NAME
 from imds_lint.model import Document, Header, Request, Span
 
@@ -192,17 +192,17 @@ class _Reader:
                 headers=(), span=self.span(node), anchor=self.span(name_node), document=self.document,
                 wrapper=True, container=self.document.container))
             return
-        program = name.removesuffix(".exe")
+        program = program_name(name)
         if name in _WEB_CMDLETS and not (program in ("curl", "wget") and not self.looks_like_cmdlet(items)):
             self.web_cmdlet(node, name_node, _WEB_CMDLETS[name], items)
-        elif program in ("curl", "wget"):
+        elif parse_argv(program, []) is not None:
+            # A native program: curl.exe, wget, HTTPie, ... read from the client table.
             args = [Arg(self.resolve(i) if i.type != "command_parameter" else self.source(i), i) for i in items]
-            call = parse_curl(args) if program == "curl" else parse_wget(args)
-            headers = tuple(Header(*split_header(h.text)) for h in call.headers)
-            for url in call.urls:
-                self.emit(node, name_node, call.client, url.value, call.method, headers,
-                          PowerShellHandle("argv", node, name_node, explicit=call.method_explicit),
-                          headers_unknown=call.headers_unknown)
+            call = parse_argv(program, args)
+            handle = PowerShellHandle("argv", node, name_node, explicit=call.method_explicit)
+            self.analysis.requests.extend(requests_for(
+                call, self.document, self.span(node), self.span(name_node), self.document.container,
+                handle=None if call.wrapper else (lambda url: handle)))
 
     def is_parameter(self, item) -> bool:
         """``-Uri``, and ``–Uri`` / ``—Uri``: PowerShell reads en and em dashes (and the horizontal

@@ -13,27 +13,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from imds_lint.syntax.treesitter import parse_within
-from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
+from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem, installs
 from imds_lint.syntax.shell import ShellHandle, ShellState
 from imds_lint.syntax.treesitter import ByteOffsets, walk
-from imds_lint.frontends.shell_clients import (
-    Arg,
-    ClientCall,
-    parse_container_command,
-    parse_curl,
-    parse_httpie,
-    parse_wget,
-    split_header,
-)
+from imds_lint.clients import Arg, ClientCall, headers_of, parse_argv, requests_for
+from imds_lint.frontends.container_commands import parse_container_command
 from imds_lint.kinds import Kind
-from imds_lint.model import ContainerContext, Document, Header, OffsetMap, Request, Segment, Span, merge_segments
+from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, merge_segments
 
 UNKNOWN = "*"
 _MAX_RESOLVE_DEPTH = 8
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
-_WRAPPER_TOOLS = {"ec2metadata": "ec2metadata", "ec2-metadata": "ec2-metadata"}
-_HTTPIE = {"http", "https", "xh", "xhs"}
 # Commands that run the rest of their argv as another command.
 _PREFIXES = {"sudo", "env", "timeout", "nice", "nohup", "command", "builtin", "exec", "time",
              "stdbuf", "ionice", "chronic", "doas", "unbuffer", "setsid", "xargs"}
@@ -373,70 +364,33 @@ class _Walker:
         self.client(site, client_word, program, args, call, shared=shared, fixable=fixable)
 
     def client(self, node, name_node, program, args, call: _Call | None, shared=False, fixable=True) -> None:
-        parsed: ClientCall | None = None
-        if program == "curl":
-            parsed = parse_curl(args)
-        elif program == "wget":
-            parsed = parse_wget(args)
-        elif program in _HTTPIE:
-            parsed = parse_httpie(args, program)
-        elif program in _WRAPPER_TOOLS:
-            self.wrapper_tool(node, name_node, program)
-            return
+        parsed = parse_argv(program, args)
+        if parsed is not None:
+            self.emit(parsed, node, name_node, args, shared, fixable)
         elif program in _SHELLS or program in ("su", "runuser"):
             self.shell_string(args, "-c")
-            return
         elif program == "ssh":
             self.ssh(args)
-            return
         elif program == "eval":
             self.shell_string(args, None)
-            return
         elif program in ("docker", "podman", "nerdctl", "finch", "kubectl"):
             self.container_command(node, program, args, call)
-            return
-        if parsed is None or not parsed.sends:
-            return
-        self.emit(parsed, node, name_node, args, shared, fixable)
 
     def emit(self, call: ClientCall, node, name_node, args, shared: bool = False, fixable: bool = True) -> None:
-        headers = []
-        for header in call.headers:
-            hname, hvalue = split_header(header.text)
-            refs = [r.ref for r in header.refs if r.ref is not None]
-            span = Span(self.span(refs[0]).start, self.span(refs[-1]).end) if refs else None
-            headers.append(Header(
-                hname, hvalue, span=span,
-                name_span=self.literal_span(_ref(header.value_ref), hname),
-                value_span=self.literal_span(_ref(header.value_ref), hvalue) if hvalue else None,
-            ))
-        if any(is_foreign_metadata_header(h.name, h.value) for h in headers):
-            return
-        for url in call.urls:
-            imds = parse_imds_url(url.value)
-            if imds is None:
-                continue
-            method_span = None
-            if call.method_refs:
-                refs = [r.ref for r in call.method_refs if r.ref is not None]
-                method_span = Span(self.span(refs[0]).start, self.span(refs[-1]).end) if refs else None
-            self.analysis.requests.append(Request(
-                client=call.client,
-                url=url.value,
-                endpoint=imds.endpoint,
-                path=imds.path,
-                method=call.method,
-                method_explicit=call.method_explicit,
-                headers=tuple(headers),
-                headers_unknown=call.headers_unknown,
-                span=self.span(node),
-                anchor=self.span(name_node),
-                path_span=self.literal_span(url.ref, imds.path) if imds.path and imds.path != "/" else None,
-                document=self.document,
-                container=self.container,
-                handle=ShellHandle(node, name_node, call.client, method_span,
-                                   shared and not self.owns_endpoint(node, url)) if fixable else None,
-            ))
+        method_span = None
+        if call.method_refs:
+            refs = [r.ref for r in call.method_refs if r.ref is not None]
+            method_span = Span(self.span(refs[0]).start, self.span(refs[-1]).end) if refs else None
+
+        def handle(url: Arg) -> ShellHandle | None:
+            if call.wrapper or not fixable:
+                return None
+            return ShellHandle(node, name_node, call.client, method_span, shared and not self.owns_endpoint(node, url))
+
+        headers = headers_of(call, self.span, self.literal_span)
+        self.analysis.requests.extend(requests_for(
+            call, self.document, self.span(node), self.span(name_node), self.container, headers=headers,
+            handle=handle, path_span=lambda url, path: self.literal_span(url.ref, path)))
 
     def owns_endpoint(self, command, url: Arg) -> bool:
         """Whether the function around ``command`` itself names IMDS in ``url`` (callers give only
@@ -474,13 +428,6 @@ class _Walker:
             return None
         start = self.span(ref).start + len(source[:first])
         return Span(start, start + len(needle))
-
-    def wrapper_tool(self, node, name_node, program) -> None:
-        self.analysis.requests.append(Request(
-            client=program, url="", endpoint="169.254.169.254", path=None, method="GET",
-            headers=(), span=self.span(node), anchor=self.span(name_node), document=self.document,
-            wrapper=True, container=self.container,
-        ))
 
     # -- functions that run a client on their arguments -------------------------
     def find_wrapper_functions(self) -> None:

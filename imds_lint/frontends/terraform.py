@@ -30,6 +30,7 @@ import base64
 import binascii
 import os
 import stat
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from imds_lint.endpoints import parse_imds_url
@@ -73,46 +74,78 @@ class TemplateLink:
 class _Module:
     """The variables, locals and resources of a module (this file and its siblings).
 
-    Built on first use: most files never look anything up, and a module's
-    sibling files are parsed only for the one that does.
+    Looked up by name, on first use: most files never look anything up, and a
+    sibling file is parsed only when its text holds the name looked for (a file
+    that does not contain ``web`` cannot declare ``aws_launch_template.web``;
+    labels spelled with ``\\u`` escapes are the exception, so such files are
+    always parsed). The first file to declare a name wins: this file, then its
+    siblings in name order.
     """
 
     def __init__(self, own: HclFile, path: str):
         self._own, self._path = own, path
-        self._tables: tuple[dict, dict, dict] | None = None
+        self._siblings: list[_Sibling] | None = None
+        self._found: dict[tuple, object] = {}
 
-    @property
-    def variables(self) -> dict[str, tuple[HclFile, object]]:
-        return self._build()[0]
+    def _files(self, *words: str):
+        yield self._own
+        if self._siblings is None:
+            self._siblings = _siblings(self._path) if self._path else []
+        for sibling in self._siblings:
+            text = sibling.text
+            if all(word in text for word in words) or "\\u" in text or "\\U" in text:
+                yield sibling.file
 
-    @property
-    def locals(self) -> dict[str, tuple[HclFile, object]]:
-        return self._build()[1]
+    def _memo(self, key: tuple, find):
+        if key not in self._found:
+            self._found[key] = find()
+        return self._found[key]
 
-    @property
-    def resources(self) -> dict[tuple[str, str], Block]:
-        return self._build()[2]
+    def variable(self, name: str) -> tuple[HclFile, object] | None:
+        def find():
+            for file in self._files(name):
+                for block in file.blocks():
+                    if block.type == "variable" and block.labels and block.labels[0] == name:
+                        default = block.attributes().get("default")
+                        if default is not None:
+                            return file, default
+            return None
 
-    def _build(self) -> tuple[dict, dict, dict]:
-        if self._tables is not None:
-            return self._tables
-        files = [self._own] + (_siblings(self._path) if self._path else [])
-        variables: dict[str, tuple[HclFile, object]] = {}
-        local_values: dict[str, tuple[HclFile, object]] = {}
-        resources: dict[tuple[str, str], Block] = {}
-        for file in files:
-            for block in file.blocks():
-                if block.type == "variable" and block.labels:
-                    default = block.attributes().get("default")
-                    if default is not None:
-                        variables.setdefault(block.labels[0], (file, default))
-                elif block.type == "locals":
-                    for name, expr in block.attributes().items():
-                        local_values.setdefault(name, (file, expr))
-                elif block.type == "resource" and len(block.labels) == 2:
-                    resources.setdefault((block.labels[0], block.labels[1]), block)
-        self._tables = (variables, local_values, resources)
-        return self._tables
+        return self._memo(("var", name), find)
+
+    def local(self, name: str) -> tuple[HclFile, object] | None:
+        def find():
+            for file in self._files(name):
+                for block in file.blocks():
+                    if block.type == "locals":
+                        attributes = block.attributes()
+                        if name in attributes:
+                            return file, attributes[name]
+            return None
+
+        return self._memo(("local", name), find)
+
+    def resource(self, rtype: str, name: str) -> Block | None:
+        def find():
+            for file in self._files(rtype, name):
+                for block in file.blocks():
+                    if block.type == "resource" and block.labels == [rtype, name]:
+                        return block
+            return None
+
+        return self._memo(("resource", rtype, name), find)
+
+    def resources_of(self, rtype: str) -> list[Block]:
+        """Every resource of one type, the first declaration of each name."""
+        def find():
+            first: dict[str, Block] = {}
+            for file in self._files(rtype):
+                for block in file.blocks():
+                    if block.type == "resource" and len(block.labels) == 2 and block.labels[0] == rtype:
+                        first.setdefault(block.labels[1], block)
+            return list(first.values())
+
+        return self._memo(("resources", rtype), find)
 
     def reference(self, file: HclFile, node) -> tuple[HclFile, object, str] | None:
         """``var.x`` / ``local.x`` -> the expression it stands for."""
@@ -124,10 +157,11 @@ class _Module:
         parts = text.split(".")
         if len(parts) != 2:
             return None
-        table = {"var": self.variables, "local": self.locals}.get(parts[0])
-        if table is None or parts[1] not in table:
+        lookup = {"var": self.variable, "local": self.local}.get(parts[0])
+        found = lookup(parts[1]) if lookup is not None else None
+        if found is None:
             return None
-        target_file, target = table[parts[1]]
+        target_file, target = found
         return target_file, target, text
 
     def value(self, file: HclFile, node, depth: int = 0) -> Setting:
@@ -161,15 +195,46 @@ class _Module:
         return None
 
 
-# Parsed sibling files, reused by every .tf file of the same module in this process
-# (a module of N files would otherwise be parsed N times). Keyed by stat, bounded.
-_SIBLING_CACHE: dict[tuple[str, int, int], HclFile] = {}
-_SIBLING_CACHE_SIZE = 256
+class _Sibling:
+    """A sibling .tf file: read for every lookup, parsed only for one whose name it holds."""
+
+    __slots__ = ("text", "_file")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._file: HclFile | None = None
+
+    @property
+    def file(self) -> HclFile:
+        if self._file is None:
+            self._file = HclFile(self.text, own=False)
+        return self._file
 
 
-def _siblings(path: str) -> list[HclFile]:
+# Sibling files, reused by every .tf file of the same module in this process (a module of N
+# files would otherwise be listed, read and parsed N times). Keyed by the folder and its
+# modification time, which --fix's atomic rename into the folder changes. Bounded.
+_SIBLING_CACHE: OrderedDict[tuple[str, int], list[tuple[str, _Sibling]]] = OrderedDict()
+_SIBLING_CACHE_SIZE = 64
+
+
+def _siblings(path: str) -> list[_Sibling]:
     folder = os.path.dirname(os.path.abspath(path))
     own = os.path.abspath(path)
+    try:
+        key = (folder, os.stat(folder).st_mtime_ns)
+    except OSError:
+        return []
+    listed = _SIBLING_CACHE.get(key)
+    if listed is None:
+        listed = _list_siblings(folder)
+        if len(_SIBLING_CACHE) >= _SIBLING_CACHE_SIZE:
+            _SIBLING_CACHE.popitem(last=False)
+        _SIBLING_CACHE[key] = listed
+    return [sibling for full, sibling in listed if full != own]
+
+
+def _list_siblings(folder: str) -> list[tuple[str, _Sibling]]:
     files = []
     try:
         names = sorted(n for n in os.listdir(folder) if n.endswith(".tf"))
@@ -177,23 +242,14 @@ def _siblings(path: str) -> list[HclFile]:
         return files
     for name in names[:_MAX_SIBLINGS]:
         full = os.path.join(folder, name)
-        if full == own:
-            continue
         try:
             info = os.stat(full)
             if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_SIBLING_BYTES:
                 continue
-            key = (full, info.st_mtime_ns, info.st_size)
-            cached = _SIBLING_CACHE.get(key)
-            if cached is None:
-                with open(full, "rb") as handle:
-                    cached = HclFile(handle.read().decode("utf-8", "replace"), own=False)
-                if len(_SIBLING_CACHE) >= _SIBLING_CACHE_SIZE:
-                    _SIBLING_CACHE.pop(next(iter(_SIBLING_CACHE)))
-                _SIBLING_CACHE[key] = cached
+            with open(full, "rb") as handle:
+                files.append((full, _Sibling(handle.read().decode("utf-8", "replace"))))
         except OSError:
             continue
-        files.append(cached)
     return files
 
 
@@ -505,7 +561,7 @@ class _Analyzer:
                 text = self.file.source(ref)
                 parts = text.strip().split(".")
                 if len(parts) >= 2 and parts[0] == "aws_launch_template":
-                    target = self.module.resources.get(("aws_launch_template", parts[1]))
+                    target = self.module.resource("aws_launch_template", parts[1])
                     if target is None:
                         continue
                     mos = target.sub_blocks("metadata_options")
@@ -517,8 +573,8 @@ class _Analyzer:
 
     def used_by_eks(self, name: str) -> bool:
         needle = f"aws_launch_template.{name}."
-        for (rtype, _), block in self.module.resources.items():
-            if rtype == "aws_eks_node_group" and needle in block.file.source(block.node):
+        for block in self.module.resources_of("aws_eks_node_group"):
+            if needle in block.file.source(block.node):
                 return True
         return False
 

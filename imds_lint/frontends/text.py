@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from imds_lint import clients
 from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis
 from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
@@ -20,9 +21,12 @@ _URL = re.compile(
     r"(?:https?://)?(?:169\.254\.169\.254|\[fd00:ec2::254\]|instance-data(?:\.[a-z0-9.-]+)?)(?::\d{1,5})?[^\s'\"`)\]}>,;]*",
     re.I,
 )
+# Command-line clients from the client table (as command words, so not the "http" of "http://"),
+# then library and cmdlet names.
 _CLIENT = re.compile(
-    # "http" is HTTPie's command, not the scheme of a URL (prose naming a URL is no request).
-    r"\b(curl|wget|https?(?!:)|Invoke-RestMethod|Invoke-WebRequest|irm|iwr|urlopen|requests|httpx|urllib3?|"
+    # "http" is HTTPie's command, not the scheme of a URL (prose naming a URL is no request):
+    # the table's pattern matches command words only.
+    clients.command_word_pattern() + r"|\b(Invoke-RestMethod|Invoke-WebRequest|irm|iwr|urlopen|requests|httpx|urllib3?|"
     r"aiohttp|fetch|axios|got|HttpClient|WebClient|HttpURLConnection|Net::HTTP|open-uri|URI\.open|"
     r"NewRequest|http\.Get|get_instance_metadata|get_instance_identity|uri|get_url)\b",
     re.I,

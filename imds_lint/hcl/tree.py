@@ -8,6 +8,7 @@ front-ends (and the Terraform fixer) need them. No I/O here.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 from imds_lint.hcl import template as hcl_template
@@ -24,9 +25,24 @@ def _parser():
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
 
 
+# Recent parses by text: a module's file is parsed once as the document and once as a sibling
+# another file of the module looks a name up in; both get the same (immutable) tree.
+_RECENT: OrderedDict[str, tuple] = OrderedDict()
+_RECENT_SIZE = 128
+_RECENT_MAX_CHARS = 256 * 1024
+
+
 def parse(text: str):
+    found = _RECENT.get(text)
+    if found is not None:
+        return found
     src = text.encode("utf-8", "surrogatepass")
-    return parse_within(_parser(), src), src
+    parsed = parse_within(_parser(), src), src
+    if len(text) <= _RECENT_MAX_CHARS:
+        if len(_RECENT) >= _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+        _RECENT[text] = parsed
+    return parsed
 
 
 class HclFile:

@@ -1,0 +1,92 @@
+"""Module lookups that parse only the sibling files whose text holds the name give the answers of
+parsing every sibling: generated modules of several files, checked for a bounded time."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from imds_lint.config import Settings
+from imds_lint.engine import Linter
+from imds_lint.frontends import terraform
+
+NAMES = ["web", "workers", "app", "web2", "nodes", "batch"]
+
+
+def _file(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        name, other = rng.choice(NAMES), rng.choice(NAMES)
+        choice = rng.random()
+        tokens = rng.choice(['"required"', '"optional"', "var.tokens", "local.tokens", f"var.{other}_tokens"])
+        if choice < 0.2:
+            default = rng.choice(['"required"', '"optional"', "null"])
+            parts.append(f'variable "{rng.choice(["tokens", name + "_tokens"])}" {{\n  default = {default}\n}}\n')
+        elif choice < 0.35:
+            value = rng.choice(['"required"', '"optional"'])
+            parts.append(f'locals {{\n  tokens = {value}\n  {name}_tokens = var.tokens\n}}\n')
+        elif choice < 0.6:
+            options = f"  metadata_options {{\n    http_tokens = {tokens}\n  }}\n" if rng.random() < 0.6 else ""
+            parts.append(f'resource "aws_launch_template" "{name}" {{\n  image_id = "ami-1"\n{options}}}\n')
+        elif choice < 0.75:
+            parts.append(f'resource "aws_eks_node_group" "{name}" {{\n  launch_template {{\n'
+                         f'    id = aws_launch_template.{other}.id\n  }}\n}}\n')
+        else:
+            options = f"  metadata_options {{\n    http_tokens = {tokens}\n  }}\n" if rng.random() < 0.3 else ""
+            template = f"  launch_template {{\n    id = aws_launch_template.{other}.id\n  }}\n" \
+                if rng.random() < 0.6 else ""
+            parts.append(f'resource "aws_instance" "{name}" {{\n  ami = "ami-1"\n{template}{options}}}\n')
+    return "".join(parts)
+
+
+def _findings(linter: Linter, folder, names) -> list:
+    out = []
+    for name in names:
+        result = linter.lint_file(folder / name, name)
+        out.append((name, [(f.code, f.message, f.start, f.fix) for f in result.findings],
+                    [e.message for e in result.errors]))
+    return out
+
+
+def test_filtered_sibling_lookups_equal_parsing_every_sibling(tmp_path, monkeypatch):
+    rng = random.Random(7)
+    real = terraform._Module._files
+
+    deadline = time.monotonic() + 15.0
+    modules = lookups = 0
+    while time.monotonic() < deadline or modules < 40:
+        folder = tmp_path / f"m{modules}"
+        folder.mkdir()
+        names = [f"f{i}.tf" for i in range(rng.randint(2, 5))]
+        for name in names:
+            (folder / name).write_text(_file(rng))
+        terraform._SIBLING_CACHE.clear()
+        monkeypatch.setattr(terraform._Module, "_files", real)
+        filtered = _findings(Linter(Settings(root=tmp_path)), folder, names)
+        terraform._SIBLING_CACHE.clear()
+        monkeypatch.setattr(terraform._Module, "_files", lambda self, *words: real(self))
+        every = _findings(Linter(Settings(root=tmp_path)), folder, names)
+        assert filtered == every, [(n, (folder / n).read_text()) for n in names]
+        modules += 1
+        lookups += sum(len(f) for _, f, _ in filtered)
+    assert lookups > 50
+
+
+def test_a_sibling_without_the_name_is_never_parsed(tmp_path, monkeypatch):
+    (tmp_path / "a.tf").write_text('resource "aws_instance" "web" {\n  launch_template {\n'
+                                   '    id = aws_launch_template.lt.id\n  }\n}\n')
+    (tmp_path / "b.tf").write_text('resource "aws_launch_template" "lt" {\n  metadata_options {\n'
+                                   '    http_tokens = "required"\n  }\n}\n')
+    (tmp_path / "c.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n')
+    parsed = []
+    real = terraform.HclFile.__init__
+
+    def counting(self, text, own):
+        parsed.append(text.split('"')[3])
+        real(self, text, own)
+
+    monkeypatch.setattr(terraform.HclFile, "__init__", counting)
+    terraform._SIBLING_CACHE.clear()
+    result = Linter(Settings(root=tmp_path)).lint_file(tmp_path / "a.tf", "a.tf")
+    assert "IMDS301" not in [f.code for f in result.findings]  # enforced by its launch template
+    assert parsed == ["web", "lt"]  # c.tf names neither aws_launch_template nor lt
