@@ -272,13 +272,25 @@ class Linter:
         return text, applied, notes
 
     def _without_breaking_fixes(self, text, kind, chosen, baseline, notes):
-        kept = []
-        for fix in chosen:
-            trial = apply_edits(text, [e for f in kept + [fix] for e in f.edits])
-            if syntax_errors(trial, kind) > baseline:
-                notes.append(f"reverted a fix that would not parse: {fix.title}")
+        """The fixes that parse, found by halving: a group that parses with those kept so far is
+        kept whole, one that does not is split. k breaking fixes among n cost about k*log(n)
+        re-parses, where trying them one by one cost n (each of the whole file)."""
+        kept: list = []
+
+        def parses(fixes) -> bool:
+            return syntax_errors(apply_edits(text, [e for f in fixes for e in f.edits]), kind) <= baseline
+
+        pending = [chosen]
+        while pending:
+            group = pending.pop()
+            if parses(kept + group):
+                kept.extend(group)
+            elif len(group) == 1:
+                notes.append(f"reverted a fix that would not parse: {group[0].title}")
             else:
-                kept.append(fix)
+                half = len(group) // 2
+                pending.append(group[half:])
+                pending.append(group[:half])  # popped first: fixes are tried in their order
         return kept, apply_edits(text, [e for f in kept for e in f.edits])
 
 
@@ -342,10 +354,8 @@ def _per_file_pattern(pattern: str):
 def unified_diff(result: FileResult) -> str:
     if result.original is None or result.fixed is None or result.original == result.fixed:
         return ""
-    import difflib
+    from imds_lint.textdiff import unified_diff as diff
 
-    return "".join(difflib.unified_diff(
-        result.original.splitlines(keepends=True), result.fixed.splitlines(keepends=True),
-        fromfile=f"a/{result.path}", tofile=f"b/{result.path}",
-    ))
+    return diff(result.original.splitlines(keepends=True), result.fixed.splitlines(keepends=True),
+                fromfile=f"a/{result.path}", tofile=f"b/{result.path}")
 

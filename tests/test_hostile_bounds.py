@@ -262,3 +262,97 @@ def test_a_long_line_frame_points_at_its_request():
     _, code_line, caret_line = out.getvalue().splitlines()[1:4]
     caret = caret_line.index("^")
     assert code_line[caret:].startswith("curl"), (code_line, caret_line)
+
+
+# -- --fix / --diff at scale -------------------------------------------------------------------
+
+
+def test_a_diff_of_sixteen_thousand_requests_is_linear(tmp_path):
+    # Before: 8,000 lines took 27 s (difflib and pairwise fix selection, both quadratic), 32,000
+    # took 67 s; after: 8,000 in 7 s, 32,000 in 35 s (under load), all in the front-ends.
+    (tmp_path / "many.sh").write_text("#!/bin/sh\n" + f"curl -s {URL}\n" * 16000)
+    run = run_cli(["--diff", "-j", "1", "many.sh"], tmp_path)
+    assert_bounded(run, seconds=90, peak_mb=600)
+    added = [line for line in run.out.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    removed = [line for line in run.out.splitlines() if line.startswith("-") and not line.startswith("---")]
+    assert len(added) == 16001 and len(removed) == 16000, "every request rewritten, one token fetch added"
+
+
+def test_ten_thousand_nested_substitutions_are_linear(tmp_path):
+    # tree-sitter's Node.parent searches down from the root: walking up from depth d costs d**2.
+    # Before: 207 s (77 s in the issue); after: 1.4 s, 50 MB.
+    (tmp_path / "nested.sh").write_text("#!/bin/bash\nx=" + "$( " * 10000 + f"curl {URL}" + " )" * 10000 + "\n")
+    run = run_cli(["--format", "json", "-j", "1", "nested.sh"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert run.code == 1
+
+
+def test_nested_substitutions_under_diff_are_linear(tmp_path):
+    (tmp_path / "nested.sh").write_text("#!/bin/bash\n" + "".join(
+        "y=" + "$( " * 3000 + f"curl {URL}" + " )" * 3000 + "\n" for _ in range(2)))
+    run = run_cli(["--diff", "-j", "1", "nested.sh"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert "X-aws-ec2-metadata-token" in run.out
+
+
+def test_fix_selection_is_not_pairwise():
+    from imds_lint.fixers import select_fixes
+    from imds_lint.model import Applicability, Edit, Fix
+
+    fixes = [Fix("f", (Edit(i * 10, i * 10 + 4, "x"), Edit(0, 0, "TOKEN\n")), Applicability.SAFE) for i in range(1, 50_001)]
+    start = time.monotonic()
+    chosen, skipped = select_fixes(fixes)
+    assert time.monotonic() - start < 10  # pairwise: 1.25e9 comparisons
+    assert len(chosen) == 50_000 and not skipped
+
+
+def test_a_diff_of_a_large_file_is_linear_and_applies():
+    from imds_lint.textdiff import unified_diff
+
+    a = [f"curl -s {URL}\n"] * 50_000
+    b = ["TOKEN=x\n"] + [f"curl -H t -s {URL}\n" if i % 3 else f"curl -s {URL}\n" for i in range(50_000)] + ["end\n"]
+    start = time.monotonic()
+    diff = unified_diff(a, b, "a/x", "b/x")
+    assert time.monotonic() - start < 10
+    assert _apply(a, diff) == b
+
+
+def _apply(lines: list[str], diff: str) -> list[str]:
+    """A unified diff applied strictly: context and removed lines must be where the hunk says."""
+    import re as regex
+
+    out, cursor = [], 0
+    hunks = regex.split(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@\n", diff, flags=regex.M)
+    for i in range(1, len(hunks), 3):
+        start, length, body = int(hunks[i]), hunks[i + 1], hunks[i + 2]
+        start = start - 1 if length != "0" else start
+        out.extend(lines[cursor:start])
+        cursor = start
+        for line in body.splitlines(keepends=True):
+            tag, text = line[0], line[1:]
+            if tag in " -":
+                assert lines[cursor] == text, (cursor, lines[cursor], text)
+                cursor += 1
+            if tag in " +":
+                out.append(text)
+    return out + lines[cursor:]
+
+
+def test_reverting_breaking_fixes_costs_log_parses(monkeypatch):
+    from imds_lint import engine
+    from imds_lint.config import Settings
+    from imds_lint.model import Applicability, Edit, Fix
+
+    text = "x" * 2000
+    parses = []
+
+    def broken_count(candidate, kind):
+        parses.append(1)
+        return candidate.count("!")  # the fix that writes "!" breaks parsing
+
+    monkeypatch.setattr(engine, "syntax_errors", broken_count)
+    fixes = [Fix(f"f{i}", (Edit(i, i + 1, "!" if i == 777 else "y"),), Applicability.SAFE) for i in range(1000)]
+    notes: list[str] = []
+    kept, fixed = engine.Linter(Settings())._without_breaking_fixes(text, "shell", fixes, 0, notes)
+    assert len(kept) == 999 and notes == ["reverted a fix that would not parse: f777"]
+    assert len(parses) <= 2 * 10 + 2, "about 2 log2(n) trials, not n"

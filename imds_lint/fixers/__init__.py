@@ -139,27 +139,57 @@ def select_fixes(fixes: list[Fix]) -> tuple[list[Fix], list[Fix]]:
     """
     chosen: list[Fix] = []
     skipped: list[Fix] = []
-    taken: set[Edit] = set()
-    taken_spans: list[tuple[int, int]] = []
+    taken = _TakenSpans()
     for fix in sorted(fixes, key=lambda f: min((e.start for e in f.edits), default=0)):
-        new = [e for e in fix.edits if e not in taken]
-        if any(_overlaps(e, s) for e in new for s in taken_spans) or _self_overlap(new):
+        new = [e for e in fix.edits if e not in taken.edits]
+        if any(taken.conflicts(e) for e in new) or _self_overlap(new):
             skipped.append(fix)
             continue
         chosen.append(fix)
         for e in new:
             taken.add(e)
-            taken_spans.append((e.start, e.end))
     return chosen, skipped
 
 
-def _overlaps(edit: Edit, span: tuple[int, int]) -> bool:
-    start, end = span
-    if edit.start == edit.end or start == end:
-        # Insertions conflict only with a replacement that strictly contains the point.
-        point, (s, e) = (edit.start, span) if edit.start == edit.end else (start, (edit.start, edit.end))
-        return s < point < e
-    return edit.start < end and start < edit.end
+class _TakenSpans:
+    """The chosen edits, searchable by bisection (32,000 fixes compared pairwise took minutes).
+
+    Chosen replacements never overlap one another, so sorted by start their
+    ends are sorted too: only the last one starting before a point can hold it.
+    Insertions conflict only with a replacement that strictly contains their point.
+    """
+
+    __slots__ = ("edits", "_starts", "_ends", "_points")
+
+    def __init__(self):
+        self.edits: set[Edit] = set()
+        self._starts: list[int] = []  # replacements (start < end)
+        self._ends: list[int] = []
+        self._points: list[int] = []  # insertions
+
+    def add(self, edit: Edit) -> None:
+        from bisect import bisect_right, insort
+
+        self.edits.add(edit)
+        if edit.start == edit.end:
+            insort(self._points, edit.start)
+        else:
+            i = bisect_right(self._starts, edit.start)
+            self._starts.insert(i, edit.start)
+            self._ends.insert(i, edit.end)
+
+    def conflicts(self, edit: Edit) -> bool:
+        from bisect import bisect_left, bisect_right
+
+        start, end = edit.start, edit.end
+        if start == end:
+            i = bisect_left(self._starts, start) - 1  # the last replacement starting before the point
+            return i >= 0 and self._ends[i] > start
+        i = bisect_left(self._starts, end) - 1  # the last replacement starting before this one ends
+        if i >= 0 and self._ends[i] > start:
+            return True
+        j = bisect_right(self._points, start)  # an insertion strictly inside
+        return j < len(self._points) and self._points[j] < end
 
 
 def _self_overlap(edits: list[Edit]) -> bool:

@@ -9,6 +9,8 @@ cannot change how the other arguments are read.
 
 from __future__ import annotations
 
+import functools
+
 from imds_lint import clients
 from imds_lint.fixers import NoFixes
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
@@ -121,6 +123,14 @@ def _token_fetch(analysis, request: Request, variable: str, ttl: int) -> tuple[s
 _QUOTED_LABELS = {"shell string", "ssh remote command"}
 
 
+@functools.lru_cache(maxsize=2)  # small: each entry keeps a document text alive
+def _newline_after(text: str, offset: int) -> str:
+    """How the line holding ``offset`` ends. Cached: every request of a document asks it for the
+    same statement, and on a 4 MB line each search is the whole line."""
+    line_end = text.find("\n", offset)
+    return "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
+
+
 def _insert_before(document, offset: int, statement: str) -> Edit:
     text = document.text
     # Only the blanks before the statement are read: on a long line, slicing from its start for
@@ -131,8 +141,7 @@ def _insert_before(document, offset: int, statement: str) -> Edit:
     blank = line_start == 0 or text[line_start - 1] == "\n"
     prefix = text[line_start:offset]
     if blank and not (document.label in _QUOTED_LABELS and "\n" not in text.rstrip("\r\n")):
-        line_end = text.find("\n", offset)
-        newline = "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
+        newline = _newline_after(text, offset)
         return Edit(offset, offset, f"{statement}{newline}{prefix}")
     return Edit(offset, offset, f"{statement}; ")
 

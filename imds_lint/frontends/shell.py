@@ -354,7 +354,7 @@ class _Walker:
         site, shared, fixable = node, call is not None, True
         source = word.ref if word.ref is not None else word.origin
         if source is not None:
-            site = _enclosing_command(source) or node
+            site = _enclosing_command(source, self.state.ancestry) or node
             shared = call is not None and call.inside(site)
         if word.ref is None and word.origin is not None:
             # $MD/instance-id with MD="curl -s http://...": a header can follow the word only when
@@ -600,7 +600,7 @@ class _Walker:
                     continue
                 for inner in self.walk(value):
                     # T=$(curl -X PUT ...), not T=$(curl -H "...: $(curl -X PUT ...)" .../user-data).
-                    if inner.type == "command" and self.span(inner) in token_spans and not _inside_command(inner, value):
+                    if inner.type == "command" and self.span(inner) in token_spans and not _inside_command(inner, value, self.state.ancestry):
                         self.state.token_variables.setdefault(self.text(name), self.span(statement).end)
 
     def problems(self) -> None:
@@ -613,19 +613,19 @@ class _Walker:
                 self.analysis.problems.append(ParseProblem(self.span(node), f"the shell grammar could not parse this ({what})"))
 
 
-def _inside_command(node, limit) -> bool:
+def _inside_command(node, limit, ancestry) -> bool:
     """Whether another command encloses ``node`` below ``limit`` (its output is that command's input)."""
-    node = node.parent
+    node = ancestry.parent(node)
     while node is not None and node != limit:
         if node.type == "command":
             return True
-        node = node.parent
+        node = ancestry.parent(node)
     return False
 
 
-def _enclosing_command(node):
+def _enclosing_command(node, ancestry):
     while node is not None and node.type != "command":
-        node = node.parent
+        node = ancestry.parent(node)
     return node
 
 

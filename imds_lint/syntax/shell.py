@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from imds_lint.model import Applicability, Span
-from imds_lint.syntax.treesitter import ByteOffsets
+from imds_lint.syntax.treesitter import Ancestry, ByteOffsets
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,19 @@ class ShellState:
     token_variables: dict[str, int] = field(default_factory=dict)
     functions: dict[str, object] = field(default_factory=dict)
     token_plan: ShellTokenPlan | None = None
+    _ancestry: Ancestry | None = field(default=None, repr=False)
+    _tops: list | None = field(default=None, repr=False)
+
+    @property
+    def ancestry(self) -> Ancestry:
+        if self._ancestry is None:
+            self._ancestry = Ancestry(self.tree.root_node)
+        return self._ancestry
+
+    def top_level(self) -> list:
+        if self._tops is None:
+            self._tops = list(self.tree.root_node.children)
+        return self._tops
 
     def span(self, node) -> Span:
         return Span(self.offsets.char(node.start_byte), self.offsets.char(node.end_byte))
@@ -51,8 +64,8 @@ class ShellState:
 
 
 def top_level_statement(state: ShellState, node):
-    """The statement directly under the script's root that holds ``node``."""
-    root = state.tree.root_node
-    while node is not None and node.parent is not None and node.parent != root:
-        node = node.parent
-    return node
+    """The statement directly under the script's root that holds ``node`` (found by bisection:
+    walking ``.parent`` up is quadratic in depth)."""
+    if node is None or node.id == state.tree.root_node.id:
+        return node
+    return state.ancestry.containing(state.top_level(), node)
