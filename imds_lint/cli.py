@@ -212,6 +212,9 @@ def _main(argv: list[str] | None) -> int:
             results = iter([_lint_stdin(args, settings)])
             items = None
         else:
+            # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
+            settings = settings.replace(scan_roots=tuple(
+                p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths))
             items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore))
             results = parallel.run(settings, items, job, note, workers=args.jobs)
         progress = None

@@ -22,12 +22,13 @@ class Settings:
     """
 
     __slots__ = ("select", "ignore", "exclude", "per_file_ignores", "token_ttl", "max_file_size",
-                 "respect_gitignore", "root", "config_path")
+                 "respect_gitignore", "root", "config_path", "scan_roots")
 
     def __init__(self, select: tuple[str, ...] = ("ALL",), ignore: tuple[str, ...] = (),
                  exclude: tuple[str, ...] = (), per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
                  token_ttl: int = MAX_TOKEN_TTL, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-                 respect_gitignore: bool = True, root: Path | None = None, config_path: Path | None = None):
+                 respect_gitignore: bool = True, root: Path | None = None, config_path: Path | None = None,
+                 scan_roots: tuple[str, ...] = ()):
         values = locals()
         # Where relative exclude patterns are anchored: the config file's folder, or cwd.
         values["root"] = Path.cwd() if root is None else root

@@ -37,12 +37,22 @@ CONTAINER_RUNNABLE = frozenset({
 class Session:
     """Hands documents to front-ends; the one place their failures are caught."""
 
-    def __init__(self, errors: list[str], origin: Path | None = None, decode_limit: int | None = None):
+    def __init__(self, errors: list[str], origin: Path | None = None, decode_limit: int | None = None,
+                 project=None):
         self.errors = errors
         # The file the root document was read from, for formats that include others (-r).
         self.origin = origin
+        # The project index (or a function making it, on first use): the only way a front-end
+        # sees another file. None: it sees none.
+        self._project = project
         # One budget for every payload decoded inside this file, however deeply nested (see decoding).
         self.decode_budget = None if decode_limit is None else DecodeBudget(decode_limit)
+
+    @property
+    def project(self):
+        if callable(self._project):
+            self._project = self._project()
+        return self._project
 
     def analyze(self, document: Document) -> list[Analysis]:
         if document.depth > MAX_EMBEDDING_DEPTH:
@@ -71,6 +81,16 @@ class Linter:
         self.settings = settings
         self._rules: list | None = None
         self._known: set[str] | None = None
+        self._project = None
+
+    @property
+    def project(self):
+        """The cross-file index of this run, built on first use (most files never ask)."""
+        if self._project is None:
+            from imds_lint.project_index import ProjectIndex
+
+            self._project = ProjectIndex.for_settings(self.settings)
+        return self._project
 
     @property
     def rules(self) -> list:
@@ -107,7 +127,8 @@ class Linter:
         what per-file-ignores match, so they mean the same from any folder."""
         notes: list[str] = []
         ignore_path = path if project_path is None else project_path
-        session = Session(notes, origin, self.settings.max_file_size)
+        session = Session(notes, origin, self.settings.max_file_size,
+                          project=(lambda: self.project.with_root_for(origin)) if origin is not None else None)
         analyses = session.analyze(Document(kind, text, container=container, path=path))
         findings: list[Finding] = []
         text_scanned: list[tuple[int, str]] = []
@@ -191,7 +212,7 @@ class Linter:
         if kind not in CONTAINER_RUNNABLE:
             return None
         try:
-            return container_context(Path(path), self.settings.root)
+            return container_context(Path(path), self.project.with_root_for(path))
         except Exception:  # a heuristic must never cost the file its scan
             return None
 

@@ -152,7 +152,7 @@ def test_requirements_include_is_followed_relative_to_the_file(tmp_path: Path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "requirements.txt").write_text("-r ../common.in\nrequests\n")
     (tmp_path / "common.in").write_text("botocore==1.12.0\n")
-    result = Linter(Settings()).lint_file(tmp_path / "sub" / "requirements.txt", "sub/requirements.txt")
+    result = Linter(Settings(root=tmp_path)).lint_file(tmp_path / "sub" / "requirements.txt", "sub/requirements.txt")
     assert [(f.code, f.start.line) for f in result.findings] == [("IMDS401", 1)]
     assert "from ../common.in" in result.findings[0].message
 

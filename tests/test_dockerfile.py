@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from imds_lint.config import Settings
 from imds_lint.engine import Linter, Session
 from imds_lint.frontends import dockerfile
+from imds_lint.project_index import ProjectIndex
 from imds_lint.model import Document
 from tests.emulator import point_at
 from tests.helpers import codes, fix, lint
@@ -172,8 +173,8 @@ def test_script_run_at_build_time_and_folder_copies(tmp_path):
         "tools/bootstrap.sh": f"curl -s {URL}\n",
         "tools/unused.sh": f"curl -s {URL}\n",
     })
-    assert dockerfile.container_context(tmp_path / "tools/bootstrap.sh", tmp_path).network == "build"
-    assert dockerfile.container_context(tmp_path / "tools/unused.sh", tmp_path) is None
+    assert dockerfile.container_context(tmp_path / "tools/bootstrap.sh", ProjectIndex((tmp_path,))).network == "build"
+    assert dockerfile.container_context(tmp_path / "tools/unused.sh", ProjectIndex((tmp_path,))) is None
 
 
 def test_copy_from_another_stage_is_not_the_repo(tmp_path):
@@ -181,7 +182,7 @@ def test_copy_from_another_stage_is_not_the_repo(tmp_path):
         "Dockerfile": "FROM alpine AS b\nFROM alpine\nCOPY --from=b entry.sh /entry.sh\nENTRYPOINT [\"/entry.sh\"]\n",
         "entry.sh": f"curl -s {URL}\n",
     })
-    assert dockerfile.container_context(tmp_path / "entry.sh", tmp_path) is None
+    assert dockerfile.container_context(tmp_path / "entry.sh", ProjectIndex((tmp_path,))) is None
 
 
 def test_escape_directive_reading():

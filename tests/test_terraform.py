@@ -103,8 +103,11 @@ def test_templatefile_is_recorded_as_a_link(tmp_path):
     tf.write_text('resource "aws_instance" "a" {\n  user_data = templatefile("${path.module}/init.tftpl", {})\n}\n')
     from imds_lint.model import Document
 
+    from imds_lint.project_index import ProjectIndex
+
     class Session:
         origin = tf
+        project = ProjectIndex((tmp_path,))
 
         def analyze(self, document):
             return []

@@ -60,10 +60,8 @@ def test_filtered_sibling_lookups_equal_parsing_every_sibling(tmp_path, monkeypa
         names = [f"f{i}.tf" for i in range(rng.randint(2, 5))]
         for name in names:
             (folder / name).write_text(_file(rng))
-        terraform._SIBLING_CACHE.clear()
         monkeypatch.setattr(terraform._Module, "_files", real)
         filtered = _findings(Linter(Settings(root=tmp_path)), folder, names)
-        terraform._SIBLING_CACHE.clear()
         monkeypatch.setattr(terraform._Module, "_files", lambda self, *words: real(self))
         every = _findings(Linter(Settings(root=tmp_path)), folder, names)
         assert filtered == every, [(n, (folder / n).read_text()) for n in names]
@@ -86,7 +84,6 @@ def test_a_sibling_without_the_name_is_never_parsed(tmp_path, monkeypatch):
         real(self, text, own)
 
     monkeypatch.setattr(terraform.HclFile, "__init__", counting)
-    terraform._SIBLING_CACHE.clear()
     result = Linter(Settings(root=tmp_path)).lint_file(tmp_path / "a.tf", "a.tf")
     assert "IMDS301" not in [f.code for f in result.findings]  # enforced by its launch template
     assert parsed == ["web", "lt"]  # c.tf names neither aws_launch_template nor lt

@@ -58,7 +58,8 @@ _FRONTENDS: dict[str, str] = {
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile
-# that COPYs and runs a script): each exposes ``container_context(path, root)``.
+# that COPYs and runs a script): each exposes ``container_context(path, project)``
+# and reads other files only through the project index.
 _CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.orchestrators")
 
 
@@ -104,10 +105,10 @@ def frontend_for(kind: str) -> ModuleType:
     return importlib.import_module(_FRONTENDS.get(kind, _TEXT_FALLBACK))
 
 
-def container_context(path: Path, root: Path) -> ContainerContext | None:
+def container_context(path: Path, project) -> ContainerContext | None:
     """The container a file of the repo runs in, if a provider knows one."""
     for name in _CONTEXT_PROVIDERS:
-        found = importlib.import_module(name).container_context(path, root)
+        found = importlib.import_module(name).container_context(path, project)
         if found is not None:
             return found
     return None

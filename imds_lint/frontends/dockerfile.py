@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -393,27 +392,22 @@ class _NullSession:
         return []
 
 
-@lru_cache(maxsize=256)
-def _dockerfiles_in(directory: str) -> tuple[str, ...]:
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return ()
-    return tuple(sorted(os.path.join(directory, n) for n in names
-                        if _DOCKERFILE_NAMES.search(n) and os.path.isfile(os.path.join(directory, n))))
+# Facts of a Dockerfile, by the project index's key for its text (changes with the file).
+_FACTS: dict[tuple, tuple[tuple[CopiedFile, ...], tuple[Executes, ...]]] = {}
 
 
-@lru_cache(maxsize=256)
-def _facts(path: str, mtime: float) -> tuple[tuple[CopiedFile, ...], tuple[Executes, ...]]:
-    from imds_lint.source import decode
+def _facts(read) -> tuple[tuple[CopiedFile, ...], tuple[Executes, ...]]:
+    found = _FACTS.get(read.key)
+    if found is None:
+        analysis = _Reader(Document(Kind.DOCKERFILE, read.text), _NullSession()).read()[0]
+        found = tuple(analysis.facts.get("copies", ())), tuple(analysis.facts.get("executes", ()))
+        if len(_FACTS) >= 256:
+            _FACTS.pop(next(iter(_FACTS)))
+        _FACTS[read.key] = found
+    return found
 
-    with open(path, "rb") as handle:
-        raw = handle.read(1_000_000)
-    analysis = _Reader(Document(Kind.DOCKERFILE, decode(raw).text), _NullSession()).read()[0]
-    return tuple(analysis.facts.get("copies", ())), tuple(analysis.facts.get("executes", ()))
 
-
-def container_context(path: Path, root: Path) -> ContainerContext | None:
+def container_context(path: Path, project) -> ContainerContext | None:
     """The container a repo file runs in, when a Dockerfile near it copies and runs it.
 
     Heuristic (documented in IMDS201): the build context is taken to be the
@@ -426,16 +420,16 @@ def container_context(path: Path, root: Path) -> ContainerContext | None:
     nothing about which files run.
     """
     path = path.resolve()
-    try:
-        root = root.resolve()
-    except OSError:
+    real_root = project.root_of(str(path)) if project is not None else None
+    if real_root is None:
         return None
+    root = Path(real_root)
     directory = path.parent
     for _ in range(_MAX_LEVELS):
-        for dockerfile in _dockerfiles_in(str(directory)):
-            if os.path.samefile(dockerfile, path):
+        for dockerfile in project.files_in(directory, _DOCKERFILE_NAMES.search):
+            if Path(dockerfile).resolve() == path:
                 continue
-            found = _match(Path(dockerfile), path, root)
+            found = _match(Path(dockerfile), project.read(dockerfile), path, root)
             if found is not None:
                 return found
         if directory == root or directory.parent == directory or root not in directory.parents:
@@ -444,11 +438,10 @@ def container_context(path: Path, root: Path) -> ContainerContext | None:
     return None
 
 
-def _match(dockerfile: Path, path: Path, root: Path) -> ContainerContext | None:
-    try:
-        copies, executes = _facts(str(dockerfile), dockerfile.stat().st_mtime)
-    except OSError:
+def _match(dockerfile: Path, read, path: Path, root: Path) -> ContainerContext | None:
+    if read is None:
         return None
+    copies, executes = _facts(read)
     relative = PurePosixPath(path.relative_to(dockerfile.parent).as_posix())
     for copied in copies:
         for source in copied.sources:

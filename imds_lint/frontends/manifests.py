@@ -111,18 +111,20 @@ def read_requirements(reader: _Reader, text: str | None = None, depth: int = 0, 
 def _include(reader: _Reader, name: str, depth: int, base: Path | None, at: int) -> None:
     """Follow ``-r``/``-c`` to a file the scan would not read as requirements itself."""
     origin = base or getattr(reader.session, "origin", None)
-    if origin is None or depth >= _MAX_INCLUDE_DEPTH or "://" in name:
+    project = getattr(reader.session, "project", None)
+    if origin is None or project is None or depth >= _MAX_INCLUDE_DEPTH or "://" in name:
         return
-    target = (origin.parent / name)
+    # Through the project index: a file outside the scan root is never read (nor named in a finding).
+    resolved = project.relative_to(origin, name)
+    if resolved is None:
+        return
+    target = Path(resolved)
     if manifest_kind(target) == Kind.REQUIREMENTS:
         return
-    try:
-        if not target.is_file() or target.stat().st_size > _MAX_INCLUDE_BYTES:
-            return
-        text = target.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    read = project.read(target, _MAX_INCLUDE_BYTES)
+    if read is None:
         return
-    read_requirements(reader, text, depth + 1, target, at=at, via=f"from {name}")
+    read_requirements(reader, read.text, depth + 1, target, at=at, via=f"from {name}")
 
 
 def _toml(reader: _Reader) -> dict | None:

@@ -414,7 +414,7 @@ def analyze_ecs(document: Document, session) -> list[Analysis]:
 _COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 
 
-def container_context(path, root) -> ContainerContext | None:
+def container_context(path, project) -> ContainerContext | None:
     """For a Dockerfile that a compose service in the repo builds: that service's network.
 
     Looks for compose files in the Dockerfile's folder and up to three parents
@@ -429,13 +429,17 @@ def container_context(path, root) -> ContainerContext | None:
     path = Path(path).resolve()
     if kind_from_name(path) != Kinds.DOCKERFILE:
         return None
-    root = Path(root).resolve()
+    real_root = project.root_of(str(path)) if project is not None else None
+    if real_root is None:
+        return None
+    root = Path(real_root)
     directory = path.parent
     for _ in range(4):
         for name in _COMPOSE_NAMES:
             candidate = directory / name
-            if candidate.is_file():
-                found = _compose_builds(candidate, path, root)
+            read = project.read(candidate)
+            if read is not None:
+                found = _compose_builds(candidate, read.text, path, root)
                 if found is not None:
                     return found
         if directory == root or root not in directory.parents:
@@ -444,14 +448,14 @@ def container_context(path, root) -> ContainerContext | None:
     return None
 
 
-def _compose_builds(compose_file, dockerfile, root) -> ContainerContext | None:
+def _compose_builds(compose_file, text: str, dockerfile, root) -> ContainerContext | None:
     import yaml
 
     from imds_lint.frontends import yaml_nodes
 
     try:
-        data = yaml_nodes.safe_load(compose_file.read_text(encoding="utf-8", errors="replace")[:1_000_000])
-    except (OSError, yaml.YAMLError):
+        data = yaml_nodes.safe_load(text)
+    except yaml.YAMLError:
         return None
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):

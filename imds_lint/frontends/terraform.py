@@ -29,8 +29,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import stat
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from imds_lint.endpoints import parse_imds_url
@@ -82,15 +80,15 @@ class _Module:
     siblings in name order.
     """
 
-    def __init__(self, own: HclFile, path: str):
-        self._own, self._path = own, path
+    def __init__(self, own: HclFile, path: str, project=None):
+        self._own, self._path, self._project = own, path, project
         self._siblings: list[_Sibling] | None = None
         self._found: dict[tuple, object] = {}
 
     def _files(self, *words: str):
         yield self._own
         if self._siblings is None:
-            self._siblings = _siblings(self._path) if self._path else []
+            self._siblings = _siblings(self._project, self._path) if self._path and self._project else []
         for sibling in self._siblings:
             text = sibling.text
             if all(word in text for word in words) or "\\u" in text or "\\U" in text:
@@ -211,56 +209,22 @@ class _Sibling:
         return self._file
 
 
-# Sibling files, reused by every .tf file of the same module in this process (a module of N
-# files would otherwise be listed, read and parsed N times). Keyed by the folder and its
-# modification time, which --fix's atomic rename into the folder changes. Bounded.
-_SIBLING_CACHE: OrderedDict[tuple[str, int], list[tuple[str, _Sibling]]] = OrderedDict()
-_SIBLING_CACHE_SIZE = 64
-
-
-def _siblings(path: str) -> list[_Sibling]:
+def _siblings(project, path: str) -> list[_Sibling]:
+    """The other .tf files of the folder that the project index admits; listed and read once per
+    folder state (a file renamed into the folder, as --fix does, changes it)."""
     folder = os.path.dirname(os.path.abspath(path))
     own = os.path.abspath(path)
-    try:
-        key = (folder, os.stat(folder).st_mtime_ns)
-    except OSError:
+    state = project.folder_state(folder)
+    if state is None:
         return []
-    listed = _SIBLING_CACHE.get(key)
-    if listed is None:
-        listed = _list_siblings(folder)
-        if len(_SIBLING_CACHE) >= _SIBLING_CACHE_SIZE:
-            _SIBLING_CACHE.popitem(last=False)
-        _SIBLING_CACHE[key] = listed
+    listed = project.memo(("terraform siblings", *state), lambda: _list_siblings(project, folder))
     return [sibling for full, sibling in listed if full != own]
 
 
-def _list_siblings(folder: str) -> list[tuple[str, _Sibling]]:
-    files = []
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".tf"))
-    except OSError:
-        return files
-    for name in names[:_MAX_SIBLINGS]:
-        full = os.path.join(folder, name)
-        try:
-            info = os.stat(full)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_SIBLING_BYTES:
-                continue
-            with open(full, "rb") as handle:
-                files.append((full, _Sibling(handle.read().decode("utf-8", "replace"))))
-        except OSError:
-            continue
-    return files
-
-
-def _read_linked(path: str) -> str | None:
-    try:
-        if not os.path.isfile(path) or os.path.getsize(path) > _MAX_TEMPLATE_BYTES:
-            return None
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except OSError:
-        return None
+def _list_siblings(project, folder: str) -> list[tuple[str, _Sibling]]:
+    reads = (project.read(full, _MAX_SIBLING_BYTES)
+             for full in project.files_in(folder, lambda name: name.endswith(".tf"))[:_MAX_SIBLINGS])
+    return [(read.path, _Sibling(read.text)) for read in reads if read is not None]
 
 
 def _script_kind(text: str) -> str:
@@ -279,7 +243,8 @@ class _Analyzer:
         # The file the root document came from (the engine's session knows it), for sibling .tf files and templates.
         origin = getattr(session, "origin", None)
         self.path = str(origin) if origin is not None and document.parent is None else ""
-        self.module = _Module(self.file, self.path)
+        self.project = getattr(session, "project", None)
+        self.module = _Module(self.file, self.path, self.project)
         self.analysis = Analysis(document)
         self.children: list[Analysis] = []
         self.embedded: set[Span] = set()
@@ -399,9 +364,11 @@ class _Analyzer:
                 if relative.startswith(prefix):
                     relative = relative[len(prefix):]
                     break
-            if "${" not in relative and self.path:
-                resolved = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(self.path)), relative))
-        content = _read_linked(resolved) if resolved else None
+            if "${" not in relative and self.path and self.project is not None:
+                # Outside the scan root it is neither read nor recorded.
+                resolved = self.project.relative_to(self.path, relative) or ""
+        read = self.project.read(resolved, _MAX_TEMPLATE_BYTES) if resolved else None
+        content = read.text if read is not None else None
         if file.own:
             self.analysis.add_fact(TEMPLATE_LINK, TemplateLink(function, resolved, written, file.span(path_node),
                                                                content is not None))

@@ -1,0 +1,220 @@
+"""The project index: the cross-file questions of one scan, answered inside the scan root.
+
+Front-ends do no I/O of their own. What one file needs from others — the
+sibling ``.tf`` files of its module, the template a ``templatefile()`` names,
+the files a requirements file includes with ``-r``, the Dockerfiles and
+compose files that may copy and run it — is asked of this index, which reads
+a file only when discovery would have admitted it:
+
+* it resolves (symbolic links followed) inside the scan root, so neither
+  ``-r ../outside.txt`` nor ``file("../outside")`` nor a link pointing out of
+  the tree is ever opened (and so never echoed in a finding);
+* it is a regular file no larger than the cap;
+* no exclude pattern, no ``.gitignore`` rule (when they are respected) and no
+  skipped folder (``.git``, ``node_modules``, ``.terraform``...) drops it.
+
+The scan roots are the folders named on the command line (a named file's
+folder for a file), else the settings' root (the configuration file's folder,
+or the working directory); a file linted from outside every root (a library
+call) has its own folder as its root. Answers are cached for the life of the
+process (one run), so a module's siblings are read once for all its files.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+MAX_FILE_BYTES = 1_000_000
+_MEMO_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class FileText:
+    """A file read through the index; ``key`` changes whenever the file does (for parse caches)."""
+
+    path: str
+    text: str
+    key: tuple[str, int, int]
+
+
+class ProjectIndex:
+    def __init__(self, roots: tuple[str | Path, ...], excludes: tuple[str, ...] = (), respect_gitignore: bool = True,
+                 max_bytes: int = MAX_FILE_BYTES, anchor: str | Path | None = None):
+        self.roots = tuple(dict.fromkeys(os.path.realpath(r) for r in roots))
+        # Where exclude patterns are anchored (the settings' root).
+        self.anchor = os.path.realpath(anchor if anchor is not None else self.roots[0])
+        self.max_bytes = max_bytes
+        self._respect_gitignore = respect_gitignore
+        self._exclude_lines = tuple(excludes)
+        self._excludes = None
+        if excludes:
+            from imds_lint.discovery import IgnorePatterns
+
+            self._excludes = IgnorePatterns(list(excludes))
+        self._texts: dict[str, FileText] = {}
+        self._listings: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._memo: OrderedDict[tuple, object] = OrderedDict()
+        self._folder_rules: dict[str, tuple] = {}
+
+    @classmethod
+    def for_settings(cls, settings) -> ProjectIndex:
+        roots = tuple(getattr(settings, "scan_roots", ())) or (settings.root,)
+        return cls(roots, tuple(settings.exclude), settings.respect_gitignore, anchor=settings.root)
+
+    def with_root_for(self, path: str | Path) -> ProjectIndex:
+        """This index, or for a file outside every root one rooted at the file's own folder."""
+        if self.inside(path) is not None:
+            return self
+        return ProjectIndex((os.path.dirname(os.path.abspath(path)),), self._exclude_lines, self._respect_gitignore,
+                            self.max_bytes, anchor=self.anchor)
+
+    # -- what may be read ------------------------------------------------------------
+    def root_of(self, real: str) -> str | None:
+        for root in self.roots:
+            if real == root or real.startswith(root.rstrip("/") + "/"):
+                return root
+        return None
+
+    def inside(self, path: str | Path) -> str | None:
+        """The real path of ``path`` when it lies inside a scan root, else None."""
+        try:
+            real = os.path.realpath(path)
+        except (OSError, ValueError):
+            return None
+        return real if self.root_of(real) is not None else None
+
+    def admits(self, path: str | Path) -> bool:
+        """Whether discovery's rules let this file be read (see the module's docstring)."""
+        real = self.inside(path)
+        if real is None or real in self.roots:
+            return False
+        try:
+            info = os.stat(real)
+        except (OSError, ValueError):
+            return False
+        if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_bytes:
+            return False
+        return not self._dropped(real)
+
+    def _dropped(self, real: str) -> bool:
+        from imds_lint.discovery import SKIPPED_DIRS
+
+        root = self.root_of(real)
+        relative = real[len(root.rstrip("/")) + 1:]
+        folders = relative.split("/")[:-1]
+        if any(part in SKIPPED_DIRS for part in folders):
+            return True
+        anchor = self.anchor.rstrip("/") + "/"
+        if self._excludes is not None and real.startswith(anchor):
+            relative = real[len(anchor):]
+            folders = relative.split("/")[:-1]
+            partial = ""
+            for part in folders:
+                partial += part + "/"
+                if self._excludes.match_file(partial):
+                    return True
+            if self._excludes.match_file(relative):
+                return True
+        if self._respect_gitignore:
+            folder = os.path.dirname(real)
+            for base, spec in self._gitignore_rules(folder, root):
+                inner = real[len(base):]
+                pieces = inner.split("/")
+                if any(spec.match_file("/".join(pieces[:i]) + "/") for i in range(1, len(pieces))):
+                    return True
+                if spec.match_file(inner):
+                    return True
+        return False
+
+    def _gitignore_rules(self, folder: str, root: str) -> tuple:
+        """The .gitignore files in force in ``folder``: the scan root's parents' and those on the way down."""
+        cached = self._folder_rules.get(folder)
+        if cached is not None:
+            return cached
+        from imds_lint import discovery
+
+        if folder == root or not folder.startswith(root.rstrip("/") + "/"):
+            rules = discovery._parents_gitignores(root)
+            if folder == root:
+                spec = discovery._gitignore(folder)
+                rules = rules + (((folder.rstrip("/") + "/", spec),) if spec is not None else ())
+        else:
+            rules = self._gitignore_rules(os.path.dirname(folder), root)
+            spec = discovery._gitignore(folder)
+            if spec is not None:
+                rules = rules + ((folder + "/", spec),)
+        self._folder_rules[folder] = rules
+        return rules
+
+    # -- reading -------------------------------------------------------------------------
+    def read(self, path: str | Path, max_bytes: int | None = None) -> FileText | None:
+        """The text of an admitted file (UTF-8, errors replaced), or None; re-read when it changed."""
+        key = os.path.abspath(path)
+        if not self.admits(key):
+            return None
+        real = self.inside(key)
+        try:
+            info = os.stat(real)
+        except OSError:
+            return None
+        if max_bytes is not None and info.st_size > max_bytes:
+            return None
+        cached = self._texts.get(key)
+        if cached is not None and cached.key == (real, info.st_mtime_ns, info.st_size):
+            return cached
+        try:
+            with open(real, "rb") as handle:
+                raw = handle.read(self.max_bytes + 1)
+        except OSError:
+            return None
+        if len(raw) > self.max_bytes:
+            return None
+        found = FileText(key, raw.decode("utf-8", "replace"), (real, info.st_mtime_ns, info.st_size))
+        self._texts[key] = found
+        return found
+
+    def folder_state(self, folder: str | Path) -> tuple[str, int] | None:
+        """(folder, modification time): changes when a file is added, removed or renamed into it (--fix)."""
+        folder = os.path.abspath(folder)
+        if self.inside(folder) is None:
+            return None
+        try:
+            return folder, os.stat(folder).st_mtime_ns
+        except OSError:
+            return None
+
+    def files_in(self, folder: str | Path, wanted: Callable[[str], bool]) -> tuple[str, ...]:
+        """The admitted files of one folder whose names ``wanted`` accepts, sorted by name."""
+        state = self.folder_state(folder)
+        if state is None:
+            return ()
+        listing = self._listings.get(state)
+        if listing is None:
+            try:
+                listing = tuple(sorted(os.listdir(state[0])))
+            except OSError:
+                listing = ()
+            self._listings[state] = listing
+        return tuple(os.path.join(state[0], name) for name in listing
+                     if wanted(name) and self.admits(os.path.join(state[0], name)))
+
+    def memo(self, key: tuple, build: Callable[[], object]):
+        """Something a front-end derives from files (a parse), kept for this index's run; bounded."""
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        value = build()
+        self._memo[key] = value
+        if len(self._memo) > _MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return value
+
+    def relative_to(self, origin: str | Path, written: str) -> str | None:
+        """``written`` (a path as a file names it) against the folder of ``origin``; None outside the root."""
+        joined = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(origin)), written))
+        return joined if self.inside(joined) is not None else None

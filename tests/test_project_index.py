@@ -1,0 +1,177 @@
+"""The project index: front-ends read other files only through it, and only inside the scan root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from imds_lint.cli import main
+from imds_lint.config import Settings
+from imds_lint.engine import Linter
+from imds_lint.project_index import ProjectIndex
+
+SECRET = "botocore==1.12.0  # the-outside-file\n"
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def _opened(monkeypatch) -> list[str]:
+    """Every path the process opens from here on (builtins.open and os.open)."""
+    seen: list[str] = []
+    real_open, real_os_open = open, os.open
+
+    def spy_open(file, *args, **kwargs):
+        seen.append(os.fspath(file) if not isinstance(file, int) else str(file))
+        return real_open(file, *args, **kwargs)
+
+    def spy_os_open(path, *args, **kwargs):
+        seen.append(os.fspath(path))
+        return real_os_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", spy_open)
+    monkeypatch.setattr(os, "open", spy_os_open)
+    return seen
+
+
+def test_requirements_include_outside_the_scan_root_is_neither_read_nor_echoed(tmp_path, monkeypatch, capsys):
+    root = _tree(tmp_path, {"outside.txt": SECRET, "proj/requirements.txt": "-r ../outside.txt\nrequests\n"})
+    monkeypatch.chdir(root / "proj")
+    opened = _opened(monkeypatch)
+    code = main(["--format", "json", "."])
+    out = capsys.readouterr().out
+    assert not any(p.endswith("outside.txt") for p in opened), opened
+    assert "botocore" not in out and "the-outside-file" not in out and "outside.txt" not in out
+    assert code == 0
+
+
+def test_requirements_include_inside_the_scan_root_is_followed(tmp_path, monkeypatch, capsys):
+    root = _tree(tmp_path, {"common.in": "botocore==1.12.0\n", "sub/requirements.txt": "-r ../common.in\n"})
+    monkeypatch.chdir(root)
+    assert main(["--format", "json", "."]) == 1
+    assert "botocore" in capsys.readouterr().out
+
+
+TF_OUTSIDE = '''resource "aws_instance" "web" {
+  ami           = "ami-123"
+  instance_type = "t3.micro"
+  user_data     = file("${path.module}/../outside.sh")
+}
+'''
+
+
+def test_terraform_file_outside_the_scan_root_is_neither_read_nor_echoed(tmp_path, monkeypatch, capsys):
+    root = _tree(tmp_path, {
+        "outside.sh": "#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/the-outside-file\n",
+        "proj/main.tf": TF_OUTSIDE,
+    })
+    monkeypatch.chdir(root / "proj")
+    opened = _opened(monkeypatch)
+    main(["--format", "json", "."])
+    out = capsys.readouterr().out
+    assert not any(p.endswith("outside.sh") for p in opened), opened
+    assert "the-outside-file" not in out and "outside.sh" not in out
+
+
+def _terraform_facts(tf: Path, project: ProjectIndex | None):
+    from imds_lint.frontends import terraform
+    from imds_lint.kinds import Kind
+    from imds_lint.model import Document
+
+    class Session:
+        origin = tf
+
+        def __init__(self):
+            self.project = project
+
+        def analyze(self, document):
+            return []
+
+    return terraform.analyze(Document(Kind.TERRAFORM, tf.read_text()), Session())[0].facts
+
+
+@pytest.mark.parametrize("written, read", [("${path.module}/init.sh", True), ("${path.module}/../outside/init.sh", False)])
+def test_terraform_templates_are_read_only_inside_the_root(tmp_path, written, read):
+    root = _tree(tmp_path, {"outside/init.sh": "#!/bin/bash\nsystemctl enable --now docker\n",
+                            "proj/init.sh": "#!/bin/bash\nsystemctl enable --now docker\n",
+                            "proj/main.tf": TF_OUTSIDE.replace("${path.module}/../outside.sh", written)})
+    facts = _terraform_facts(root / "proj/main.tf", ProjectIndex((root / "proj",)))
+    (link,) = facts["terraform.template_link"]
+    (compute,) = facts["iac.compute"]
+    assert link.exists is read and (compute.containers is not None) is read
+    assert link.path == (str(root / "proj/init.sh") if read else "")
+
+
+def test_without_an_index_a_front_end_reads_no_other_file(tmp_path):
+    root = _tree(tmp_path, {"proj/init.sh": "#!/bin/bash\nsystemctl enable --now docker\n",
+                            "proj/main.tf": TF_OUTSIDE.replace("../outside.sh", "init.sh")})
+    (link,) = _terraform_facts(root / "proj/main.tf", None)["terraform.template_link"]
+    assert not link.exists
+
+
+def test_sibling_tf_files_in_an_excluded_folder_or_outside_are_not_read(tmp_path):
+    root = _tree(tmp_path, {
+        "mod/main.tf": 'resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n}\n',
+        "mod/variables.tf": 'variable "tokens" {\n  default = "optional"\n}\n',
+    })
+    found = Linter(Settings(root=root)).lint_file(root / "mod/main.tf", "mod/main.tf").findings
+    assert "IMDS301" in [f.code for f in found]
+    excluded = Linter(Settings(root=root, exclude=("variables.tf",))).lint_file(root / "mod/main.tf", "mod/main.tf")
+    assert "IMDS301" not in [f.code for f in excluded.findings]
+
+
+def test_index_rules(tmp_path):
+    root = _tree(tmp_path, {
+        "scan/a.tf": "", "scan/.terraform/m.tf": "", "scan/ignored/x.tf": "", "scan/.gitignore": "ignored/\n",
+        "scan/build/y.tf": "", "elsewhere/z.tf": "",
+    })
+    (root / "scan/link.tf").symlink_to(root / "elsewhere/z.tf")
+    (root / "scan/inner.tf").symlink_to(root / "scan/a.tf")
+    index = ProjectIndex((root / "scan",), excludes=("build/",), anchor=root / "scan")
+    assert index.admits(root / "scan/a.tf")
+    assert index.admits(root / "scan/inner.tf")  # a link that stays inside
+    assert not index.admits(root / "scan/link.tf")  # a link that leads out
+    assert not index.admits(root / "scan/.terraform/m.tf")  # a skipped folder
+    assert not index.admits(root / "scan/ignored/x.tf")  # .gitignore
+    assert not index.admits(root / "scan/build/y.tf")  # an exclude
+    assert not index.admits(root / "elsewhere/z.tf")
+    assert index.relative_to(root / "scan/a.tf", "../elsewhere/z.tf") is None
+    assert index.read(root / "elsewhere/z.tf") is None
+    assert [Path(p).name for p in index.files_in(root / "scan", lambda n: n.endswith(".tf"))] == ["a.tf", "inner.tf"]
+
+
+def test_gitignore_is_not_applied_when_it_is_not_respected(tmp_path):
+    root = _tree(tmp_path, {"ignored/x.tf": "", ".gitignore": "ignored/\n"})
+    assert ProjectIndex((root,), respect_gitignore=False).admits(root / "ignored/x.tf")
+
+
+def test_a_file_linted_from_outside_every_root_has_its_own_folder(tmp_path):
+    index = ProjectIndex((tmp_path / "nowhere",))
+    _tree(tmp_path, {"a/b.tf": "", "c.tf": ""})
+    own = index.with_root_for(tmp_path / "a/b.tf")
+    assert own.admits(tmp_path / "a/b.tf") and not own.admits(tmp_path / "c.tf")
+
+
+@pytest.mark.parametrize("size, admitted", [(10, True), (2_000_000, False)])
+def test_large_files_are_not_read(tmp_path, size, admitted):
+    (tmp_path / "big.tf").write_text("#" * size)
+    assert (ProjectIndex((tmp_path,)).read(tmp_path / "big.tf") is not None) is admitted
+
+
+def test_no_front_end_opens_files_itself():
+    import re
+
+    # open(...) but not urlopen(...); the text front-ends search scanned code for these names
+    # only inside string literals, which a call pattern at the start of an expression skips.
+    calls = re.compile(r"(?<![\w.\"'])open\(|\.read_text\(|\.read_bytes\(|\bos\.(?:listdir|scandir|stat)\(")
+    package = Path(__file__).resolve().parents[1] / "imds_lint" / "frontends"
+    offenders = [f"{path.relative_to(package)}: {m.group(0)}" for path in sorted(package.rglob("*.py"))
+                 for m in calls.finditer(path.read_text(encoding="utf-8"))]
+    assert offenders == []
