@@ -196,7 +196,8 @@ def classify(path: PurePath | str, text: str | None = None) -> str:
     by_content = sniff(text)
     if by_content is not None:
         return by_content
-    if by_name == Kind.UNKNOWN and str(path).lower().endswith(_TEMPLATE_SUFFIXES):
+    # (A name like "HostnameChange-Userdata.template" says user-data; the body says CloudFormation.)
+    if by_name in (Kind.UNKNOWN, Kind.USER_DATA) and str(path).lower().endswith(_TEMPLATE_SUFFIXES):
         # CloudFormation's own suffix (AWS samples and Quick Starts): JSON or YAML inside.
         head = text[:20000]
         if "AWSTemplateFormatVersion" in head or ("Resources" in head and "AWS::" in head):

@@ -71,7 +71,7 @@ class HopLimitAboveOne(Rule):
 
     def check_analysis(self, analysis, ctx):
         for resource in analysis.facts.get(COMPUTE, ()):
-            if resource.containers is not None or resource.account_defaults:
+            if resource.containers is not None or resource.container_hint is not None or resource.account_defaults:
                 continue
             limit = resource.effective_hop_limit
             if limit is None or limit <= 1 or resource.hop_limit.value is None:

@@ -138,3 +138,12 @@ def test_enforcement_table(body, expected):
 @pytest.mark.parametrize("text", ["", "Resources: [", "Resources:\n  A: !Sub\n", "AWSTemplateFormatVersion: x\nResources: 3\n"])
 def test_bad_templates_never_raise(text):
     lint(text, Kind.YAML)
+
+
+def test_template_suffix_with_a_cloudformation_body_is_cloudformation():
+    from imds_lint.kinds import classify
+
+    body = '{\n  "AWSTemplateFormatVersion": "2010-09-09",\n  "Resources": {}\n}\n'
+    assert classify("stacks/HostnameChange-Userdata.template", body) == Kind.JSON
+    assert classify("stacks/web.template", "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n") == Kind.YAML
+    assert classify("stacks/notes.template", "Dear {{name}},\n") == Kind.UNKNOWN

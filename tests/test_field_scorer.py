@@ -92,3 +92,9 @@ def test_interpreter_check_never_runs_the_file(score, tmp_path):
     broken.write_text(f"open({str(marker)!r}, 'w')\nprint 'py2'\n")
     assert score.interpreter_accepts(broken) is False
     assert not marker.exists()
+
+
+def test_a_parse_error_is_matched_by_file_not_line(score):
+    labels = [_label(score, "old.py", 1, "engine", "TP", "IMDS001")]
+    tallies, unlabeled = score.score({"o/r": [_finding("old.py", 39, "IMDS001")]}, labels)
+    assert (tallies["engine"].tp, tallies["engine"].fp, tallies["engine"].fn) == (1, 0, 0) and unlabeled == []

@@ -8,7 +8,8 @@ import time
 
 from imds_lint.config import Settings
 from imds_lint.engine import Linter
-from imds_lint.frontends import terraform
+from imds_lint.hcl import module as hcl_module
+from imds_lint.hcl import tree as hcl_tree
 
 NAMES = ["web", "workers", "app", "web2", "nodes", "batch"]
 
@@ -50,7 +51,7 @@ def _findings(linter: Linter, folder, names) -> list:
 
 def test_filtered_sibling_lookups_equal_parsing_every_sibling(tmp_path, monkeypatch):
     rng = random.Random(7)
-    real = terraform._Module._files
+    real = hcl_module.HclModule._files
 
     deadline = time.monotonic() + 15.0
     modules = lookups = 0
@@ -60,9 +61,9 @@ def test_filtered_sibling_lookups_equal_parsing_every_sibling(tmp_path, monkeypa
         names = [f"f{i}.tf" for i in range(rng.randint(2, 5))]
         for name in names:
             (folder / name).write_text(_file(rng))
-        monkeypatch.setattr(terraform._Module, "_files", real)
+        monkeypatch.setattr(hcl_module.HclModule, "_files", real)
         filtered = _findings(Linter(Settings(root=tmp_path)), folder, names)
-        monkeypatch.setattr(terraform._Module, "_files", lambda self, *words: real(self))
+        monkeypatch.setattr(hcl_module.HclModule, "_files", lambda self, *words: real(self))
         every = _findings(Linter(Settings(root=tmp_path)), folder, names)
         assert filtered == every, [(n, (folder / n).read_text()) for n in names]
         modules += 1
@@ -77,13 +78,13 @@ def test_a_sibling_without_the_name_is_never_parsed(tmp_path, monkeypatch):
                                    '    http_tokens = "required"\n  }\n}\n')
     (tmp_path / "c.tf").write_text('resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n')
     parsed = []
-    real = terraform.HclFile.__init__
+    real = hcl_tree.HclFile.__init__
 
     def counting(self, text, own):
         parsed.append(text.split('"')[3])
         real(self, text, own)
 
-    monkeypatch.setattr(terraform.HclFile, "__init__", counting)
+    monkeypatch.setattr(hcl_tree.HclFile, "__init__", counting)
     result = Linter(Settings(root=tmp_path)).lint_file(tmp_path / "a.tf", "a.tf")
     assert "IMDS301" not in [f.code for f in result.findings]  # enforced by its launch template
     assert parsed == ["web", "lt"]  # c.tf names neither aws_launch_template nor lt

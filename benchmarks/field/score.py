@@ -138,7 +138,7 @@ def score(findings: dict[str, list[dict]], labels: list[Label]) -> tuple[dict[st
     real: dict[tuple, Label] = {}
     wrong: set[tuple] = set()
     for label in labels:
-        key = (label.repo, label.path, label.line, label.category)
+        key = _key(label.repo, label.path, label.line, label.category)
         if label.verdict in REAL:
             real[key] = label
         else:
@@ -149,7 +149,7 @@ def score(findings: dict[str, list[dict]], labels: list[Label]) -> tuple[dict[st
     for repo, items in findings.items():
         for f in items:
             cat = category_of(f["rule"])
-            key = (repo, f["path"], f["line"], cat)
+            key = _key(repo, f["path"], f["line"], cat)
             if key in reported:
                 continue  # two rules of one family on one line are one place to look at
             reported.add(key)
@@ -164,6 +164,12 @@ def score(findings: dict[str, list[dict]], labels: list[Label]) -> tuple[dict[st
         if key[0] in scored_repos and key not in reported:
             tallies[key[3]].fn += 1
     return dict(tallies), unlabeled
+
+
+def _key(repo: str, path: str, line: int, category: str) -> tuple:
+    # A parse error is a verdict on the file: where in it the line is reported (the
+    # offending line, or line 1 in older runs) does not make it right or wrong.
+    return (repo, path, 0 if category == "engine" else line, category)
 
 
 # ---- bringing a repository in --------------------------------------------------------------
@@ -423,10 +429,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<52} {r.files_scanned:>6} {len(r.findings):>5} {r.seconds:>6.2f}{extra}")
     print(f"{'total':<52} {'':>6} {sum(len(r.findings) for r in results.values()):>5} {total:>6.2f}")
     if args.show:
-        real = {(l.repo, l.path, l.line, l.category): l for l in labels if l.verdict in REAL}
-        found = {(n, f["path"], f["line"], category_of(f["rule"])) for n, r in results.items()
+        real = {_key(l.repo, l.path, l.line, l.category): l for l in labels if l.verdict in REAL}
+        found = {_key(n, f["path"], f["line"], category_of(f["rule"])) for n, r in results.items()
                  for f in r.findings}
-        wrong = {(l.repo, l.path, l.line, l.category): l for l in labels if l.verdict not in REAL}
+        wrong = {_key(l.repo, l.path, l.line, l.category): l for l in labels if l.verdict not in REAL}
         print("\nfalse negatives:")
         for key, l in sorted(real.items()):
             if key[0] in results and key not in found:

@@ -16,8 +16,9 @@ cfn-init's ``AWS::CloudFormation::Init`` (in any resource's ``Metadata``) runs
 code too: each ``commands.*.command`` string is shell, and each ``files.*.content``
 string is a document of the kind its path and text say (a ``.sh`` script, a
 cloud-config...). Its ``packages`` and ``services`` say whether the instance runs
-containers, with its user-data, the resource's own text (Kubernetes tags, an
-EKS/ECS-optimized AMI) and an ``AWS::EKS::Nodegroup`` that uses a launch template.
+containers, with its user-data and an ``AWS::EKS::Nodegroup`` that uses a launch
+template; the resource's own text (Kubernetes tags, an EKS/ECS-optimized AMI) only
+hints at a container host (``container_hint``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import re
 
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends import yaml_nodes as yn
-from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs
+from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs, node_signs
 from imds_lint.kinds import Kind, classify, sniff
 from imds_lint.model import Document, Span, no_escape
 from imds_lint.syntax.iac import CloudFormationHandle
@@ -89,6 +90,8 @@ class _Analyzer:
                 self.resource(key, node, rtype.value)
             elif rtype is not None and rtype.id == "scalar" and rtype.value == "AWS::ECS::TaskDefinition":
                 self.ecs_task(key, node)
+            elif rtype is not None and rtype.id == "scalar" and rtype.value == "AWS::SSM::Document":
+                self.ssm_document(key, node)
         return [self.analysis, *self.children]
 
     def span(self, node) -> Span:
@@ -131,6 +134,7 @@ class _Analyzer:
             endpoint=self.value(yn.get(options, "HttpEndpoint")),
             hop_limit=self.value(yn.get(options, "HttpPutResponseHopLimit")),
             enforced_by=enforced, containers=self.containers(key.value, node, script),
+            container_hint=self.container_hint(node, script),
             handle=CloudFormationHandle(parent, options, self.json, self.text),
         ))
 
@@ -143,11 +147,14 @@ class _Analyzer:
                 other_text, other_reason = self.init[other]
                 init_text += "\n" + other_text
                 init_reason = init_reason or other_reason
-        own_text = self.text[node.start_mark.index:node.end_mark.index]
-        found = init_reason or container_signs("\n".join((script, init_text, own_text)))
+        found = init_reason or container_signs("\n".join((script, init_text)))
         if found is None and name in self.eks_launch_templates:
             found = "is the launch template of an EKS node group"
         return found
+
+    def container_hint(self, node, script: str) -> str | None:
+        """Kubernetes tags, an EKS/ECS AMI in the resource's own text: a container host, short of proof."""
+        return node_signs(script + "\n" + self.text[node.start_mark.index:node.end_mark.index])
 
     def launch_templates_of_node_groups(self) -> set[str]:
         used = set()
@@ -161,6 +168,32 @@ class _Analyzer:
                 if ref is not None and ref[0] == "Ref" and ref[1].id == "scalar":
                     used.add(ref[1].value)
         return used
+
+    # -- SSM documents -------------------------------------------------------------
+    def ssm_document(self, key, node) -> None:
+        """Commands of an ``AWS::SSM::Document``'s steps (runCommand, aws:runCommand's
+        commands): shell, or PowerShell for the PowerShell actions and documents."""
+        content = yn.get(yn.get(node, "Properties"), "Content")
+        stack = [(content, False)] if content is not None else []
+        while stack:
+            current, powershell = stack.pop()
+            if current.id == "sequence":
+                stack.extend((item, powershell) for item in current.value)
+                continue
+            if current.id != "mapping":
+                continue
+            here = self.text[current.start_mark.index:current.end_mark.index]
+            powershell = powershell or "PowerShell" in here and not any(
+                m in here for m in ("runShellScript", "RunShellScript"))
+            for name, value in current.value:
+                if name.id == "scalar" and name.value in ("commands", "runCommand"):
+                    items = value.value if value.id == "sequence" else [value]
+                    for item in items:
+                        if item.id == "scalar":
+                            kind = Kind.POWERSHELL if powershell else Kind.SHELL
+                            self.embedded(item, f"command of SSM document {key.value}", kind)
+                else:
+                    stack.append((value, powershell))
 
     # -- cfn-init --------------------------------------------------------------------
     def cfn_init(self, init, resource: str) -> tuple[str, str | None]:

@@ -80,7 +80,10 @@ def parse(text: str, escape: str):
     if escape == "`":
         src = re.sub(rb"\\(\r?\n)", rb"/\1", src)
         src = re.sub(rb"`(\r?\n)", rb"\\\1", src)
-    return parse_within(_parser(), src), src
+    # The grammar wants every instruction to end in a newline; Docker does not (a file
+    # saved without a final one is common). The extra byte is past every real offset.
+    parse_src = src if src.endswith(b"\n") or not src else src + b"\n"
+    return parse_within(_parser(), parse_src), src
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class ComputeResource:
     enforced_by: str | None = None
     # Why we think workloads on it run in containers ("user-data starts docker"), or None.
     containers: str | None = None
+    # A weaker sign of a container host (Kubernetes tags, an EKS/ECS AMI): IMDS211 stays quiet.
+    container_hint: str | None = None
     # Where the options are written, for the fixer of the document's language.
     handle: IacHandle | None = None
 
@@ -98,17 +100,31 @@ _CONTAINER_SIGNS = [
                 r"(?:yum|dnf|apt-get|apt|amazon-linux-extras|zypper|apk)\s+(?:-\S+\s+)*install\b[^\n]*\b(?:docker(?:\.io|-ce)?|containerd|podman)\b|"
                 r"get\.docker\.com|docker\s+(?:run|compose|pull)|docker-compose\s+up|podman\s+run)"),
      "installs or starts a container runtime"),
+    (re.compile(r"/etc/ecs/ecs\.config"), "joins an ECS cluster"),
+]
+# Signs that the instance is a container host whose operators chose its hop limit (kops,
+# eksctl tags, EKS/ECS AMIs): enough to withhold "lower the hop limit" advice (IMDS211), not
+# enough to say its containers need a higher one (kops and EKS keep nodes at 1 on purpose).
+_NODE_SIGNS = [
     (re.compile(r"\bnodeup\b|kops-configuration|/opt/kops/"), "runs a kops Kubernetes node"),
     (re.compile(r"kubernetes\.io/cluster/|k8s\.io/role/(?:master|node|control-plane)|alpha\.eksctl\.io/nodegroup|"
                 r"eks:nodegroup-name"), "is tagged as a Kubernetes node"),
-    (re.compile(r"/etc/ecs/ecs\.config"), "joins an ECS cluster"),
-    (re.compile(r"/aws/service/(?:eks|ecs|bottlerocket)/|amazon-eks-node-|amzn2-ami-ecs-"), "boots a container-optimized (EKS/ECS) AMI"),
+    (re.compile(r"/aws/service/(?:eks|ecs|bottlerocket)/|amazon-eks-node-|amzn2-ami-ecs-"),
+     "boots a container-optimized (EKS/ECS) AMI"),
 ]
 
 
 def container_signs(text: str) -> str | None:
     """Why ``text`` (user-data, a module source) suggests containers run on the instance."""
     for pattern, reason in _CONTAINER_SIGNS:
+        if pattern.search(text):
+            return reason
+    return None
+
+
+def node_signs(text: str) -> str | None:
+    """Why ``text`` (a resource's own source) suggests a container host, short of proof."""
+    for pattern, reason in _NODE_SIGNS:
         if pattern.search(text):
             return reason
     return None

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from imds_lint.frontends import Analysis
+from imds_lint.frontends.hcl_reader import HclReader
 from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, ComputeResource, Setting
 from imds_lint.kinds import Kind
@@ -18,24 +19,17 @@ from imds_lint.model import Document, Span
 from imds_lint.syntax.iac import TerraformHandle
 
 
-def hcl_block(analyzer, block) -> None:
-    """Called by the Terraform analyzer for Packer's ``source`` and ``build`` blocks."""
+def hcl_block(analyzer: HclReader, block) -> None:
+    """Packer's ``source`` and ``build`` blocks, read with the shared HCL reader (its module, scripts)."""
     file = analyzer.file
     if block.type == "source" and len(block.labels) == 2 and block.labels[0].startswith("amazon-"):
         builder, name = block.labels
         analyzer.user_data(block)
-        options = block.sub_blocks("metadata_options")
-        mo = options[0] if options else None
-        attrs = mo.attributes() if mo is not None else {}
-        dynamic = block.dynamic_content("metadata_options") if mo is None else None
-        if dynamic is not None:
-            attrs = dynamic.attributes()
+        mo, written, options = analyzer.metadata_options(block)
         analyzer.analysis.add_fact(COMPUTE, ComputeResource(
-            "packer", builder, name, block.header_span, file.span(block.node), mo is not None or dynamic is not None,
-            tokens=analyzer.module.value(file, attrs.get("http_tokens")),
-            endpoint=analyzer.module.value(file, attrs.get("http_endpoint")),
-            hop_limit=analyzer.module.value(file, attrs.get("http_put_response_hop_limit")),
-            handle=TerraformHandle(block, mo, "block"),
+            "packer", builder, name, block.header_span, file.span(block.node), written,
+            tokens=options["http_tokens"], endpoint=options["http_endpoint"],
+            hop_limit=options["http_put_response_hop_limit"], handle=TerraformHandle(block, mo, "block"),
         ))
     elif block.type == "build":
         for provisioner in block.sub_blocks("provisioner"):

@@ -19,7 +19,7 @@ from imds_lint.syntax.shell import ShellHandle, ShellState
 from imds_lint.syntax.treesitter import ByteOffsets, walk
 from imds_lint.clients import Arg, ClientCall, headers_of, parse_argv, requests_for
 from imds_lint.frontends.container_commands import parse_container_command
-from imds_lint.kinds import Kind
+from imds_lint.kinds import Kind, classify, sniff
 from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, merge_segments
 
 UNKNOWN = "*"
@@ -67,6 +67,12 @@ def parse(text: str):
     if not clean.isascii() and _UNSAFE_FOR_PARSER.search(clean):
         parse_src = _UNSAFE_FOR_PARSER.sub(_mask, clean).encode("utf-8")
     return parse_within(_parser(), parse_src), src
+
+
+# Programs whose heredoc is a shell script (they are, or start, a shell).
+_SHELL_RUNNERS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash", "mksh", "busybox", "ssh", "sudo", "su",
+                            "runuser", "chroot", "nsenter", "docker", "podman", "nerdctl", "lxc", "env", "nohup",
+                            "time", "timeout", "setsid", "script", "eval", "source", "."})
 
 
 class _Scope:
@@ -574,13 +580,48 @@ class _Walker:
         quoted = any(q in self.text(start) for q in ("'", '"', "\\"))
         span = self.span(body)
         text = self.document.text[span.start:span.end]
+        kind = self.heredoc_kind(node, text)
         if quoted:
-            embedded = self.document.embed(Kind.SHELL, text, OffsetMap.shifted(span.start, len(text)), label="heredoc")
+            embedded = self.document.embed(kind, text, OffsetMap.shifted(span.start, len(text)), label="heredoc")
         else:
             # The outer shell expands and unescapes an unquoted heredoc before anyone reads it.
             inner, offsets = _unescaped(text, span.start, "\\$`\n")
-            embedded = self.document.embed(Kind.SHELL, inner, offsets, escape=_escape_unquoted_heredoc, label="heredoc")
-        self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
+            embedded = self.document.embed(kind, inner, offsets, escape=_escape_unquoted_heredoc, label="heredoc")
+        if kind == Kind.SHELL:
+            self.children.extend(analyze_shell(embedded, self.session, inherited=self.exported()))
+        else:
+            self.children.extend(self.session.analyze(embedded))
+
+    def heredoc_kind(self, node, text: str) -> str:
+        """What a heredoc body is: the language of the program reading it, or of the file
+        ``cat``/``tee`` write it to (``cat > probe.php <<'X'`` is PHP, not shell).
+
+        Bodies handed to a shell or to something that runs one (``bash``, ``ssh host``,
+        ``sudo -u x sh``, ``docker exec -i c sh``) stay shell; other programs' input is read
+        for what it says it is, else as text.
+        """
+        statement = node.parent
+        command = next((c for c in statement.named_children if c.type == "command"), None) if statement else None
+        name = command.child_by_field_name("name") if command is not None else None
+        program = self.text(name).rsplit("/", 1)[-1] if name is not None else ""
+        if program.startswith("python"):
+            return Kind.PYTHON
+        if program in ("pwsh", "powershell"):
+            return Kind.POWERSHELL
+        if program in _SHELL_RUNNERS:
+            return Kind.SHELL
+        if program not in ("cat", "tee"):
+            # Input for another program (kubectl apply -f -, kind, mysql...): its own format.
+            return sniff(text) or Kind.UNKNOWN
+        target = None
+        if program == "tee" and command is not None:
+            target = next((self.text(a) for a in command.named_children[1:] if not self.text(a).startswith("-")), None)
+        for child in statement.named_children:
+            if child.type == "file_redirect" and child.named_children:
+                target = self.text(child.named_children[-1])
+        if target is None:
+            return sniff(text) or Kind.UNKNOWN  # data for a pipe or a $(...): read as text
+        return classify(target.strip("'\""), text)
 
     def exported(self) -> dict[str, list]:
         """Variables as resolved text, for scripts embedded in this one (they see the outer values)."""

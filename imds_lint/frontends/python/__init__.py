@@ -159,7 +159,9 @@ class _Walker(Values, HeaderReading, ClientCalls, SubprocessCalls, TokenHelpers)
         if roots & MOCK_MODULES:
             return True
         mocks = {"unittest.mock", "mock", "pytest_mock"}
-        return bool(self.c.imports & mocks) and self.c.test_functions > 0
+        # Projects re-export mock (`from tests.compat import mock`, boto's py2/py3 shim).
+        reexported = any(name.rsplit(".", 1)[-1] == "mock" for name in self.c.imports)
+        return (bool(self.c.imports & mocks) or reexported) and self.c.test_functions > 0
 
     # -- positions -----------------------------------------------------------------
     def span(self, node) -> Span:
