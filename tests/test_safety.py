@@ -103,9 +103,11 @@ KINDS = ["shell", "python", "powershell", "dockerfile", "terraform", "template",
 @pytest.mark.parametrize("kind", KINDS)
 def test_worst_case_lines_take_bounded_time(kind):
     for case in WORST_CASES:
-        start = time.monotonic()
+        # CPU time, not wall time: on a shared machine (load 16 on 2 cores) the wall clock also counts
+        # the time other processes held the CPU, and a 3 s case took 5.6 s.
+        start = time.process_time()
         lint_notes(case + "\n", "text" if kind == "unknown-text" else kind)
-        assert time.monotonic() - start < 5, (kind, case[:40])
+        assert time.process_time() - start < 5, (kind, case[:40])
 
 
 @pytest.mark.parametrize("kind, line", [
