@@ -506,7 +506,8 @@ def token_fetch_for(families: set[str]) -> CommandLineClient | None:
 def command_word_pattern() -> str:
     """Regex source matching a program of the table as a command word (not ``http`` in ``http://``)."""
     names = sorted({re.escape(p) for c in CLIENTS for p in c.programs}, key=len, reverse=True)
-    return rf"(?<![\w./-])(?:{'|'.join(names)})(?![\w:/.-])"
+    # A path before the name is still the command word (/usr/bin/curl, C:/tools/wget).
+    return rf"(?<![\w.-])(?:{'|'.join(names)})(?![\w:/.-])"
 
 
 def split_header(text: str) -> tuple[str, str | None]:

@@ -30,6 +30,7 @@ class Kind:
     CSHARP = "csharp"
     RUBY = "ruby"
     JENKINSFILE = "jenkinsfile"
+    SYSTEMD = "systemd"
     UNKNOWN = "unknown"
     # Dependency manifests and lock files: the kind is the conventional file name,
     # which tells the manifests front-end the format.
@@ -109,6 +110,8 @@ _BY_SUFFIX = {
     ".ts": Kind.TYPESCRIPT, ".mts": Kind.TYPESCRIPT, ".cts": Kind.TYPESCRIPT, ".tsx": Kind.TSX,
     ".go": Kind.GO, ".java": Kind.JAVA, ".cs": Kind.CSHARP, ".rb": Kind.RUBY, ".rake": Kind.RUBY,
     ".jenkinsfile": Kind.JENKINSFILE,
+    # systemd units whose Exec*= lines run commands.
+    ".service": Kind.SYSTEMD,
 }
 
 _BY_NAME = {

@@ -78,3 +78,23 @@ def test_packer_hcl_metadata_options_required_is_clean():
             'build {\n  provisioner "shell" {\n    inline = ["echo ok"]\n  }\n}\n')
     assert lint(code, "terraform") == []
     assert codes(lint('source "amazon-ebs" "x" {\n  region = "eu-west-1"\n}\n', "terraform")) == ["IMDS301"]
+
+
+def test_systemd_exec_lines_are_argv_and_shell():
+    """Exec*= lines run without a shell: the client table reads the argv, sh -c embeds shell."""
+    unit = ("[Service]\n"
+            "ExecStartPre=-/usr/bin/curl -fsS http://169.254.169.254/latest/meta-data/instance-id\n"
+            "ExecStart=/bin/bash -c 'curl -s http://169.254.169.254/latest/meta-data/ami-id'\n"
+            "ExecReload=+http GET http://169.254.169.254/latest/meta-data/local-ipv4\n"
+            "ExecStop=/usr/bin/wget -qO- \\\n    http://169.254.169.254/latest/meta-data/hostname\n"
+            "# ExecStart=curl http://169.254.169.254/latest/meta-data/commented-out\n"
+            "Description=curl http://169.254.169.254/latest/meta-data/not-a-command\n")
+    found = lint(unit, "systemd")
+    assert [(f.code, f.start.line) for f in found] == [("IMDS101", 2), ("IMDS101", 3), ("IMDS101", 4), ("IMDS101", 5)]
+    assert found[0].start.column == len("ExecStartPre=-") + 1  # the prefix is not the program
+
+
+def test_systemd_units_are_found_by_name():
+    from imds_lint.kinds import Kind, classify
+
+    assert classify("deploy/imds-labels.service", "[Service]\n") == Kind.SYSTEMD

@@ -120,6 +120,9 @@ def test_text_fallback_client_words_come_from_the_table():
             assert pattern.search(f"{program} {URL}"), program
     # Not the scheme of a URL.
     assert not pattern.search(f"echo {URL}") and not pattern.search("https://169.254.169.254/")
+    # A program named by its path is still the command word (field corpus: /usr/bin/curl in
+    # a Python 2 subprocess string, found only by the text scan).
+    assert pattern.search(f"check_output(['/usr/bin/curl -s {URL}'], shell=True)")
 
 
 # -- aria2c in every carrier, none of which names it -----------------------------------
@@ -139,6 +142,8 @@ CARRIERS = {
     "powershell": (f"aria2c.exe -q {URL}\n", "powershell"),
     "github-actions": (f"on: push\njobs:\n  a:\n    runs-on: self-hosted\n    steps:\n      - run: {ARIA}\n", "yaml"),
     "makefile": (f"id:\n\t{ARIA}\n", "makefile"),
+    # Added after the table: a new carrier finds the client with no client code of its own.
+    "systemd": (f"[Service]\nExecStart=/usr/bin/{ARIA}\n", "systemd"),
 }
 
 

@@ -55,6 +55,8 @@ _FRONTENDS: dict[str, str] = {
     Kind.MAKEFILE: "imds_lint.frontends.recipes",
     Kind.JUSTFILE: "imds_lint.frontends.recipes",
     Kind.JENKINSFILE: "imds_lint.frontends.recipes",
+    # Exec*= lines are argv lists (systemd runs them without a shell).
+    Kind.SYSTEMD: "imds_lint.frontends.systemd",
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile

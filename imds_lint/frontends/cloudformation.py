@@ -92,6 +92,14 @@ class _Analyzer:
                 self.ecs_task(key, node)
             elif rtype is not None and rtype.id == "scalar" and rtype.value == "AWS::SSM::Document":
                 self.ssm_document(key, node)
+            elif rtype is not None and rtype.id == "scalar" and rtype.value == "AWS::EC2::SpotFleet":
+                # Launch specifications carry their own user-data (no metadata options: those
+                # come only through launch templates, which are resources of their own).
+                specs = _path(yn.get(node, "Properties"), "SpotFleetRequestConfigData.LaunchSpecifications")
+                for index, spec in enumerate(specs.value if specs is not None and specs.id == "sequence" else []):
+                    user_data = yn.get(spec, "UserData")
+                    if user_data is not None:
+                        self.embedded(user_data, f"UserData of {key.value} launch specification {index + 1}", None)
         return [self.analysis, *self.children]
 
     def span(self, node) -> Span:

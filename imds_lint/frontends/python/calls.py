@@ -107,6 +107,11 @@ class ClientCalls:
                 return
             method_node = keyword_argument(obj.ctor, "method")
             method = self.text(method_node).upper() if method_node is not None else None
+            if method_node is None:
+                # Before Python 3.3 the method was set by overriding the request's get_method:
+                # `req.get_method = lambda: "PUT"` (the IMDSv2 token request of older agents).
+                method_node = self.get_method_override(target)
+                method = self.text(method_node).upper() if method_node is not None else None
             if method is None or method == UNKNOWN:
                 method = "POST" if (argument(obj.ctor, 1, "data") is not None or argument(call, 1, "data") is not None) else "GET"
             headers = self.object_headers(obj)
@@ -118,6 +123,16 @@ class ClientCalls:
             return
         method = "POST" if argument(call, 1, "data") is not None else "GET"
         self.emit(call, "urllib", url, method, HeaderSet(), target)
+
+    def get_method_override(self, target):
+        """The string a ``name.get_method = lambda: "PUT"`` assignment returns, if any."""
+        cst = cst_module()
+        if not isinstance(target, cst.Name):
+            return None
+        for value in self.c.attr_values.get((target.value, "get_method"), []):
+            if isinstance(value, cst.Lambda) and isinstance(value.body, cst.SimpleString):
+                return value.body
+        return None
 
     def http_client(self, call, conn: ClientObject) -> None:
         host_node = argument(conn.ctor, 0, "host")
