@@ -17,6 +17,8 @@ import re
 from typing import NamedTuple
 from pathlib import Path
 
+# A fix's temporary file (imds_lint.source.TEMP_SUFFIX), left by a killed run: never scanned.
+_FIX_TEMPORARY = ".imds-lint.tmp"
 SKIPPED_DIRS = frozenset({
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".mypy_cache", ".nox", ".pants.d",
     ".pytype", ".ruff_cache", ".pytest_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
@@ -242,7 +244,7 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
                     continue
                 entry_real = target if is_link else real + "/" + name if real != "/" else "/" + name
                 subfolders.append((entry.path, entry_real, prefix + printable(name), rules))
-            elif is_file and not any(match(relative + name) for match, relative in checks):
+            elif is_file and not name.endswith(_FIX_TEMPORARY) and not any(match(relative + name) for match, relative in checks):
                 yield Candidate(entry.path, prefix + printable(name))
         stack.extend(reversed(subfolders))
 

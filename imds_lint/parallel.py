@@ -40,10 +40,62 @@ _worker_job: tuple[str, bool, bool, bool] | None = None
 
 
 def _init(settings: Settings, job: tuple[str, bool, bool, bool]) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the main process stops the run and its workers,
+    # so a worker's own KeyboardInterrupt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler, inherited by fork
+    _die_with_parent()
     from imds_lint.engine import Linter
 
     global _worker_linter, _worker_job
     _worker_linter, _worker_job = Linter(settings), job
+
+
+def _die_with_parent() -> None:
+    """On Linux, a worker gets SIGTERM when the main process dies, however it dies (SIGKILL
+    included): an orphaned worker would wait on its queue forever."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        parent = os.getppid()
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the call
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+class _Stop:
+    """SIGTERM in the main process while a pool runs: raised as KeyboardInterrupt, so the pool's
+    workers are ended (not waited for) and the run says it was interrupted."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
 
 
 class _LazyLinter:
@@ -215,6 +267,8 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
             settled = batch.settled[i] if batch.settled is not None else None
             yield settled if settled is not None else _expand(next(from_worker)[0], display)
 
+    stop = _Stop().__enter__()
+    interrupted = False
     try:
         for start in range(0, len(pending), CHUNK):
             dispatch(pending[start:start + CHUNK])
@@ -235,9 +289,22 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
         _take_back_the_tail(submit, batches, settings)
         while batches:
             yield from results(batches.popleft())
+    except (KeyboardInterrupt, GeneratorExit):
+        interrupted = True
+        raise
     finally:
+        stop.__exit__()
         for pool in pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if interrupted:
+                # Not waiting for the chunks in progress: the workers are ended now.
+                processes = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for process in processes:
+                    process.terminate()
+                for process in processes:
+                    process.join(5)
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _take_back_the_tail(submit, batches: deque[_Batch], settings: Settings) -> None:

@@ -45,7 +45,9 @@ def _base64_fragments(needle: bytes) -> list[bytes]:
 NEEDLES: tuple[bytes, ...] = _SPELLINGS + tuple(
     f for s in (b"169.254.169.254", b"instance-data") for f in _base64_fragments(s)
 )
-_UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data") for enc in ("utf-16-le", "utf-16-be")]
+# PowerShell files are often UTF-16 (and now and then UTF-32) with a byte order mark.
+_UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
+          for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")]
 
 
 class KindWords(NamedTuple):
@@ -193,7 +195,7 @@ def _matcher_for(group: KindWords | None, size: int = 0):
 
 
 def _utf16_hit(raw: bytes) -> bool:
-    return raw[:2] in (b"\xff\xfe", b"\xfe\xff") and any(u in raw for u in _UTF16)
+    return (raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[:4] == b"\0\0\xfe\xff") and any(u in raw for u in _UTF16)
 
 
 def may_touch_imds(raw: bytes) -> bool:

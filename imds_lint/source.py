@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import stat
 from bisect import bisect_right
@@ -166,34 +167,41 @@ def read_bytes(path: str | os.PathLike, max_size: int) -> bytes:
     return raw
 
 
+# Temporary files of a fix carry this suffix (and the writer's pid): the walk never scans them,
+# and a --fix run removes those a killed run left behind (see clean_stale_temporaries).
+TEMP_SUFFIX = ".imds-lint.tmp"
+
+
 def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping its mode.
+    """Replace ``path`` with ``data`` atomically, keeping its owner, mode and extended attributes.
 
-    The new content goes to a temporary file in the same directory, is fsynced,
-    then renamed over the original, so a crash leaves either the old file or the
-    new one. With ``expected``, refuse if the file changed since it was read.
+    The new content goes to a temporary file in the same directory and is
+    fsynced; owner first, then mode (chown clears setuid/setgid), then the
+    extended attributes (ACLs, labels) are copied onto it. Only then, right
+    before the rename, is the file compared with what was read (a process
+    appending to it while the fix was written must not lose its lines), and
+    the rename replaces it: a crash leaves either the old file or the new one.
     """
-    if expected is not None:
-        try:
-            current = path.read_bytes()
-        except OSError as exc:
-            raise SkipFile(f"cannot re-read before writing: {exc.strerror or exc}") from None
-        if current != expected:
-            raise SkipFile("changed on disk since it was read; not writing the fix")
     info = os.stat(path)
-    import tempfile  # only fixes write: the import (and shutil's with it) is ~3 ms of every run
+    import secrets
 
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".imds-lint.tmp")
+    clean_stale_temporaries(path.parent)
+    tmp_name = os.path.join(path.parent, f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, stat.S_IMODE(info.st_mode))
         try:
-            os.chown(tmp_name, info.st_uid, info.st_gid)
-        except (PermissionError, AttributeError):
-            pass  # not ours to keep; the mode is what matters to scripts
+            _write_all(fd, data)
+            os.fsync(fd)
+            try:
+                os.fchown(fd, info.st_uid, info.st_gid)
+            except PermissionError:
+                pass  # not ours to keep; the mode is what matters to scripts
+            os.fchmod(fd, stat.S_IMODE(info.st_mode))
+            _copy_xattrs(str(path), fd)
+        finally:
+            os.close(fd)
+        if expected is not None:
+            _check_unchanged(path, expected)
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -201,6 +209,86 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> None
         except FileNotFoundError:
             pass
         raise
+    _fsync_folder(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _check_unchanged(path: Path, expected: bytes) -> None:
+    try:
+        current = path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"cannot re-read before writing: {exc.strerror or exc}") from None
+    if current != expected:
+        raise SkipFile("changed on disk since it was read; not writing the fix")
+
+
+def _copy_xattrs(source: str, fd: int) -> None:
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        names = os.listxattr(source)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.setxattr(fd, name, os.getxattr(source, name))
+        except OSError:
+            pass  # security.* labels may be the kernel's to set; the rest are kept
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_cleaned: set[str] = set()
+
+
+def clean_stale_temporaries(folder: Path) -> None:
+    """Remove fix temporaries in ``folder`` whose writer is gone (a run killed by SIGKILL), once per folder."""
+    key = os.fspath(folder)
+    if key in _cleaned:
+        return
+    _cleaned.add(key)
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(TEMP_SUFFIX) and n.startswith(".")]
+    except OSError:
+        return
+    for name in names:
+        parts = name[: -len(TEMP_SUFFIX)].rsplit(".", 2)
+        try:
+            pid = int(parts[-2])
+        except (IndexError, ValueError):
+            continue  # not one of ours
+        if pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_fixed(path: Path, data: bytes, expected: bytes, through_links: bool = False) -> None:
@@ -221,12 +309,49 @@ def write_fixed(path: Path, data: bytes, expected: bytes, through_links: bool = 
 
 
 def _write_in_place(path: Path, data: bytes, expected: bytes) -> None:
-    """Rewrite the file's own inode, so every hard link sees the fix (not atomic: asked for)."""
-    with open(path, "r+b") as handle:
-        if handle.read() != expected:
+    """Rewrite the file's own inode, so every hard link sees the fix (not atomic: asked for).
+
+    The room for the new text is reserved first, so a full disk refuses the fix
+    before a byte changes; if writing fails anyway, the original text is put
+    back (it fits in the blocks the file already had) before the error is told.
+    """
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        current = os.read(fd, len(expected) + 1)
+        while len(current) <= len(expected):
+            more = os.read(fd, len(expected) + 1 - len(current))
+            if not more:
+                break
+            current += more
+        if current != expected:
             raise SkipFile("changed on disk since it was read; not writing the fix")
-        handle.seek(0)
-        handle.write(data)
-        handle.truncate()
-        handle.flush()
-        os.fsync(handle.fileno())
+        if len(data) > len(expected) and hasattr(os, "posix_fallocate"):
+            try:
+                os.posix_fallocate(fd, 0, len(data))
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)):
+                    os.ftruncate(fd, len(expected))  # undo any length the reservation added
+                    raise SkipFile(f"no room to write the fix ({exc.strerror or exc}); the file is unchanged") from None
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            _write_all(fd, data)
+            os.ftruncate(fd, len(data))
+            os.fsync(fd)
+        except OSError as exc:
+            try:
+                os.lseek(fd, 0, os.SEEK_SET)
+                _write_all(fd, expected)
+                os.ftruncate(fd, len(expected))
+                os.fsync(fd)
+            except OSError as second:
+                raise SkipFile(f"writing the fix failed ({exc.strerror or exc}) and so did restoring the file "
+                               f"({second.strerror or second}): check it") from None
+            raise SkipFile(f"writing the fix failed ({exc.strerror or exc}); the file was restored") from None
+        if stat.S_IMODE(os.fstat(fd).st_mode) != stat.S_IMODE(info.st_mode):
+            try:
+                os.fchmod(fd, stat.S_IMODE(info.st_mode))  # a write by a non-root owner clears setuid
+            except OSError:
+                pass
+    finally:
+        os.close(fd)

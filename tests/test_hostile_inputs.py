@@ -271,3 +271,94 @@ def test_a_gitignore_line_git_cannot_use_costs_the_run_nothing(tmp_path, monkeyp
     assert main(["--format", "json", "."]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [f["path"] for f in data["findings"]] == ["a.sh"], "the valid lines still apply"
+
+
+# -- interrupts, imports, encodings ---------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _busy_tree(root) -> None:
+    body = "#!/bin/sh\n" + "".join(f"curl -s {URL}\nwget -qO- {URL}\n" for _ in range(40))
+    for i in range(1500):
+        (root / f"s{i}.sh").write_text(body)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupted_pooled_run_ends_its_workers_quietly(tmp_path, how):
+    import signal
+    import subprocess
+    import sys
+
+    _busy_tree(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "imds_lint", "-j", "2", "--format", "json", "."], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while not workers and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        workers = _children(proc.pid)
+    assert workers, "the run started a pool"
+    time.sleep(0.5)
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole group
+    else:
+        proc.send_signal(signal.SIGTERM)  # as a CI runner's timeout does: the main process only
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in err.decode(), err.decode()[-2000:]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{w}") and _children(proc.pid) is not None
+                                              and _alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)], "no orphaned worker"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_python_dash_m_does_not_import_the_scanned_folder(tmp_path):
+    import subprocess
+    import sys
+
+    # A repository with modules named like our dependencies, scanned from its own root.
+    for name in ("yaml.py", "pathspec.py", "hyperscan.py", "tree_sitter.py"):
+        (tmp_path / name).write_text("raise SystemExit('imported from the scanned folder')\n")
+    (tmp_path / "rich").mkdir()
+    (tmp_path / "rich" / "__init__.py").write_text("raise SystemExit('imported from the scanned folder')\n")
+    (tmp_path / "user-data.yaml").write_text(f"#cloud-config\nruncmd:\n  - {CURL}")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    env = dict(os.environ, FORCE_COLOR="1")
+    env.pop("NO_COLOR", None)
+    env.pop("PYTHONSAFEPATH", None)
+    result = subprocess.run([sys.executable, "-m", "imds_lint", "--exclude", "x", "."], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert "scanned folder" not in result.stderr + result.stdout
+    assert result.returncode == 1, result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-32-le", "utf-32-be", "utf-16-le"])
+def test_a_powershell_script_with_a_wide_bom_is_scanned(tmp_path, monkeypatch, capsys, encoding):
+    text = "\ufeffInvoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/ami-id\r\n"
+    (tmp_path / "boot.ps1").write_bytes(text.encode(encoding))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--format", "json", "boot.ps1"]) == 1
+    assert [f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["IMDS101"]
