@@ -15,8 +15,11 @@ _HOST = (
 )
 _URL = re.compile(rf"^(?:(?P<scheme>https?)://)?{_HOST}(?::(?P<port>\d{{1,5}}))?(?P<path>[/?#].*)?$", re.I | re.S)
 
-# Other clouds answer on 169.254.169.254 too; their paths and headers give them away.
-_FOREIGN_PATHS = ("/metadata/", "/computemetadata/", "/openstack", "/metadata/v1")
+# EC2 answers under a version (/latest, a dated one such as /2009-04-04, /1.0) and lists them at
+# the root. Other clouds answer on 169.254.169.254 too, elsewhere: /metadata (Azure, DigitalOcean),
+# /computeMetadata (GCP), /openstack, /opc/v2 (Oracle), /v1.json (Vultr), /hetzner/v1. A path that
+# starts with a part the front-end could not resolve (*, …, a template) may still be EC2's.
+_EC2_PATH = re.compile(r"/*(?:(?:latest|\d{4}-\d{2}-\d{2}|1\.0)(?:/|$)|$|[*\u2026\x00$%{<])", re.I)
 _FOREIGN_HEADERS = {"metadata": "true", "metadata-flavor": "google"}
 
 
@@ -33,7 +36,7 @@ def parse_imds_url(url: str) -> ImdsUrl | None:
         return None
     path = match.group("path") or "/"
     path = path.split("#", 1)[0].split("?", 1)[0] or "/"
-    if any(path.lower().startswith(p) for p in _FOREIGN_PATHS):
+    if _EC2_PATH.match(path) is None:
         return None
     return ImdsUrl(endpoint=match.group("host"), path=path)
 

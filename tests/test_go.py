@@ -95,3 +95,37 @@ def test_suggested_agent_runs_against_the_emulator(emulator, tmp_path):
     result = run([go, "run", "."], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "i-0123456789abcdef0 t3.micro" in result.stdout
+
+
+def test_a_parameter_holds_what_the_callers_pass_not_another_functions_local():
+    code = ('package main\n\nfunc ec2(t string) {\n'
+            '\turl := "http://169.254.169.254/latest/meta-data/instance-id"\n'
+            '\treq, _ := http.NewRequest("GET", url, nil)\n\treq.Header.Set("X-aws-ec2-metadata-token", t)\n'
+            '\tclient.Do(req)\n}\n\n'
+            'func openstack() { get("http://169.254.169.254/openstack/latest/meta_data.json") }\n\n'
+            'func get(url string) { http.Get(url) }\n')
+    assert lint(code, "go") == []
+    # The same helper given an EC2 URL by a caller is reported where it sends.
+    code = code.replace('func openstack() {', 'func id() { get("http://169.254.169.254/latest/meta-data/ami-id") }\n'
+                                               'func openstack() {')
+    [finding] = lint(code, "go")
+    assert finding.start.line == code.count("\n", 0, code.index("http.Get(url)")) + 1
+    assert "meta-data/ami-id" in finding.message
+
+
+def test_struct_fields_resolve_per_struct_type():
+    code = ('package main\n\ntype EC2 struct{ Base string }\ntype OpenStack struct{ Base string }\n\n'
+            'var e = &EC2{Base: "http://169.254.169.254/latest/meta-data"}\n'
+            'var o = OpenStack{Base: "http://169.254.169.254/openstack/latest"}\n\n'
+            'func (c *EC2) id() { http.Get(c.Base + "/instance-id") }\n'
+            'func (c OpenStack) id() { http.Get(c.Base + "/meta_data.json") }\n')
+    [finding] = lint(code, "go")
+    assert finding.start.line == 9 and "meta-data/instance-id" in finding.message
+
+
+def test_a_field_of_an_unknown_one_of_several_structs_is_not_guessed():
+    code = ('package main\n\ntype A struct{ URL string }\ntype B struct{ URL string }\n\n'
+            'var a = A{URL: "http://169.254.169.254/latest/meta-data/"}\n'
+            'var b = B{URL: "http://169.254.169.254/openstack/latest/"}\n\n'
+            'func get(x interface{ }) { http.Get(pick().URL) }\n')
+    assert lint(code, "go") == []

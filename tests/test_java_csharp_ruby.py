@@ -87,3 +87,17 @@ def test_display_only_suggestions_parse(path, language, count):
     assert len(display) == count
     assert fixed != text and parses(fixed, language)
     assert fix(text, language) == fix(fix(text, language), language)
+
+
+def test_apache_fluent_requests_chained_or_in_a_variable():
+    head = "import org.apache.hc.client5.http.fluent.Request;\nclass A {\n"
+    url = 'static final String U = "http://169.254.169.254/latest/meta-data/instance-id";\n'
+    chained = head + url + "String f() { return Request.get(U).execute().returnContent().asString(); }\n}\n"
+    stored = head + url + "String f() { Request r = Request.Get(U);\n return r.execute().returnContent().asString(); }\n}\n"
+    with_token = head + url + ('String f(String t) { return Request.get(U).addHeader("X-aws-ec2-metadata-token", t)'
+                               ".execute().returnContent().asString(); }\n}\n")
+    assert [f.start.line for f in lint(chained, "java")] == [4]
+    assert [f.start.line for f in lint(stored, "java")] == [5]
+    assert lint(with_token, "java") == []
+    # Without the fluent facade's import, Request is some other class.
+    assert lint(chained.replace(head, "class A {\n"), "java") == []

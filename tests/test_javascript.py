@@ -129,3 +129,20 @@ def test_non_candidate_files_never_import_a_grammar(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().endswith("0 []"), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("binding", [
+    "const aws = require('aws-sdk');",
+    "import * as aws from 'aws-sdk';",
+    "import aws from 'aws-sdk/global';",
+])
+def test_metadata_service_through_any_alias_of_the_sdk_inline_or_in_a_variable(binding):
+    inline = f"{binding}\nnew aws.MetadataService().request('/latest/meta-data/ami-id', (e, d) => {{}});\n"
+    stored = f"{binding}\nconst m = new aws.MetadataService();\nm.request('/latest/meta-data/ami-id', () => {{}});\n"
+    assert codes(lint(inline, "javascript")) == ["IMDS101"]
+    assert codes(lint(stored, "javascript")) == ["IMDS101"]
+
+
+def test_a_metadata_service_of_another_module_is_not_the_sdks():
+    code = "const aws = require('./my-aws');\nnew aws.MetadataService().request('/latest/meta-data/ami-id', f);\n"
+    assert lint(code, "javascript") == []

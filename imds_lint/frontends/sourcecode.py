@@ -104,6 +104,10 @@ GRAMMARS: dict[str, Grammar] = {
 _CONTENT = frozenset({"string_fragment", "string_content", "interpreted_string_literal_content",
                       "raw_string_literal_content", "escape_sequence"})
 _INTERPOLATIONS = frozenset({"template_substitution", "interpolation"})
+# Bindings that declare a new variable (local to their function) and those that assign an existing one.
+_DECLARATIONS = frozenset({"variable_declarator", "short_var_declaration", "var_spec", "const_spec",
+                           "local_variable_declaration", "lexical_declaration", "variable_declaration"})
+_ASSIGNMENTS = frozenset({"assignment_expression", "assignment", "assignment_statement"})
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "`": "`", "/": "/", "$": "$"}
 # Calls whose value is their (only) argument: URI(x), URI.create(x), new URL(x), url.Parse(x)...
 _URL_WRAPPERS = {"URI", "URL", "Uri", "create", "parse", "Parse", "URI.create", "URI.parse", "MustParse",
@@ -146,7 +150,7 @@ class Reader:
         tree = parse_within(parser(language), src)
         self.state = SourceState(language, tree, src, document.text)
         self.analysis = Analysis(document, state=self.state)
-        self._resolving: set[str] = set()
+        self._resolving: set[tuple[str, int]] = set()
         self.calls: list[Call] = []
         self.emitted: set[tuple[int, int]] = set()
 
@@ -168,6 +172,12 @@ class Reader:
                 call = self.call(node)
                 if call is not None:
                     self.calls.append(call)
+            elif node.type == "composite_literal" and self.language == "go":
+                # Client{BaseURL: "http://..."}: the field's value, for that struct type only.
+                struct = self.go_type_name(node.child_by_field_name("type"))
+                if struct:
+                    for key, value, _pair in self.object_pairs(node)[0]:
+                        self.state.assignments.setdefault(f"{struct}.{self.source(key)}", []).append(value)
 
     def bindings(self, node) -> list[tuple[object, object]]:
         kind = node.type
@@ -205,23 +215,87 @@ class Reader:
         return ""
 
     def lookup(self, name: str, at=None) -> str:
-        if name in self._resolving or name not in self.state.assignments:
+        scope = self.enclosing_function(at) if at is not None else None
+        key = (name, scope.start_byte if scope is not None else -1)
+        if key in self._resolving:
             return UNKNOWN
-        candidates = self.state.assignments[name]
-        if at is not None and len(candidates) > 1:
-            # A local variable: the assignments in the same function, before the use, last first.
-            scope = self.enclosing_function(at)
-            local = [v for v in candidates if self.enclosing_function(v) == scope and v.start_byte < at.start_byte]
-            if local:
-                candidates = local[::-1]
-        self._resolving.add(name)
+        candidates, ordered = self.candidates(name, at, scope)
+        if not candidates:
+            return UNKNOWN
+        self._resolving.add(key)
         try:
             values = [self.value(v) for v in candidates[:8]]
         finally:
-            self._resolving.discard(name)
-        if at is not None and len(values) > 1 and candidates is not self.state.assignments[name]:
+            self._resolving.discard(key)
+        if ordered:
             return values[0]
         return next((v for v in values if parse_imds_url(displayable(v)) is not None), values[0])
+
+    def candidates(self, name: str, at, scope) -> tuple[list, bool]:
+        """The nodes ``name`` may hold at ``at``, and whether the first one is the one in effect.
+
+        A local variable holds what its own function assigned before the use (last first); a
+        parameter, what this file's callers pass; neither borrows the same name from another
+        function (``get(url string)`` is not the ``url`` some other helper builds)."""
+        assigned = self.state.assignments.get(name, [])
+        if at is None:
+            return assigned, False
+        visible = [v for v in assigned if self.visible_from(v, at)]
+        local = [v for v in visible if self.enclosing_function(v) == scope and v.start_byte < at.start_byte]
+        if local and len(visible) > 1:
+            return local[::-1], True
+        function, index = self.parameter_of(name, scope)
+        if function is not None:
+            if local:
+                return local[::-1], True
+            return self.arguments_passed(function, index), False
+        return visible, False
+
+    def visible_from(self, value, at) -> bool:
+        """Whether an assignment can be what a use at ``at`` reads: top level, an enclosing function
+        (closures), or a plain assignment elsewhere (a field or global set in another method)."""
+        function = self.enclosing_function(value)
+        if function is None or (function.start_byte <= at.start_byte and at.end_byte <= function.end_byte):
+            return True
+        node = value.parent
+        for _ in range(3):
+            if node is None or node.type in _ASSIGNMENTS:
+                return True
+            if node.type in _DECLARATIONS:
+                return False
+            node = node.parent
+        return True
+
+    def parameter_of(self, name: str, scope) -> tuple[object | None, int]:
+        """The function (``scope`` or one enclosing it) that declares ``name`` as a parameter."""
+        function = scope
+        while function is not None:
+            parameters = function.child_by_field_name("parameters")
+            if parameters is not None:
+                names = [self.parameter_name(p) for p in parameters.named_children]
+                names = [n for n in names if n is not None]
+                if name in names:
+                    return function, names.index(name)
+            function = self.enclosing_function(function.parent)
+        return None, -1
+
+    def parameter_name(self, parameter) -> str | None:
+        if parameter.type in self.grammar.names:
+            return self.source(parameter)
+        target = parameter.child_by_field_name("name") or parameter.child_by_field_name("pattern") \
+            or parameter.child_by_field_name("left")
+        return self.source(target) if target is not None and target.type in self.grammar.names else None
+
+    def arguments_passed(self, function, index: int) -> list:
+        """What this file's calls of ``function`` (by name) pass as its ``index``-th parameter."""
+        name_node = function.child_by_field_name("name")
+        if name_node is None and function.parent is not None and function.parent.type == "variable_declarator":
+            name_node = function.parent.child_by_field_name("name")  # const get = (url) => fetch(url)
+        if name_node is None or index < 0:
+            return []
+        name = self.source(name_node)
+        return [c.args[index] for c in self.calls if c.name == name and len(c.args) > index
+                and not (function.start_byte <= c.node.start_byte and c.node.end_byte <= function.end_byte)]
 
     def value(self, node) -> str:
         """The string ``node`` evaluates to, with UNKNOWN for parts the file does not show."""
@@ -232,6 +306,11 @@ class Reader:
             return self.string(node)
         if kind in self.grammar.names or kind in ("field_identifier", "property_identifier"):
             return self.lookup(self.source(node), node)
+        if kind == "selector_expression" and self.language == "go":
+            field_node = node.child_by_field_name("field")
+            typed = self.go_field(node.child_by_field_name("operand"), self.source(field_node)) if field_node else None
+            if typed is not None:
+                return self.lookup(typed) if typed else UNKNOWN
         if kind in ("member_expression", "selector_expression", "field_access", "member_access_expression",
                     "scope_resolution"):
             name = self.name_of(node) or (self.source(node.named_children[-1]) if node.named_children else "")
@@ -258,6 +337,44 @@ class Reader:
             if call.receiver is not None and call.name in ("concat", "join") and not call.args:
                 return UNKNOWN
         return UNKNOWN
+
+    def go_field(self, operand, field: str) -> str | None:
+        """The ``Type.field`` key ``operand.field`` reads (None: not a struct field set in a literal;
+        "": one of several structs', and which is unknown, so no value rather than another type's)."""
+        typed = [k for k in self.state.assignments if k.endswith("." + field) and "." not in k[:-len(field) - 1]]
+        if not typed:
+            return None
+        struct = self.go_type_of(operand)
+        if struct and f"{struct}.{field}" in self.state.assignments:
+            return f"{struct}.{field}"
+        if field in self.state.assignments:
+            return None
+        return typed[0] if len(typed) == 1 and not struct else ""
+
+    def go_type_of(self, operand) -> str:
+        """The struct type of a receiver or a variable built from a composite literal, if shown."""
+        if operand is None or operand.type != "identifier":
+            return ""
+        name = self.source(operand)
+        method = self.enclosing_function(operand)
+        while method is not None and method.type != "method_declaration":
+            method = self.enclosing_function(method.parent)
+        receiver = method.child_by_field_name("receiver") if method is not None else None
+        for parameter in (receiver.named_children if receiver is not None else ()):
+            if self.parameter_name(parameter) == name:
+                return self.go_type_name(parameter.child_by_field_name("type"))
+        for value in self.state.assignments.get(name, [])[:4]:
+            while value is not None and value.type == "unary_expression":
+                value = value.child_by_field_name("operand")
+            if value is not None and value.type == "composite_literal":
+                return self.go_type_name(value.child_by_field_name("type"))
+        return ""
+
+    def go_type_name(self, node) -> str:
+        while node is not None and node.type in ("pointer_type", "generic_type", "qualified_type"):
+            node = node.child_by_field_name("name") or node.child_by_field_name("type") or (
+                node.named_children[-1] if node.named_children else None)
+        return self.source(node) if node is not None and node.type == "type_identifier" else ""
 
     def sprintf(self, call: Call) -> str:
         fmt = self.value(call.args[0])

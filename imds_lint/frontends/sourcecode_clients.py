@@ -17,6 +17,7 @@ from imds_lint.model import OffsetMap
 
 _HTTP_VERBS = ("get", "put", "post", "delete", "head", "patch", "options")
 _JS_MODULES = ("http", "https", "node:http", "node:https")
+_AWS_SDK_MODULES = ("aws-sdk", "aws-sdk/global", "aws-sdk/clients/all")
 
 
 def find(reader: Reader, session) -> list:
@@ -52,12 +53,14 @@ def _javascript(reader: Reader) -> list:
     # axios instances: name -> create() config node.
     instances: dict[str, object] = {}
     metadata_services: set[str] = set()
+    constructors = {f"new {alias}.MetadataService" for alias in _aws_sdk_aliases(reader) | {"AWS"}}
+    constructors.add("new MetadataService")
     for call in reader.calls:
         if call.callee in ("axios.create", "got.extend"):
             name = reader.assigned_name(call.node)
             if name:
                 instances[name] = call.args[0] if call.args else None
-        elif call.callee in ("new AWS.MetadataService", "new MetadataService"):
+        elif call.callee in constructors:
             name = reader.assigned_name(call.node)
             if name:
                 metadata_services.add(name)
@@ -77,9 +80,46 @@ def _javascript(reader: Reader) -> list:
                 callee.split(".")[0] in instances:
             base = callee.split(".")[0]
             _js_axios(reader, call, base, instances.get(base))
-        elif call.receiver is not None and name == "request" and callee.split(".")[0] in metadata_services:
+        elif call.receiver is not None and name == "request" and (
+                callee.split(".")[0] in metadata_services or _constructed_by(reader, call.receiver, constructors)):
             _js_metadata_service(reader, call, fetches_token)
     return []
+
+
+def _aws_sdk_aliases(reader: Reader) -> set[str]:
+    """Names the aws-sdk (v2) module is bound to: ``const aws = require('aws-sdk')``,
+    ``import * as aws from 'aws-sdk'``, ``import AWS from 'aws-sdk/global'``."""
+    from imds_lint.frontends.sourcecode import walk
+
+    aliases = set()
+    for call in reader.calls:
+        if call.callee == "require" and call.args and reader.value(call.args[0]) in _AWS_SDK_MODULES:
+            name = reader.assigned_name(call.node)
+            if name:
+                aliases.add(name)
+    for node in walk(reader.state.tree.root_node):
+        if node.type != "import_statement":
+            continue
+        source = node.child_by_field_name("source")
+        if source is None or reader.value(source) not in _AWS_SDK_MODULES:
+            continue
+        for clause in (c for c in node.named_children if c.type == "import_clause"):
+            for part in clause.named_children:
+                if part.type == "identifier":
+                    aliases.add(reader.source(part))
+                elif part.type == "namespace_import":
+                    aliases.update(reader.source(i) for i in part.named_children if i.type == "identifier")
+    return aliases
+
+
+def _constructed_by(reader: Reader, node, constructors: set[str]) -> bool:
+    """``new aws.MetadataService().request(...)``: the receiver is the constructor call itself."""
+    while node is not None and node.type == "parenthesized_expression" and node.named_children:
+        node = node.named_children[0]
+    if node is None or node.type != "new_expression":
+        return False
+    created = reader.call(node)
+    return created is not None and created.callee in constructors
 
 
 def _js_options(reader: Reader, call: Call, client: str, url: str, options, handle: dict,
@@ -229,6 +269,8 @@ def _bound_request(reader: Reader, call: Call, client: str, url_node, method_nod
 
 
 def _java(reader: Reader) -> list:
+    # Request is a common class name: only the fluent facade's, imported from its package.
+    fluent = ".http.fluent." in reader.state.text or "client.fluent." in reader.state.text
     for call in reader.calls:
         callee, name = call.callee, call.name
         if callee.startswith("EC2MetadataUtils.") or ".EC2MetadataUtils." in callee:
@@ -251,7 +293,38 @@ def _java(reader: Reader) -> list:
                            senders=("execute",), default_method=name[4:].upper())
         elif name == "build" and "newBuilder()" in callee:
             _java_builder(reader, call)
+        elif callee in _FLUENT_FACTORIES and call.args and fluent:
+            _java_fluent(reader, call)
     return []
+
+
+# Apache HttpClient's fluent facade: Request.get(url) (5.x) and Request.Get(url) (4.x).
+_FLUENT_FACTORIES = {f"Request.{verb}" for v in ("get", "put", "post", "head", "delete", "patch", "options")
+                     for verb in (v, v.capitalize())}
+
+
+def _java_fluent(reader: Reader, call: Call) -> None:
+    """``Request.get(URL).addHeader(n, v).execute()``, chained or through a variable."""
+    headers, node, sent = [], call.node, None
+    # Up the chain: each step is a call on the one before.
+    while node.parent is not None and node.parent.type == "method_invocation" and \
+            node.parent.child_by_field_name("object") == node:
+        step = reader.call(node.parent)
+        if step is None:
+            break
+        if step.name in ("addHeader", "setHeader") and len(step.args) >= 2:
+            headers.append(reader.header(step.args[0], step.args[1], step.node))
+        elif step.name == "execute":
+            sent = step.node
+        node = node.parent
+    method = call.name.upper()
+    if sent is None:
+        _bound_request(reader, call, "Apache fluent Request", call.args[0], None,
+                       header_methods=("addHeader", "setHeader"), header_field=None,
+                       senders=("execute",), default_method=method, extra_headers=headers)
+        return
+    reader.emit("Apache fluent Request", reader.value(call.args[0]), method, headers, sent, call.node,
+                handle=SourceHandle("java"), method_explicit=True)
 
 
 def _java_builder(reader: Reader, call: Call) -> None:
