@@ -576,8 +576,12 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 SEMGREP_ENV = {**ENV, "SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
 
 
-def timed(cmd: list[str], ok=(0, 1), env=None, cwd=None) -> tuple[float, float]:
-    """Wall time and the child's own peak RSS in MB."""
+def timed(cmd: list[str], ok=(0, 1), env=None, cwd=None) -> tuple[float, float, float]:
+    """Wall time, CPU time (user + system, the child's processes included) and the child's peak RSS in MB.
+
+    On a machine other jobs share, wall time grows with their load while CPU time mostly does
+    not: both are printed, and only figures of the same loop are compared.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env or ENV, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -585,20 +589,25 @@ def timed(cmd: list[str], ok=(0, 1), env=None, cwd=None) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 class Series:
     def __init__(self, name: str):
-        self.name, self.times, self.rss = name, [], []
+        self.name, self.times, self.cpu, self.rss = name, [], [], []
 
-    def add(self, t: float, rss: float) -> None:
+    def add(self, t: float, cpu: float, rss: float) -> None:
         self.times.append(t)
+        self.cpu.append(cpu)
         self.rss.append(rss)
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu)
 
     def spread(self) -> str:
         return f"{min(self.times):.2f}-{max(self.times):.2f}"
@@ -679,15 +688,18 @@ def measure_tree(name: str, tree: Path, lint: list[str], semgrep: str | None, ru
             rule.unlink()
             (tree / ".semgrepignore").unlink()
     grep, ours = series["grep"], series["imds-lint"]
-    print(f"  grep -rIlE  {grep.median:7.2f}s  ({grep.spread()})  RSS {max(grep.rss):5.0f} MB")
-    print(f"  imds-lint   {ours.median:7.2f}s  ({ours.spread()})  RSS {max(ours.rss):5.0f} MB  "
-          f"= {ours.median / grep.median:.2f}x grep")
+    print(f"  grep -rIlE  {grep.median:7.2f}s wall ({grep.spread()})  {grep.median_cpu:6.2f}s CPU  "
+          f"RSS {max(grep.rss):5.0f} MB")
+    print(f"  imds-lint   {ours.median:7.2f}s wall ({ours.spread()})  {ours.median_cpu:6.2f}s CPU  "
+          f"RSS {max(ours.rss):5.0f} MB  = {ours.median / grep.median:.2f}x grep wall, "
+          f"{ours.median_cpu / grep.median_cpu:.2f}x grep CPU")
     row = {"tree": name, "files": files, "grep": grep.median, "lint": ours.median, "rss": max(ours.rss),
-           "vs_grep": ours.median / grep.median}
+           "vs_grep": ours.median / grep.median, "grep_cpu": grep.median_cpu, "lint_cpu": ours.median_cpu}
     if "semgrep" in series:
         peer = series["semgrep"]
-        print(f"  semgrep     {peer.median:7.2f}s  ({peer.spread()})  RSS {max(peer.rss):5.0f} MB  "
-              f"imds-lint {peer.median / ours.median:.1f}x faster")
+        print(f"  semgrep     {peer.median:7.2f}s wall ({peer.spread()})  {peer.median_cpu:6.2f}s CPU  "
+              f"RSS {max(peer.rss):5.0f} MB  imds-lint {peer.median / ours.median:.1f}x faster (wall), "
+              f"{peer.median_cpu / ours.median_cpu:.1f}x (CPU)")
         row["semgrep"] = peer.median
         row["vs_semgrep"] = peer.median / ours.median
     row["same_json"] = same_json(lint, tree)
@@ -711,7 +723,10 @@ def measure_precommit(trees: dict[str, Path], lint: list[str], runs: int, rows: 
     print(f"\n[pre-commit] python -c pass {base * 1000:.0f} ms; "
           f"5 clean files {series['clean'].median * 1000:.0f} ms = {series['clean'].median / base:.2f}x; "
           f"5 files, 4 tokenless curls {series['findings'].median * 1000:.0f} ms = "
-          f"{series['findings'].median / base:.2f}x")
+          f"{series['findings'].median / base:.2f}x (wall)")
+    cpu = series["python -c pass"].median_cpu
+    print(f"             CPU: {cpu * 1000:.0f} ms; clean {series['clean'].median_cpu / cpu:.2f}x; "
+          f"findings {series['findings'].median_cpu / cpu:.2f}x")
     rows.append({"tree": "pre-commit", "bare": base, "clean": series["clean"].median,
                  "findings": series["findings"].median})
 
@@ -719,7 +734,7 @@ def measure_precommit(trees: dict[str, Path], lint: list[str], runs: int, rows: 
 def measure_large(lint: list[str], scratch: Path, rows: list) -> None:
     print("\n[single large files]")
     for label, path in build_large(scratch / "large").items():
-        t, rss = timed([*lint, "--format", "json", str(path)])
+        t, _, rss = timed([*lint, "--format", "json", str(path)])
         mb = path.stat().st_size / 1024 / 1024
         print(f"  {label}: {t:.2f}s, peak RSS {rss:.0f} MB = {rss / mb:.0f} MB per MB of input")
         rows.append({"tree": label, "lint": t, "rss": rss, "rss_per_mb": rss / mb})

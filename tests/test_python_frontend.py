@@ -295,8 +295,9 @@ def test_protocol_fixes_for_python():
 
 
 @pytest.mark.parametrize("code", [
-    'print "python 2"\nimport urllib2\nurllib2.urlopen("http://169.254.169.254/latest/meta-data/")\n',
     'def broken(:\n    requests.get("http://169.254.169.254/latest/meta-data/ami-id")\n',
+    # Python 2 that no respelling makes Python 3 (a tuple parameter) is text-scanned as before.
+    'def f(a, (b, c)):\n    print a\nimport urllib2\nurllib2.urlopen("http://169.254.169.254/latest/meta-data/")\n',
 ])
 def test_unparsable_python_falls_back_to_text_scanning(code):
     findings, notes = lint_notes(code, "python")
@@ -305,6 +306,58 @@ def test_unparsable_python_falls_back_to_text_scanning(code):
     parse_error = next(f for f in findings if f.code == "IMDS001")
     assert parse_error.start.line == 1 and "syntax error" in parse_error.message and notes == []
     assert py.syntax_errors(code) == 1 and py.syntax_errors("x = 1\n") == 0
+
+
+PYTHON2 = """import sys
+import boto.utils, urllib2
+
+def region():
+    try:
+        doc = boto.utils.get_instance_identity()
+    except Exception, e:
+        print >>sys.stderr, "no identity: %s" % e
+        raise SystemExit, 1
+    return doc['document']['region']
+
+if __name__ == '__main__':
+\tprint region(), `0777L`
+\tprint urllib2.urlopen("http://169.254.169.254/latest/meta-data/instance-id").read()
+"""
+
+
+def test_python2_modules_keep_their_boto2_calls_and_requests_at_their_own_positions():
+    findings, notes = lint_notes(PYTHON2, "python")
+    by_code = {f.code: f for f in findings}
+    assert set(by_code) == {"IMDS103", "IMDS101"}  # no parse-error finding: it is valid Python 2
+    boto = by_code["IMDS103"]
+    assert PYTHON2[boto.span.start:boto.span.end] == "boto.utils.get_instance_identity"
+    assert (boto.start.line, boto.start.column) == (6, 15)
+    request = by_code["IMDS101"]
+    assert request.start.line == 14 and "found by text scan" not in request.message
+    assert PYTHON2[request.span.start:request.span.end] == "urllib2.urlopen"
+    assert any("Python 2" in n for n in notes)
+
+
+def test_python2_modules_are_never_rewritten():
+    assert fix(PYTHON2, "python", unsafe=True) == PYTHON2
+
+
+def test_python2_respelling_maps_every_kept_character_back():
+    from imds_lint.frontends.python.legacy import repair
+
+    text, offsets = repair(PYTHON2)
+    assert "except Exception as e:" in text and "print(" in text and "repr(0o777)" in text
+    for needle in ("boto.utils.get_instance_identity()", "doc['document']['region']", "urllib2.urlopen("):
+        inner = text.index(needle)
+        outer = offsets.to_outer(inner)
+        assert PYTHON2[outer:outer + len(needle)] == needle
+    assert repair("x = 1\n") is None  # nothing to respell
+    # The pure-Python tokenizer runs only when the line CPython rejects reads like Python 2.
+    from imds_lint.frontends.python.legacy import looks_like_python2
+
+    assert looks_like_python2(PYTHON2, 7) and looks_like_python2("print 'x'\n", 1)
+    assert not looks_like_python2("def broken(:\n", 1) and not looks_like_python2("http://a/" + "a/" * 9, 1)
+    assert repair("def broken(:\n    pass\n") is None
 
 
 def test_offsets_are_characters_with_crlf_and_non_ascii():

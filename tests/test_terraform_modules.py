@@ -88,3 +88,27 @@ def test_a_sibling_without_the_name_is_never_parsed(tmp_path, monkeypatch):
     result = Linter(Settings(root=tmp_path)).lint_file(tmp_path / "a.tf", "a.tf")
     assert "IMDS301" not in [f.code for f in result.findings]  # enforced by its launch template
     assert parsed == ["web", "lt"]  # c.tf names neither aws_launch_template nor lt
+
+
+def test_container_signs_word_gate_gives_the_patterns_answer():
+    from pathlib import Path
+
+    from imds_lint.frontends import iac
+
+    def by_patterns(text):
+        return next((reason for pattern, reason in iac._CONTAINER_SIGNS if pattern.search(text)), None)
+
+    snippets = ["/etc/eks/bootstrap.sh my-cluster", "bootstrap.sh --kubelet-extra-args", "nodeadm init",
+                "kind: NodeConfig\napiVersion: node.eks.aws/v1alpha1", "ECS_CLUSTER=prod", "curl -sfL get.k3s.io | sh",
+                "kubeadm join 10.0.0.1:6443", "snap install microk8s", "rke2 server", "systemctl enable --now docker",
+                "service docker start", "yum install -y docker", "apt-get -y install containerd", "get.docker.com",
+                "docker run -d nginx", "docker-compose up -d", "podman run x", "nodeup --conf", "kops-configuration",
+                "/opt/kops/bin", "kubernetes.io/cluster/prod", "k8s.io/role/node", "alpha.eksctl.io/nodegroup-name",
+                "eks:nodegroup-name", "/etc/ecs/ecs.config", "/aws/service/eks/optimized-ami", "amazon-eks-node-1.29",
+                "amzn2-ami-ecs-hvm", "echo hello", "apt-get install -y nginx", "DOCKER", "bootstrap", "ecs"]
+    rng = random.Random(3)
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in Path("fixtures").rglob("*") if p.is_file()]
+    for _ in range(3000):
+        texts.append(" ".join(rng.choice(snippets) for _ in range(rng.randint(1, 4))))
+    for text in texts:
+        assert iac.container_signs(text) == by_patterns(text), text

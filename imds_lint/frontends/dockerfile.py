@@ -49,12 +49,13 @@ _DEFAULT_SHELL = ("/bin/sh", "-c")
 @lru_cache(maxsize=1)
 def _parser():
     import tree_sitter
-    import tree_sitter_dockerfile
+
+    from imds_lint.syntax.treesitter import grammar
 
     with warnings.catch_warnings():
         # tree-sitter-dockerfile 0.2 hands the language over as an int pointer.
         warnings.simplefilter("ignore", DeprecationWarning)
-        language = tree_sitter.Language(tree_sitter_dockerfile.language())
+        language = tree_sitter.Language(grammar("tree_sitter_dockerfile"))
     return tree_sitter.Parser(language)
 
 

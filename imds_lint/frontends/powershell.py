@@ -44,11 +44,12 @@ _DASHES = "-\u2013\u2014\u2015"
 @lru_cache(maxsize=1)
 def _parser():
     import tree_sitter
-    import tree_sitter_powershell
+
+    from imds_lint.syntax.treesitter import grammar
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        language = tree_sitter.Language(tree_sitter_powershell.language())
+        language = tree_sitter.Language(grammar("tree_sitter_powershell"))
     return tree_sitter.Parser(language)
 
 

@@ -43,9 +43,10 @@ _PREFIX_ARG_OPTS = {
 def _parser():
     # Imported here so runs that never meet a shell candidate never load the grammar.
     import tree_sitter
-    import tree_sitter_bash
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    from imds_lint.syntax.treesitter import grammar
+
+    return tree_sitter.Parser(tree_sitter.Language(grammar("tree_sitter_bash")))
 
 
 # tree-sitter-bash 0.23-0.25 segfaults on some code points from U+40000 up

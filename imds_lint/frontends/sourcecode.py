@@ -116,15 +116,14 @@ _URL_WRAPPERS = {"URI", "URL", "Uri", "create", "parse", "Parse", "URI.create", 
 
 @lru_cache(maxsize=None)
 def parser(language: str):
-    import importlib
-
     import tree_sitter
 
+    from imds_lint.syntax.treesitter import grammar as load_grammar
+
     grammar = GRAMMARS[language]
-    module = importlib.import_module(grammar.module)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        lang = tree_sitter.Language(getattr(module, grammar.function)())
+        lang = tree_sitter.Language(load_grammar(grammar.module, grammar.function))
     return tree_sitter.Parser(lang)
 
 

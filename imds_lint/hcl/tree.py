@@ -20,9 +20,10 @@ from imds_lint.syntax.treesitter import ByteOffsets, parse_within
 def _parser():
     # Imported here so runs that never meet Terraform never load the grammar.
     import tree_sitter
-    import tree_sitter_hcl
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+    from imds_lint.syntax.treesitter import grammar
+
+    return tree_sitter.Parser(tree_sitter.Language(grammar("tree_sitter_hcl")))
 
 
 # Recent parses by text: a module's file is parsed once as the document and once as a sibling

@@ -2,8 +2,48 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from bisect import bisect_right
+
+
+def grammar(package: str, function: str = "language"):
+    """A tree-sitter grammar's language pointer: ``package.function()``, without running the
+    package's ``__init__`` where its binary can be loaded directly.
+
+    The grammar wheels' ``__init__`` imports importlib.resources (for highlight queries we never
+    read), which pulls in tempfile, shutil, bz2, lzma and random: the biggest import of a
+    pre-commit run that finds a tokenless curl. The binding is the same module either way.
+    """
+    binding = sys.modules.get(f"{package}._binding") or _load_binding(package)
+    if binding is None:
+        import importlib
+
+        binding = importlib.import_module(package)
+    return getattr(binding, function)()
+
+
+def _load_binding(package: str):
+    import importlib.machinery
+    import importlib.util
+
+    name = f"{package}._binding"
+    try:
+        spec = importlib.util.find_spec(package)  # finds the package; runs none of it
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or ()) if spec is not None else ():
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "_binding" + suffix)
+            if os.path.isfile(path):
+                loader = importlib.machinery.ExtensionFileLoader(name, path)
+                module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path,
+                                                                                               loader=loader))
+                loader.exec_module(module)
+                sys.modules[name] = module
+                return module
+    return None
 
 
 def walk(root):

@@ -26,9 +26,19 @@ from imds_lint.syntax.python import LineOffsets, PythonState
 
 
 def parse_module(text: str):
-    # CPython's parser first: it rejects what libcst's native parser would crash on
-    # (a 50,000-term operator chain segfaults it; found by the hostile-input tests)
-    # with a clean SyntaxError or RecursionError, and it runs nothing it parses.
+    cpython_tree(text)
+    cst = cst_module()
+    return cst.parse_module(text)
+
+
+def cpython_tree(text: str):
+    """CPython's own tree of ``text``; _Unparsable when Python 3 rejects it.
+
+    CPython's parser runs before libcst's: it rejects what libcst's native parser
+    would crash on (a 50,000-term operator chain segfaults it; found by the
+    hostile-input tests) with a clean SyntaxError or RecursionError, and it runs
+    nothing it parses. Its tree also tells, cheaply, whether libcst is needed.
+    """
     import ast
     import warnings
 
@@ -36,14 +46,12 @@ def parse_module(text: str):
         with warnings.catch_warnings():
             # Warnings about the scanned code (invalid escapes...) are not the user's run's business.
             warnings.simplefilter("ignore")
-            ast.parse(text)
+            return ast.parse(text)
     except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes
         raise _Unparsable(f"python syntax error: {getattr(exc, 'msg', exc)}",
                           line=getattr(exc, "lineno", None)) from None
     except (RecursionError, MemoryError):
         raise _Unparsable("python code nested too deeply to parse safely", exact=False) from None
-    cst = cst_module()
-    return cst.parse_module(text)
 
 
 class _Unparsable(Exception):
@@ -97,7 +105,20 @@ def analyze(document: Document, session) -> list[Analysis]:
         raise ParserGaveUp(f"python module of {len(document.text) // 1024} KB is over the "
                            f"{MAX_CST_CHARS // 1024} KB the libcst front-end reads")
     try:
-        module = parse_module(document.text)
+        tree = cpython_tree(document.text)
+    except _Unparsable as exc:
+        return _python2(document, session, exc.line) or [_problem(document, exc)]
+    from imds_lint.frontends import cdk
+    from imds_lint.frontends.python import reach
+
+    try:
+        if not reach.walker_may_report(tree, reach.tables()):
+            # Nothing in the module can reach IMDS: libcst's walk (~10x CPython's parse) would find nothing.
+            return [Analysis(document), *cdk.analyze_cdk(document, session)]
+    except RecursionError:
+        pass  # a tree too deep to follow here: the walker decides (and says so if it cannot)
+    try:
+        module = cst_module().parse_module(document.text)
     except Exception as exc:  # ParserSyntaxError, RecursionError: text-scan instead
         return [_problem(document, exc)]
     try:
@@ -105,10 +126,30 @@ def analyze(document: Document, session) -> list[Analysis]:
         analysis = walker.run()
     except RecursionError as exc:
         return [_problem(document, exc)]
-    from imds_lint.frontends import cdk
 
     # CDK apps: enforcement facts and user-data scripts (add_commands) as embedded shell.
     return [analysis, *walker.children, *cdk.analyze_cdk(document, session)]
+
+
+_PYTHON2_LABEL = "Python 2 module"
+
+
+def _python2(document: Document, session, line: int | None) -> list[Analysis] | None:
+    """A Python 2 module, analysed through its Python 3 respelling (read-only), or None."""
+    from imds_lint.frontends.python.legacy import looks_like_python2, repair
+
+    if document.label == _PYTHON2_LABEL or not looks_like_python2(document.text, line):
+        return None  # never respell a respelling; nor what Python 2 would reject too
+    from imds_lint.kinds import Kind
+
+    repaired = repair(document.text)
+    if repaired is None:
+        return None
+    text, offsets = repaired
+    session.errors.append("Python 2 syntax: read through its Python 3 spelling (print and exec statements, "
+                          "except X, e, ...); findings here are not fixed automatically")
+    child = document.embed(Kind.PYTHON, text, offsets, label=_PYTHON2_LABEL, writable=False)
+    return [Analysis(document), *session.analyze(child)]
 
 
 class _Walker(Values, HeaderReading, ClientCalls, SubprocessCalls, TokenHelpers):
