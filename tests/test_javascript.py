@@ -146,3 +146,17 @@ def test_metadata_service_through_any_alias_of_the_sdk_inline_or_in_a_variable(b
 def test_a_metadata_service_of_another_module_is_not_the_sdks():
     code = "const aws = require('./my-aws');\nnew aws.MetadataService().request('/latest/meta-data/ami-id', f);\n"
     assert lint(code, "javascript") == []
+
+
+def test_request_style_libraries_under_any_name():
+    url = "http://169.254.169.254/latest/meta-data/ami-id"
+    tokenless = (f"const request = require('request');\nrequest.get('{url}', cb);\n"
+                 f"const rp = require('request-promise-native');\nrp({{ uri: '{url}' }});\n"
+                 f"import agent from 'superagent';\nagent.get('{url}').end(cb);\n")
+    assert [f.start.line for f in lint(tokenless, "javascript")] == [2, 4, 6]
+    with_token = (f"const request = require('request');\n"
+                  f"request.get('{url}', {{ headers: {{ 'X-aws-ec2-metadata-token': t }} }}, cb);\n"
+                  f"import agent from 'superagent';\nagent.get('{url}').set('X-aws-ec2-metadata-token', t).end(cb);\n")
+    assert lint(with_token, "javascript") == []
+    # A local function that happens to be called request is not the library.
+    assert lint(f"function request(u) {{ return u; }}\nrequest('{url}');\n", "javascript") == []

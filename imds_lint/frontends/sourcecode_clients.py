@@ -18,6 +18,9 @@ from imds_lint.model import OffsetMap
 _HTTP_VERBS = ("get", "put", "post", "delete", "head", "patch", "options")
 _JS_MODULES = ("http", "https", "node:http", "node:https")
 _AWS_SDK_MODULES = ("aws-sdk", "aws-sdk/global", "aws-sdk/clients/all")
+# HTTP client modules called as name(url|options) or name.get(...): bound to whatever name the file gives them.
+_JS_REQUEST_LIBRARIES = ("request", "request-promise", "request-promise-native", "needle", "superagent",
+                         "phin", "bent")
 
 
 def find(reader: Reader, session) -> list:
@@ -55,6 +58,7 @@ def _javascript(reader: Reader) -> list:
     metadata_services: set[str] = set()
     constructors = {f"new {alias}.MetadataService" for alias in _aws_sdk_aliases(reader) | {"AWS"}}
     constructors.add("new MetadataService")
+    libraries = _aws_sdk_aliases(reader, _JS_REQUEST_LIBRARIES)
     for call in reader.calls:
         if call.callee in ("axios.create", "got.extend"):
             name = reader.assigned_name(call.node)
@@ -83,17 +87,45 @@ def _javascript(reader: Reader) -> list:
         elif call.receiver is not None and name == "request" and (
                 callee.split(".")[0] in metadata_services or _constructed_by(reader, call.receiver, constructors)):
             _js_metadata_service(reader, call, fetches_token)
+        elif first is not None and (callee in libraries or (
+                callee.split(".")[0] in libraries and callee.count(".") == 1 and name in _HTTP_VERBS + ("del",))):
+            _js_request_library(reader, call)
     return []
 
 
-def _aws_sdk_aliases(reader: Reader) -> set[str]:
-    """Names the aws-sdk (v2) module is bound to: ``const aws = require('aws-sdk')``,
+def _js_request_library(reader: Reader, call: Call) -> None:
+    """``request(url|options, cb)``, ``request.get(...)``, request-promise, needle, superagent."""
+    first = call.args[0]
+    options = call.args[1] if len(call.args) > 1 and reader.follow(call.args[1]) is not None and \
+        reader.follow(call.args[1]).type == "object" else None
+    if reader.follow(first) is not None and reader.follow(first).type == "object":
+        options = first
+        url_node = reader.property(first, "url") or reader.property(first, "uri")
+        url = reader.value(url_node) if url_node is not None else UNKNOWN
+    else:
+        url = reader.value(first)
+    verb = "DELETE" if call.name == "del" else call.name.upper()
+    default = verb if call.name in _HTTP_VERBS + ("del",) else "GET"
+    # superagent: headers are set by .set(name, value) steps chained on the call.
+    headers, node = [], call.node
+    while node.parent is not None and node.parent.type == "member_expression" and \
+            node.parent.parent is not None and node.parent.parent.type == "call_expression":
+        step = reader.call(node.parent.parent)
+        if step is not None and step.name == "set" and len(step.args) >= 2:
+            headers.append(reader.header(step.args[0], step.args[1], step.node))
+        node = node.parent.parent
+    _js_options(reader, call, call.callee, url, options, SourceHandle("js"), default_method=default,
+                base_headers=tuple(headers))
+
+
+def _aws_sdk_aliases(reader: Reader, modules: tuple[str, ...] = _AWS_SDK_MODULES) -> set[str]:
+    """Names a module (by default the aws-sdk v2) is bound to: ``const aws = require('aws-sdk')``,
     ``import * as aws from 'aws-sdk'``, ``import AWS from 'aws-sdk/global'``."""
     from imds_lint.frontends.sourcecode import walk
 
     aliases = set()
     for call in reader.calls:
-        if call.callee == "require" and call.args and reader.value(call.args[0]) in _AWS_SDK_MODULES:
+        if call.callee == "require" and call.args and reader.value(call.args[0]) in modules:
             name = reader.assigned_name(call.node)
             if name:
                 aliases.add(name)
@@ -101,7 +133,7 @@ def _aws_sdk_aliases(reader: Reader) -> set[str]:
         if node.type != "import_statement":
             continue
         source = node.child_by_field_name("source")
-        if source is None or reader.value(source) not in _AWS_SDK_MODULES:
+        if source is None or reader.value(source) not in modules:
             continue
         for clause in (c for c in node.named_children if c.type == "import_clause"):
             for part in clause.named_children:
