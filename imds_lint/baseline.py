@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from imds_lint import __version__
 from imds_lint.fingerprint import VERSION as FINGERPRINT_VERSION, normalise_path
@@ -33,14 +33,16 @@ class Filtered:
     kept_fingerprints: list[str]
     matched: int
     stale: list[dict]
+    hidden: list[Finding]
 
 
-def render(findings: Sequence[Finding], fingerprints: Sequence[str]) -> str:
+def render(findings: Sequence[Finding], fingerprints: Sequence[str],
+           path_of: Callable[[str], str] = normalise_path) -> str:
     # No source text or message in the entries: they would spell the metadata
     # address, and the baseline, committed to the repository, would then be
     # flagged by the next scan itself.
     entries = [
-        {"fingerprint": fp, "rule": f.code, "name": f.name, "path": normalise_path(f.path), "line": f.start.line}
+        {"fingerprint": fp, "rule": f.code, "name": f.name, "path": path_of(f.path), "line": f.start.line}
         for f, fp in zip(findings, fingerprints)
     ]
     entries.sort(key=lambda e: (e["path"], e["line"], e["rule"], e["fingerprint"]))
@@ -57,8 +59,9 @@ def render(findings: Sequence[Finding], fingerprints: Sequence[str]) -> str:
 MAX_BASELINE_SIZE = 256 * 1024 * 1024
 
 
-def write(path: str | Path, findings: Sequence[Finding], fingerprints: Sequence[str]) -> None:
-    Path(path).write_text(render(findings, fingerprints), encoding="utf-8")
+def write(path: str | Path, findings: Sequence[Finding], fingerprints: Sequence[str],
+          path_of: Callable[[str], str] = normalise_path) -> None:
+    Path(path).write_text(render(findings, fingerprints, path_of), encoding="utf-8")
 
 
 def load(path: str | Path) -> list[dict]:
@@ -94,19 +97,22 @@ def load(path: str | Path) -> list[dict]:
 
 
 def apply(entries: Iterable[dict], findings: Sequence[Finding], fingerprints: Sequence[str],
-          scanned: set[str]) -> Filtered:
+          scanned: set[str], roots: Sequence[Path] = ()) -> Filtered:
     """Hide findings recorded in the baseline; collect the entries nothing matched.
 
     An unmatched entry is stale only when its file was scanned in this run or no
     longer exists: a pre-commit run over three files says nothing about the rest.
+    Entry paths are relative to the project root (``roots``; the current folder
+    when none is given), so a run from a subfolder finds them.
     """
     entries = list(entries)
     remaining = Counter(e["fingerprint"] for e in entries)
-    kept, kept_fps, matched = [], [], 0
+    kept, kept_fps, matched, hidden = [], [], 0, []
     for finding, fp in zip(findings, fingerprints):
         if remaining[fp] > 0:
             remaining[fp] -= 1
             matched += 1
+            hidden.append(finding)
         else:
             kept.append(finding)
             kept_fps.append(fp)
@@ -116,7 +122,7 @@ def apply(entries: Iterable[dict], findings: Sequence[Finding], fingerprints: Se
         if remaining[fp] <= 0:
             continue
         path = str(entry.get("path", ""))
-        if path in scanned or not os.path.exists(path):
+        if path in scanned or not any(os.path.exists(os.path.join(root, path)) for root in (roots or (".",))):
             remaining[fp] -= 1
             stale.append(entry)
-    return Filtered(kept, kept_fps, matched, stale)
+    return Filtered(kept, kept_fps, matched, stale, hidden)

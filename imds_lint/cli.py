@@ -37,6 +37,14 @@ class _HelpFormatter(argparse.HelpFormatter):
         super().__init__(prog, width=columns - 2)
 
 
+def _output(value: str) -> tuple[str, str]:
+    """``FORMAT:FILE`` (semgrep has --sarif-output=FILE per format; one option for all reads better)."""
+    name, sep, path = value.partition(":")
+    if not sep or not path or name not in FORMATS:
+        raise argparse.ArgumentTypeError(f"expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}, got {value!r}")
+    return name, path
+
+
 def _codes(value: str) -> list[str]:
     return [v.strip().upper() for v in value.split(",") if v.strip()]
 
@@ -52,6 +60,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format: text, json, sarif (code scanning), github (workflow annotations), "
                              "markdown (readiness report) (default: text)")
+    parser.add_argument("--output-file", "-o", metavar="FILE",
+                        help="write the --format output to FILE instead of standard output")
+    parser.add_argument("--output", action="append", type=_output, default=[], metavar="FORMAT:FILE",
+                        help="also write FORMAT to FILE from the same run; repeatable "
+                             "(e.g. --output sarif:imds.sarif --output markdown:report.md)")
+    parser.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 even when findings are reported (usage and internal errors still exit 2)")
+    parser.add_argument("--statistics", action="store_true",
+                        help="print counts per rule instead of the findings (with --format json: a JSON list)")
+    parser.add_argument("--color", "--colour", choices=("auto", "always", "never"), default="auto",
+                        help="colour the text output: auto (on a terminal, unless NO_COLOR; FORCE_COLOR forces it), "
+                             "always or never (default: auto)")
+    parser.add_argument("--stdin-filename", metavar="NAME",
+                        help="with PATH '-': the name standard input stands for (kind, config, per-file-ignores)")
+    parser.add_argument("--repository-name", metavar="OWNER/NAME",
+                        help="repository named in JSON, SARIF and markdown output (default: from .git)")
+    parser.add_argument("--commit", metavar="SHA", help="commit named in the output (default: HEAD, read from .git)")
+    parser.add_argument("--merge", action="store_true",
+                        help="PATHs are JSON reports (files or folders of *.json), one per repository: write the "
+                             "fleet readiness report (--format markdown or json)")
     parser.add_argument("--select", type=_codes, action="extend", metavar="CODES",
                         help="only these rule codes or prefixes, comma-separated (e.g. IMDS1,IMDS501)")
     parser.add_argument("--ignore", type=_codes, action="extend", metavar="CODES", help="skip these rule codes or prefixes")
@@ -119,14 +147,25 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     if args.list_rules:
-        return _list_rules()
+        return _list_rules(args.format)
     if args.explain:
         return _explain(args.explain)
+    if args.merge:
+        from imds_lint import fleet
+
+        return fleet.main(args)
+    stdin = args.paths == ["-"]
+    if "-" in args.paths and not stdin:
+        sys.stderr.write("imds-lint: error: '-' (standard input) cannot be combined with other paths\n")
+        return EXIT_ERROR
+    if args.stdin_filename and not stdin:
+        sys.stderr.write("imds-lint: error: --stdin-filename needs PATH '-'\n")
+        return EXIT_ERROR
 
     from imds_lint import config
 
     try:
-        settings = _settings(args, config)
+        groups = _projects(args, config)
     except config.ConfigError as exc:
         sys.stderr.write(f"imds-lint: {exc}\n")
         return EXIT_ERROR
@@ -134,6 +173,7 @@ def _main(argv: list[str] | None) -> int:
     # The engine, the model and the front-ends load with the first file a front-end must read
     # (imds_lint.parallel): a run whose files all fail the prefilter never pays for them.
     from imds_lint.discovery import PatternError, discover
+    from imds_lint.project import relative_to_root
     from imds_lint.reporters import Report
 
     from imds_lint import parallel
@@ -141,8 +181,6 @@ def _main(argv: list[str] | None) -> int:
     baseline_entries = None
     if args.baseline and not args.diff:
         from imds_lint import baseline
-
-        from imds_lint.fingerprint import normalise_path
 
         try:
             baseline_entries = baseline.load(args.baseline)
@@ -153,6 +191,7 @@ def _main(argv: list[str] | None) -> int:
     report = Report(fix_mode=args.fix, unsafe_fixes=args.unsafe_fixes)
     usage_error = False
     diffs: list[str] = []
+    fixed_stdin: str | None = None
     scanned: set[str] = set()
 
     def note(problem) -> None:
@@ -164,56 +203,63 @@ def _main(argv: list[str] | None) -> int:
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
-    # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
-    settings = settings.replace(scan_roots=tuple(
-        p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in (args.paths or ["."])))
-    items = _Counted(discover(args.paths, settings.root, settings.exclude, settings.respect_gitignore))
-    progress = None
-    try:
-        for done, result in enumerate(parallel.run(settings, items, job, note, workers=args.jobs), 1):
+    for project, settings, paths in groups:
+        report.projects.append(_project_info(args, project))
+        if project.ignored_config is not None:
+            sys.stderr.write(f"imds-lint: note: {project.ignored_config} is above the repository root "
+                             f"{project.repository_root} and does not apply (name it with --config to use it)\n")
+        if stdin:
+            results = iter([_lint_stdin(args, settings)])
+            items = None
+        else:
+            # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
+            settings = settings.replace(scan_roots=tuple(
+                p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths))
+            items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore))
+            results = parallel.run(settings, items, job, note, workers=args.jobs)
+        progress = None
+        try:
+            for done, result in enumerate(results, 1):
+                if progress is not None:
+                    progress.update(done, items.count)
+                elif done == PROGRESS_AFTER and items is not None and _progress_wanted():
+                    from imds_lint.reporters.text import Progress  # rich, only on a terminal
+
+                    progress = Progress(sys.stderr)
+                    progress.update(done, items.count)
+                if args.diff:
+                    from imds_lint.engine import unified_diff
+
+                    diffs.append(unified_diff(result))
+                elif args.fix:
+                    report.fixes_applied += result.fixes_applied
+                    if stdin:
+                        fixed_stdin = result.fixed if result.fixed is not None else result.original
+                report.files_scanned += result.scanned
+                if result.findings or (result.scanned and baseline_entries is not None):
+                    relative = relative_to_root(_real_path(args, result.path), settings.root)
+                    report.project_paths[result.path] = relative
+                    if result.scanned:
+                        scanned.add(relative)
+                if result.findings:
+                    report.kinds[result.path] = result.kind
+                report.findings.extend(result.findings)
+                report.errors.extend(result.errors)
+        except PatternError as exc:
+            sys.stderr.write(f"imds-lint: {exc}\n")
+            return EXIT_ERROR
+        finally:
             if progress is not None:
-                progress.update(done, items.count)
-            elif done == PROGRESS_AFTER and _progress_wanted():
-                from imds_lint.reporters.text import Progress  # rich, only on a terminal
-
-                progress = Progress(sys.stderr)
-                progress.update(done, items.count)
-            if args.diff:
-                from imds_lint.engine import unified_diff
-
-                diffs.append(unified_diff(result))
-            elif args.fix:
-                report.fixes_applied += result.fixes_applied
-            report.files_scanned += result.scanned
-            if result.scanned and baseline_entries is not None:
-                scanned.add(normalise_path(result.path))
-            if result.findings:
-                report.kinds[result.path] = result.kind
-            report.findings.extend(result.findings)
-            report.errors.extend(result.errors)
-    except PatternError as exc:
-        sys.stderr.write(f"imds-lint: {exc}\n")
-        return EXIT_ERROR
-    finally:
-        if progress is not None:
-            progress.stop()
+                progress.stop()
 
     if args.diff:
-        text = "".join(d for d in diffs if d)
-        sys.stdout.write(text)
-        from imds_lint.reporters import printable
-
-        for error in report.errors:
-            sys.stderr.write(f"{printable(error.path)}: note: {printable(error.message)}\n")
-        if usage_error:
-            return EXIT_ERROR
-        return EXIT_FINDINGS if text else EXIT_CLEAN
+        return _show_diffs(args, diffs, report, usage_error)
 
     if args.write_baseline:
         from imds_lint import baseline
 
         try:
-            baseline.write(args.write_baseline, report.findings, report.fingerprints)
+            baseline.write(args.write_baseline, report.findings, report.fingerprints, report.project_path)
         except OSError as exc:
             sys.stderr.write(f"imds-lint: cannot write {args.write_baseline}: {exc.strerror or exc}\n")
             return EXIT_ERROR
@@ -225,17 +271,99 @@ def _main(argv: list[str] | None) -> int:
         from imds_lint import baseline
         from imds_lint.reporters import BaselineOutcome
 
-        filtered = baseline.apply(baseline_entries, report.findings, report.fingerprints, scanned)
+        roots = [settings.root for _, settings, _ in groups]
+        filtered = baseline.apply(baseline_entries, report.findings, report.fingerprints, scanned, roots)
         report.keep(filtered.kept, filtered.kept_fingerprints)
+        report.baselined = filtered.hidden
         report.baseline = BaselineOutcome(args.baseline, filtered.matched, filtered.stale)
     report.execution_successful = not usage_error
-    _render(args, report)
+    if fixed_stdin is not None:
+        sys.stdout.write(fixed_stdin)  # as ruff does: the fixed text on stdout, what remains on stderr
+        failed = _write_outputs(args, report, default_stream=sys.stderr)
+    else:
+        failed = _write_outputs(args, report)
+    if failed:
+        return EXIT_ERROR
     if usage_error:
         for error in report.errors:
             if error.message == "no such file or directory":
                 sys.stderr.write(f"imds-lint: {error.path}: no such file or directory\n")
         return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_CLEAN
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+def _real_path(args, display: str) -> str:
+    return (args.stdin_filename or "-") if args.paths == ["-"] else display
+
+
+def _projects(args, config) -> list:
+    """The command-line paths grouped by project, each with its settings: the config is found from
+    each path (as ruff does), so ``imds-lint /repo`` run elsewhere uses /repo's config."""
+    from imds_lint.project import project_for
+
+    explicit = None
+    if args.config:
+        explicit = Path(args.config)
+        if not explicit.is_file():
+            raise config.ConfigError(f"{args.config}: no such config file")
+    given = [args.stdin_filename or "."] if args.paths == ["-"] else (args.paths or ["."])
+    groups: dict[tuple, tuple] = {}
+    cache: dict = {}
+    for path in given:
+        project = project_for(path, explicit, cache)
+        if project.key not in groups:
+            groups[project.key] = (project, _settings(args, config, project), [])
+        groups[project.key][2].append(path)
+    return list(groups.values())
+
+
+def _project_info(args, project):
+    from imds_lint.project import head_commit, repository_name
+    from imds_lint.reporters import ProjectInfo
+
+    repo = project.repository_root
+    return ProjectInfo(
+        root=str(project.root),
+        repository=args.repository_name or (repository_name(repo) if repo is not None else None),
+        commit=args.commit or (head_commit(repo) if repo is not None else None),
+        config=str(project.config_path) if project.config_path is not None else None,
+        repository_root=str(repo) if repo is not None else None,
+    )
+
+
+def _lint_stdin(args, settings):
+    """Standard input as one file named by --stdin-filename (its kind, config and per-file-ignores)."""
+    from imds_lint.engine import Linter
+
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    name = args.stdin_filename or "-"
+    linter = Linter(settings)
+    if args.fix or args.diff:
+        return linter.fix_file(name, name, unsafe=args.unsafe_fixes, write=False, raw=raw,
+                               display_only=bool(args.diff))
+    return linter.lint_file(name, name, raw=raw)
+
+
+def _show_diffs(args, diffs: list[str], report, usage_error: bool) -> int:
+    text = "".join(d for d in diffs if d)
+    stream = sys.stdout
+    if text:
+        from imds_lint.reporters.text import diff_summary, render_diff
+
+        render_diff(text, stream, colour=_colour(args, stream))
+        # On stderr, as ruff does: stdout stays a patch that `git apply` takes.
+        sys.stderr.write(diff_summary(diffs) + "\n")
+    from imds_lint.reporters import printable
+
+    for error in report.errors:
+        sys.stderr.write(f"{printable(error.path)}: note: {printable(error.message)}\n")
+    if usage_error:
+        return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if text else EXIT_CLEAN
 
 
 class _Counted:
@@ -258,39 +386,63 @@ def _progress_wanted() -> bool:
     return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
 
 
-def _render(args, report) -> None:
-    out = sys.stdout
-    if args.format == "json":
+def _colour(args, stream) -> bool:
+    if args.color != "auto":
+        return args.color == "always"
+    from imds_lint.reporters.text import use_colour
+
+    return use_colour(stream)
+
+
+def _write_outputs(args, report, default_stream=None) -> bool:
+    """The --format output (to stdout or --output-file), then each --output FORMAT:FILE.
+    Returns True when a file could not be written (a usage error: exit 2)."""
+    targets = [(args.format, args.output_file)] + list(args.output)
+    failed = False
+    for name, path in targets:
+        if path is None or path == "-":
+            stream = default_stream or sys.stdout
+            _render(args, name, report, stream, colour=_colour(args, stream))
+            continue
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as stream:
+                _render(args, name, report, stream, colour=args.color == "always")
+        except OSError as exc:
+            sys.stderr.write(f"imds-lint: cannot write {path}: {exc.strerror or exc}\n")
+            failed = True
+    return failed
+
+
+def _render(args, name: str, report, out, colour: bool = False) -> None:
+    if args.statistics and name in ("text", "json"):
+        from imds_lint.reporters import statistics
+
+        out.write(statistics.render(report, as_json=name == "json"))
+    elif name == "json":
         from imds_lint.reporters import json as reporter
 
         out.write(reporter.render(report))
-    elif args.format == "sarif":
+    elif name == "sarif":
         from imds_lint.reporters import sarif as reporter
 
-        out.write(reporter.render(report))
-    elif args.format == "github":
+        project = report.project
+        out.write(reporter.render(report, Path(project.root) if project is not None else None))
+    elif name == "github":
         from imds_lint.reporters import github as reporter
 
         out.write(reporter.render(report))
-    elif args.format == "markdown":
+    elif name == "markdown":
         from imds_lint.reporters import markdown as reporter
 
         out.write(reporter.render(report))
     else:
         from imds_lint.reporters import text as text_reporter
 
-        text_reporter.render(report, out, quiet=args.quiet)
+        text_reporter.render(report, out, quiet=args.quiet, colour=colour)
 
 
-def _settings(args, config):
-    if args.config:
-        path = Path(args.config)
-        if not path.is_file():
-            raise config.ConfigError(f"{args.config}: no such config file")
-        settings = config.load(path)
-    else:
-        found = config.find_config(Path.cwd())
-        settings = config.load(found) if found is not None else config.Settings()
+def _settings(args, config, project):
+    settings = config.load(project.config_path) if project.config_path is not None else config.Settings(root=project.root)
     updates = {}
     if args.select:
         updates["select"] = config.check_codes(tuple(args.select), "--select")
@@ -305,14 +457,27 @@ def _settings(args, config):
     return settings.replace(**updates)
 
 
-def _list_rules() -> int:
+def _list_rules(format: str = "text") -> int:
     from imds_lint.registry import all_rules
 
-    for rule in all_rules():
+    rules = all_rules()
+    if format == "json":
+        import json
+
+        sys.stdout.write(json.dumps([{
+            "code": r.code, "name": r.name, "category": r.category.value, "severity": r.severity.value,
+            "fix": bool(r.fix_title), "summary": r.summary, "opt_in": bool(r.opt_in),
+        } for r in rules], indent=2, ensure_ascii=False) + "\n")
+        return EXIT_CLEAN
+    # Columns as wide as their longest entry: no name runs into its category.
+    name_width = max(len(r.name) for r in rules)
+    category_width = max(len(r.category.value) for r in rules)
+    severity_width = max(len(r.severity.value) for r in rules)
+    for rule in rules:
         fix = "fix" if rule.fix_title else "   "
         opt_in = " (opt-in: --select " + rule.code + ")" if rule.opt_in else ""
-        sys.stdout.write(f"{rule.code}  {rule.name:<30} {rule.category.value:<12} {rule.severity.value:<8} {fix}  "
-                         f"{rule.summary}{opt_in}\n")
+        sys.stdout.write(f"{rule.code}  {rule.name:<{name_width}}  {rule.category.value:<{category_width}}  "
+                         f"{rule.severity.value:<{severity_width}}  {fix}  {rule.summary}{opt_in}\n")
     return EXIT_CLEAN
 
 

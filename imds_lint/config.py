@@ -61,9 +61,14 @@ _KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "t
          "max-file-size", "respect-gitignore"}
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest imds-lint.toml, or pyproject.toml with a [tool.imds-lint] table."""
-    for folder in (start, *start.parents):
+def find_config(start: Path, stop_at: Path | None = None) -> Path | None:
+    """The nearest imds-lint.toml, or pyproject.toml with a [tool.imds-lint] table, at or above
+    ``start`` and not above ``stop_at`` (the repository root: a config outside the repository is
+    not the repository's, see ``config_above``)."""
+    folders = [start, *start.parents]
+    if stop_at is not None and stop_at in folders:
+        folders = folders[:folders.index(stop_at) + 1]
+    for folder in folders:
         candidate = folder / "imds-lint.toml"
         if candidate.is_file():
             return candidate
@@ -84,6 +89,13 @@ def find_config(start: Path) -> Path | None:
             if "imds-lint" in data.get("tool", {}):
                 return pyproject
     return None
+
+
+def config_above(repository_root: Path) -> Path | None:
+    """A config file above the repository root: never applied unless named with --config, and
+    worth a note (a stray ~/pyproject.toml must not change a repository's results silently)."""
+    parent = repository_root.parent
+    return None if parent == repository_root else find_config(parent)
 
 
 def load(path: Path) -> Settings:

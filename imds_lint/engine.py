@@ -121,8 +121,12 @@ class Linter:
     # -- one text ------------------------------------------------------------
     def lint_text(self, text: str, kind: str, source: SourceText, path: str,
                   origin: Path | None = None,
-                  container: ContainerContext | None = None) -> tuple[list[Finding], list[str]]:
+                  container: ContainerContext | None = None,
+                  project_path: str | None = None) -> tuple[list[Finding], list[str]]:
+        """``path`` is what findings show; ``project_path`` (relative to the config's folder) is
+        what per-file-ignores match, so they mean the same from any folder."""
         notes: list[str] = []
+        ignore_path = path if project_path is None else project_path
         session = Session(notes, origin, self.settings.max_file_size,
                           project=(lambda: self.project.with_root_for(origin)) if origin is not None else None)
         analyses = session.analyze(Document(kind, text, container=container, path=path))
@@ -139,8 +143,8 @@ class Linter:
         if text_scanned:
             notes.append(_text_scanned_note(text_scanned))
         findings = _dedupe(findings)
-        findings = apply_suppressions(findings, source, self.known, lambda c: self.enabled(c, path), kind)
-        findings = [f for f in findings if self.enabled(f.code, path)]
+        findings = apply_suppressions(findings, source, self.known, lambda c: self.enabled(c, ignore_path), kind)
+        findings = [f for f in findings if self.enabled(f.code, ignore_path)]
         located = []
         for f in findings:
             start = source.location(f.span.start)
@@ -183,17 +187,25 @@ class Linter:
                            "region were found by text scanning and cannot be fixed automatically")
 
     # -- one file --------------------------------------------------------------
-    def lint_file(self, path: str | Path, display: str) -> FileResult:
+    def lint_file(self, path: str | Path, display: str, raw: bytes | None = None) -> FileResult:
+        """Lint the file at ``path``; with ``raw``, those bytes as if they were its content (stdin)."""
         result = FileResult(display)
-        loaded = self._load(path, result)
+        loaded = self._load(path, result, raw)
         if loaded is None:
             return result
         source, kind = loaded
         findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path),
-                                         container=self._container(path, kind))
+                                         container=self._container(path, kind), project_path=self._project_path(path))
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
+        if findings:
+            result.kind = _dialect(kind, source.text)
         return result
+
+    def _project_path(self, path: str | Path) -> str:
+        from imds_lint.project import relative_to_root
+
+        return relative_to_root(str(path), self.settings.root)
 
     def _container(self, path: str | Path, kind: str) -> ContainerContext | None:
         """Where the file runs when a container image in the repo copies and runs it."""
@@ -204,12 +216,14 @@ class Linter:
         except Exception:  # a heuristic must never cost the file its scan
             return None
 
-    def _load(self, path: str | Path, result: FileResult) -> tuple[SourceText, str] | None:
+    def _load(self, path: str | Path, result: FileResult, raw: bytes | None = None) -> tuple[SourceText, str] | None:
+        if raw is not None:
+            return screening.load_bytes(raw, path, result)
         return screening.load(path, result, self.settings.max_file_size)
 
     # -- fixing ----------------------------------------------------------------
     def fix_file(self, path: str | Path, display: str, unsafe: bool, write: bool,
-                 through_links: bool = False) -> FileResult:
+                 through_links: bool = False, raw: bytes | None = None, display_only: bool | None = None) -> FileResult:
         """Fix one file; with ``write`` False (``--diff``) display-only fixes are shown too.
 
         A symbolic link or a file with several hard links is not rewritten unless
@@ -217,19 +231,23 @@ class Linter:
         file, or split the hard links.
         """
         result = FileResult(display)
-        loaded = self._load(path, result)
+        loaded = self._load(path, result, raw)
         if loaded is None:
             return result
         source, kind = loaded
         allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
-        if not write:
+        if (not write) if display_only is None else display_only:
             allowed.add(Applicability.DISPLAY_ONLY)
-        fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path))
+        project_path = self._project_path(path)
+        fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path),
+                                              project_path=project_path)
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
         container = self._container(path, kind)
         final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
-                                           container=container)
+                                           container=container, project_path=project_path)
         result.findings = final
+        if final:
+            result.kind = _dialect(kind, source.text)
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
             try:
@@ -237,15 +255,18 @@ class Linter:
             except SkipFile as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc}"))
                 result.fixed, result.fixes_applied = source.text, 0
-                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path), container=container)
+                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path),
+                                                    container=container, project_path=project_path)
             except OSError as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc.strerror or exc}"))
                 result.fixed, result.fixes_applied = source.text, 0
-                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path), container=container)
+                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path),
+                                                    container=container, project_path=project_path)
         return result
 
     def fix_text(self, source: SourceText, kind: str, path: str,
-                 allowed: set[Applicability], origin: Path | None = None) -> tuple[str, int, list[str]]:
+                 allowed: set[Applicability], origin: Path | None = None,
+                 project_path: str | None = None) -> tuple[str, int, list[str]]:
         text = source.text
         applied = 0
         notes: list[str] = []
@@ -254,7 +275,8 @@ class Linter:
         baseline_errors = syntax_errors(text, kind)
         seen: set[str] = {text}
         for _ in range(MAX_FIX_PASSES):
-            findings, _ = self.lint_text(text, kind, _retext(source, text), path, origin=origin)
+            findings, _ = self.lint_text(text, kind, _retext(source, text), path, origin=origin,
+                                         project_path=project_path)
             fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
             if not fixes:
                 return text, applied, notes
@@ -328,6 +350,15 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def _dialect(kind: str, text: str) -> str:
+    """What reports call the file: YAML and JSON by what they hold (cloud-init, compose, ...)."""
+    if kind in (Kind.YAML, Kind.JSON, Kind.TERRAFORM_JSON):
+        from imds_lint.frontends.structured import dialect
+
+        return dialect(kind, text)
+    return kind
 
 
 def _path_matches(path: str, pattern: str) -> bool:

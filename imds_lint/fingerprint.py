@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from imds_lint.model import Finding
 
@@ -43,17 +43,18 @@ def fingerprint(code: str, path: str, snippet: str, occurrence: int) -> str:
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def occurrences(findings: Iterable[Finding]) -> list[int]:
+def occurrences(findings: Iterable[Finding], path_of: Callable[[str], str] = normalise_path) -> list[int]:
     """For each finding, how many earlier ones share its code, path and normalised line."""
     seen: dict[tuple[str, str, str], int] = {}
     result = []
     for f in findings:
-        key = (f.code, normalise_path(f.path), normalise_snippet(f.snippet))
+        key = (f.code, path_of(f.path), normalise_snippet(f.snippet))
         result.append(seen.get(key, 0))
         seen[key] = result[-1] + 1
     return result
 
 
-def fingerprints(findings: Sequence[Finding]) -> list[str]:
-    """One fingerprint per finding, in the same order; ``findings`` in file order."""
-    return [fingerprint(f.code, f.path, f.snippet, n) for f, n in zip(findings, occurrences(findings))]
+def fingerprints(findings: Sequence[Finding], path_of: Callable[[str], str] = normalise_path) -> list[str]:
+    """One fingerprint per finding, in the same order; ``findings`` in file order. ``path_of`` gives
+    the path recorded (relative to the project root, so a run from a subfolder matches)."""
+    return [fingerprint(f.code, path_of(f.path), f.snippet, n) for f, n in zip(findings, occurrences(findings, path_of))]

@@ -68,6 +68,9 @@ class Rule:
     severity: ClassVar[Severity]
     summary: ClassVar[str]
     fix_title: ClassVar[str | None] = None
+    # What to do about a finding, for rules whose findings have no fix: shown as the `= help:`
+    # line of the text output (the message says what is wrong; this, what to do).
+    help: ClassVar[str | None] = None
     valid: ClassVar[Sequence[Valid]] = ()
     invalid: ClassVar[Sequence[Invalid]] = ()
     # Engine rules are raised by the engine itself, not by checking requests.

@@ -50,6 +50,11 @@ def load(path: str | Path, result: FileResult, max_file_size: int) -> tuple[Sour
     except SkipFile as exc:
         _note(result, str(exc))
         return None
+    return load_bytes(raw, path, result)
+
+
+def load_bytes(raw: bytes, path: str | Path, result: FileResult) -> tuple[SourceText, str] | None:
+    """``load`` for bytes already read (stdin); ``path`` names the file for its kind."""
     result.scanned = True
     # The prefilter first: it rejects almost every file, and the binary check is for the rest.
     if not prefilter.is_candidate(raw, kind_from_name(path)) or looks_binary(raw):

@@ -5,8 +5,8 @@ from imds_lint.rule import Invalid, Rule, Valid
 
 _EXEMPT = {"host", "awsvpc"}
 _OPTIONS = ("raise http_put_response_hop_limit to 2 (3 for overlay CNIs or Docker-in-Docker), "
-            "use host networking, or better, give the workload credentials that need no IMDS "
-            "(ECS task roles, EKS IRSA or Pod Identity)")
+            "use host networking (docker build --network host, network_mode: host), or better, give the "
+            "workload credentials that need no IMDS (ECS task roles, EKS IRSA or Pod Identity)")
 
 
 class RequestInBridgedContainer(Rule):
@@ -74,6 +74,7 @@ class RequestInBridgedContainer(Rule):
     category = Category.HOP_LIMIT
     severity = Severity.WARNING
     summary = "IMDS request from a container one network hop away from the instance"
+    help = _OPTIONS[0].upper() + _OPTIONS[1:]
 
     valid = [
         Valid("dockerfile", 'FROM alpine:3.20\nCMD echo "$INSTANCE_ID"\n'),
@@ -104,13 +105,14 @@ class RequestInBridgedContainer(Rule):
         if request.is_token_fetch and any(r.container == container and not r.is_token_fetch and r.span != request.span
                                           for r in ctx.analysis.requests):
             return  # one finding per RUN (or container command): the request the token is for carries it
-        what = f"{request.client} request to IMDS"
+        # The advice is the same for every finding: it is the rule's help line, not part of the message.
+        what = f"{request.client} request to IMDS {container.description}"
         if container.network == "build":
-            where = (f"{container.description}: the build network is a bridge unless the image is built "
-                     "with --network host, one hop further from IMDS")
+            message = f"{what}, on the build's bridge network"
         elif container.network == "none":
-            where = f"{container.description}, on network 'none', which cannot reach IMDS at all"
+            message = f"{what}, on network 'none', which cannot reach IMDS at all"
         else:
-            where = f"{container.description}, on a {container.network} network one hop further from IMDS"
-        message = (f"{what} {where}; at hop limit 1 the token response never arrives. Fix: {_OPTIONS}")
+            message = f"{what}, on a {container.network} network one hop further from IMDS"
+        if container.network != "none":
+            message += ": at hop limit 1 the token never arrives"
         ctx.report_request(self, request, message)

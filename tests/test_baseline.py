@@ -48,7 +48,10 @@ def test_write_then_apply_reports_nothing(project, capsys):
     code, out = json_run(capsys, "--baseline", "imds-baseline.json", ".")
     assert code == 0
     assert out["findings"] == []
+    hidden = out["baseline"].pop("hidden")
     assert out["baseline"] == {"path": "imds-baseline.json", "matched": 3, "stale": 0, "stale_entries": []}
+    assert [(h["path"], h["line"], h["rule"], h["fix"]) for h in hidden] == [
+        ("boot.sh", 3, "IMDS101", "safe"), ("boot.sh", 4, "IMDS101", "safe"), ("ops/facts.sh", 2, "IMDS101", "safe")]
 
 
 def test_writing_is_deterministic(project, capsys):
@@ -92,8 +95,19 @@ def test_baseline_applies_to_sarif_and_markdown(project, capsys):
     assert run["properties"]["baseline"] == {"path": "b.json", "matched": 2, "stale": 1}
     assert main(["--format", "markdown", "--baseline", "b.json", "."]) == 1
     out = capsys.readouterr().out
-    assert "Baseline `b.json`: 2 known findings hidden, 1 stale entry." in out
-    assert "Not ready: 1 finding in 1 file" in out
+    assert "Baseline `b.json`: 2 findings baselined (2 breaking), 1 not in it; 1 stale entry." in out
+    # Baselined findings still break when enforcement flips: the verdict counts them.
+    assert ("Not ready: 3 findings in 2 files would break if http_tokens=required were flipped now "
+            "(3 of them fixable automatically, 2 of them only baselined)") in out
+    assert "| IMDS101 | `tokenless-request` | imdsv1-call | 3 | 3 | 3 | 2 |" in out
+
+
+def test_a_baseline_never_makes_the_readiness_verdict_ready(project, capsys):
+    main(["--write-baseline", "b.json", "."])
+    assert main(["--format", "markdown", "--baseline", "b.json", "."]) == 0
+    out = capsys.readouterr().out
+    assert "Ready" not in out.split("\n")[2].replace("Not ready", "")
+    assert "**❌ Not ready: 3 findings in 2 files would break" in out and "all of them only baselined" in out
 
 
 def test_partial_runs_do_not_call_unscanned_files_stale(project, capsys):

@@ -140,6 +140,7 @@ def test_a_named_fifo_or_device_is_a_note_not_a_hang(hostile, capsys):
     assert {e["message"] for e in data["errors"]} == {"not a regular file or folder"}
 
 
+@pytest.mark.slow
 def test_fix_over_the_hostile_tree_loses_nothing(hostile, capsys):
     root, files = hostile
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()

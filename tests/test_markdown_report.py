@@ -96,7 +96,7 @@ def test_markdown_cells_cannot_break_the_table():
     out = markdown.render(Report(findings=[finding], kinds={"odd|name.sh": "shell"}))
     row = next(line for line in out.splitlines() if "odd" in line and line.startswith("|"))
     assert "odd\\|name.sh" in row
-    assert len(re.findall(r"(?<!\\)\|", row)) == 8
+    assert len(re.findall(r"(?<!\\)\|", row)) == 9  # 8 columns
 
 
 def test_text_mode_on_a_terminal_adds_the_readiness_table(project, capsys, monkeypatch):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import pytest
 
 from imds_lint.engine import Session
 from imds_lint.frontends import python as py
@@ -38,6 +39,7 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(st.sampled_from(stdlib_sources()), st.integers(min_value=0, max_value=400))
 def test_stdlib_sources_never_crash_the_front_end(path, cut):
@@ -85,6 +87,7 @@ def imds_modules(draw):
     return f'"""Generated module."""\n{imports}\n{prelude}\n\n{body}'
 
 
+@pytest.mark.slow
 @settings(max_examples=40)
 @given(imds_modules(), st.booleans())
 def test_python_fixes_round_trip(code, unsafe):
@@ -98,6 +101,7 @@ def test_python_fixes_round_trip(code, unsafe):
         assert fixed.startswith('"""Generated module."""\n')
 
 
+@pytest.mark.slow
 @settings(max_examples=8)
 @given(st.sampled_from(stdlib_sources()), imds_modules())
 def test_fixes_inside_real_modules_keep_them_parsing(path, snippet):

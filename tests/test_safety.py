@@ -39,6 +39,7 @@ def no_network(monkeypatch):
     return attempts
 
 
+@pytest.mark.slow
 def test_the_whole_cli_never_touches_the_network(no_network, tmp_path, monkeypatch, capsys):
     tree = tmp_path / "fixtures"
     shutil.copytree(FIXTURES, tree)
@@ -98,12 +99,15 @@ KINDS = ["shell", "python", "powershell", "dockerfile", "terraform", "template",
          "java", "csharp", "ruby", "makefile", "justfile", "jenkinsfile"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_worst_case_lines_take_bounded_time(kind):
     for case in WORST_CASES:
-        start = time.monotonic()
+        # CPU time, not wall time: on a shared machine (load 16 on 2 cores) the wall clock also counts
+        # the time other processes held the CPU, and a 3 s case took 5.6 s.
+        start = time.process_time()
         lint_notes(case + "\n", "text" if kind == "unknown-text" else kind)
-        assert time.monotonic() - start < 5, (kind, case[:40])
+        assert time.process_time() - start < 5, (kind, case[:40])
 
 
 @pytest.mark.parametrize("kind, line", [
@@ -116,11 +120,17 @@ def test_a_megabyte_of_requests_is_linear(kind, line):
     """Thousands of findings in one file: every per-request decision must be made once per file."""
     small, big = line * 500, line * 5000
     lint_notes(line, kind)  # imports and grammar loading are not what is measured
-    start = time.monotonic()
-    lint_notes(small, kind)
-    t_small = time.monotonic() - start
-    start = time.monotonic()
-    lint_notes(big, kind)
-    t_big = time.monotonic() - start
+
+    def best_of(runs: int, text: str) -> float:
+        # The fastest of a few runs: a shared machine's pauses land on one run, not on all.
+        times = []
+        for _ in range(runs):
+            start = time.monotonic()
+            lint_notes(text, kind)
+            times.append(time.monotonic() - start)
+        return min(times)
+
+    t_small = best_of(3, small)
+    t_big = best_of(2, big)
     # Ten times the input: linear is ~10x, quadratic ~100x; 20x leaves room for a noisy machine.
     assert t_big < max(20 * t_small, 2.0), (kind, t_small, t_big)

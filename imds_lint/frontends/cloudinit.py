@@ -118,11 +118,44 @@ def _command(document: Document, session, node, key: str) -> list[Analysis]:
     if node.id == "scalar":
         return session.analyze(_scalar_document(document, node, Kind.SHELL, f"cloud-init {key}"))
     if node.id == "sequence" and all(n.id == "scalar" for n in node.value) and node.value:
-        # An argv list runs without a shell: join it into one command to read it.
-        command = " ".join(shlex.quote(n.value) for n in node.value)
-        return _embed_decoded(document, session, Kind.SHELL, command, Span(node.start_mark.index, node.end_mark.index),
-                              f"cloud-init {key} argv")
+        # An argv list runs without a shell: join it into one command to read it, each word mapped
+        # back to its item (so carets land on `curl`, not on the list's `[`).
+        command, offsets = _argv_command(document.text, node.value)
+        return session.analyze(document.embed(Kind.SHELL, command, offsets, label=f"cloud-init {key} argv",
+                                              writable=False))
     return []
+
+
+def _argv_command(text: str, items) -> tuple[str, OffsetMap]:
+    from imds_lint.model import Segment
+
+    pieces: list[str] = []
+    segments: list[Segment] = []
+    at = 0
+    for i, item in enumerate(items):
+        if i:
+            # The space between words belongs to the end of the word before (a span ending at a
+            # word's end must not run on to the next item).
+            previous = segments[-1].outer_end
+            pieces.append(" ")
+            segments.append(Segment(at, at + 1, previous, previous))
+            at += 1
+        word = shlex.quote(item.value)
+        chars, exact = yn.scalar_chars(text, item)
+        quotes = 0 if word == item.value else 1 if word == f"'{item.value}'" else None
+        if exact and chars and quotes is not None:
+            body = chars[0][1]
+            if quotes:
+                segments.append(Segment(at, at + 1, body, body))
+            segments.append(Segment(at + quotes, at + quotes + len(item.value), body, body + len(item.value)))
+            if quotes:
+                end = body + len(item.value)
+                segments.append(Segment(at + quotes + len(item.value), at + len(word), end, end))
+        else:
+            segments.append(Segment(at, at + len(word), item.start_mark.index, item.end_mark.index))
+        pieces.append(word)
+        at += len(word)
+    return "".join(pieces), OffsetMap(segments)
 
 
 def _write_file(document: Document, session, entry) -> list[Analysis]:

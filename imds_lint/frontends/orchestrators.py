@@ -95,10 +95,16 @@ def _embed(parent: Document, session, word: Word, context: ContainerContext, chi
         document = parent.embed(Kind.SHELL, word.value, OffsetMap.shifted(word.span.start, len(word.value)),
                                 label="shell string", writable=False, container=context)
     else:
-        # Quoted with escapes: findings land on the string's start; no rewrites through it.
-        document = parent.embed(Kind.SHELL, word.value,
-                                OffsetMap([Segment(0, len(word.value), word.span.start, word.span.start)]),
-                                label="shell string", writable=False, container=context)
+        start = word.span.start
+        if parent.text[start:start + 1] in ("'", '"') and parent.text[start + 1:word.span.end - 1] == word.value:
+            # Quoted without escapes: every character is where it was, so carets land on the words.
+            offsets = OffsetMap.shifted(start + 1, len(word.value))
+        else:
+            # Quoted with escapes: findings land on the string's start.
+            offsets = OffsetMap([Segment(0, len(word.value), start, start)])
+        # No rewrites through it either way: the quoting is not ours to redo.
+        document = parent.embed(Kind.SHELL, word.value, offsets, label="shell string", writable=False,
+                                container=context)
     children.extend(session.analyze(document))
 
 

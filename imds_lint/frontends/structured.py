@@ -68,6 +68,25 @@ JSON_ROUTES: list[tuple[Callable[[str], bool], str]] = [
 ]
 
 
+# What reports call a YAML/JSON file a route claims, by the route's function.
+_DIALECTS = {
+    "cloudinit:analyze": "cloud-init", "cloudformation:analyze": "cloudformation",
+    "orchestrators:analyze_kubernetes": "kubernetes", "workflows:analyze_github_actions": "github-actions",
+    "workflows:analyze_circleci": "circleci", "workflows:analyze_gitlab_ci": "gitlab-ci",
+    "workflows:analyze_buildkite": "buildkite", "workflows:analyze_ansible": "ansible",
+    "orchestrators:analyze_compose": "compose", "packer:analyze_json": "packer",
+    "orchestrators:analyze_ecs": "ecs-task-definition",
+}
+
+
+def dialect(kind: str, text: str) -> str:
+    """The file kind reports show: "cloud-init", "compose", ... rather than "yaml"."""
+    target = _target(Document(kind, text))
+    if target is None:
+        return kind
+    return _DIALECTS.get(target.rpartition(".")[2], kind)
+
+
 def _target(document: Document) -> str | None:
     routes = JSON_ROUTES if document.kind in (Kind.JSON, Kind.TERRAFORM_JSON) else YAML_ROUTES
     return next((target for test, target in routes if test(document.text)), None)

@@ -84,10 +84,8 @@ def _shell(document: Document, session, node, label: str, container: ContainerCo
         return []
     if variables is not None and "{{" in node.value:
         # Jinja renders before the shell runs: scan the rendered text, read-only, at the scalar.
-        rendered = _render(node.value, variables)
-        start, end = node.start_mark.index, node.end_mark.index
-        inner = document.embed(Kind.SHELL, rendered, OffsetMap([Segment(0, len(rendered), start, end)]),
-                               label=label, writable=False, container=container)
+        rendered, offsets = _render_mapped(document.text, node, variables)
+        inner = document.embed(Kind.SHELL, rendered, offsets, label=label, writable=False, container=container)
         return session.analyze(inner)
     inner = _scalar_document(document, node, Kind.SHELL, label)
     if container is not None:
@@ -257,6 +255,39 @@ def _task(document, session, analysis, task, variables, container) -> list[Analy
         return children
     _ansible_request(document, analysis, module, task, value, variables, container)
     return children
+
+
+def _render_mapped(text: str, node, variables: dict[str, str]):
+    """The rendered scalar and its map back: text between ``{{ }}`` maps character for character,
+    each ``{{ name }}`` to its own whole span (so a finding's caret covers the expression, and the
+    words around it stay where they are). Scalars with escapes map wholly to their start."""
+    from imds_lint.model import OffsetMap, Segment
+
+    value = node.value
+    chars, exact = yn.scalar_chars(text, node)
+    if not exact or not chars:
+        rendered = _render(value, variables)
+        start, end = node.start_mark.index, node.end_mark.index
+        return rendered, OffsetMap([Segment(0, len(rendered), start, end)])
+    body = chars[0][1]
+    pieces: list[str] = []
+    segments: list[Segment] = []
+    inner = previous = 0
+    for match in _JINJA.finditer(value):
+        if match.start() > previous:
+            run = value[previous:match.start()]
+            segments.append(Segment(inner, inner + len(run), body + previous, body + match.start()))
+            pieces.append(run)
+            inner += len(run)
+        substituted = _render(variables.get(match.group(1), "…"), variables)
+        segments.append(Segment(inner, inner + len(substituted), body + match.start(), body + match.end()))
+        pieces.append(substituted)
+        inner += len(substituted)
+        previous = match.end()
+    if previous < len(value):
+        segments.append(Segment(inner, inner + len(value) - previous, body + previous, body + len(value)))
+        pieces.append(value[previous:])
+    return "".join(pieces), OffsetMap(segments)
 
 
 def _render(value: str, variables: dict[str, str], depth: int = 0) -> str:

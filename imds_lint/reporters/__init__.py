@@ -60,6 +60,18 @@ class BaselineOutcome:
         self.stale = [] if stale is None else stale
 
 
+class ProjectInfo:
+    """Which repository (and commit) a run scanned, and the root its recorded paths are relative to."""
+
+    def __init__(self, root: str, repository: str | None = None, commit: str | None = None,
+                 config: str | None = None, repository_root: str | None = None):
+        self.root, self.repository, self.commit = root, repository, commit
+        self.config, self.repository_root = config, repository_root
+
+    def as_json(self) -> dict:
+        return {"repository": self.repository, "commit": self.commit, "root": self.root, "config": self.config}
+
+
 class Report:
     """A run's results, for the reporters. (Plain classes here: the dataclasses import is ~10 ms
     of a pre-commit run that finds nothing.)"""
@@ -82,6 +94,26 @@ class Report:
         self.execution_successful = execution_successful
         # One fingerprint per finding, same order (imds_lint.fingerprint); computed on demand.
         self._fingerprints: list[str] | None = None
+        # Display path -> path relative to its project root (imds_lint.project), for every path
+        # a report or baseline records: the same whichever folder imds-lint ran from.
+        self.project_paths: dict[str, str] = {}
+        # The projects scanned (usually one): repository, commit, root.
+        self.projects: list[ProjectInfo] = []
+        # Findings a baseline hid: still there, still breaking, only known.
+        self.baselined: list[Finding] = []
+
+    def project_path(self, path: str) -> str:
+        found = self.project_paths.get(path)
+        if found is not None:
+            return found
+        from imds_lint.fingerprint import normalise_path
+
+        return normalise_path(path)
+
+    @property
+    def project(self) -> ProjectInfo | None:
+        """The one project this run scanned; None when it scanned several (or none)."""
+        return self.projects[0] if len(self.projects) == 1 else None
 
     def keep(self, findings: list[Finding], fingerprints: list[str]) -> None:
         """Narrow the findings (a baseline hid some) without recomputing their fingerprints:
@@ -93,7 +125,7 @@ class Report:
         if self._fingerprints is None or len(self._fingerprints) != len(self.findings):
             from imds_lint.fingerprint import fingerprints
 
-            self._fingerprints = fingerprints(self.findings)
+            self._fingerprints = fingerprints(self.findings, self.project_path)
         return self._fingerprints
 
     @property

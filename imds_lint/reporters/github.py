@@ -8,6 +8,8 @@ inside properties too.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from imds_lint.model import Severity
 from imds_lint.reporters import Report, printable
 
@@ -35,19 +37,31 @@ def _command(name: str, properties: dict[str, object], message: str) -> str:
 
 def render(report: Report) -> str:
     from imds_lint.fingerprint import normalise_path
-    from imds_lint.reporters.text import summary
+    from imds_lint.reporters.text import rule_help, summary
+
+    project = report.project
+
+    def where(path: str) -> str:
+        # GitHub attaches an annotation to a path relative to the checkout (the repository root).
+        if project is not None and project.repository_root is not None:
+            from imds_lint.project import relative_to_root
+
+            return relative_to_root(path, Path(project.repository_root))
+        return normalise_path(path)
 
     lines = []
     for f in report.findings:
-        properties = {"file": printable(normalise_path(f.path)), "line": f.start.line, "col": f.start.column,
+        properties = {"file": printable(where(f.path)), "line": f.start.line, "col": f.start.column,
                       "endLine": f.end.line, "endColumn": f.end.column, "title": f"{f.code} {f.name}"}
         message = _shown(f.message)
         if f.fix is not None and f.fixable:
             message += f"\nFix: {f.fix.title} (imds-lint --fix{' --unsafe-fixes' if f.fix.applicability.value == 'unsafe' else ''})"
+        elif f.fix is None and (advice := rule_help(f.code)):
+            message += f"\nHelp: {advice}"
         lines.append(_command(_COMMAND[f.severity], properties, message))
     for error in report.errors:
         if "internal error" in error.message:
-            lines.append(_command("warning", {"file": printable(normalise_path(error.path)), "title": "imds-lint"},
+            lines.append(_command("warning", {"file": printable(where(error.path)), "title": "imds-lint"},
                                   _shown(error.message)))
     lines.append(summary(report) + "\n")
     return "".join(lines)

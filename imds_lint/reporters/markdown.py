@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-from imds_lint.fingerprint import normalise_path
-from imds_lint.model import Finding, Severity
+from imds_lint.model import Finding
 from imds_lint.reporters import Report, printable
-from imds_lint.reporters.readiness import SEVERITY_ORDER, assess
+from imds_lint.reporters.readiness import SEVERITY_ORDER, assess, plural
 
 LIST_LIMIT = 20
 
@@ -35,29 +34,44 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _where(f: Finding) -> str:
-    return _code(f"{normalise_path(f.path)}:{f.start.line}")
+def _where(f: Finding, report: Report) -> str:
+    return _code(f"{report.project_path(f.path)}:{f.start.line}")
 
 
-def _finding_list(findings: list[Finding]) -> list[str]:
-    lines = [f"- {_where(f)} {f.code} {_text(f.message)}" for f in findings[:LIST_LIMIT]]
+def _finding_list(findings: list[Finding], report: Report) -> list[str]:
+    hidden = {id(f) for f in report.baselined}
+    lines = [f"- {_where(f, report)} {f.code} {_text(f.message)}{' (baselined)' if id(f) in hidden else ''}"
+             for f in findings[:LIST_LIMIT]]
     if len(findings) > LIST_LIMIT:
         lines.append(f"- ... and {len(findings) - LIST_LIMIT} more")
     return lines
+
+
+def _subject(report: Report) -> str:
+    project = report.project
+    if project is None or not project.repository:
+        return ""
+    commit = f" at `{project.commit[:12]}`" if project.commit else ""
+    return f"Repository {_code(project.repository)}{commit}. "
 
 
 def render(report: Report) -> str:
     r = assess(report)
     mark = "✅" if r.ready else "❌"
     out = ["# IMDSv2 readiness", "", f"**{mark} {r.verdict}**", ""]
-    fixable = r.safe + r.unsafe
-    out.append(f"{r.findings} finding{'s' if r.findings != 1 else ''} in {r.files_scanned} scanned "
-               f"file{'s' if r.files_scanned != 1 else ''}; {fixable} fixable automatically.")
+    headline = f"{_subject(report)}{plural(r.findings, 'finding')} in {plural(r.files_scanned, 'scanned file')}"
+    if r.findings:
+        headline += (f": {r.breaking} breaking, {r.findings - r.breaking} not breaking; {r.fixable} fixable "
+                     f"automatically ({r.breaking_fixable} of the breaking ones).")
+    else:
+        headline += "."
+    out.append(headline)
     if report.baseline is not None:
         b = report.baseline
-        out.append(f"Baseline {_code(b.path)}: {b.matched} known finding{'s' if b.matched != 1 else ''} hidden, "
-                   f"{len(b.stale)} stale entr{'ies' if len(b.stale) != 1 else 'y'}. "
-                   "The verdict and the tables cover only findings not in the baseline.")
+        out.append(f"Baseline {_code(b.path)}: {plural(r.baselined, 'finding')} baselined ({r.breaking_baselined} "
+                   f"breaking), {r.reported} not in it; {plural(len(b.stale), 'stale entry', 'stale entries')}. "
+                   "Baselined findings pass the checks but still break when enforcement flips, "
+                   "so the verdict and the tables count them.")
     out.append("")
     if not r.findings:
         return "\n".join(out)
@@ -66,16 +80,22 @@ def render(report: Report) -> str:
     for category, counts in r.by_category.items():
         cells = " | ".join(str(counts[s]) for s in SEVERITY_ORDER)
         out.append(f"| {category.value} | {cells} | {sum(counts.values())} |")
+    out += ["", "## By rule", "", "| Rule | Name | Category | Findings | Breaking | Fixable | Baselined |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for rule in r.by_rule:
+        out.append(f"| {rule.code} | `{rule.name}` | {rule.category} | {rule.findings} | {rule.breaking} | "
+                   f"{rule.fixable} | {rule.baselined} |")
     out += ["", "## By file kind", "", "| File kind | Findings | Files |", "| --- | ---: | ---: |"]
     for kind, (n, files) in r.by_kind.items():
         out.append(f"| {kind} | {n} | {files} |")
 
     out += ["", "## Files to change first", "",
-            "| File | Kind | Breaking | Errors | Warnings | Info | Fixable |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+            "| File | Kind | Breaking | Errors | Warnings | Info | Fixable | Baselined |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in r.first_files:
         counts = " | ".join(str(row.counts[s]) for s in SEVERITY_ORDER)
-        out.append(f"| {_code(normalise_path(row.path))} | {_text(row.kind)} | {row.breaking} | {counts} | {row.fixable} |")
+        out.append(f"| {_code(row.path)} | {_text(row.kind)} | {row.breaking} | {counts} | {row.fixable} | "
+                   f"{row.baselined} |")
     if r.more_files:
         out.append(f"\n... and {r.more_files} more file{'s' if r.more_files != 1 else ''}.")
 
@@ -86,10 +106,9 @@ def render(report: Report) -> str:
             f"- {r.manual} need a change by hand"]
 
     out += ["", "## Containers that need hop limit ≥ 2", ""]
-    out += _finding_list(r.hop_limit) if r.hop_limit else ["None found."]
+    out += _finding_list(r.hop_limit, report) if r.hop_limit else ["None found."]
     out += ["", "## IaC resources still allowing IMDSv1", ""]
-    out += _finding_list(r.enforcement) if r.enforcement else ["None found."]
-    errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)
-    out += ["", f"<sub>imds-lint: {errors} error{'s' if errors != 1 else ''}; "
-            "run `imds-lint --diff` to review the rewrites, `imds-lint --fix` to apply them.</sub>", ""]
+    out += _finding_list(r.enforcement, report) if r.enforcement else ["None found."]
+    out += ["", f"<sub>imds-lint: {plural(r.findings, 'finding')}, {r.breaking} breaking, "
+            f"{r.fixable} fixable; run `imds-lint --diff` to review the rewrites, `imds-lint --fix` to apply them.</sub>", ""]
     return "\n".join(out)

@@ -1,7 +1,8 @@
 """Human output: ``path:line:col: CODE message``, a code frame, and a summary.
 
-Colour (through rich) only on a terminal and never with NO_COLOR set; plain
-output needs no rich import at all, which keeps pre-commit runs fast.
+Colour (through rich) on a terminal unless NO_COLOR is set, anywhere with
+FORCE_COLOR or ``--color always``; plain output needs no rich import at all,
+which keeps pre-commit runs fast.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _HOW_TO_APPLY = {"safe": "--fix", "unsafe": "--fix --unsafe-fixes", "display-onl
 
 
 def use_colour(stream: TextIO) -> bool:
+    """``--color auto``: NO_COLOR (https://no-color.org) wins over FORCE_COLOR, which wins over the terminal test."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -48,17 +50,32 @@ def _frame(finding: Finding) -> list[str]:
 def _fix_line(finding: Finding) -> str | None:
     fix = finding.fix
     if fix is None:
-        return None
+        advice = rule_help(finding.code)
+        return f"  = help: {advice}" if advice else None
     return f"  = fix: {fix.title} ({_HOW_TO_APPLY[fix.applicability.value]})"
 
 
-def render(report: Report, stream: TextIO, quiet: bool = False, show_source: bool = True) -> None:
-    colour = use_colour(stream)
-    console = None
-    if colour:
-        from rich.console import Console  # only on a terminal: rich costs ~50 ms to import
+def rule_help(code: str) -> str | None:
+    """The rule's advice for findings it cannot fix (Rule.help)."""
+    from imds_lint.registry import rule_by_code
 
-        console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)  # ":x:" in data stays text
+    rule = rule_by_code(code)
+    return getattr(rule, "help", None) if rule is not None else None
+
+
+def _console(stream: TextIO):
+    from rich.console import Console  # only when colouring: rich costs ~50 ms to import
+
+    # force_terminal: the caller decided (FORCE_COLOR, --color always), rich must not second-guess it.
+    # emoji=False: ":x:" in data stays text.
+    return Console(file=stream, highlight=False, soft_wrap=True, force_terminal=True, no_color=False, emoji=False,
+                   color_system="standard" if not getattr(stream, "isatty", lambda: False)() else "auto")
+
+
+def render(report: Report, stream: TextIO, quiet: bool = False, show_source: bool = True,
+           colour: bool | None = None) -> None:
+    colour = use_colour(stream) if colour is None else colour
+    console = _console(stream) if colour else None
 
     def emit(text: str, style: str | None = None) -> None:
         if console is not None:
@@ -111,6 +128,30 @@ def _readiness_table(report: Report, console) -> None:
         files.add_row(Text(printable(row.path)), Text(row.kind), str(row.breaking), str(row.fixable))
     console.print(files)
     console.print(r.verdict, style="bold red" if not r.ready else "bold green", markup=False)
+
+
+_DIFF_STYLE = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def render_diff(text: str, stream: TextIO, colour: bool = False) -> None:
+    """A unified diff, coloured as git colours it when ``colour``."""
+    if not colour:
+        stream.write(text)
+        return
+    console = _console(stream)
+    for line in text.splitlines():
+        style = next((s for prefix, s in _DIFF_STYLE if line.startswith(prefix)), None)
+        console.print(line, style=style, markup=False, highlight=False)
+
+
+def diff_summary(diffs: list[str]) -> str:
+    """``Would fix N findings in M files``-style closing line for --diff (ruff prints one too)."""
+    changed = [d for d in diffs if d]
+    added = sum(1 for d in changed for line in d.splitlines() if line.startswith("+") and not line.startswith("+++"))
+    removed = sum(1 for d in changed for line in d.splitlines() if line.startswith("-") and not line.startswith("---"))
+    n = len(changed)
+    return (f"Would change {n} file{'s' if n != 1 else ''} ({added} line{'s' if added != 1 else ''} added, "
+            f"{removed} removed); run with --fix to apply.")
 
 
 class Progress:

@@ -1,0 +1,183 @@
+"""Where a scanned path belongs: its repository, its config file, its project root.
+
+Every path a report or a baseline records is relative to the project root (the
+folder of the config file that applies, else the repository root, else the
+current folder), so results do not depend on the folder imds-lint runs from.
+The repository's name and commit are read from the files under ``.git``, never
+by running git (a scan runs no programs and opens no sockets).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``.git`` (a folder, or a worktree's file)."""
+    for folder in (start, *start.parents):
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return None
+
+
+def start_folder(given: str) -> Path:
+    """The folder a config search starts from for a command-line path."""
+    path = Path(os.path.abspath(given))
+    return path if path.is_dir() else path.parent
+
+
+def relative_to_root(path: str, root: Path) -> str:
+    """``path`` (absolute or relative to the current folder) as a POSIX path relative to ``root``;
+    a path outside ``root`` keeps its normalised spelling."""
+    for absolute, base in ((os.path.abspath(path), str(root)), (os.path.realpath(path), os.path.realpath(root))):
+        if absolute == base:
+            return "."
+        if absolute.startswith(base.rstrip(os.sep) + os.sep):
+            return absolute[len(base.rstrip(os.sep)) + 1:].replace(os.sep, "/")
+    from imds_lint.fingerprint import normalise_path
+
+    return normalise_path(path)
+
+
+# -- git metadata, from files ---------------------------------------------------
+
+def _git_dir(root: Path) -> Path | None:
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    try:
+        text = dot_git.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if text.startswith("gitdir:"):  # a worktree or submodule: .git names the real folder
+        target = Path(text[len("gitdir:"):].strip())
+        return target if target.is_absolute() else (root / target).resolve()
+    return None
+
+
+def _common_dir(git_dir: Path) -> Path:
+    try:
+        text = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:
+        return git_dir
+    target = Path(text)
+    return target if target.is_absolute() else (git_dir / target).resolve()
+
+
+_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+
+
+def head_commit(root: Path) -> str | None:
+    """The commit HEAD names, resolved through loose refs and packed-refs; None when unknown."""
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return None
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if _SHA.match(head):
+        return head
+    if not head.startswith("ref:"):
+        return None
+    ref = head[len("ref:"):].strip()
+    for folder in (git_dir, _common_dir(git_dir)):
+        try:
+            value = (folder / ref).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if _SHA.match(value):
+            return value
+    try:
+        packed = (_common_dir(git_dir) / "packed-refs").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in packed.splitlines():
+        sha, _, name = line.partition(" ")
+        if name == ref and _SHA.match(sha):
+            return sha
+    return None
+
+
+_REMOTE = re.compile(r'^\s*\[remote\s+"origin"\]\s*$')
+_SECTION = re.compile(r"^\s*\[")
+_URL = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
+
+
+def repository_name(root: Path) -> str:
+    """``owner/name`` from the origin remote's URL when there is one, else the folder's name."""
+    git_dir = _git_dir(root)
+    url = None
+    if git_dir is not None:
+        try:
+            lines = (_common_dir(git_dir) / "config").read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        in_origin = False
+        for line in lines:
+            if _SECTION.match(line):
+                in_origin = bool(_REMOTE.match(line))
+            elif in_origin and (match := _URL.match(line)):
+                url = match.group(1)
+                break
+    if url:
+        name = _name_from_url(url)
+        if name:
+            return name
+    return root.name
+
+
+def _name_from_url(url: str) -> str | None:
+    # https://host/owner/name(.git), git@host:owner/name(.git), ssh://git@host/owner/name
+    url = url.rstrip("/")
+    if url.endswith(".git"):
+        url = url[:-4]
+    url = re.sub(r"^[a-z+]+://", "", url)
+    url = re.sub(r"^[^@/]+@", "", url)  # credentials or ssh user: never into a report
+    path = url.split(":", 1)[1] if ":" in url.split("/", 1)[0] else url.partition("/")[2]
+    parts = [p for p in path.split("/") if p]
+    return "/".join(parts[-2:]) if parts else None
+
+
+class Project:
+    """The project a command-line path belongs to: the config that applies and the root that
+    every recorded path is relative to."""
+
+    __slots__ = ("root", "config_path", "repository_root", "ignored_config")
+
+    def __init__(self, root: Path, config_path: Path | None, repository_root: Path | None,
+                 ignored_config: Path | None = None):
+        self.root, self.config_path = root, config_path
+        self.repository_root, self.ignored_config = repository_root, ignored_config
+
+    @property
+    def key(self) -> tuple:
+        return (self.root, self.config_path)
+
+
+def project_for(given: str, explicit_config: Path | None = None, cache: dict | None = None) -> Project:
+    """As ruff does, the config is looked for from the scanned path, not from the current folder;
+    unlike ruff, the search stops at the repository root (see config.config_above). ``cache``
+    (one run's) spares the search for files of a folder already seen: pre-commit passes hundreds."""
+    start = start_folder(given)
+    if cache is None:
+        return _project_for_folder(start, explicit_config)
+    key = (start, explicit_config)
+    if key not in cache:
+        cache[key] = _project_for_folder(start, explicit_config)
+    return cache[key]
+
+
+def _project_for_folder(start: Path, explicit_config: Path | None) -> Project:
+    from imds_lint import config
+
+    repo = repository_root(start)
+    if explicit_config is not None:
+        path = explicit_config.resolve()
+        return Project(path.parent, path, repo)
+    found = config.find_config(start, stop_at=repo)
+    ignored = config.config_above(repo) if found is None and repo is not None else None
+    root = found.parent.resolve() if found is not None else (repo or Path.cwd()).resolve()
+    return Project(root, found, repo, ignored)
