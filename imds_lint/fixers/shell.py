@@ -23,6 +23,7 @@ from imds_lint.fixers.token_plan import Limit, Placement
 from imds_lint.model import Applicability, Edit, Fix, Header, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH
 from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_level_statement
+from imds_lint.syntax.treesitter import walk
 
 # Nodes whose children are statements run one after another: a fetch may go before any of them.
 _CONTAINERS = {"program", "compound_statement", "do_group", "subshell", "else_clause"}
@@ -179,7 +180,7 @@ class ShellAdapter:
         cached = self.state.token_plan.subshell_calls.get(name)
         if cached is None:
             cached = []
-            for node in _walk(self.state.tree.root_node):
+            for node in walk(self.state.tree.root_node):
                 if node.type != "command":
                     continue
                 called = node.child_by_field_name("name")
@@ -335,14 +336,6 @@ def _inside(node, ancestor, up) -> bool:
             return True
         node = up(node)
     return False
-
-
-def _walk(node):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 # Embedded scripts written as one quoted line stay one line: `bash -c 'a; b'`.
