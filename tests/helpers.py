@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+from pathlib import Path
+
+import pytest
 
 from imds_lint.config import Settings
 from imds_lint.engine import Linter
@@ -40,3 +44,16 @@ def codes(findings: list[Finding]) -> list[str]:
 
 def only(settings: Settings | None = None, **changes) -> Settings:
     return (settings or Settings()).replace(**changes)
+
+
+GOLDEN = Path(__file__).with_name("golden")
+
+
+def check_golden(name: str, actual: str, tmp_path: Path) -> None:
+    expected = (GOLDEN / name).read_text(encoding="utf-8")
+    if actual != expected:
+        written = tmp_path / name
+        written.write_text(actual, encoding="utf-8")
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                            f"tests/golden/{name}", f"actual ({written})"))
+        pytest.fail(f"output differs from the reviewed golden file:\n{diff}")

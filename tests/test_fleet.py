@@ -4,7 +4,6 @@ recipe, run locally step by step."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -19,6 +18,7 @@ import yaml
 from imds_lint import __version__
 from imds_lint.cli import main
 from tests.conftest import ROOT
+from tests.helpers import check_golden
 
 GOLDEN = Path(__file__).with_name("golden")
 FLEET = GOLDEN / "fleet"
@@ -38,16 +38,6 @@ def checkout(folder: str, target: Path) -> Path:
     (git / "refs" / "heads" / "main").write_text(commit_of(folder) + "\n")
     (git / "config").write_text(f'[remote "origin"]\n\turl = https://github.com/{REPOSITORIES[folder]}\n')
     return target
-
-
-def check_golden(name: str, actual: str, tmp_path: Path) -> None:
-    expected = (GOLDEN / name).read_text(encoding="utf-8")
-    if actual != expected:
-        written = tmp_path / name
-        written.write_text(actual, encoding="utf-8")
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                            f"tests/golden/{name}", f"actual ({written})"))
-        pytest.fail(f"output differs from the reviewed golden file:\n{diff}")
 
 
 def stable(document: dict) -> str:

@@ -8,7 +8,6 @@ hand (or copy the "actual" file it names after reviewing it).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import shutil
@@ -21,6 +20,7 @@ from imds_lint.model import Category, Finding, Location, Severity, Span
 from imds_lint.reporters import Report
 from imds_lint.reporters import markdown
 from imds_lint.reporters.readiness import assess
+from tests.helpers import check_golden
 
 GOLDEN = Path(__file__).with_name("golden")
 PROJECT = GOLDEN / "project"
@@ -35,16 +35,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     return target
-
-
-def check_golden(name: str, actual: str, tmp_path: Path) -> None:
-    expected = (GOLDEN / name).read_text(encoding="utf-8")
-    if actual != expected:
-        written = tmp_path / name
-        written.write_text(actual, encoding="utf-8")
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                            f"tests/golden/{name}", f"actual ({written})"))
-        pytest.fail(f"output differs from the reviewed golden file:\n{diff}")
 
 
 @pytest.mark.parametrize(("name", "args", "exit_code"), [
