@@ -356,9 +356,13 @@ class GoAdapter:
         if handle.kind == "go-get":
             url = text[request.span.start:request.span.end]
             url = url[url.index("(") + 1:url.rindex(")")]
-            content = ("func() (*http.Response, error) { req, err := http.NewRequest(http.MethodGet, " + url +
-                       ", nil); if err != nil { return nil, err }; req.Header.Set(\"" + TOKEN_HEADER_NAME +
-                       "\", " + variable + "(req.Context(), http.DefaultClient.Do)); return http.DefaultClient.Do(req) }()")
+            # The same GET, as a request the header can be set on, laid out as gofmt would.
+            indent = _indent(text, request.span.start)
+            body = [f"req, err := http.NewRequest(http.MethodGet, {url}, nil)", "if err != nil {", "\treturn nil, err",
+                    "}", f'req.Header.Set("{TOKEN_HEADER_NAME}", {variable}(req.Context(), http.DefaultClient.Do))',
+                    "return http.DefaultClient.Do(req)"]
+            content = "func() (*http.Response, error) {\n" + "".join(f"{indent}\t{line}\n" for line in body) \
+                + f"{indent}}}()"
             return [Edit(request.span.start, request.span.end, content)]
         sender = self._sender()
         if not handle.variable or handle.created is None or sender is None:
