@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
     Kind.TERRAFORM: "imds_lint.frontends.terraform",
+    # HCL2 templates; legacy JSON templates are routed by content (structured).
+    Kind.PACKER: "imds_lint.frontends.packer",
     Kind.TEMPLATE: "imds_lint.frontends.template",
     # YAML and JSON are routed by content (CloudFormation, cloud-init, compose, Kubernetes, ECS).
     Kind.YAML: "imds_lint.frontends.structured",
