@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Union
 
@@ -62,9 +62,10 @@ _FRONTENDS: dict[str, str] = {
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile
-# that COPYs and runs a script): each exposes ``container_context(path, project)``
-# and reads other files only through the project index.
-_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.orchestrators")
+# that COPYs and runs a script; a compose service or ECS task that runs a
+# Dockerfile's image): each exposes ``container_context(path, project)`` and
+# reads other files only through the project index.
+_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.runners")
 
 
 class ParserGaveUp(Exception):
@@ -109,7 +110,7 @@ def frontend_for(kind: str) -> ModuleType:
     return importlib.import_module(_FRONTENDS.get(kind, _TEXT_FALLBACK))
 
 
-def container_context(path: Path, project) -> ContainerContext | None:
+def container_context(path: PurePath, project) -> ContainerContext | None:
     """The container a file of the repo runs in, if a provider knows one."""
     for name in _CONTEXT_PROVIDERS:
         found = importlib.import_module(name).container_context(path, project)
