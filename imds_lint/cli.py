@@ -227,14 +227,15 @@ def _main(argv: list[str] | None) -> int:
             results = iter([_lint_stdin(args, settings)])
             items = None
         elif found is not None:
-            items = _Counted(discover_nested(found, settings.root, settings.exclude, settings.respect_gitignore))
+            items = _Counted(discover_nested(found, settings.root, settings.exclude, settings.respect_gitignore,
+                                             config.config_in))
             results = parallel.run(settings, items, job, note, workers=args.jobs)
         else:
             # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
             settings = settings.replace(scan_roots=tuple(
                 p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths))
             items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore,
-                                      nested_configs=args.config is None))
+                                      config_in=config.config_in if args.config is None else None))
             results = parallel.run(settings, items, job, note, workers=args.jobs)
         progress = None
         try:

@@ -173,10 +173,11 @@ def printable(path: str) -> str:
 
 
 def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gitignore: bool = True,
-             nested_configs: bool = False):
-    """Yield Candidates and Problems for the given command-line paths (none = "."); with
-    ``nested_configs``, a Nested for each folder below them that has its own config (its files
-    are not yielded here: walk it with ``discover_nested`` and its settings)."""
+             config_in=None):
+    """Yield Candidates and Problems for the given command-line paths (none = "."). With
+    ``config_in`` (imds_lint.config.config_in: a folder and the config names listed in it -> its
+    config or None), a Nested for each folder below them that has its own config; its files are
+    not yielded here: walk it with ``discover_nested`` and its settings."""
     exclude_spec = None  # built for the first folder: named files ignore excludes, and pathspec costs ~10 ms
     config_root = os.path.abspath(root).rstrip("/") + "/"
     for given in paths or ["."]:
@@ -185,7 +186,7 @@ def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gi
         elif os.path.isdir(given):
             if exclude_spec is None and excludes:
                 exclude_spec = IgnorePatterns(excludes, strict=True)
-            yield from _walk(given, exclude_spec, config_root, respect_gitignore, nested_configs)
+            yield from _walk(given, exclude_spec, config_root, respect_gitignore, config_in)
         elif os.path.isfile(given):
             yield Candidate(given, printable(given))
         elif os.path.islink(given):
@@ -194,14 +195,14 @@ def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gi
             yield Problem(given, "not a regular file or folder")
 
 
-def discover_nested(nested: Nested, root: Path, excludes: tuple[str, ...], respect_gitignore: bool = True):
+def discover_nested(nested: Nested, root: Path, excludes: tuple[str, ...], respect_gitignore: bool, config_in):
     """Walk a Nested folder with its own config's excludes (anchored to ``root``, its folder)."""
     exclude_spec = IgnorePatterns(excludes, strict=True) if excludes else None
     config_root = os.path.abspath(root).rstrip("/") + "/"
-    yield from _walk(nested.path, exclude_spec, config_root, respect_gitignore, True, display=nested.display)
+    yield from _walk(nested.path, exclude_spec, config_root, respect_gitignore, config_in, display=nested.display)
 
 
-def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool, nested_configs: bool = False,
+def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool, config_in=None,
           display: str | None = None):
     scan_root = os.path.abspath(top).rstrip("/") + "/"
     real_root = os.path.realpath(top).rstrip("/") + "/"
@@ -235,9 +236,7 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool, nes
         except OSError as exc:
             yield Problem(display, f"cannot list folder: {exc.strerror or exc}")
             continue
-        if nested_configs and folder != top_folder:
-            from imds_lint.config import config_in
-
+        if config_in is not None and folder != top_folder:
             config = config_in(Path(folder), {e.name for e in entries if e.name in _CONFIG_NAMES})
             if config is not None:
                 yield Nested(folder, display, config)
