@@ -14,7 +14,8 @@ from pathlib import Path
 from imds_lint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "sarif", "github", "markdown")
+FORMATS = ("text", "json", "sarif", "github", "markdown", "gitlab", "junit")
+SEVERITIES = ("info", "warning", "error")
 # A progress bar is worth drawing only once a run has taken this many files.
 PROGRESS_AFTER = 300
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format: text, json, sarif (code scanning), github (workflow annotations), "
-                             "markdown (readiness report) (default: text)")
+                             "markdown (readiness report), gitlab (Code Quality), junit (JUnit XML) (default: text)")
     parser.add_argument("--output-file", "-o", metavar="FILE",
                         help="write the --format output to FILE instead of standard output")
     parser.add_argument("--output", action="append", type=_output, default=[], metavar="FORMAT:FILE",
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(e.g. --output sarif:imds.sarif --output markdown:report.md)")
     parser.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when findings are reported (usage and internal errors still exit 2)")
+    parser.add_argument("--failure-threshold", choices=SEVERITIES, default="info", metavar="SEVERITY",
+                        help="exit 1 only for findings of this severity or above: info, warning or error; "
+                             "the others are still reported (default: info, any finding)")
     parser.add_argument("--statistics", action="store_true",
                         help="print counts per rule instead of the findings (with --format json: a JSON list)")
     parser.add_argument("--color", "--colour", choices=("auto", "always", "never"), default="auto",
@@ -291,7 +295,9 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_ERROR
     if args.exit_zero:
         return EXIT_CLEAN
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+    threshold = SEVERITIES.index(args.failure_threshold)
+    failing = any(f.severity.rank >= threshold for f in report.findings)
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
 def _real_path(args, display: str) -> str:
@@ -433,6 +439,14 @@ def _render(args, name: str, report, out, colour: bool = False) -> None:
         out.write(reporter.render(report))
     elif name == "markdown":
         from imds_lint.reporters import markdown as reporter
+
+        out.write(reporter.render(report))
+    elif name == "gitlab":
+        from imds_lint.reporters import gitlab as reporter
+
+        out.write(reporter.render(report))
+    elif name == "junit":
+        from imds_lint.reporters import junit as reporter
 
         out.write(reporter.render(report))
     else:

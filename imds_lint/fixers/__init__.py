@@ -66,6 +66,8 @@ _FIXERS: dict[str, str] = {
     Kind.POWERSHELL: "imds_lint.fixers.powershell",
     Kind.PYTHON: "imds_lint.fixers.python",
     Kind.TERRAFORM: "imds_lint.fixers.terraform",
+    # Packer's source blocks take metadata_options the way Terraform's resources do.
+    Kind.PACKER: "imds_lint.fixers.terraform",
     Kind.YAML: "imds_lint.fixers.cloudformation",
     Kind.JSON: "imds_lint.fixers.cloudformation",
     **{kind: "imds_lint.fixers.sourcecode" for kind in (

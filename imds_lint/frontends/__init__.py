@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Union
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
     Kind.TERRAFORM: "imds_lint.frontends.terraform",
+    # HCL2 templates; legacy JSON templates are routed by content (structured).
+    Kind.PACKER: "imds_lint.frontends.packer",
     Kind.TEMPLATE: "imds_lint.frontends.template",
     # YAML and JSON are routed by content (CloudFormation, cloud-init, compose, Kubernetes, ECS).
     Kind.YAML: "imds_lint.frontends.structured",
@@ -60,9 +62,10 @@ _FRONTENDS: dict[str, str] = {
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile
-# that COPYs and runs a script): each exposes ``container_context(path, project)``
-# and reads other files only through the project index.
-_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.orchestrators")
+# that COPYs and runs a script; a compose service or ECS task that runs a
+# Dockerfile's image): each exposes ``container_context(path, project)`` and
+# reads other files only through the project index.
+_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.runners")
 
 
 class ParserGaveUp(Exception):
@@ -107,7 +110,7 @@ def frontend_for(kind: str) -> ModuleType:
     return importlib.import_module(_FRONTENDS.get(kind, _TEXT_FALLBACK))
 
 
-def container_context(path: Path, project) -> ContainerContext | None:
+def container_context(path: PurePath, project) -> ContainerContext | None:
     """The container a file of the repo runs in, if a provider knows one."""
     for name in _CONTEXT_PROVIDERS:
         found = importlib.import_module(name).container_context(path, project)

@@ -1,7 +1,8 @@
 """One Terraform (or Packer) module as a namespace: the variables, locals and resources of a file and its siblings.
 
-Sibling ``.tf`` files come through the project index (inside the scan root,
-under discovery's rules) and are parsed once per process. No other I/O.
+Sibling files (``.tf`` for Terraform, ``.pkr.hcl`` for Packer: each tool loads
+only its own from a folder) come through the project index (inside the scan
+root, under discovery's rules) and are parsed once per process. No other I/O.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ class HclModule:
     siblings in name order.
     """
 
-    def __init__(self, own: HclFile, path: str, project=None):
+    def __init__(self, own: HclFile, path: str, project=None, sibling_suffix: str = ".tf"):
         self._own, self._path, self._project = own, path, project
+        self._suffix = sibling_suffix
         self._sibling_files: list[_Sibling] | None = None
         self._found: dict[tuple, object] = {}
 
     def _files(self, *words: str):
         yield self._own
         if self._sibling_files is None:
-            self._sibling_files = sibling_files(self._project, self._path) if self._path and self._project else []
+            self._sibling_files = sibling_files(self._project, self._path, self._suffix) if self._path and self._project else []
         for sibling in self._sibling_files:
             text = sibling.text
             if all(word in text for word in words) or "\\u" in text or "\\U" in text:
@@ -155,19 +157,19 @@ class _Sibling:
         return self._file
 
 
-def sibling_files(project, path: str) -> list[_Sibling]:
-    """The other .tf files of the folder that the project index admits; listed and read once per
-    folder state (a file renamed into the folder, as --fix does, changes it)."""
+def sibling_files(project, path: str, suffix: str = ".tf") -> list[_Sibling]:
+    """The folder's other files ending in ``suffix`` that the project index admits; listed and read
+    once per folder state (a file renamed into the folder, as --fix does, changes it)."""
     folder = os.path.dirname(os.path.abspath(path))
     own = os.path.abspath(path)
     state = project.folder_state(folder)
     if state is None:
         return []
-    listed = project.memo(("terraform siblings", *state), lambda: _list_siblings(project, folder))
+    listed = project.memo(("hcl siblings", suffix, *state), lambda: _list_siblings(project, folder, suffix))
     return [sibling for full, sibling in listed if full != own]
 
 
-def _list_siblings(project, folder: str) -> list[tuple[str, _Sibling]]:
+def _list_siblings(project, folder: str, suffix: str) -> list[tuple[str, _Sibling]]:
     reads = (project.read(full, MAX_SIBLING_BYTES)
-             for full in project.files_in(folder, lambda name: name.endswith(".tf"))[:MAX_SIBLINGS])
+             for full in project.files_in(folder, lambda name: name.endswith(suffix))[:MAX_SIBLINGS])
     return [(read.path, _Sibling(read.text)) for read in reads if read is not None]
