@@ -104,7 +104,7 @@ class ShellAdapter:
         if found is None:
             return None
         statement, conditional, _, operand = found
-        points = self._fetch_points()
+        points = self._fetch_points(include_unsafe=self._unsafe(request, conditional))
         if self._covered(statement, points):
             return Placement(None, conditional)
         if operand is not None:
@@ -116,10 +116,20 @@ class ShellAdapter:
                       if not self._covered(n, points))
         return Placement(self.state.span(statement).start, conditional, extra)
 
-    def _fetch_points(self) -> dict[tuple[int, int], int]:
-        """Where a safe fix of this document puts a fetch: statement list -> first such statement's start."""
+    def _unsafe(self, request: Request, conditional: bool) -> bool:
+        """Whether the plan will call this request's fix unsafe (so only --unsafe-fixes writes its fetch)."""
+        handle = request.handle
+        fetcher = self._fetch_client(handle.client) if isinstance(handle, ShellHandle) else None
+        return (fetcher is None or handle.shared or conditional or fetcher.token_fetch_unsafe is not None
+                or self.limit(request).hidden)
+
+    def _fetch_points(self, include_unsafe: bool = False) -> dict[tuple[int, int], int]:
+        """Where the fixes of this document put a fetch: statement list -> first such statement's start.
+
+        Only safe fixes' fetches count for a safe fix: a plain --fix does not write the others.
+        """
         plan = self.state.token_plan
-        if plan.fetch_points is None:
+        if include_unsafe not in plan.fetch_points:
             points: dict[tuple[int, int], int] = {}
             up = self.state.ancestry.parent
 
@@ -130,17 +140,18 @@ class ShellAdapter:
             for other in self.analysis.requests:
                 handle = other.handle
                 fetcher = self._fetch_client(handle.client) if isinstance(handle, ShellHandle) else None
-                if fetcher is None or handle.shared or other.has_token or other.is_token_fetch \
-                        or other.wrapper or fetcher.token_fetch_unsafe is not None:
+                if fetcher is None or other.has_token or other.is_token_fetch or other.wrapper:
                     continue
                 found = _statement_of(handle.command, up)
                 if found is None or found[1] or found[3] is not None or self.reusable_token(other, None) is not None:
                     continue
+                if not include_unsafe and self._unsafe(other, False):
+                    continue
                 add(found[0])
                 for call in self._call_sites(found[0], False):
                     add(call)
-            plan.fetch_points = points
-        return plan.fetch_points
+            plan.fetch_points[include_unsafe] = points
+        return plan.fetch_points[include_unsafe]
 
     def _covered(self, statement, points: dict[tuple[int, int], int]) -> bool:
         """Does a fetch that always runs before ``statement``, in the same shell, precede it?
