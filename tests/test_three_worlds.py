@@ -25,7 +25,7 @@ from tests.differential import Program, interpreter
 pytestmark = pytest.mark.slow
 
 MANIFEST = tomllib.loads((Path(__file__).with_name("three_worlds.toml")).read_text())
-LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell"}
+LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell", "go": "go"}
 
 
 def fixed_text(path: Path, unsafe: bool, display: bool = False) -> tuple[str, str]:
