@@ -69,7 +69,7 @@ class Unproven(Enum):
 
 
 __all__ = ["TITLE", "TOKEN_HEADER_NAME", "TOKEN_PATH", "TTL_HEADER_NAME", "Unproven", "Limit", "Placement",
-           "Fetch", "Adapter", "DocumentPlan", "base_url", "fresh_name", "plan", "title"]
+           "Fetch", "Adapter", "DocumentPlan", "base_url", "fresh_name", "plan", "title", "token_before", "token_url"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +184,16 @@ def fresh_name(taken: Iterable[str], text: str, base: str = VARIABLE_BASE, join:
         n += 1
         name = f"{base}{join}{n}"
     return name
+
+
+def token_before(token_variables: dict[str, int], start: int) -> str | None:
+    """Which existing variable a request may send as its token: one the front-end proved holds the body of
+    a successful PUT to the token path (name -> where the statement assigning it ends, at top level),
+    assigned before the request's own top-level statement starts; the earliest such."""
+    for name, end in sorted(token_variables.items(), key=lambda kv: kv[1]):
+        if end <= start:
+            return name
+    return None
 
 
 def title(reasons: Iterable[Unproven | None], base: str = TITLE) -> str:
