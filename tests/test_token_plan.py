@@ -109,6 +109,12 @@ def test_a_display_only_suggestion_that_cannot_be_proven_is_withheld_with_its_re
     assert fix.applicability is Applicability.DISPLAY_ONLY and fix.edits and fix.title == "recipe"
 
 
+def test_no_sure_place_withholds_the_fix_and_says_why_even_in_a_language_with_safe_fixes():
+    fix, text = fixed(FakeAdapter(place=Unproven.NO_PLACE))
+    assert fix.applicability is Applicability.DISPLAY_ONLY and fix.edits == () and text == TEXT
+    assert fix.title == f"{token_plan.TITLE} (no suggestion: {Unproven.NO_PLACE})"
+
+
 def test_a_provable_token_variable_is_reused_and_nothing_is_fetched():
     adapter = FakeAdapter(reuse="tok")
     fix, text = fixed(adapter)

@@ -95,10 +95,10 @@ class PowerShellAdapter:
         return (Unproven.NOT_RUN_POWERSHELL,)
 
     # -- where ---------------------------------------------------------------------
-    def placement(self, request: Request) -> Placement | None:
+    def placement(self, request: Request) -> Placement | Unproven:
         found = _statement_of(request.handle.command)
         if found is None:
-            return None
+            return Unproven.NO_PLACE
         statement, why = found
         if why is None and self._covered(statement):
             return Placement(None)

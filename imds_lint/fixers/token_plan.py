@@ -58,6 +58,8 @@ class Unproven(Enum):
     # The header goes on this request and no other.
     REQUEST_ELSEWHERE = "the header goes on a Request object built in another statement, which may serve other calls"
     HEADERS_VARIABLE = "the headers come from a variable the fixer cannot read (it may not be a dict)"
+    NO_PLACE = ("no statement in the request's own block runs exactly when it does (a parameter default runs "
+                "before its function's body)")
     # The fetch's form works wherever the original ran.
     PUT_FORM_MISSING = "this client's PUT form (wget --method) is missing from some builds (BusyBox)"
     # The rewrite was run in the three worlds.
@@ -145,7 +147,10 @@ class Adapter(Protocol):
         """What this language cannot prove about the request whatever the placement."""
         ...
 
-    def placement(self, request: Request) -> Placement | None: ...
+    def placement(self, request: Request) -> Placement | Unproven | None:
+        """Where the fetch goes; an ``Unproven`` reason where the language has no sure place (the
+        finding then says why it has no fix); None where the adapter does not handle the request."""
+        ...
 
     def limit(self, request: Request) -> Limit: ...
 
@@ -208,8 +213,9 @@ def plan(request: Request, adapter: Adapter, document_plan: DocumentPlan, text: 
 
     ``shared``: the request sits in a wrapper that also serves other hosts.
     ``applicability``: the best this language's fixes can be (DISPLAY_ONLY for
-    suggestions). A display-only suggestion that would break a guarantee is
-    withheld: the fix then carries no edits, only the title saying why.
+    suggestions). A display-only suggestion that would break a guarantee, and
+    any fix with no sure place, is withheld: a display-only fix with no edits,
+    whose title (which the finding's message carries) says why.
     """
     if request.has_token or request.is_token_fetch or request.wrapper:
         return None
@@ -219,6 +225,8 @@ def plan(request: Request, adapter: Adapter, document_plan: DocumentPlan, text: 
     placement = adapter.placement(request)
     if placement is None:
         return None
+    if isinstance(placement, Unproven):
+        return _withheld([*reasons, placement], base_title)
     edits: list[Edit] = []
     limit = adapter.limit(request)
     variable = adapter.reusable_token(request, placement)
