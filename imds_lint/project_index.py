@@ -25,9 +25,10 @@ from __future__ import annotations
 import os
 import stat
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from imds_lint.records import dataclass
 
 MAX_FILE_BYTES = 1_000_000
 _MEMO_SIZE = 256
@@ -202,6 +203,23 @@ class ProjectIndex:
             self._listings[state] = listing
         return tuple(os.path.join(state[0], name) for name in listing
                      if wanted(name) and self.admits(os.path.join(state[0], name)))
+
+    def files_above(self, path: str | Path, wanted: Callable[[str], bool], levels: int) -> list[str]:
+        """The admitted files ``wanted`` accepts in the folder of ``path`` and its parents, nearest
+        first: at most ``levels`` folders, never above the scan root holding ``path``."""
+        path = Path(path).resolve()
+        real_root = self.root_of(str(path))
+        if real_root is None:
+            return []
+        root = Path(real_root)
+        directory = path.parent
+        found: list[str] = []
+        for _ in range(levels):
+            found.extend(self.files_in(directory, wanted))
+            if directory == root or directory.parent == directory or root not in directory.parents:
+                break
+            directory = directory.parent
+        return found
 
     def memo(self, key: tuple, build: Callable[[], object]):
         """Something a front-end derives from files (a parse), kept for this index's run; bounded."""

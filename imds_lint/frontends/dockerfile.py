@@ -23,13 +23,13 @@ import fnmatch
 import json
 import re
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from imds_lint.records import dataclass
 from imds_lint.syntax.treesitter import parse_within
 from imds_lint.syntax.treesitter import walk as _walk
-from imds_lint.frontends import Analysis, ParseProblem
+from imds_lint.frontends import Analysis, ParseProblem, dockerfiles_near
 from imds_lint.syntax.treesitter import ByteOffsets as _Offsets
 from imds_lint.clients import Arg, parse_argv, program_name, requests_for
 from imds_lint.kinds import Kind
@@ -387,8 +387,6 @@ def syntax_errors(text: str) -> int:
 # ---------------------------------------------------------------------------
 # Which files of the repo run in a container.
 
-_DOCKERFILE_NAMES = re.compile(r"^(?:dockerfile|containerfile)(?:\..+)?$|\.(?:dockerfile|containerfile)$", re.I)
-_MAX_LEVELS = 6
 
 
 class _NullSession:
@@ -423,22 +421,16 @@ def container_context(path: Path, project) -> ContainerContext | None:
     copied but never run by name are not flagged: ``COPY . /app`` alone says
     nothing about which files run.
     """
-    path = path.resolve()
-    real_root = project.root_of(str(path)) if project is not None else None
-    if real_root is None:
+    if project is None:
         return None
-    root = Path(real_root)
-    directory = path.parent
-    for _ in range(_MAX_LEVELS):
-        for dockerfile in project.files_in(directory, _DOCKERFILE_NAMES.search):
-            if Path(dockerfile).resolve() == path:
-                continue
-            found = _match(Path(dockerfile), project.read(dockerfile), path, root)
-            if found is not None:
-                return found
-        if directory == root or directory.parent == directory or root not in directory.parents:
-            break
-        directory = directory.parent
+    path = path.resolve()
+    root = Path(project.root_of(str(path)) or "/")
+    for dockerfile in dockerfiles_near(path, project):
+        if Path(dockerfile).resolve() == path:
+            continue
+        found = _match(Path(dockerfile), project.read(dockerfile), path, root)
+        if found is not None:
+            return found
     return None
 
 

@@ -10,15 +10,15 @@ containers. Rules read these facts; the fixer of the document's language writes 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from imds_lint.frontends import COMPUTE  # noqa: F401 (re-exported: the front-ends' name for it)
 from imds_lint.model import Span
+from imds_lint.records import dataclass
 
 if TYPE_CHECKING:
     from imds_lint.syntax.iac import IacHandle
 
-COMPUTE = "iac.compute"
 # An unknown value (a variable without a default, a reference to another resource).
 UNKNOWN = "*"
 
