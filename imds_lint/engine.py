@@ -78,6 +78,9 @@ class Session:
 
 class Linter:
     def __init__(self, settings: Settings):
+        from imds_lint.project import forget_real_paths
+
+        forget_real_paths()
         self.settings = settings
         self._rules: list | None = None
         self._known: set[str] | None = None

@@ -28,6 +28,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
+from imds_lint.project import real_path
 from imds_lint.records import dataclass
 
 MAX_FILE_BYTES = 1_000_000
@@ -61,6 +62,7 @@ class ProjectIndex:
         self._listings: dict[tuple[str, int], tuple[str, ...]] = {}
         self._memo: OrderedDict[tuple, object] = OrderedDict()
         self._folder_rules: dict[str, tuple] = {}
+        self._dropped_memo: dict[str, bool] = {}
 
     @classmethod
     def for_settings(cls, settings) -> ProjectIndex:
@@ -84,7 +86,7 @@ class ProjectIndex:
     def inside(self, path: str | Path) -> str | None:
         """The real path of ``path`` when it lies inside a scan root, else None."""
         try:
-            real = os.path.realpath(path)
+            real = real_path(path)
         except (OSError, ValueError):
             return None
         return real if self.root_of(real) is not None else None
@@ -100,7 +102,10 @@ class ProjectIndex:
             return False
         if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_bytes:
             return False
-        return not self._dropped(real)
+        dropped = self._dropped_memo.get(real)
+        if dropped is None:  # the rules of the tree do not change during a run
+            dropped = self._dropped_memo[real] = self._dropped(real)
+        return not dropped
 
     def _dropped(self, real: str) -> bool:
         from imds_lint.discovery import SKIPPED_DIRS

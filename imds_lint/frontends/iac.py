@@ -114,8 +114,8 @@ _NODE_SIGNS = [
 ]
 
 
-# Every pattern above needs one of these words: a text holding none (most resource blocks) is
-# turned away by substring searches instead of eight regex scans.
+# Every pattern above (both lists) needs one of these words: a text holding none (most resource
+# blocks) is turned away by substring searches instead of eight regex scans.
 _SIGN_WORDS = ("bootstrap.sh", "nodeadm", "NodeConfig", "ECS_CLUSTER", "k3s", "kubeadm", "microk8s", "rke2",
                "docker", "containerd", "podman", "nodeup", "kops", "kubernetes.io/cluster/", "k8s.io/role/",
                "alpha.eksctl.io/nodegroup", "eks:nodegroup-name", "/etc/ecs/ecs.config", "/aws/service/",
@@ -134,6 +134,8 @@ def container_signs(text: str) -> str | None:
 
 def node_signs(text: str) -> str | None:
     """Why ``text`` (a resource's own source) suggests a container host, short of proof."""
+    if not any(word in text for word in _SIGN_WORDS):
+        return None
     for pattern, reason in _NODE_SIGNS:
         if pattern.search(text):
             return reason
