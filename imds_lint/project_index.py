@@ -93,19 +93,23 @@ class ProjectIndex:
 
     def admits(self, path: str | Path) -> bool:
         """Whether discovery's rules let this file be read (see the module's docstring)."""
+        return self._admitted(path) is not None
+
+    def _admitted(self, path: str | Path) -> tuple[str, os.stat_result] | None:
+        """(real path, stat) of an admitted file: what ``admits`` decides, for ``read`` to reuse."""
         real = self.inside(path)
         if real is None or real in self.roots:
-            return False
+            return None
         try:
             info = os.stat(real)
         except (OSError, ValueError):
-            return False
+            return None
         if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_bytes:
-            return False
+            return None
         dropped = self._dropped_memo.get(real)
         if dropped is None:  # the rules of the tree do not change during a run
             dropped = self._dropped_memo[real] = self._dropped(real)
-        return not dropped
+        return None if dropped else (real, info)
 
     def _dropped(self, real: str) -> bool:
         from imds_lint.discovery import SKIPPED_DIRS
@@ -161,13 +165,10 @@ class ProjectIndex:
     def read(self, path: str | Path, max_bytes: int | None = None) -> FileText | None:
         """The text of an admitted file (UTF-8, errors replaced), or None; re-read when it changed."""
         key = os.path.abspath(path)
-        if not self.admits(key):
+        admitted = self._admitted(key)
+        if admitted is None:
             return None
-        real = self.inside(key)
-        try:
-            info = os.stat(real)
-        except OSError:
-            return None
+        real, info = admitted
         if max_bytes is not None and info.st_size > max_bytes:
             return None
         cached = self._texts.get(key)
