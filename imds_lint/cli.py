@@ -14,7 +14,8 @@ from pathlib import Path
 from imds_lint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "sarif", "github", "markdown")
+FORMATS = ("text", "json", "sarif", "github", "markdown", "gitlab", "junit")
+SEVERITIES = ("info", "warning", "error")
 # A progress bar is worth drawing only once a run has taken this many files.
 PROGRESS_AFTER = 300
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format: text, json, sarif (code scanning), github (workflow annotations), "
-                             "markdown (readiness report) (default: text)")
+                             "markdown (readiness report), gitlab (Code Quality), junit (JUnit XML) (default: text)")
     parser.add_argument("--output-file", "-o", metavar="FILE",
                         help="write the --format output to FILE instead of standard output")
     parser.add_argument("--output", action="append", type=_output, default=[], metavar="FORMAT:FILE",
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(e.g. --output sarif:imds.sarif --output markdown:report.md)")
     parser.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when findings are reported (usage and internal errors still exit 2)")
+    parser.add_argument("--failure-threshold", choices=SEVERITIES, default="info", metavar="SEVERITY",
+                        help="exit 1 only for findings of this severity or above: info, warning or error; "
+                             "the others are still reported (default: info, any finding)")
     parser.add_argument("--statistics", action="store_true",
                         help="print counts per rule instead of the findings (with --format json: a JSON list)")
     parser.add_argument("--color", "--colour", choices=("auto", "always", "never"), default="auto",
@@ -172,7 +176,7 @@ def _main(argv: list[str] | None) -> int:
 
     # The engine, the model and the front-ends load with the first file a front-end must read
     # (imds_lint.parallel): a run whose files all fail the prefilter never pays for them.
-    from imds_lint.discovery import PatternError, discover
+    from imds_lint.discovery import PatternError, discover, discover_nested
     from imds_lint.project import relative_to_root
     from imds_lint.reporters import Report
 
@@ -194,28 +198,44 @@ def _main(argv: list[str] | None) -> int:
     fixed_stdin: str | None = None
     scanned: set[str] = set()
 
+    nested: list = []
+
     def note(problem) -> None:
         nonlocal usage_error
+        from imds_lint.discovery import Nested
         from imds_lint.model import ScanError
 
+        if isinstance(problem, Nested):
+            nested.append(problem)
+            return
         report.errors.append(ScanError(problem.display, problem.message))
         usage_error |= problem.usage
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
-    for project, settings, paths in groups:
-        report.projects.append(_project_info(args, project))
+    # Each group is walked with its own settings; a folder inside it with a config of its own is
+    # queued as a group of its own (ruff's hierarchical config), unless --config names one file.
+    queue = [(project, settings, paths, None) for project, settings, paths in groups]
+    while queue:
+        project, settings, paths, found = queue.pop(0)
+        if found is None:
+            report.projects.append(_project_info(args, project))
         if project.ignored_config is not None:
             sys.stderr.write(f"imds-lint: note: {project.ignored_config} is above the repository root "
                              f"{project.repository_root} and does not apply (name it with --config to use it)\n")
         if stdin:
             results = iter([_lint_stdin(args, settings)])
             items = None
+        elif found is not None:
+            items = _Counted(discover_nested(found, settings.root, settings.exclude, settings.respect_gitignore,
+                                             config.config_in))
+            results = parallel.run(settings, items, job, note, workers=args.jobs)
         else:
             # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
             settings = settings.replace(scan_roots=tuple(
                 p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths))
-            items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore))
+            items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore,
+                                      config_in=config.config_in if args.config is None else None))
             results = parallel.run(settings, items, job, note, workers=args.jobs)
         progress = None
         try:
@@ -237,7 +257,7 @@ def _main(argv: list[str] | None) -> int:
                         fixed_stdin = result.fixed if result.fixed is not None else result.original
                 report.files_scanned += result.scanned
                 if result.findings or (result.scanned and baseline_entries is not None):
-                    relative = relative_to_root(_real_path(args, result.path), settings.root)
+                    relative = relative_to_root(_real_path(args, result.path), project.record_root)
                     report.project_paths[result.path] = relative
                     if result.scanned:
                         scanned.add(relative)
@@ -251,6 +271,15 @@ def _main(argv: list[str] | None) -> int:
         finally:
             if progress is not None:
                 progress.stop()
+        for folder in nested:
+            inner = project.nested(Path(folder.path), folder.config)
+            try:
+                inner_settings = _settings(args, config, inner).replace(scan_roots=settings.scan_roots)
+            except config.ConfigError as exc:
+                sys.stderr.write(f"imds-lint: {exc}\n")
+                return EXIT_ERROR
+            queue.append((inner, inner_settings, [folder.path], folder))
+        nested.clear()
 
     if args.diff:
         return _show_diffs(args, diffs, report, usage_error)
@@ -271,7 +300,7 @@ def _main(argv: list[str] | None) -> int:
         from imds_lint import baseline
         from imds_lint.reporters import BaselineOutcome
 
-        roots = [settings.root for _, settings, _ in groups]
+        roots = list(dict.fromkeys(project.record_root for project, _, _ in groups))
         filtered = baseline.apply(baseline_entries, report.findings, report.fingerprints, scanned, roots)
         report.keep(filtered.kept, filtered.kept_fingerprints)
         report.baselined = filtered.hidden
@@ -291,7 +320,9 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_ERROR
     if args.exit_zero:
         return EXIT_CLEAN
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+    threshold = SEVERITIES.index(args.failure_threshold)
+    failing = any(f.severity.rank >= threshold for f in report.findings)
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
 def _real_path(args, display: str) -> str:
@@ -325,7 +356,7 @@ def _project_info(args, project):
 
     repo = project.repository_root
     return ProjectInfo(
-        root=str(project.root),
+        root=str(project.record_root),
         repository=args.repository_name or (repository_name(repo) if repo is not None else None),
         commit=args.commit or (head_commit(repo) if repo is not None else None),
         config=str(project.config_path) if project.config_path is not None else None,
@@ -433,6 +464,14 @@ def _render(args, name: str, report, out, colour: bool = False) -> None:
         out.write(reporter.render(report))
     elif name == "markdown":
         from imds_lint.reporters import markdown as reporter
+
+        out.write(reporter.render(report))
+    elif name == "gitlab":
+        from imds_lint.reporters import gitlab as reporter
+
+        out.write(reporter.render(report))
+    elif name == "junit":
+        from imds_lint.reporters import junit as reporter
 
         out.write(reporter.render(report))
     else:

@@ -16,6 +16,8 @@ class Kind:
     DOCKERFILE = "dockerfile"
     TERRAFORM = "terraform"
     TERRAFORM_JSON = "terraform-json"
+    # Packer HCL2 templates: the same syntax as Terraform, other blocks, other siblings.
+    PACKER = "packer"
     TEMPLATE = "template"
     YAML = "yaml"
     JSON = "json"
@@ -101,7 +103,7 @@ _BY_SUFFIX = {
     ".py": Kind.PYTHON, ".pyw": Kind.PYTHON,
     ".ps1": Kind.POWERSHELL, ".psm1": Kind.POWERSHELL,
     ".dockerfile": Kind.DOCKERFILE, ".containerfile": Kind.DOCKERFILE,
-    ".tf": Kind.TERRAFORM, ".hcl": Kind.TERRAFORM, ".tfvars": Kind.TERRAFORM, ".pkr.hcl": Kind.TERRAFORM,
+    ".tf": Kind.TERRAFORM, ".hcl": Kind.TERRAFORM, ".tfvars": Kind.TERRAFORM,
     ".tpl": Kind.TEMPLATE, ".tftpl": Kind.TEMPLATE,
     ".yaml": Kind.YAML, ".yml": Kind.YAML,
     ".json": Kind.JSON,
@@ -142,8 +144,8 @@ def kind_from_name(path: PurePath | str) -> str:
         return Kind.DOCKERFILE
     if name.endswith(".tf.json"):
         return Kind.TERRAFORM_JSON
-    if name.endswith(".pkr.hcl"):
-        return Kind.TERRAFORM
+    if name.endswith((".pkr.hcl", ".pkrvars.hcl")):
+        return Kind.PACKER
     # os.path.splitext's suffix: from the last dot, unless only dots come before it.
     dot = name.rfind(".")
     suffix = name[dot:] if dot > 0 and name[:dot].strip(".") else ""

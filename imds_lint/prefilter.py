@@ -76,7 +76,9 @@ KIND_NEEDLES: dict[str, KindWords] = {}
 # IaC enforcement: files that declare EC2 compute resources matter without naming IMDS.
 KIND_NEEDLES["terraform"] = KindWords((
     b"aws_instance", b"aws_launch_template", b"aws_launch_configuration", b"aws_spot_instance_request",
-    b"aws_ec2_instance_metadata_defaults", b"terraform-aws-modules", b"metadata_options", b"amazon-ebs"))
+    b"aws_ec2_instance_metadata_defaults", b"terraform-aws-modules", b"metadata_options"))
+# Packer: every amazon-* builder launches a build instance (IMDS301 without the endpoint named).
+KIND_NEEDLES[_kinds.Kind.PACKER] = KindWords((b"amazon-", b"metadata_options"))
 _CLOUDFORMATION = KindWords(
     (b"AWS::EC2::Instance", b"AWS::EC2::LaunchTemplate", b"AWS::AutoScaling::LaunchConfiguration", b"amazon-ebs"),
     re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"

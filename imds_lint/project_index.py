@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import OrderedDict
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Callable
 
 from imds_lint.project import real_path
@@ -210,15 +210,14 @@ class ProjectIndex:
         return tuple(os.path.join(state[0], name) for name in listing
                      if wanted(name) and self.admits(os.path.join(state[0], name)))
 
-    def files_above(self, path: str | Path, wanted: Callable[[str], bool], levels: int) -> list[str]:
+    def files_above(self, path: str | PurePath, wanted: Callable[[str], bool], levels: int) -> list[str]:
         """The admitted files ``wanted`` accepts in the folder of ``path`` and its parents, nearest
         first: at most ``levels`` folders, never above the scan root holding ``path``."""
-        path = Path(path).resolve()
-        real_root = self.root_of(str(path))
-        if real_root is None:
+        real = self.inside(path)
+        if real is None:
             return []
-        root = Path(real_root)
-        directory = path.parent
+        root = PurePath(self.root_of(real))
+        directory = PurePath(real).parent
         found: list[str] = []
         for _ in range(levels):
             found.extend(self.files_in(directory, wanted))

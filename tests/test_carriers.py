@@ -76,8 +76,8 @@ def test_ansible_uri_with_token_and_put_without_ttl():
 def test_packer_hcl_metadata_options_required_is_clean():
     code = ('source "amazon-ebs" "x" {\n  metadata_options {\n    http_tokens = "required"\n  }\n}\n'
             'build {\n  provisioner "shell" {\n    inline = ["echo ok"]\n  }\n}\n')
-    assert lint(code, "terraform") == []
-    assert codes(lint('source "amazon-ebs" "x" {\n  region = "eu-west-1"\n}\n', "terraform")) == ["IMDS301"]
+    assert lint(code, "packer") == []
+    assert codes(lint('source "amazon-ebs" "x" {\n  region = "eu-west-1"\n}\n', "packer")) == ["IMDS301"]
 
 
 def test_systemd_exec_lines_are_argv_and_shell():

@@ -108,3 +108,40 @@ def test_plain_text_never_imports_rich(project):
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR",)}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=project)
     assert proc.stderr.endswith("RICH=False"), proc.stderr
+
+
+# -- what GitHub would autolink or notify ------------------------------------------------------
+
+AUTOLINKED = ["@octocat", "@acme/platform-team", "https://evil.example/x?y=1", "www.evil.example",
+              "ops@acme.example", "#12", "acme/infra#7", "GH-3"]
+
+
+def _outside_code_spans(markdown_text: str) -> str:
+    """The rendered page's text that GitHub's mention, reference and autolink passes read: all of it
+    but code elements (they skip <code>, as its docs say for @mentions)."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(markdown_text)
+    return re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+
+
+@pytest.mark.parametrize("token", AUTOLINKED)
+def test_mentions_urls_and_references_from_data_are_code_spans(tmp_path, monkeypatch, capsys, token):
+    # Scanned data reaches the page through a message (a CloudFormation logical ID quoted in it)
+    # and through the file kind; paths are code spans already.
+    (tmp_path / "template.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n"
+        f"  \"ping {token} now\":\n    Type: AWS::EC2::Instance\n    Properties:\n      ImageId: ami-12345678\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--format", "markdown", "--select", "IMDS301", "."]) == 1
+    out = capsys.readouterr().out
+    assert token in out, "the name is shown as it is spelt"
+    assert token not in _outside_code_spans(out)
+    assert "ping" in _outside_code_spans(out), "only the autolinked token leaves plain text"
+
+
+def test_plain_words_near_autolink_signs_stay_plain():
+    rendered = markdown._text("user@ and C# and a#1 and x @ y")
+    assert "`" not in rendered
+    assert markdown._text("see @bob") == "see `@bob`"
+    assert markdown._text("go to https://x.example/a|b now") == "go to `https://x.example/a\\|b` now"

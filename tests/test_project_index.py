@@ -165,13 +165,80 @@ def test_large_files_are_not_read(tmp_path, size, admitted):
     assert (ProjectIndex((tmp_path,)).read(tmp_path / "big.tf") is not None) is admitted
 
 
-def test_no_front_end_opens_files_itself():
-    import re
+URL = "http://169.254.169.254/latest/meta-data/instance-id"
+DOCKERFILE = f"FROM alpine\nRUN apk add curl\nCMD curl -s {URL}\n"
 
-    # open(...) but not urlopen(...); the text front-ends search scanned code for these names
-    # only inside string literals, which a call pattern at the start of an expression skips.
-    calls = re.compile(r"(?<![\w.\"'])open\(|\.read_text\(|\.read_bytes\(|\bos\.(?:listdir|scandir|stat)\(")
-    package = Path(__file__).resolve().parents[1] / "imds_lint" / "frontends"
-    offenders = [f"{path.relative_to(package)}: {m.group(0)}" for path in sorted(package.rglob("*.py"))
-                 for m in calls.finditer(path.read_text(encoding="utf-8"))]
-    assert offenders == []
+
+def _task(family: str, mode: str | None, *images: str) -> str:
+    import json
+
+    task = {"family": family, "containerDefinitions": [{"name": f"c{i}", "image": image} for i, image in enumerate(images)]}
+    if mode is not None:
+        task["networkMode"] = mode
+    return json.dumps(task, indent=2)
+
+
+def _hop(root: Path, name: str, settings: Settings | None = None) -> list:
+    found = Linter(settings or Settings(root=root)).lint_file(root / name, name).findings
+    return [f for f in found if f.code == "IMDS201"]
+
+
+def test_an_ecs_task_definition_beside_the_dockerfile_decides_its_network(tmp_path):
+    # The "Deploy to Amazon ECS" starter: task-definition.json beside the Dockerfile, image filled in by CI.
+    root = _tree(tmp_path, {"Dockerfile": DOCKERFILE, "task-definition.json": _task("web", "awsvpc", "<IMAGE>")})
+    assert _hop(root, "Dockerfile") == []
+    (root / "task-definition.json").write_text(_task("web", "bridge", "<IMAGE>"))
+    (hop,) = _hop(root, "Dockerfile")
+    assert "run by container 'c0' of ECS task web (task-definition.json, networkMode bridge)" in hop.message
+
+
+def test_a_task_definition_in_a_parent_folder_runs_the_image_it_names(tmp_path):
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    root = _tree(tmp_path, {
+        "services/api/Dockerfile": DOCKERFILE, "services/worker/Dockerfile": DOCKERFILE,
+        "ecs-taskdef.json": _task("app", "host", f"{ecr}/team/api:1.4", "nginx:1.27"),
+    })
+    assert _hop(root, "services/api/Dockerfile") == []  # its image runs with networkMode host
+    assert len(_hop(root, "services/worker/Dockerfile")) == 1  # no task names the worker image
+    # Dockerfile.<name> names its image too.
+    (root / "services/api/Dockerfile").rename(root / "services/Dockerfile.api")
+    assert _hop(root, "services/Dockerfile.api") == []
+
+
+def test_a_script_the_image_runs_gets_the_tasks_network(tmp_path):
+    root = _tree(tmp_path, {
+        "app/Dockerfile": "FROM alpine\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\"]\n",
+        "app/entrypoint.sh": f"#!/bin/sh\ncurl -s {URL}\n",
+        "app/task-definition.json": _task("app", "awsvpc", "app"),
+    })
+    assert _hop(root, "app/entrypoint.sh") == []
+    (root / "app/task-definition.json").write_text(_task("app", None, "app"))  # bridge by default on EC2
+    (hop,) = _hop(root, "app/entrypoint.sh")
+    assert "via ENTRYPOINT" in hop.message and "ECS task app (app/task-definition.json, networkMode bridge)" in hop.message
+
+
+@pytest.mark.parametrize("placement", ["excluded", "gitignored", "skipped folder", "link out", "outside"])
+def test_task_definitions_the_scan_would_not_read_decide_nothing(tmp_path, monkeypatch, placement):
+    """Excludes, .gitignore, skipped folders, links out of the root and files above it are not read."""
+    awsvpc = _task("web", "awsvpc", "web")
+    files = {"scan/web/Dockerfile": DOCKERFILE, "elsewhere/task-definition.json": awsvpc}
+    settings_for = {"excluded": {"exclude": ("web/task-definition.json",)}}
+    if placement in ("excluded", "gitignored"):
+        files["scan/web/task-definition.json"] = awsvpc
+    if placement == "gitignored":
+        files["scan/.gitignore"] = "task-definition.json\n"
+    if placement == "skipped folder":
+        files["scan/web/node_modules/task-definition.json"] = awsvpc
+        files["scan/web/node_modules/Dockerfile"] = DOCKERFILE
+    if placement == "outside":
+        files["task-definition.json"] = _task("web", "awsvpc", "web", "scan")
+    root = _tree(tmp_path, files)
+    if placement == "link out":
+        (root / "scan/web/task-definition.json").symlink_to(root / "elsewhere/task-definition.json")
+    settings = Settings(root=root / "scan", **settings_for.get(placement, {}))
+    opened = _opened(monkeypatch)
+    name = "web/node_modules/Dockerfile" if placement == "skipped folder" else "web/Dockerfile"
+    hops = _hop(root / "scan", name, settings)
+    assert len(hops) == 1 and "ECS task" not in hops[0].message
+    read = [p for p in opened if p.endswith("task-definition.json")]
+    assert read == [], read

@@ -11,7 +11,7 @@ run over files that never mention IMDS never loads a grammar.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
+from pathlib import PurePath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Union
 
@@ -36,6 +36,8 @@ COMPUTE = "iac.compute"
 _FRONTENDS: dict[str, str] = {
     Kind.SHELL: "imds_lint.frontends.shell",
     Kind.TERRAFORM: "imds_lint.frontends.terraform",
+    # HCL2 templates; legacy JSON templates are routed by content (structured).
+    Kind.PACKER: "imds_lint.frontends.packer",
     Kind.TEMPLATE: "imds_lint.frontends.template",
     # YAML and JSON are routed by content (CloudFormation, cloud-init, compose, Kubernetes, ECS).
     Kind.YAML: "imds_lint.frontends.structured",
@@ -64,22 +66,23 @@ _FRONTENDS: dict[str, str] = {
 }
 _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile
-# that COPYs and runs a script): each exposes ``container_context(path, project)``
-# and reads other files only through the project index. Each comes with the cheap test
+# that COPYs and runs a script; a compose service or ECS task that runs a
+# Dockerfile's image): each exposes ``container_context(path, project)`` and
+# reads other files only through the project index. Each comes with the cheap test
 # that must pass before its module (a parser, ~5 ms to import) is loaded: most scripts
-# have no Dockerfile near them, and only a Dockerfile is built by a compose service.
+# have no Dockerfile near them, and only a Dockerfile's image is run by a service or task.
 # How many folders up a Dockerfile's build context may start (the file's own folder first).
 DOCKERFILE_LEVELS = 6
 
 
-def dockerfiles_near(path: Path, project) -> list[str]:
+def dockerfiles_near(path: PurePath, project) -> list[str]:
     """Dockerfiles in the folder of ``path`` and up to DOCKERFILE_LEVELS - 1 parents, nearest first."""
     return project.files_above(path, DOCKERFILE_NAME.search, DOCKERFILE_LEVELS)
 
 
 _CONTEXT_PROVIDERS = (
     ("imds_lint.frontends.dockerfile", lambda path, project: bool(dockerfiles_near(path, project))),
-    ("imds_lint.frontends.orchestrators", lambda path, project: kind_from_name(path.resolve()) == Kind.DOCKERFILE),
+    ("imds_lint.frontends.runners", lambda path, project: kind_from_name(path) == Kind.DOCKERFILE),
 )
 
 
@@ -125,7 +128,7 @@ def frontend_for(kind: str) -> ModuleType:
     return importlib.import_module(_FRONTENDS.get(kind, _TEXT_FALLBACK))
 
 
-def container_context(path: Path, project) -> ContainerContext | None:
+def container_context(path: PurePath, project) -> ContainerContext | None:
     """The container a file of the repo runs in, if a provider knows one."""
     if project is None:
         return None

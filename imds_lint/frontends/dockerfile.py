@@ -24,7 +24,7 @@ import json
 import re
 import warnings
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import PurePath, PurePosixPath
 
 from imds_lint.records import dataclass
 from imds_lint.syntax.treesitter import parse_within
@@ -409,7 +409,7 @@ def _facts(read) -> tuple[tuple[CopiedFile, ...], tuple[Executes, ...]]:
     return found
 
 
-def container_context(path: Path, project) -> ContainerContext | None:
+def container_context(path: PurePath, project) -> ContainerContext | None:
     """The container a repo file runs in, when a Dockerfile near it copies and runs it.
 
     Heuristic (documented in IMDS201): the build context is taken to be the
@@ -421,20 +421,32 @@ def container_context(path: Path, project) -> ContainerContext | None:
     copied but never run by name are not flagged: ``COPY . /app`` alone says
     nothing about which files run.
     """
-    if project is None:
+    real = project.inside(path) if project is not None else None
+    if real is None:
         return None
-    path = path.resolve()
-    root = Path(project.root_of(str(path)) or "/")
+    path, root = PurePath(real), PurePath(project.root_of(real))
     for dockerfile in dockerfiles_near(path, project):
-        if Path(dockerfile).resolve() == path:
+        if project.inside(dockerfile) == real:
             continue
-        found = _match(Path(dockerfile), project.read(dockerfile), path, root)
+        found = _match(PurePath(dockerfile), project.read(dockerfile), path, root)
         if found is not None:
-            return found
+            return _image_run(found, dockerfile, project)
     return None
 
 
-def _match(dockerfile: Path, read, path: Path, root: Path) -> ContainerContext | None:
+def _image_run(found: ContainerContext, dockerfile: str, project) -> ContainerContext:
+    """A script the image runs (by CMD/ENTRYPOINT, not RUN) runs where the image is run."""
+    if found.network == "build":
+        return found
+    from imds_lint.frontends import runners
+
+    runner = runners.container_context(dockerfile, project)
+    if runner is None:
+        return found
+    return ContainerContext(f"{found.description}, {runner.description}", runner.network)
+
+
+def _match(dockerfile: PurePath, read, path: PurePath, root: PurePath) -> ContainerContext | None:
     if read is None:
         return None
     copies, executes = _facts(read)

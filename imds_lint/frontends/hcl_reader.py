@@ -57,6 +57,10 @@ def script_kind(text: str) -> str:
 class HclReader:
     """One HCL document: its tree, module namespace, analysis and embedded documents."""
 
+    # What labels embedded documents ("terraform user_data") and which sibling files share the module.
+    language = "terraform"
+    sibling_suffix = ".tf"
+
     def __init__(self, document: Document, session):
         self.document = document
         self.session = session
@@ -65,7 +69,7 @@ class HclReader:
         origin = getattr(session, "origin", None)
         self.path = str(origin) if origin is not None and document.parent is None else ""
         self.project = getattr(session, "project", None)
-        self.module = HclModule(self.file, self.path, self.project)
+        self.module = HclModule(self.file, self.path, self.project, self.sibling_suffix)
         self.analysis = Analysis(document)
         self.children: list[Analysis] = []
         self.embedded: set[Span] = set()
@@ -119,7 +123,7 @@ class HclReader:
                 inner, segments = decoded, [whole(start, end, len(decoded))]
                 return self.embed(file, inner, segments, None, "base64 user_data", writable=False)
         escape = hcl_template.escape_quoted if quoted else hcl_template.escape_template
-        return self.embed(file, inner, segments, escape, "terraform user_data")
+        return self.embed(file, inner, segments, escape, f"{self.language} user_data")
 
     def embed(self, file: HclFile, inner: str, segments, escape, label: str, writable: bool = True) -> str:
         if not file.own:

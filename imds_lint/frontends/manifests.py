@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from pathlib import PurePath
 
 from imds_lint.dependencies import FACT, Constraint, DependencyFact, interval, line_span, pep440, semver_range
 from imds_lint.frontends import Analysis, ParseProblem
@@ -94,7 +94,7 @@ def _requirement(reader: _Reader, line: str, offset: int, *, lock_free: bool, vi
                lock_free_pin=lock_free, via=via)
 
 
-def read_requirements(reader: _Reader, text: str | None = None, depth: int = 0, base: Path | None = None,
+def read_requirements(reader: _Reader, text: str | None = None, depth: int = 0, base: PurePath | None = None,
                       at: int | None = None, via: str = "") -> None:
     text = reader.text if text is None else text
     from imds_lint.syntax.lines import logical_lines
@@ -108,7 +108,7 @@ def read_requirements(reader: _Reader, text: str | None = None, depth: int = 0, 
             _requirement(reader, line, offset, lock_free=not hashed and at is None, via=via, at=at)
 
 
-def _include(reader: _Reader, name: str, depth: int, base: Path | None, at: int) -> None:
+def _include(reader: _Reader, name: str, depth: int, base: PurePath | None, at: int) -> None:
     """Follow ``-r``/``-c`` to a file the scan would not read as requirements itself."""
     origin = base or getattr(reader.session, "origin", None)
     project = getattr(reader.session, "project", None)
@@ -118,7 +118,7 @@ def _include(reader: _Reader, name: str, depth: int, base: Path | None, at: int)
     resolved = project.relative_to(origin, name)
     if resolved is None:
         return
-    target = Path(resolved)
+    target = PurePath(resolved)
     if manifest_kind(target) == Kind.REQUIREMENTS:
         return
     read = project.read(target, _MAX_INCLUDE_BYTES)

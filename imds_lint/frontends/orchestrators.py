@@ -23,6 +23,9 @@ import re
 
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.dockerfile import argv_requests
+# Task definitions and network modes are read alike where a task's containers are and where a
+# Dockerfile's image is run from (frontends.runners).
+from imds_lint.frontends.runners import ecs_network, task_definitions
 from imds_lint.clients import Arg, lookup, program_name
 from imds_lint.kinds import Kind
 from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, no_escape
@@ -322,18 +325,6 @@ class JsonLocator:
         return Word(value, None)
 
 
-def _task_definitions(data):
-    """The task definitions in a JSON file: bare, or wrapped as the CLI prints or takes them."""
-    if isinstance(data, dict):
-        if isinstance(data.get("containerDefinitions"), list):
-            yield data
-        for key in ("taskDefinition", "TaskDefinition"):
-            yield from _task_definitions(data.get(key))
-    elif isinstance(data, list):
-        for item in data:
-            yield from _task_definitions(item)
-
-
 @dataclass
 class EcsContainer:
     """One container definition's commands, as words located in the file."""
@@ -342,11 +333,6 @@ class EcsContainer:
     entry_point: list[Word] = field(default_factory=list)
     command: list[Word] = field(default_factory=list)
     health: list[Word] = field(default_factory=list)
-
-
-def ecs_network(mode: str | None) -> str:
-    """The task's network mode; ``bridge`` is the default on EC2 when none is given."""
-    return str(mode or "bridge").strip().lower() or "bridge"
 
 
 def emit_ecs_task(parent: Document, session, analysis: Analysis, children: list[Analysis], task: str,
@@ -400,82 +386,9 @@ def analyze_ecs(document: Document, session) -> list[Analysis]:
     children: list[Analysis] = []
     locator = JsonLocator(text)
     where = document.root.path or "task definition"
-    for task in _task_definitions(data):
+    for task in task_definitions(data):
         mode = ecs_network(task.get("networkMode"))
         family = task.get("family") or "?"
         emit_ecs_task(document, session, analysis, children, f"ECS task {family} ({where}, networkMode {mode})",
                       mode, ecs_containers(task.get("containerDefinitions"), locator.find))
     return [analysis, *children]
-
-
-# ---------------------------------------------------------------------------
-# Images built by a compose file: the compose service decides their network.
-
-_COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-
-
-def container_context(path, project) -> ContainerContext | None:
-    """For a Dockerfile that a compose service in the repo builds: that service's network.
-
-    Looks for compose files in the Dockerfile's folder and up to three parents
-    (never above the scan root); the first service whose ``build`` context is the
-    Dockerfile's folder (and whose ``dockerfile``, if given, names it) wins.
-    """
-    from pathlib import Path
-
-    from imds_lint.kinds import Kind as Kinds
-    from imds_lint.kinds import kind_from_name
-
-    path = Path(path).resolve()
-    if kind_from_name(path) != Kinds.DOCKERFILE:
-        return None
-    real_root = project.root_of(str(path)) if project is not None else None
-    if real_root is None:
-        return None
-    root = Path(real_root)
-    directory = path.parent
-    for _ in range(4):
-        for name in _COMPOSE_NAMES:
-            candidate = directory / name
-            read = project.read(candidate)
-            if read is not None:
-                found = _compose_builds(candidate, read.text, path, root)
-                if found is not None:
-                    return found
-        if directory == root or root not in directory.parents:
-            break
-        directory = directory.parent
-    return None
-
-
-def _compose_builds(compose_file, text: str, dockerfile, root) -> ContainerContext | None:
-    import yaml
-
-    from imds_lint.frontends import yaml_nodes
-
-    try:
-        data = yaml_nodes.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    services = data.get("services") if isinstance(data, dict) else None
-    if not isinstance(services, dict):
-        return None
-    for name, service in services.items():
-        if not isinstance(service, dict):
-            continue
-        build = service.get("build")
-        context, file = (build, "Dockerfile") if isinstance(build, str) else (
-            (build.get("context", "."), build.get("dockerfile", "Dockerfile")) if isinstance(build, dict) else (None, None))
-        if context is None or not isinstance(context, str) or not isinstance(file, str):
-            continue
-        target = (compose_file.parent / context / file).resolve()
-        if target != dockerfile:
-            continue
-        mode = str(service.get("network_mode") or "")
-        network = "host" if mode == "host" else ("none" if mode == "none" else "bridge")
-        try:
-            shown = compose_file.relative_to(root).as_posix()
-        except ValueError:
-            shown = compose_file.name
-        return ContainerContext(f"built for compose service '{name}' of {shown}", network)
-    return None

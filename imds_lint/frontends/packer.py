@@ -1,4 +1,9 @@
-"""Packer templates: HCL2 (``.pkr.hcl``, read by the Terraform front-end's parser) and legacy JSON.
+"""Packer templates: HCL2 (``.pkr.hcl``, ``Kind.PACKER``) and legacy JSON.
+
+HCL2 templates are read on the same tree model as Terraform (``imds_lint.hcl``,
+through ``frontends.hcl_reader``), as a peer: Terraform never sees a Packer
+block, and a Packer template's variables come from the folder's other
+``.pkr.hcl`` files (the ones Packer loads with it), not from its ``.tf`` files.
 
 * ``source "amazon-ebs" ...`` (and the other ``amazon-*`` builders): the
   build instance is a compute resource (``iac.compute`` fact, language
@@ -14,24 +19,40 @@ from imds_lint.frontends import Analysis
 from imds_lint.frontends.hcl_reader import HclReader
 from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, ComputeResource, Setting
+# The fix loop's parse check, shared with Terraform.
+from imds_lint.hcl.tree import Block, syntax_errors  # noqa: F401
 from imds_lint.kinds import Kind
 from imds_lint.model import Document, Span
 from imds_lint.syntax.iac import TerraformHandle
 
 
-def hcl_block(analyzer: HclReader, block) -> None:
-    """Packer's ``source`` and ``build`` blocks, read with the shared HCL reader (its module, scripts)."""
-    file = analyzer.file
-    if block.type == "source" and len(block.labels) == 2 and block.labels[0].startswith("amazon-"):
+class _PackerReader(HclReader):
+    """A Packer HCL2 template: its ``source`` and ``build`` blocks."""
+
+    language = "packer"
+    sibling_suffix = ".pkr.hcl"
+
+    def run(self) -> list[Analysis]:
+        for block in self.file.blocks():
+            if block.type == "source":
+                self.source(block)
+            elif block.type == "build":
+                self.build(block)
+        return self.finish()
+
+    def source(self, block: Block) -> None:
+        if len(block.labels) != 2 or not block.labels[0].startswith("amazon-"):
+            return
         builder, name = block.labels
-        analyzer.user_data(block)
-        mo, written, options = analyzer.metadata_options(block)
-        analyzer.analysis.add_fact(COMPUTE, ComputeResource(
-            "packer", builder, name, block.header_span, file.span(block.node), written,
+        self.user_data(block)
+        mo, written, options = self.metadata_options(block)
+        self.analysis.add_fact(COMPUTE, ComputeResource(
+            "packer", builder, name, block.header_span, self.file.span(block.node), written,
             tokens=options["http_tokens"], endpoint=options["http_endpoint"],
             hop_limit=options["http_put_response_hop_limit"], handle=TerraformHandle(block, mo, "block"),
         ))
-    elif block.type == "build":
+
+    def build(self, block: Block) -> None:
         for provisioner in block.sub_blocks("provisioner"):
             if provisioner.labels[:1] != ["shell"]:
                 continue
@@ -39,7 +60,12 @@ def hcl_block(analyzer: HclReader, block) -> None:
             if inline is None:
                 continue
             for node in _strings(inline):
-                analyzer.script(file, node)
+                self.script(self.file, node)
+
+
+def analyze(document: Document, session) -> list[Analysis]:
+    """A ``.pkr.hcl`` template (legacy JSON templates come through ``structured``: ``analyze_json``)."""
+    return _PackerReader(document, session).run()
 
 
 def _strings(node):

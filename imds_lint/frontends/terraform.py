@@ -35,10 +35,11 @@ from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, 
 # TEMPLATE_LINK is the fact name rules and tests know this front-end by.
 from imds_lint.frontends.hcl_reader import TEMPLATE_LINK, HclReader, template_region  # noqa: F401
 from imds_lint.hcl import template as hcl_template
-from imds_lint.hcl.tree import Block, object_items, parse, string_literal, unwrap
+from imds_lint.hcl.tree import Block, object_items, string_literal, unwrap
+# The fix loop's parse check, shared with Packer.
+from imds_lint.hcl.tree import syntax_errors  # noqa: F401
 from imds_lint.model import Document, Header, OffsetMap, Request, Span
 from imds_lint.syntax.iac import TerraformHandle
-from imds_lint.syntax.treesitter import walk as _walk
 
 
 _INSTANCE_TYPES = {"aws_instance", "aws_launch_template", "aws_launch_configuration", "aws_spot_instance_request"}
@@ -67,10 +68,6 @@ class _Analyzer(HclReader):
                 self.module_block(block)
             elif block.type == "data" and block.labels[:1] == ["http"]:
                 self.http_data(block)
-            elif block.type in ("source", "build"):  # Packer HCL2 (.pkr.hcl)
-                from imds_lint.frontends import packer
-
-                packer.hcl_block(self, block)
         return self.finish()
 
     # -- compute resources ----------------------------------------------------
@@ -305,11 +302,4 @@ class _Analyzer(HclReader):
 
 def analyze(document: Document, session) -> list[Analysis]:
     return _Analyzer(document, session).run()
-
-
-def syntax_errors(text: str) -> int:
-    tree, _ = parse(text)
-    if not tree.root_node.has_error:
-        return 0
-    return sum(1 for n in _walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
 

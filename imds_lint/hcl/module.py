@@ -1,7 +1,8 @@
 """One Terraform (or Packer) module as a namespace: the variables, locals and resources of a file and its siblings.
 
-Sibling ``.tf`` files come through the project index (inside the scan root,
-under discovery's rules) and are parsed once per process. No other I/O.
+Sibling files (``.tf`` for Terraform, ``.pkr.hcl`` for Packer: each tool loads
+only its own from a folder) come through the project index (inside the scan
+root, under discovery's rules) and are parsed once per process. No other I/O.
 """
 
 from __future__ import annotations
@@ -26,16 +27,17 @@ class HclModule:
     siblings in name order.
     """
 
-    def __init__(self, own: HclFile, path: str, project=None):
+    def __init__(self, own: HclFile, path: str, project=None, sibling_suffix: str = ".tf"):
         self._own, self._path, self._project = own, path, project
+        self._suffix = sibling_suffix
         self._folder: _Folder | None = None
         self._found: dict[tuple, object] = {}
 
     def _files(self, *words: str):
         yield self._own
         if self._folder is None:
-            self._folder = (sibling_folder(self._project, self._path) if self._path and self._project else None) \
-                or _Folder([])
+            self._folder = (sibling_folder(self._project, self._path, self._suffix)
+                            if self._path and self._project else None) or _Folder([])
         own = os.path.abspath(self._path) if self._path else None
         for full, sibling in self._folder.holding(words):
             if full != own:
@@ -182,17 +184,17 @@ class _Folder:
         return found
 
 
-def sibling_folder(project, path: str) -> _Folder | None:
-    """The .tf files of the folder of ``path`` that the project index admits; listed and read once
-    per folder state (a file renamed into the folder, as --fix does, changes it)."""
+def sibling_folder(project, path: str, suffix: str = ".tf") -> _Folder | None:
+    """The files ending in ``suffix`` of the folder of ``path`` that the project index admits; listed
+    and read once per folder state (a file renamed into the folder, as --fix does, changes it)."""
     folder = os.path.dirname(os.path.abspath(path))
     state = project.folder_state(folder)
     if state is None:
         return None
-    return project.memo(("terraform siblings", *state), lambda: _Folder(_list_siblings(project, folder)))
+    return project.memo(("hcl siblings", suffix, *state), lambda: _Folder(_list_siblings(project, folder, suffix)))
 
 
-def _list_siblings(project, folder: str) -> list[tuple[str, _Sibling]]:
+def _list_siblings(project, folder: str, suffix: str) -> list[tuple[str, _Sibling]]:
     reads = (project.read(full, MAX_SIBLING_BYTES)
-             for full in project.files_in(folder, lambda name: name.endswith(".tf"))[:MAX_SIBLINGS])
+             for full in project.files_in(folder, lambda name: name.endswith(suffix))[:MAX_SIBLINGS])
     return [(read.path, _Sibling(read.text)) for read in reads if read is not None]

@@ -46,6 +46,16 @@ def parse(text: str):
     return parsed
 
 
+def syntax_errors(text: str) -> int:
+    """How many error or missing nodes the grammar reports (the fix loop's parse check)."""
+    from imds_lint.syntax.treesitter import walk
+
+    tree, _ = parse(text)
+    if not tree.root_node.has_error:
+        return 0
+    return sum(1 for n in walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
+
+
 class HclFile:
     """One parsed .tf file: the document's own, or a sibling read for its variables."""
 

@@ -18,9 +18,33 @@ LIST_LIMIT = 20
 _MARKUP = re.compile(r"[\\`*\[\]<>&|~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
+# What GitHub turns into a link or a notification even in plain text: bare URLs (GFM's autolink
+# extension), @mentions of users and teams, e-mail addresses, issue references (#12, GH-12,
+# owner/repo#12). A scanned name or a quoted line must not ping anyone or link anywhere; GitHub
+# leaves code spans alone, so each such token is shown as one (readable, and copied as spelt).
+_AUTOLINK = re.compile(
+    r"(?:\b(?:https?|ftp)://|\bwww\.)\S+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w])@[A-Za-z0-9][\w-]*(?:/[\w.-]+)?"
+    r"|(?<![\w&])(?:[\w.-]+/[\w.-]+)?#\d+\b|\bGH-\d+\b",
+    re.IGNORECASE)
+
+
 def _text(text: str) -> str:
-    """Data as literal Markdown text on one line: controls escaped, markup characters backslashed."""
-    return _MARKUP.sub(lambda m: "\\" + m.group(0), printable(text))
+    """Data as literal Markdown text on one line: controls escaped, markup characters backslashed,
+    anything GitHub would autolink or notify put in a code span."""
+    text = printable(text)
+    out, start = [], 0
+    for match in _AUTOLINK.finditer(text):
+        out.append(_MARKUP.sub(_backslashed, text[start:match.start()]))
+        out.append(_code(match.group(0)))
+        start = match.end()
+    out.append(_MARKUP.sub(_backslashed, text[start:]))
+    return "".join(out)
+
+
+def _backslashed(match: re.Match) -> str:
+    return "\\" + match.group(0)
 
 
 def _code(text: str) -> str:

@@ -1,0 +1,139 @@
+"""Who runs a Dockerfile's image: a compose service or an ECS task definition of the repo.
+
+The answer is the network the image's containers get (``ContainerContext``),
+which decides whether a token PUT with hop limit 1 reaches IMDS (IMDS201).
+Compose files and task definitions are read through the project index, in the
+Dockerfile's folder and up to three parents (never above the scan root),
+nearest folder first, compose before ECS within a folder:
+
+* a compose service whose ``build`` context is the Dockerfile's folder (and
+  whose ``dockerfile``, if given, names it);
+* an ECS task definition (a ``*task-def*.json`` / ``*taskdef*.json`` file, the
+  names the ECS deploy actions and CodeDeploy use) with a container whose
+  ``image`` repository is the Dockerfile's folder name or its
+  ``Dockerfile.<name>`` suffix, or with one container beside the Dockerfile
+  (the deploy pipeline writes its image in: the image is a placeholder).
+
+The Dockerfile front-end asks the same of the Dockerfile that runs a script
+by CMD/ENTRYPOINT, so the script's requests get the task's network too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import PurePath
+
+from imds_lint.kinds import Kind, kind_from_name
+from imds_lint.model import ContainerContext
+
+_COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+_TASK_DEFINITION_NAMES = re.compile(r"task[-_.]?def[^/]*\.json$", re.I)
+_DOCKERFILE_SUFFIX = re.compile(r"^(?:dockerfile|containerfile)\.(.+)$|^(.+)\.(?:dockerfile|containerfile)$", re.I)
+_LEVELS = 4
+
+
+def task_definitions(data):
+    """The task definitions in a JSON file: bare, or wrapped as the CLI prints or takes them."""
+    if isinstance(data, dict):
+        if isinstance(data.get("containerDefinitions"), list):
+            yield data
+        for key in ("taskDefinition", "TaskDefinition"):
+            yield from task_definitions(data.get(key))
+    elif isinstance(data, list):
+        for item in data:
+            yield from task_definitions(item)
+
+
+def ecs_network(mode: str | None) -> str:
+    """The task's network mode; ``bridge`` is the default on EC2 when none is given."""
+    return str(mode or "bridge").strip().lower() or "bridge"
+
+
+def container_context(path, project) -> ContainerContext | None:
+    """For a Dockerfile that a compose service or ECS task of the repo runs: where it runs."""
+    if project is None or kind_from_name(path) != Kind.DOCKERFILE:
+        return None
+    real = project.inside(path)
+    if real is None:
+        return None
+    dockerfile, root = PurePath(real), PurePath(project.root_of(real))
+    directory = dockerfile.parent
+    for _ in range(_LEVELS):
+        for name in _COMPOSE_NAMES:
+            read = project.read(directory / name)
+            found = _compose_builds(directory / name, read.text, dockerfile, root, project) if read else None
+            if found is not None:
+                return found
+        for candidate in project.files_in(directory, _TASK_DEFINITION_NAMES.search):
+            read = project.read(candidate)
+            found = _task_runs(PurePath(candidate), read.text, dockerfile, root) if read else None
+            if found is not None:
+                return found
+        if directory == root or root not in directory.parents:
+            break
+        directory = directory.parent
+    return None
+
+
+def _shown(file: PurePath, root: PurePath) -> str:
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return file.name
+
+
+def _compose_builds(compose_file: PurePath, text: str, dockerfile: PurePath, root: PurePath,
+                    project) -> ContainerContext | None:
+    import yaml
+
+    from imds_lint.frontends import yaml_nodes
+
+    try:
+        data = yaml_nodes.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(services, dict):
+        return None
+    for name, service in services.items():
+        if not isinstance(service, dict):
+            continue
+        build = service.get("build")
+        context, file = (build, "Dockerfile") if isinstance(build, str) else (
+            (build.get("context", "."), build.get("dockerfile", "Dockerfile")) if isinstance(build, dict) else (None, None))
+        if context is None or not isinstance(context, str) or not isinstance(file, str):
+            continue
+        if project.inside(compose_file.parent / context / file) != str(dockerfile):
+            continue
+        mode = str(service.get("network_mode") or "")
+        network = "host" if mode == "host" else ("none" if mode == "none" else "bridge")
+        return ContainerContext(f"built for compose service '{name}' of {_shown(compose_file, root)}", network)
+    return None
+
+
+def image_repository(image: str) -> str:
+    """``123.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.2@sha256:...`` -> ``api``."""
+    return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+
+
+def _task_runs(task_file: PurePath, text: str, dockerfile: PurePath, root: PurePath) -> ContainerContext | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    suffix = _DOCKERFILE_SUFFIX.match(dockerfile.name)
+    names = {dockerfile.parent.name.lower(), *(g.lower() for g in (suffix.groups() if suffix else ()) if g)}
+    beside = task_file.parent == dockerfile.parent
+    for task in task_definitions(data):
+        containers = [c for c in task["containerDefinitions"] if isinstance(c, dict)]
+        for container in containers:
+            image = container.get("image")
+            named = isinstance(image, str) and image_repository(image) in names
+            if not named and not (beside and len(containers) == 1):
+                continue
+            mode = ecs_network(task.get("networkMode"))
+            return ContainerContext(f"run by container '{container.get('name') or '?'}' of ECS task "
+                                    f"{task.get('family') or '?'} ({_shown(task_file, root)}, networkMode {mode})",
+                                    mode)
+    return None
