@@ -15,6 +15,7 @@ equality, hashing, ordering, immutability, pickling and ``replace``.
 
 from __future__ import annotations
 
+import keyword
 from operator import attrgetter
 
 __all__ = ["FrozenInstanceError", "MISSING", "dataclass", "field", "fields", "replace"]
@@ -148,7 +149,14 @@ def _process(cls, init, repr_, eq, order, frozen, slots):
 
 
 def _init(cls, values: list[Field], frozen: bool):
-    """The one generated function: a real signature (defaults, keywords) at a plain function's speed."""
+    """The one generated function: a real signature (defaults, keywords) at a plain function's speed.
+
+    Its source is made of the class's own field names, checked to be identifiers, and of
+    fixed text: nothing a scan reads reaches it (tests/test_safety.py allows this one exec).
+    """
+    for f in values:
+        if not f.name.isidentifier() or keyword.iskeyword(f.name):
+            raise TypeError(f"field name {f.name!r} is not an identifier")
     namespace: dict = {"MISSING": MISSING, "__object_setattr": object.__setattr__}
     params, assign = [], []
     seen_default = False

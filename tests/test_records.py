@@ -135,6 +135,13 @@ def test_record_options_and_errors_match_the_standard_library():
     assert Mutable.__hash__ is None and Mutable(1) == Mutable(1)
 
 
+def test_only_identifiers_reach_the_generated_init():
+    # The one exec in the package (tests/test_safety.py) compiles field names: anything else is refused.
+    for name in ("a=print('x')", "x y", "class"):
+        with pytest.raises(TypeError):
+            records.dataclass(type("Bad", (), {"__annotations__": {name: "int"}}))
+
+
 def test_the_package_no_longer_pays_for_dataclasses():
     import subprocess
     import sys
