@@ -270,7 +270,7 @@ class Linter:
         text = source.text
         applied = 0
         notes: list[str] = []
-        if source.lossy:
+        if not source.rewritable:
             return text, 0, notes
         baseline_errors = syntax_errors(text, kind)
         seen: set[str] = {text}
@@ -328,7 +328,7 @@ def syntax_errors(text: str, kind: str) -> int:
 
 
 def _retext(source: SourceText, text: str) -> SourceText:
-    return SourceText(source.raw, text, source.encoding, source.bom, source.lossy)
+    return SourceText(source.raw, text, source.encoding, source.bom, source.lossy, source.escaped)
 
 
 def _text_scanned_note(regions: list[tuple[int, str]]) -> str:

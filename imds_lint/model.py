@@ -295,6 +295,14 @@ class Document:
     container: ContainerContext | None = None
     # The file's display path, set on root documents only (see ``root.path``).
     path: str = ""
+    # A document whose spelling in the parent cannot be edited piecewise (a plain YAML scalar that
+    # must gain quotes, a base64 blob, an argv list that becomes a shell line) is written back
+    # whole: ``render`` turns its fixed text into the parent's spelling of ``rendered_span``, or
+    # None where it cannot.
+    render: Callable[[str], str | None] | None = None
+    rendered_span: Span | None = None
+    # Why a fix through this embedding cannot keep every guarantee (it is demoted to unsafe).
+    unsafe_reason: str | None = None
 
     @property
     def root(self) -> Document:
@@ -319,20 +327,46 @@ class Document:
 
     def edit_to_root(self, edit: Edit) -> Edit | None:
         """The same edit in the root document, escaped on its way out; None if impossible."""
-        doc, start, end, content = self, edit.start, edit.end, edit.content
+        edits = self._edits_to_root([edit])
+        return None if edits is None or len(edits) != 1 else edits[0]
+
+    def _edits_to_root(self, edits: list[Edit]) -> list[Edit] | None:
+        doc = self
         while doc.parent is not None:
-            if not doc.writable or doc.offsets is None:
+            if not doc.writable:
                 return None
-            start, end = doc.offsets.to_outer(start), doc.offsets.to_outer(end)
-            content = doc.escape(content)
+            if doc.render is not None and doc.rendered_span is not None:
+                # Written back whole: apply the edits here, spell the result as the parent does.
+                try:
+                    fixed = apply_edits(doc.text, edits)
+                except ValueError:
+                    return None
+                rendered = doc.render(fixed)
+                if rendered is None:
+                    return None
+                edits = [Edit(doc.rendered_span.start, doc.rendered_span.end, rendered)]
+            elif doc.offsets is None:
+                return None
+            else:
+                to_outer, escape = doc.offsets.to_outer, doc.escape
+                edits = [Edit(to_outer(e.start), to_outer(e.end), escape(e.content)) for e in edits]
             doc = doc.parent
-        return Edit(start, end, content)
+        return edits
 
     def fix_to_root(self, fix: Fix) -> Fix | None:
-        edits = [self.edit_to_root(e) for e in fix.edits]
-        if any(e is None for e in edits):
+        edits = self._edits_to_root(list(fix.edits))
+        if edits is None:
             return None
-        return Fix(fix.title, tuple(e for e in edits if e is not None), fix.applicability)
+        reasons = []
+        doc = self
+        while doc is not None:
+            if doc.unsafe_reason is not None and doc.unsafe_reason not in reasons:
+                reasons.append(doc.unsafe_reason)
+            doc = doc.parent
+        if not reasons:
+            return Fix(fix.title, tuple(edits), fix.applicability)
+        demoted = Applicability.UNSAFE if fix.applicability is Applicability.SAFE else fix.applicability
+        return Fix(_with_reasons(fix.title, reasons), tuple(edits), demoted)
 
     def embed(
         self,
@@ -344,6 +378,9 @@ class Document:
         label: str = "",
         writable: bool = True,
         container: ContainerContext | None = None,
+        render: Callable[[str], str | None] | None = None,
+        rendered_span: Span | None = None,
+        unsafe_reason: str | None = None,
     ) -> Document:
         return Document(
             kind=kind,
@@ -354,7 +391,38 @@ class Document:
             label=label,
             writable=writable and self.writable,
             container=container or self.container,
+            render=render,
+            rendered_span=rendered_span,
+            unsafe_reason=unsafe_reason,
         )
+
+
+def _with_reasons(title: str, reasons: list[str]) -> str:
+    """``title (unsafe: a; b)``, joining a reason the fix already names."""
+    if title.endswith(")") and " (unsafe: " in title:
+        return title[:-1] + "; " + "; ".join(reasons) + ")"
+    return f"{title} (unsafe: {'; '.join(reasons)})"
+
+
+class OverlapError(ValueError):
+    pass
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits; identical edits (a shared token fetch) count once."""
+    unique = sorted(set(edits), key=lambda e: (e.start, e.end, e.content))
+    pieces: list[str] = []
+    cursor = 0
+    last: Edit | None = None
+    for edit in unique:
+        if last is not None and last.end > edit.start:  # touching is fine, overlapping is not
+            raise OverlapError(f"edits overlap at {edit.start}")
+        pieces.append(text[cursor:edit.start])
+        pieces.append(edit.content)
+        cursor = edit.end
+        last = edit
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,12 +145,23 @@ class Project:
     """The project a command-line path belongs to: the config that applies and the root that
     every recorded path is relative to."""
 
-    __slots__ = ("root", "config_path", "repository_root", "ignored_config")
+    __slots__ = ("root", "config_path", "repository_root", "ignored_config", "record_root")
 
     def __init__(self, root: Path, config_path: Path | None, repository_root: Path | None,
-                 ignored_config: Path | None = None):
+                 ignored_config: Path | None = None, record_root: Path | None = None):
+        # ``root`` anchors the config's patterns (its folder); ``record_root`` is what recorded
+        # paths are relative to: the repository root, so a nested config (or running imds-lint
+        # on one subproject) changes no baseline entry or SARIF location; else ``root``.
         self.root, self.config_path = root, config_path
         self.repository_root, self.ignored_config = repository_root, ignored_config
+        if record_root is None:
+            record_root = repository_root.resolve() if repository_root is not None else root
+        self.record_root = record_root
+
+    def nested(self, folder: Path, config_path: Path) -> Project:
+        """The project of a folder inside this one that has its own config: same repository, same
+        recorded paths, its own settings anchored to its own folder."""
+        return Project(folder, config_path, self.repository_root, None, self.record_root)
 
     @property
     def key(self) -> tuple:

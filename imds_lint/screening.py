@@ -65,7 +65,8 @@ def load_bytes(raw: bytes, path: str | Path, result: FileResult) -> tuple[Source
     if kind == Kind.UNKNOWN:
         return None
     if source.lossy:
-        _note(result, f"not valid {source.encoding}; scanned with replacement characters and never rewritten")
+        _note(result, f"not valid {source.encoding}; scanned with replacement characters" + (
+            " (a fix keeps every undecodable byte)" if source.rewritable else " and never rewritten"))
     return source, kind
 
 

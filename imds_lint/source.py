@@ -34,14 +34,22 @@ class SkipFile(Exception):
 class SourceText:
     """A file's text and how to turn it back into the same kind of bytes."""
 
-    __slots__ = ("raw", "text", "encoding", "bom", "lossy", "_line_starts")
+    __slots__ = ("raw", "text", "encoding", "bom", "lossy", "escaped", "_line_starts")
 
-    def __init__(self, raw: bytes, text: str, encoding: str, bom: bytes = b"", lossy: bool = False):
+    def __init__(self, raw: bytes, text: str, encoding: str, bom: bytes = b"", lossy: bool = False,
+                 escaped: str | None = None):
         self.raw, self.text, self.encoding, self.bom = raw, text, encoding, bom
         # True when the bytes were not valid in ``encoding`` and were decoded with
-        # replacement characters: such text is scanned but never written back.
+        # replacement characters (one U+FFFD per bad byte).
         self.lossy = lossy
+        # For such UTF-8 text, the same text with each bad byte kept as a surrogate escape: a fix
+        # that leaves the replacement characters where they were puts every byte back.
+        self.escaped = escaped
         self._line_starts: list[int] | None = None
+
+    @property
+    def rewritable(self) -> bool:
+        return not self.lossy or self.escaped is not None
 
     def __repr__(self) -> str:
         return f"SourceText(encoding={self.encoding!r}, bom={self.bom!r}, lossy={self.lossy}, {len(self.text)} chars)"
@@ -96,8 +104,26 @@ class SourceText:
 
     def encode(self, text: str) -> bytes:
         if self.lossy:
-            raise SkipFile(f"not valid {self.encoding}; refusing to rewrite it")
+            return self.bom + self._restore(text).encode(self.encoding, "surrogateescape")
         return self.bom + text.encode(self.encoding)
+
+    def _restore(self, text: str) -> str:
+        """Fixed text with its replacement characters turned back into the bytes they stood for.
+
+        Each U+FFFD of the fixed text is, in order, one of the original's (fixes insert
+        ASCII and delete none of them); anything else is refused rather than guessed.
+        """
+        if self.escaped is None:
+            raise SkipFile(f"not valid {self.encoding}; refusing to rewrite it")
+        originals = [self.escaped[i] for i, c in enumerate(self.text) if c == "\ufffd"]
+        if text.count("\ufffd") != len(originals) or _non_ascii(text) != _non_ascii(self.text):
+            raise SkipFile(f"not valid {self.encoding}, and the fix would move its undecodable bytes; not rewritten")
+        pieces = text.split("\ufffd")
+        out = [pieces[0]]
+        for original, piece in zip(originals, pieces[1:]):
+            out.append(original)
+            out.append(piece)
+        return "".join(out)
 
 
 def sniff_bom(raw: bytes) -> tuple[bytes, str] | None:
@@ -124,8 +150,17 @@ def decode(raw: bytes) -> SourceText:
     try:
         return SourceText(raw, raw.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
-        # Latin-1 and broken UTF-8: scan what is readable, never write it back.
-        return SourceText(raw, raw.decode("utf-8", "replace"), "utf-8", lossy=True)
+        # Latin-1 and broken UTF-8: scan what is readable with one U+FFFD per bad byte (a
+        # surrogate would stop every parser that encodes the text); a fix keeps those bytes.
+        escaped = raw.decode("utf-8", "surrogateescape")
+        return SourceText(raw, escaped.translate(_SURROGATES_AS_REPLACEMENT), "utf-8", lossy=True, escaped=escaped)
+
+
+_SURROGATES_AS_REPLACEMENT = {code: "\ufffd" for code in range(0xDC80, 0xDD00)}
+
+
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
 
 
 def read_bytes(path: str | os.PathLike, max_size: int) -> bytes:

@@ -159,10 +159,14 @@ def test_binary_invalid_utf8_and_huge_files_are_handled(project, capsys):
     data = json.loads(capsys.readouterr().out)
     assert [f["path"] for f in data["findings"]] == ["latin1.sh"]
     messages = {e["path"]: e["message"] for e in data["errors"]}
-    assert "never rewritten" in messages["latin1.sh"]
+    assert "keeps every undecodable byte" in messages["latin1.sh"]
     assert "over the" in messages["huge.sh"]
-    assert main(["--fix", "latin1.sh"]) == 1
-    assert (project / "latin1.sh").read_bytes().count(b"\xe9") == 1, "lossy text is never written back"
+    before = (project / "latin1.sh").read_bytes()
+    assert main(["--fix", "latin1.sh"]) == 0
+    after = (project / "latin1.sh").read_bytes()
+    # The Latin-1 comment line is kept byte for byte; the fix inserted ASCII only.
+    assert after.startswith(b"#!/bin/sh\n# caf\xe9\n") and after.count(b"\xe9") == 1 and len(after) > len(before)
+    assert after.decode("latin-1").isascii() is False and b"X-aws-ec2-metadata-token:" in after
 
 
 def test_diff_changes_nothing_and_fix_writes_atomically_keeping_mode_and_newlines(project, capsys):

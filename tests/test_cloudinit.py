@@ -23,14 +23,22 @@ def test_runcmd_string_and_argv_forms():
             "  - [curl, -s, 'http://169.254.169.254/latest/meta-data/hostname']\n  - echo done\n")
     found = lint(text, Kind.USER_DATA)
     assert lines(found) == [3, 4]
-    argv = next(f for f in found if f.start.line == 4)
-    assert argv.fix is None, "argv lists are scanned, never rewritten"
+    assert all(f.fix is not None for f in found if f.code == "IMDS101")
+    fixed = yaml.safe_load(fix(text, Kind.USER_DATA))["runcmd"]
+    # The argv list becomes the shell line cloud-init would have written for it, token-first (each
+    # item is guarded: cloud-init runs them all in one script, so only the first fetch runs).
+    guard, line = fixed[1].split("; ", 1)
+    assert guard.startswith(': "${IMDS_TOKEN=$(curl -fs -X PUT')
+    assert line == 'curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254/latest/meta-data/hostname'
+    assert fixed[0].startswith(': "${IMDS_TOKEN=$(curl -fs -X PUT') and fixed[2] == "echo done"
 
 
-def test_runcmd_plain_item_is_not_rewritten():
-    # A plain scalar cannot take the token fetch's ': ' without becoming a mapping.
+def test_runcmd_plain_item_is_quoted_to_take_the_fix():
+    # A plain scalar cannot take the token fetch's ': ' without becoming a mapping: it gains quotes.
     text = "#cloud-config\nbootcmd:\n  - curl -s http://169.254.169.254/latest/meta-data/ami-id\n"
-    assert [f.fix for f in lint(text, Kind.USER_DATA)] == [None]
+    fixed = fix(text, Kind.USER_DATA)
+    assert fixed.splitlines()[2].startswith("  - ': \"${IMDS_TOKEN=$(curl")
+    assert yaml.safe_load(fixed)["bootcmd"][0].endswith("-s http://169.254.169.254/latest/meta-data/ami-id")
 
 
 def test_runcmd_quoted_item_fix_stays_one_line_and_valid_yaml():

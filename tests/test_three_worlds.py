@@ -98,3 +98,28 @@ def test_every_fixture_with_a_fix_is_run_or_says_why_not():
     assert not missing, f"runnable fixtures neither run nor excused in three_worlds.toml: {sorted(set(missing))}"
     for entry in MANIFEST["run"]:
         assert (FIXTURES / entry["path"]).is_file(), entry["path"]
+
+
+def test_a_fix_that_cannot_keep_a_hidden_time_limit_is_unsafe_and_left_alone(three_worlds):
+    """node-labels.sh: its curl lives in ``$MD`` with ``--max-time 2``, which the plan cannot read.
+
+    Plain ``--fix`` must fix only the request whose limit it can read (its own
+    fetch, with that limit: not one borrowed from an unsafe fix it does not
+    apply); ``--unsafe-fixes`` rewrites the rest, and that rewrite keeps the
+    IMDSv2-only and no-service worlds but hangs on a black-holed route (its
+    token fetch has no time limit): the reason it is unsafe.
+    """
+    path = FIXTURES / "shell/node-labels.sh"
+    text, safe = fixed_text(path, unsafe=False)
+    changed = [line for line in safe.splitlines() if line not in text.splitlines()]
+    assert changed[0].startswith(': "${IMDS_TOKEN=$(curl -fs --max-time 2 -X PUT'), changed
+    assert [line.split("=", 1)[0] for line in changed[1:]] == ["AZ"], changed
+    findings, _ = Linter(Settings()).lint_text(text, classify(path, text), decode(path.read_bytes()), str(path))
+    unsafe = {f.start.line: f.fix.title for f in findings
+              if f.fix is not None and f.fix.applicability is Applicability.UNSAFE}
+    assert sorted(unsafe) == [7, 8, 25] and all("time limit" in t for t in unsafe.values()), unsafe
+    entry = {"path": "shell/node-labels.sh", "unsafe": True, "time_limit": 2}
+    original, fixed = programs(entry)
+    verdict = three_worlds.compare(original, fixed)
+    assert not verdict.imdsv2 and not verdict.refused, verdict.problems()
+    assert verdict.blackhole, "the unsafe rewrite kept the time limit after all: make it safe"

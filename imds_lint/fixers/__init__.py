@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Iterable, Protocol
 
 from imds_lint.kinds import Kind
-from imds_lint.model import Applicability, Edit, Fix, Header, Request
+from imds_lint.model import Applicability, Edit, Fix, Header, OverlapError, Request, apply_edits  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from imds_lint.frontends import Analysis
@@ -105,32 +105,6 @@ def rename_header(header: Header, name: str, applicability: Applicability) -> Fi
         return None
     edit = Edit(header.name_span.start, header.name_span.end, name)
     return Fix(f"Spell the header {name}", (edit,), applicability)
-
-
-class OverlapError(ValueError):
-    pass
-
-
-def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits; identical edits (a shared token fetch) count once."""
-    unique = sorted(set(edits), key=lambda e: (e.start, e.end, e.content))
-    pieces: list[str] = []
-    cursor = 0
-    last: Edit | None = None
-    for edit in unique:
-        if last is not None and _conflict(last, edit):
-            raise OverlapError(f"edits overlap at {edit.start}")
-        pieces.append(text[cursor:edit.start])
-        pieces.append(edit.content)
-        cursor = edit.end
-        last = edit
-    pieces.append(text[cursor:])
-    return "".join(pieces)
-
-
-def _conflict(a: Edit, b: Edit) -> bool:
-    # Edits are sorted by start; touching is fine, overlapping is not.
-    return a.end > b.start
 
 
 def select_fixes(fixes: list[Fix]) -> tuple[list[Fix], list[Fix]]:

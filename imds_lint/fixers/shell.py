@@ -19,7 +19,7 @@ import re
 
 from imds_lint import clients
 from imds_lint.fixers import NoFixes, token_plan
-from imds_lint.fixers.token_plan import Limit, Placement
+from imds_lint.fixers.token_plan import Fetch, Limit, Placement, Unproven
 from imds_lint.model import Applicability, Edit, Fix, Header, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH
 from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_level_statement
@@ -88,10 +88,15 @@ class ShellFixer(NoFixes):
 class ShellAdapter:
     """What the token plan needs to know about one shell document."""
 
+    name_base, name_join, fold_case = token_plan.VARIABLE_BASE, "_", False
+
     def __init__(self, state: ShellState, analysis):
         self.state = state
         self.analysis = analysis
         self.document = analysis.document
+
+    def unproven(self, request: Request) -> tuple[Unproven, ...]:
+        return ()
 
     # -- where ---------------------------------------------------------------------
     def placement(self, request: Request) -> Placement | None:
@@ -99,7 +104,7 @@ class ShellAdapter:
         if found is None:
             return None
         statement, conditional, _, operand = found
-        points = self._fetch_points()
+        points = self._fetch_points(include_unsafe=self._unsafe(request, conditional))
         if self._covered(statement, points):
             return Placement(None, conditional)
         if operand is not None:
@@ -111,10 +116,20 @@ class ShellAdapter:
                       if not self._covered(n, points))
         return Placement(self.state.span(statement).start, conditional, extra)
 
-    def _fetch_points(self) -> dict[tuple[int, int], int]:
-        """Where a safe fix of this document puts a fetch: statement list -> first such statement's start."""
+    def _unsafe(self, request: Request, conditional: bool) -> bool:
+        """Whether the plan will call this request's fix unsafe (so only --unsafe-fixes writes its fetch)."""
+        handle = request.handle
+        fetcher = self._fetch_client(handle.client) if isinstance(handle, ShellHandle) else None
+        return (fetcher is None or handle.shared or conditional or fetcher.token_fetch_unsafe is not None
+                or self.limit(request).hidden)
+
+    def _fetch_points(self, include_unsafe: bool = False) -> dict[tuple[int, int], int]:
+        """Where the fixes of this document put a fetch: statement list -> first such statement's start.
+
+        Only safe fixes' fetches count for a safe fix: a plain --fix does not write the others.
+        """
         plan = self.state.token_plan
-        if plan.fetch_points is None:
+        if include_unsafe not in plan.fetch_points:
             points: dict[tuple[int, int], int] = {}
             up = self.state.ancestry.parent
 
@@ -125,17 +140,18 @@ class ShellAdapter:
             for other in self.analysis.requests:
                 handle = other.handle
                 fetcher = self._fetch_client(handle.client) if isinstance(handle, ShellHandle) else None
-                if fetcher is None or handle.shared or other.has_token or other.is_token_fetch \
-                        or other.wrapper or fetcher.token_fetch_unsafe is not None:
+                if fetcher is None or other.has_token or other.is_token_fetch or other.wrapper:
                     continue
                 found = _statement_of(handle.command, up)
                 if found is None or found[1] or found[3] is not None or self.reusable_token(other, None) is not None:
                     continue
+                if not include_unsafe and self._unsafe(other, False):
+                    continue
                 add(found[0])
                 for call in self._call_sites(found[0], False):
                     add(call)
-            plan.fetch_points = points
-        return plan.fetch_points
+            plan.fetch_points[include_unsafe] = points
+        return plan.fetch_points[include_unsafe]
 
     def _covered(self, statement, points: dict[tuple[int, int], int]) -> bool:
         """Does a fetch that always runs before ``statement``, in the same shell, precede it?
@@ -228,13 +244,13 @@ class ShellAdapter:
         return self.state.variables
 
     # -- what is written ----------------------------------------------------------------
-    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> tuple[str, str | None] | None:
-        url = f"{token_plan.base_url(request)}{TOKEN_PATH}"
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch | None:
         entry = self._fetch_client(request.handle.client)
         if entry is None:
             return None
-        command = entry.token_fetch_command(url, ttl, limit.total, limit.connect)
-        return f': "${{{variable}=$({command})}}"', entry.token_fetch_unsafe
+        command = entry.token_fetch_command(token_plan.token_url(request), ttl, limit.total, limit.connect)
+        return Fetch(f': "${{{variable}=$({command})}}"',
+                     Unproven.PUT_FORM_MISSING if entry.token_fetch_unsafe is not None else None)
 
     def _fetch_client(self, client: str) -> clients.CommandLineClient | None:
         """The client that sends the token PUT for a request made with ``client``.
@@ -258,7 +274,7 @@ class ShellAdapter:
             return [Edit(offset, offset, "{ " + statement + "; "), Edit(end, end, "; }")]
         return [_insert_before(self.document, offset, statement)]
 
-    def header(self, request: Request, variable: str) -> Edit | None:
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None:
         handle = request.handle
         entry = clients.for_family(handle.client)
         text = entry.spell_header(TOKEN_HEADER_NAME, f"${variable}") if entry is not None else None
@@ -267,7 +283,7 @@ class ShellAdapter:
         # After the client's name, where it cannot change how the other arguments are read
         # (HTTPie's request items go after the URL instead).
         at = self.state.span(handle.command if entry.header_at_end else handle.name).end
-        return Edit(at, at, text)
+        return [Edit(at, at, text)]
 
 
 def _statement_of(node, up):

@@ -81,8 +81,9 @@ def cloud_config(document: Document, session) -> list[Analysis]:
         if commands is None:
             continue
         items = commands.value if commands.id == "sequence" else [commands]
+        quote = yn.quote_of_neighbours(items)
         for item in items:
-            children.extend(_command(document, session, item, key))
+            children.extend(_command(document, session, item, key, quote))
     files = yn.get(root, "write_files")
     if files is not None and files.id == "sequence":
         for entry in files.value:
@@ -90,40 +91,45 @@ def cloud_config(document: Document, session) -> list[Analysis]:
     return [analysis, *children]
 
 
-def _scalar_document(document: Document, node, kind: str, label: str) -> Document:
-    chars, exact = yn.scalar_chars(document.text, node)
-    escape = _yaml_escape(document.text, node) if exact else None
-    from imds_lint.model import no_escape
-
-    inner = "".join(c for c, _, _ in chars)
-    if node.style != "|" and "\n" not in inner:
-        # The shell fixer keeps one-line scripts on one line for this label ("a; b").
-        label = "shell string"
-    return document.embed(kind, inner, yn.offset_map(chars), escape=escape or no_escape, label=label,
-                          writable=escape is not None)
+def _scalar_document(document: Document, node, kind: str, label: str, quote: str = "'") -> Document:
+    return yn.scalar_document(document, node, kind, label, quote=quote)
 
 
-def _yaml_escape(text: str, node):
-    if node.style == "|":
-        indent = yn.block_indent(text, node)
-        return lambda s: s.replace("\n", "\n" + indent)
-    if node.style == '"':
-        return lambda s: s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    if node.style == "'":
-        return lambda s: s.replace("'", "''") if "\n" not in s else s.replace("'", "''").replace("\n", "\n\n")
-    return None
+_SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
 
 
-def _command(document: Document, session, node, key: str) -> list[Analysis]:
+def _command(document: Document, session, node, key: str, quote: str = "'") -> list[Analysis]:
     if node.id == "scalar":
-        return session.analyze(_scalar_document(document, node, Kind.SHELL, f"cloud-init {key}"))
+        return session.analyze(_scalar_document(document, node, Kind.SHELL, f"cloud-init {key}", quote))
     if node.id == "sequence" and all(n.id == "scalar" for n in node.value) and node.value:
-        # An argv list runs without a shell: join it into one command to read it, each word mapped
-        # back to its item (so carets land on `curl`, not on the list's `[`).
-        command, offsets = _argv_command(document.text, node.value)
-        return session.analyze(document.embed(Kind.SHELL, command, offsets, label=f"cloud-init {key} argv",
-                                              writable=False))
+        words = node.value
+        script = _shell_script(words)
+        if script is not None:
+            # [sh, -c, 'script']: the script is a document of its own, fixed where it is written.
+            return session.analyze(_scalar_document(document, script, Kind.SHELL, f"cloud-init {key} sh -c", quote))
+        # An argv list: cloud-init quotes each word and writes the line into the same /bin/sh script
+        # as the string items, so the list means exactly its shell-quoted line. Read as that line,
+        # each word mapped back to its item (carets land on `curl`, not on the list's `[`); a fix
+        # writes the line back as a string item, since quoted words cannot carry `$IMDS_TOKEN`.
+        command, offsets = _argv_command(document.text, words)
+        end = node.end_mark.index if node.flow_style else words[-1].end_mark.index
+        return session.analyze(document.embed(
+            Kind.SHELL, command, offsets, label="shell string",
+            render=lambda fixed: yn.quoted_scalar(fixed, quote), rendered_span=Span(node.start_mark.index, end)))
     return []
+
+
+def _shell_script(words):
+    """The script node of ``[sh, -c, script, ...]``; None for other argv lists."""
+    program = words[0].value.rsplit("/", 1)[-1]
+    if program not in _SHELLS:
+        return None
+    for i, word in enumerate(words[1:-1], 1):
+        if word.value.startswith("-") and not word.value.startswith("--") and word.value.endswith("c"):
+            return words[i + 1]
+        if not word.value.startswith("-"):
+            return None
+    return None
 
 
 def _argv_command(text: str, items) -> tuple[str, OffsetMap]:

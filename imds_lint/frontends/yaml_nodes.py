@@ -475,3 +475,59 @@ def sub_decode(chars: Chars) -> Chars:
 
 def escape_sub(text: str) -> str:
     return text.replace("${", "${!")
+
+
+# ---------------------------------------------------------------------------
+# A scalar as an embedded document, with the way edits go back into the YAML.
+
+
+def scalar_document(document, node, kind: str, label: str, *, quote: str = "'", container=None):
+    """The scalar's value as a document of ``kind``, writable back into the YAML where that is exact.
+
+    Block literals and quoted scalars take edits piecewise (re-indented, or
+    escaped for their quotes). A plain scalar cannot hold most of what a fix
+    inserts (``: `` starts a mapping, `` #`` a comment), so it is written back
+    whole in ``quote`` quotes (the style its neighbours use); the structure the
+    file loads to is the same but for this one string.
+    """
+    from imds_lint.model import Span, no_escape
+
+    chars, exact = scalar_chars(document.text, node)
+    escape = scalar_escape(document.text, node) if exact else None
+    inner = "".join(c for c, _, _ in chars)
+    if node.style != "|" and "\n" not in inner:
+        # The shell fixer keeps one-line scripts on one line for this label ("a; b").
+        label = "shell string"
+    render = rendered = None
+    if exact and escape is None and node.style is None and chars:
+        render = lambda fixed: quoted_scalar(fixed, quote)  # noqa: E731
+        rendered = Span(chars[0][1], chars[-1][2])
+    return document.embed(kind, inner, offset_map(chars), escape=escape or no_escape, label=label,
+                          writable=escape is not None or render is not None, render=render, rendered_span=rendered,
+                          container=container)
+
+
+def scalar_escape(text: str, node):
+    """How text inserted into a scalar is spelt there; None where that is not exact (plain, folded)."""
+    if node.style == "|":
+        indent = block_indent(text, node)
+        return lambda s: s.replace("\n", "\n" + indent)
+    if node.style == '"':
+        return lambda s: s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    if node.style == "'":
+        return lambda s: s.replace("'", "''") if "\n" not in s else s.replace("'", "''").replace("\n", "\n\n")
+    return None
+
+
+def quoted_scalar(value: str, quote: str = "'") -> str | None:
+    """``value`` as a one-line flow scalar in ``quote`` quotes; None for text that needs more lines."""
+    if "\n" in value or "\r" in value or not value.isprintable():
+        return None
+    if quote == '"':
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_of_neighbours(items) -> str:
+    """The quotes a sequence's quoted strings use: double if any does, else single."""
+    return '"' if any(n.id == "scalar" and n.style == '"' for n in items) else "'"

@@ -35,6 +35,7 @@ class HelperPlan:
 
     first: Request | None
     at: int | None
+    variable: str | None = None  # the helper's fresh name, decided once
 
 
 @dataclass

@@ -28,7 +28,9 @@ class ShellTokenPlan:
     variable: str | None = None
     # For each statement list (keyed by its node's byte span), where the first statement a fetch goes
     # before starts (filled once, on the first request).
-    fetch_points: dict[tuple[int, int], int] | None = None
+    # Keyed first by whether fetches of unsafe fixes count (only for an unsafe fix: a plain --fix
+    # does not write them).
+    fetch_points: dict[bool, dict[tuple[int, int], int]] = field(default_factory=dict)
     # Function name -> the statements calling it in a subshell (filled on first use).
     subshell_calls: dict[str, list] = field(default_factory=dict)
     clients: frozenset[str] | None = None  # the clients the document's requests use
