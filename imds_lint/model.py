@@ -85,6 +85,12 @@ class Fix:
     title: str
     edits: tuple[Edit, ...]
     applicability: Applicability
+    # Set where the edits write back a whole embedded document (``Document.render``): that
+    # document and the edits in its own text, so the engine can merge every fix of one blob
+    # into one rewrite instead of one per pass.
+    rerender: tuple[Document, tuple[Edit, ...]] | None = field(default=None, compare=False)
+    # How many findings' fixes this one carries (merged fixes of one embedded document).
+    merged: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,10 +333,15 @@ class Document:
 
     def edit_to_root(self, edit: Edit) -> Edit | None:
         """The same edit in the root document, escaped on its way out; None if impossible."""
-        edits = self._edits_to_root([edit])
+        edits = self.edits_to_root([edit])
         return None if edits is None or len(edits) != 1 else edits[0]
 
-    def _edits_to_root(self, edits: list[Edit]) -> list[Edit] | None:
+    def edits_to_root(self, edits: list[Edit], rendered: list | None = None) -> list[Edit] | None:
+        """Edits of this document's text as edits of the root's; None if impossible.
+
+        ``rendered``, when given, receives (document, its edits) for the outermost
+        document on the way that is written back whole.
+        """
         doc = self
         while doc.parent is not None:
             if not doc.writable:
@@ -341,10 +352,12 @@ class Document:
                     fixed = apply_edits(doc.text, edits)
                 except ValueError:
                     return None
-                rendered = doc.render(fixed)
-                if rendered is None:
+                spelling = doc.render(fixed)
+                if spelling is None:
                     return None
-                edits = [Edit(doc.rendered_span.start, doc.rendered_span.end, rendered)]
+                if rendered is not None:
+                    rendered[:] = [(doc, tuple(edits))]
+                edits = [Edit(doc.rendered_span.start, doc.rendered_span.end, spelling)]
             elif doc.offsets is None:
                 return None
             else:
@@ -354,7 +367,8 @@ class Document:
         return edits
 
     def fix_to_root(self, fix: Fix) -> Fix | None:
-        edits = self._edits_to_root(list(fix.edits))
+        rendered: list = []
+        edits = self.edits_to_root(list(fix.edits), rendered)
         if edits is None:
             return None
         reasons = []
@@ -363,10 +377,11 @@ class Document:
             if doc.unsafe_reason is not None and doc.unsafe_reason not in reasons:
                 reasons.append(doc.unsafe_reason)
             doc = doc.parent
+        rerender = rendered[0] if rendered else None
         if not reasons:
-            return Fix(fix.title, tuple(edits), fix.applicability)
+            return Fix(fix.title, tuple(edits), fix.applicability, rerender)
         demoted = Applicability.UNSAFE if fix.applicability is Applicability.SAFE else fix.applicability
-        return Fix(_with_reasons(fix.title, reasons), tuple(edits), demoted)
+        return Fix(_with_reasons(fix.title, reasons), tuple(edits), demoted, rerender)
 
     def embed(
         self,
