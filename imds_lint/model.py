@@ -307,8 +307,10 @@ class Document:
     # None where it cannot.
     render: Callable[[str], str | None] | None = None
     rendered_span: Span | None = None
-    # Why a fix through this embedding cannot keep every guarantee (it is demoted to unsafe).
+    # Why a fix through this embedding cannot keep every guarantee (it is demoted to unsafe);
+    # ``unsafe_for`` says it per fix, from the fix's edits in this document's text.
     unsafe_reason: str | None = None
+    unsafe_for: Callable[[list[Edit]], str | None] | None = None
 
     @property
     def root(self) -> Document:
@@ -336,16 +338,22 @@ class Document:
         edits = self.edits_to_root([edit])
         return None if edits is None or len(edits) != 1 else edits[0]
 
-    def edits_to_root(self, edits: list[Edit], rendered: list | None = None) -> list[Edit] | None:
+    def edits_to_root(self, edits: list[Edit], rendered: list | None = None,
+                      reasons: list[str] | None = None) -> list[Edit] | None:
         """Edits of this document's text as edits of the root's; None if impossible.
 
         ``rendered``, when given, receives (document, its edits) for the outermost
-        document on the way that is written back whole.
+        document on the way that is written back whole; ``reasons`` what each
+        document on the way says makes the fix unsafe.
         """
         doc = self
         while doc.parent is not None:
             if not doc.writable:
                 return None
+            if reasons is not None:
+                reason = doc.unsafe_reason or (doc.unsafe_for(edits) if doc.unsafe_for is not None else None)
+                if reason is not None and reason not in reasons:
+                    reasons.append(reason)
             if doc.render is not None and doc.rendered_span is not None:
                 # Written back whole: apply the edits here, spell the result as the parent does.
                 try:
@@ -368,15 +376,10 @@ class Document:
 
     def fix_to_root(self, fix: Fix) -> Fix | None:
         rendered: list = []
-        edits = self.edits_to_root(list(fix.edits), rendered)
+        reasons: list[str] = []
+        edits = self.edits_to_root(list(fix.edits), rendered, reasons)
         if edits is None:
             return None
-        reasons = []
-        doc = self
-        while doc is not None:
-            if doc.unsafe_reason is not None and doc.unsafe_reason not in reasons:
-                reasons.append(doc.unsafe_reason)
-            doc = doc.parent
         rerender = rendered[0] if rendered else None
         if not reasons:
             return Fix(fix.title, tuple(edits), fix.applicability, rerender)
@@ -396,6 +399,7 @@ class Document:
         render: Callable[[str], str | None] | None = None,
         rendered_span: Span | None = None,
         unsafe_reason: str | None = None,
+        unsafe_for: Callable[[list[Edit]], str | None] | None = None,
     ) -> Document:
         return Document(
             kind=kind,
@@ -409,6 +413,7 @@ class Document:
             render=render,
             rendered_span=rendered_span,
             unsafe_reason=unsafe_reason,
+            unsafe_for=unsafe_for,
         )
 
 
