@@ -78,10 +78,12 @@ class HclReader:
     def user_data(self, block: Block) -> str:
         """Embed the block's user-data scripts; return their text (for container signs)."""
         texts = []
+        # A launch template's user_data is base64 by the EC2 API's contract (Terraform passes it on as is).
+        template = bool(block.labels) and block.labels[0] == "aws_launch_template"
         for name in USER_DATA:
             expr = block.attributes().get(name)
             if expr is not None:
-                texts.append(self.script(self.file, expr, literal_base64=name == "user_data_base64"))
+                texts.append(self.script(self.file, expr, literal_base64=name == "user_data_base64" or template))
         return "\n".join(t for t in texts if t)
 
     def script(self, file: HclFile, node, literal_base64: bool = False, depth: int = 0) -> str:

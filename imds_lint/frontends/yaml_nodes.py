@@ -427,11 +427,12 @@ def scalar_escape(text: str, node):
 
 
 def quoted_scalar(value: str, quote: str = "'") -> str | None:
-    """``value`` as a one-line flow scalar in ``quote`` quotes; None for text that needs more lines."""
-    if "\n" in value or "\r" in value or not value.isprintable():
+    """``value`` as a one-line flow scalar in ``quote`` quotes (double where it holds a line break
+    or a tab, spelt ``\\n``/``\\t``); None for other control characters."""
+    if not value.replace("\n", "").replace("\t", "").isprintable():
         return None
-    if quote == '"':
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if quote == '"' or "\n" in value or "\t" in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
     return "'" + value.replace("'", "''") + "'"
 
 
