@@ -176,7 +176,7 @@ def _main(argv: list[str] | None) -> int:
 
     # The engine, the model and the front-ends load with the first file a front-end must read
     # (imds_lint.parallel): a run whose files all fail the prefilter never pays for them.
-    from imds_lint.discovery import PatternError, discover
+    from imds_lint.discovery import PatternError, discover, discover_nested
     from imds_lint.project import relative_to_root
     from imds_lint.reporters import Report
 
@@ -198,28 +198,44 @@ def _main(argv: list[str] | None) -> int:
     fixed_stdin: str | None = None
     scanned: set[str] = set()
 
+    nested: list = []
+
     def note(problem) -> None:
         nonlocal usage_error
+        from imds_lint.discovery import Nested
         from imds_lint.model import ScanError
 
+        if isinstance(problem, Nested):
+            nested.append(problem)
+            return
         report.errors.append(ScanError(problem.display, problem.message))
         usage_error |= problem.usage
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
-    for project, settings, paths in groups:
-        report.projects.append(_project_info(args, project))
+    # Each group is walked with its own settings; a folder inside it with a config of its own is
+    # queued as a group of its own (ruff's hierarchical config), unless --config names one file.
+    queue = [(project, settings, paths, None) for project, settings, paths in groups]
+    while queue:
+        project, settings, paths, found = queue.pop(0)
+        if found is None:
+            report.projects.append(_project_info(args, project))
         if project.ignored_config is not None:
             sys.stderr.write(f"imds-lint: note: {project.ignored_config} is above the repository root "
                              f"{project.repository_root} and does not apply (name it with --config to use it)\n")
         if stdin:
             results = iter([_lint_stdin(args, settings)])
             items = None
+        elif found is not None:
+            items = _Counted(discover_nested(found, settings.root, settings.exclude, settings.respect_gitignore,
+                                             config.config_in))
+            results = parallel.run(settings, items, job, note, workers=args.jobs)
         else:
             # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
             settings = settings.replace(scan_roots=tuple(
                 p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths))
-            items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore))
+            items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore,
+                                      config_in=config.config_in if args.config is None else None))
             results = parallel.run(settings, items, job, note, workers=args.jobs)
         progress = None
         try:
@@ -241,7 +257,7 @@ def _main(argv: list[str] | None) -> int:
                         fixed_stdin = result.fixed if result.fixed is not None else result.original
                 report.files_scanned += result.scanned
                 if result.findings or (result.scanned and baseline_entries is not None):
-                    relative = relative_to_root(_real_path(args, result.path), settings.root)
+                    relative = relative_to_root(_real_path(args, result.path), project.record_root)
                     report.project_paths[result.path] = relative
                     if result.scanned:
                         scanned.add(relative)
@@ -255,6 +271,15 @@ def _main(argv: list[str] | None) -> int:
         finally:
             if progress is not None:
                 progress.stop()
+        for folder in nested:
+            inner = project.nested(Path(folder.path), folder.config)
+            try:
+                inner_settings = _settings(args, config, inner).replace(scan_roots=settings.scan_roots)
+            except config.ConfigError as exc:
+                sys.stderr.write(f"imds-lint: {exc}\n")
+                return EXIT_ERROR
+            queue.append((inner, inner_settings, [folder.path], folder))
+        nested.clear()
 
     if args.diff:
         return _show_diffs(args, diffs, report, usage_error)
@@ -275,7 +300,7 @@ def _main(argv: list[str] | None) -> int:
         from imds_lint import baseline
         from imds_lint.reporters import BaselineOutcome
 
-        roots = [settings.root for _, settings, _ in groups]
+        roots = list(dict.fromkeys(project.record_root for project, _, _ in groups))
         filtered = baseline.apply(baseline_entries, report.findings, report.fingerprints, scanned, roots)
         report.keep(filtered.kept, filtered.kept_fingerprints)
         report.baselined = filtered.hidden
@@ -331,7 +356,7 @@ def _project_info(args, project):
 
     repo = project.repository_root
     return ProjectInfo(
-        root=str(project.root),
+        root=str(project.record_root),
         repository=args.repository_name or (repository_name(repo) if repo is not None else None),
         commit=args.commit or (head_commit(repo) if repo is not None else None),
         config=str(project.config_path) if project.config_path is not None else None,

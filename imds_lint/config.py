@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from imds_lint.protocol import MAX_TOKEN_TTL
@@ -57,8 +58,8 @@ class Settings:
         return Settings, self._values()
 
 
-_KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "token-ttl",
-         "max-file-size", "respect-gitignore"}
+_KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "extend-per-file-ignores",
+         "token-ttl", "max-file-size", "respect-gitignore", "extend"}
 
 
 def find_config(start: Path, stop_at: Path | None = None) -> Path | None:
@@ -69,26 +70,37 @@ def find_config(start: Path, stop_at: Path | None = None) -> Path | None:
     if stop_at is not None and stop_at in folders:
         folders = folders[:folders.index(stop_at) + 1]
     for folder in folders:
+        found = config_in(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def config_in(folder: Path, names: frozenset[str] | set[str] | None = None) -> Path | None:
+    """The config file in ``folder`` itself, if any (imds-lint.toml first, as in find_config).
+    ``names``, when the caller has listed the folder already, spares the system calls."""
+    if names is None or "imds-lint.toml" in names:
         candidate = folder / "imds-lint.toml"
         if candidate.is_file():
             return candidate
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                text = pyproject.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if "imds-lint" not in text:
-                continue  # no table can be there: spare the TOML parser (~6 ms to import)
-            import tomllib
+    if names is not None and "pyproject.toml" not in names:
+        return None
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "imds-lint" not in text:
+        return None  # no table can be there: spare the TOML parser (~6 ms to import)
+    import tomllib
 
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError:
-                continue
-            if "imds-lint" in data.get("tool", {}):
-                return pyproject
-    return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    return pyproject if "imds-lint" in data.get("tool", {}) else None
 
 
 def config_above(repository_root: Path) -> Path | None:
@@ -98,7 +110,29 @@ def config_above(repository_root: Path) -> Path | None:
     return None if parent == repository_root else find_config(parent)
 
 
-def load(path: Path) -> Settings:
+def load(path: Path, _extending: tuple[Path, ...] = ()) -> Settings:
+    table = _table(path)
+    if "extend" not in table:
+        return from_table(table, path)
+    # As ruff's ``extend``: the named file's settings first, this file's on top. Its patterns keep
+    # their meaning relative to its own folder (rebased onto this one).
+    value = table["extend"]
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: 'extend' must be the path of another config file")
+    base_path = Path(os.path.expanduser(value))
+    if not base_path.is_absolute():
+        base_path = path.parent / base_path
+    base_path = Path(os.path.abspath(base_path))
+    chain = (*_extending, Path(os.path.abspath(path)))
+    if base_path in chain:
+        raise ConfigError(f"{path}: 'extend' makes a cycle: {' -> '.join(str(p) for p in (*chain, base_path))}")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: 'extend' names {value!r}, which is not a file")
+    base = load(base_path, chain)
+    return from_table(table, path, base)
+
+
+def _table(path: Path) -> dict:
     import tomllib
 
     try:
@@ -107,8 +141,12 @@ def load(path: Path) -> Settings:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("imds-lint", {}) if path.name == "pyproject.toml" else data
-    return from_table(table, path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("imds-lint")
+        if table is None:
+            raise ConfigError(f"{path}: has no [tool.imds-lint] table")
+        return table
+    return data
 
 
 def _codes(value, key: str, path: Path) -> tuple[str, ...]:
@@ -134,12 +172,22 @@ def check_codes(codes: tuple[str, ...], where: str) -> tuple[str, ...]:
     return codes
 
 
-def from_table(table: dict, path: Path) -> Settings:
+def from_table(table: dict, path: Path, base: Settings | None = None) -> Settings:
+    """Settings from one config table; with ``base`` (the file ``extend`` names), on top of it:
+    a key given here replaces the base's, ``extend-exclude`` and ``extend-per-file-ignores`` add to it."""
     unknown = set(table) - _KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(_KEYS))})")
-    settings = Settings(root=path.parent.resolve(), config_path=path)
+    root = path.parent.resolve()
+    settings = Settings(root=root, config_path=path)
     updates: dict = {}
+    if base is not None:
+        updates = {name: getattr(base, name) for name in ("select", "ignore", "token_ttl", "max_file_size",
+                                                          "respect_gitignore")}
+        updates["exclude"] = rebase_patterns(base.exclude, base.root, root)
+        updates["per_file_ignores"] = tuple(
+            (moved, codes) for pattern, codes in base.per_file_ignores
+            if (moved := rebase_pattern(pattern, base.root, root)) is not None)
     if "select" in table:
         updates["select"] = _codes(table["select"], "select", path)
     if "ignore" in table:
@@ -149,19 +197,24 @@ def from_table(table: dict, path: Path) -> Settings:
             value = table[key]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{path}: '{key}' must be a list of gitignore-style patterns")
-            updates["exclude"] = updates.get("exclude", ()) + tuple(value)
-    if "per-file-ignores" in table:
-        value = table["per-file-ignores"]
+            kept = () if key == "exclude" else updates.get("exclude", ())
+            updates["exclude"] = kept + tuple(value)
+    for key in ("per-file-ignores", "extend-per-file-ignores"):
+        if key not in table:
+            continue
+        value = table[key]
         if not isinstance(value, dict):
-            raise ConfigError(f"{path}: 'per-file-ignores' must be a table of pattern = [codes]")
-        updates["per_file_ignores"] = tuple((k, _codes(v, f"per-file-ignores.{k}", path)) for k, v in value.items())
+            raise ConfigError(f"{path}: '{key}' must be a table of pattern = [codes]")
+        entries = tuple((k, _codes(v, f"{key}.{k}", path)) for k, v in value.items())
+        kept = () if key == "per-file-ignores" else updates.get("per_file_ignores", ())
+        updates["per_file_ignores"] = kept + entries
         if value:
             from imds_lint.discovery import IgnorePatterns, PatternError
 
             try:
                 IgnorePatterns(list(value), strict=True)
             except PatternError as exc:
-                raise ConfigError(f"{path}: 'per-file-ignores': {exc}") from None
+                raise ConfigError(f"{path}: '{key}': {exc}") from None
     if "token-ttl" in table:
         updates["token_ttl"] = check_ttl(table["token-ttl"], f"{path}: 'token-ttl'")
     if "max-file-size" in table:
@@ -174,6 +227,54 @@ def from_table(table: dict, path: Path) -> Settings:
             raise ConfigError(f"{path}: 'respect-gitignore' must be true or false")
         updates["respect_gitignore"] = table["respect-gitignore"]
     return settings.replace(**updates)
+
+
+def rebase_patterns(patterns: tuple[str, ...], old: Path, new: Path) -> tuple[str, ...]:
+    return tuple(moved for p in patterns if (moved := rebase_pattern(p, old, new)) is not None)
+
+
+def rebase_pattern(pattern: str, old: Path, new: Path) -> str | None:
+    """A gitignore-style pattern written for folder ``old``, as it reads from folder ``new``;
+    None when it can match nothing below ``new``.
+
+    A pattern without a slash (but a trailing one) matches a name at any depth: it reads the same
+    from anywhere. One with a slash is anchored to ``old``: from a folder below ``old`` its leading
+    segments are matched against the way down (``**`` may take any of it), from a folder above
+    ``old`` the way down is put in front.
+    """
+    if old == new:
+        return pattern
+    negated = pattern.startswith("!")
+    body = pattern[1:] if negated else pattern
+    bang = "!" if negated else ""
+    anchored = "/" in body.rstrip("/")
+    try:
+        down = new.relative_to(old).parts  # new is below old
+    except ValueError:
+        down = None
+    if down is None:
+        try:
+            up = old.relative_to(new).as_posix()  # old is below new
+        except ValueError:
+            return None if anchored else pattern  # siblings: only names-at-any-depth carry over
+        return f"{bang}/{up}/{body.lstrip('/')}" if anchored else f"{bang}/{up}/**/{body}"
+    if not anchored:
+        return pattern
+    import fnmatch
+
+    trailing = "/" if body.endswith("/") else ""
+    segments = [s for s in body.strip("/").split("/") if s]
+    for part in down:
+        if not segments:
+            return f"{bang}**"  # the pattern named ``new`` or a folder above it: all of it
+        if segments[0] == "**":
+            break  # any depth, this way down included
+        if not fnmatch.fnmatchcase(part, segments[0]):
+            return None
+        segments = segments[1:]
+    if not segments:
+        return f"{bang}**"
+    return f"{bang}/{'/'.join(segments)}{trailing}"
 
 
 def check_ttl(value, where: str) -> int:

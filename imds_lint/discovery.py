@@ -19,6 +19,8 @@ from pathlib import Path
 
 # A fix's temporary file (imds_lint.source.TEMP_SUFFIX), left by a killed run: never scanned.
 _FIX_TEMPORARY = ".imds-lint.tmp"
+# Files that make a folder a project of its own (imds_lint.config.config_in).
+_CONFIG_NAMES = frozenset({"imds-lint.toml", "pyproject.toml"})
 SKIPPED_DIRS = frozenset({
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".mypy_cache", ".nox", ".pants.d",
     ".pytype", ".ruff_cache", ".pytest_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
@@ -49,6 +51,16 @@ class Problem(NamedTuple):
 # A .gitignore in effect: the folder it lives in (absolute, with a trailing
 # slash) and its patterns.
 _Rules = tuple[tuple[str, "IgnorePatterns"], ...]
+
+
+class Nested(NamedTuple):
+    """A folder below the one being walked that holds its own config: walked again with that
+    config's settings, as ruff does (the closest config to a file applies). Links inside it stay
+    inside it, so no walk can reach back into the one that found it."""
+
+    path: str
+    display: str
+    config: Path
 
 
 class PatternError(ValueError):
@@ -160,8 +172,12 @@ def printable(path: str) -> str:
     return text
 
 
-def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gitignore: bool = True):
-    """Yield Candidates and Problems for the given command-line paths (none = ".")."""
+def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gitignore: bool = True,
+             config_in=None):
+    """Yield Candidates and Problems for the given command-line paths (none = "."). With
+    ``config_in`` (imds_lint.config.config_in: a folder and the config names listed in it -> its
+    config or None), a Nested for each folder below them that has its own config; its files are
+    not yielded here: walk it with ``discover_nested`` and its settings."""
     exclude_spec = None  # built for the first folder: named files ignore excludes, and pathspec costs ~10 ms
     config_root = os.path.abspath(root).rstrip("/") + "/"
     for given in paths or ["."]:
@@ -170,7 +186,7 @@ def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gi
         elif os.path.isdir(given):
             if exclude_spec is None and excludes:
                 exclude_spec = IgnorePatterns(excludes, strict=True)
-            yield from _walk(given, exclude_spec, config_root, respect_gitignore)
+            yield from _walk(given, exclude_spec, config_root, respect_gitignore, config_in)
         elif os.path.isfile(given):
             yield Candidate(given, printable(given))
         elif os.path.islink(given):
@@ -179,9 +195,18 @@ def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gi
             yield Problem(given, "not a regular file or folder")
 
 
-def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
+def discover_nested(nested: Nested, root: Path, excludes: tuple[str, ...], respect_gitignore: bool, config_in):
+    """Walk a Nested folder with its own config's excludes (anchored to ``root``, its folder)."""
+    exclude_spec = IgnorePatterns(excludes, strict=True) if excludes else None
+    config_root = os.path.abspath(root).rstrip("/") + "/"
+    yield from _walk(nested.path, exclude_spec, config_root, respect_gitignore, config_in, display=nested.display)
+
+
+def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool, config_in=None,
+          display: str | None = None):
     scan_root = os.path.abspath(top).rstrip("/") + "/"
     real_root = os.path.realpath(top).rstrip("/") + "/"
+    top_display = printable(top) if display is None else display
     inherited = _parents_gitignores(scan_root.rstrip("/")) if respect_gitignore else ()
     # Naming a folder overrides the rules that ignore the folder itself; the rest still apply inside it.
     inherited = tuple((base, spec) for base, spec in inherited if not spec.match_file(scan_root[len(base):]))
@@ -190,7 +215,8 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
     # so only links cost a system call.
     seen: set[str] = set()
     stack: list[tuple[str, str, str, _Rules]] = [
-        (scan_root.rstrip("/") or "/", real_root.rstrip("/") or "/", printable(top), inherited)]
+        (scan_root.rstrip("/") or "/", real_root.rstrip("/") or "/", top_display, inherited)]
+    top_folder = stack[0][0]
 
     # Likewise a named folder that an exclude matches is scanned; the excludes then
     # apply relative to it, so they still catch what lies inside.
@@ -210,6 +236,11 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool):
         except OSError as exc:
             yield Problem(display, f"cannot list folder: {exc.strerror or exc}")
             continue
+        if config_in is not None and folder != top_folder:
+            config = config_in(Path(folder), {e.name for e in entries if e.name in _CONFIG_NAMES})
+            if config is not None:
+                yield Nested(folder, display, config)
+                continue
         if respect_gitignore and any(e.name == ".gitignore" for e in entries):
             spec = _gitignore(folder)
             if spec is not None:

@@ -7,7 +7,6 @@ fixes that break parsing, re-lint, and stop at convergence.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from pathlib import Path
 
 from imds_lint import screening
@@ -17,6 +16,7 @@ from imds_lint.fixers import apply_edits, fixer_for, merge_rewrites, select_fixe
 from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
+from imds_lint.records import replace
 from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
 from imds_lint.rule import RuleContext
 from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
@@ -78,6 +78,9 @@ class Session:
 
 class Linter:
     def __init__(self, settings: Settings):
+        from imds_lint.project import forget_real_paths
+
+        forget_real_paths()
         self.settings = settings
         self._rules: list | None = None
         self._known: set[str] | None = None

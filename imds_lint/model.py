@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from imds_lint.protocol import MAX_TOKEN_TTL, TOKEN_HEADER, TOKEN_PATH, TTL_HEADER  # noqa: F401 (re-exported)
+from imds_lint.records import dataclass, field
 
 
 class Severity(enum.Enum):

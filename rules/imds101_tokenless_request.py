@@ -57,6 +57,13 @@ class TokenlessRequest(Rule):
     headers variable, a `Request` object built in another statement, async code or
     `subprocess`. Without a fix the message gives the manual recipe.
 
+    In PowerShell the fetch is a guarded statement in the block that runs the
+    request (function, script block, loop body, `try`), filling
+    `$script:IMDS_TOKEN` once with the request's own `-TimeoutSec`, inside
+    `try { ... -ErrorAction Stop } catch { ... = '' }` so it never stops the
+    script. These fixes are unsafe: no PowerShell runtime has run them in the
+    three worlds here, and the title says so.
+
     ## References
     - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html
     - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-transition-to-version-2.html

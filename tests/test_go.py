@@ -69,17 +69,62 @@ def test_suggestions_parse_and_compile(tmp_path):
     fixed, findings = suggested(text, "go")
     assert len(findings) == 2 and all("/latest/api/token" in f.message for f in findings)
     assert fixed != text and parses(fixed, "go")
-    assert "func imdsToken2() string" in fixed  # the file already has an imdsToken
+    # The file already has an imdsToken; one helper serves both requests, with the imports it needs.
+    assert fixed.count("func imdsToken2(ctx context.Context, do func(*http.Request) (*http.Response, error))") == 1
+    assert '\t"context"\n\t"fmt"\n\t"io"\n\t"net/http"\n\t"sync"\n\t"time"\n)' in fixed
+    compiles(fixed, tmp_path)
+
+
+def compiles(text: str, folder: Path) -> None:
+    """gofmt parses it, and (where a Go toolchain is installed) go vet builds and checks it."""
     gofmt = tool("gofmt")
     if gofmt:
-        path = tmp_path / "main.go"
-        path.write_text(fixed)
+        path = folder / "main.go"
+        path.write_text(text)
         assert run([gofmt, "-e", "-l", str(path)]).returncode == 0
     go = tool("go")
     if go:
-        (tmp_path / "go.mod").write_text("module example.com/agent\n\ngo 1.19\n")
-        result = run([go, "vet", "./..."], cwd=tmp_path)
+        (folder / "go.mod").write_text("module example.com/agent\n\ngo 1.19\n")
+        result = run([go, "vet", "./..."], cwd=folder)
         assert result.returncode == 0, result.stderr
+
+
+def test_the_token_is_cached_once_per_process_and_fetched_with_the_requests_own_client_and_context():
+    text, _ = suggested(FIXTURE.read_text(), "go")
+    helper = text[text.index("func imdsToken2("):]
+    # Under a lock, reused until shortly before its TTL ends; a failed fetch is retried a minute later.
+    assert "imdsToken2Cache.Lock()" in helper and "time.Now().Before(imdsToken2Cache.expires)" in helper
+    assert "time.Now().Add(21540*time.Second)" in helper and "time.Now().Add(time.Minute)" in helper
+    assert "http.NewRequestWithContext(ctx, http.MethodPut" in helper and "resp, err := do(req)" in helper
+    # The sender's time-out (client has Timeout: 2s) and the request's context hold for the fetch.
+    assert '\treq.Header.Set("X-aws-ec2-metadata-token", imdsToken2(req.Context(), client.Do))\n' \
+           '\tresp, err := client.Do(req) // expect: IMDS101' in text
+
+
+def test_a_helper_that_also_serves_other_hosts_gets_no_token_header_and_says_why(tmp_path):
+    code = ('package main\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\n'
+            'func get(url string) (*http.Response, error) {\n'
+            '\treq, err := http.NewRequest("GET", url, nil)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n'
+            '\treturn http.DefaultClient.Do(req)\n}\n\n'
+            'func main() {\n\tid, _ := get("http://169.254.169.254/latest/meta-data/instance-id")\n'
+            '\tstatus, _ := get("https://status.example.com/health")\n\tfmt.Println(id, status)\n}\n')
+    fixed, [finding] = suggested(code, "go")
+    assert fixed == code and finding.fix.edits == ()
+    assert "no suggestion: the wrapper also serves callers that talk to other hosts" in finding.message
+    # Given only metadata URLs, the same helper gets the suggestion.
+    only_imds = code.replace("https://status.example.com/health", "http://169.254.169.254/latest/meta-data/ami-id")
+    fixed, findings = suggested(only_imds, "go")
+    assert fixed.count("imdsToken(req.Context(), http.DefaultClient.Do)") == 1 and len(findings) == 1
+    compiles(fixed, tmp_path)
+
+
+def test_a_file_without_imports_gets_the_ones_the_helper_uses(tmp_path):
+    code = ('package main\n\nfunc main() {\n\tresp, err := http.Get("http://169.254.169.254/latest/meta-data/ami-id")\n'
+            '\t_, _ = resp, err\n}\n')
+    fixed, _ = suggested(code, "go")
+    assert fixed.startswith('package main\n\nimport (\n\t"context"\n\t"io"\n\t"net/http"\n\t"sync"\n\t"time"\n)\n')
+    assert parses(fixed, "go")
+    compiles(fixed, tmp_path)
 
 
 @pytest.mark.slow
@@ -108,10 +153,11 @@ def test_suggestion_sets_the_header_after_the_err_check_and_uses_the_imports_the
             '\tdefer resp.Body.Close()\n\tb, err := ioutil.ReadAll(resp.Body)\n\treturn string(b), err\n}\n')
     text, _ = suggested(code, "go")
     lines = text.splitlines()
-    set_at = next(i for i, line in enumerate(lines) if "X-aws-ec2-metadata-token\", imdsToken()" in line)
-    # Not between NewRequest and its err check: a nil request would panic there.
+    set_at = next(i for i, line in enumerate(lines) if "X-aws-ec2-metadata-token\", imdsToken(" in line)
+    # Not between NewRequest and its err check (a nil request would panic there): before the send.
     assert lines[set_at - 1] == "\t}" and "if err != nil" in lines[set_at - 3]
-    assert "ioutil.ReadAll(resp.Body)\n\treturn string(token)" in text and "io.ReadAll" not in text
+    assert "http.DefaultClient.Do(req)" in lines[set_at + 1]
+    assert "token, err := ioutil.ReadAll(resp.Body)\n" in text and "io.ReadAll" not in text
     assert parses(text, "go")
 
 

@@ -213,14 +213,41 @@ CFN = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Web:\n    Type: AW
        f"      ImageId: ami-12345678\n      UserData: !Base64 '{CURL}'\n")
 
 
+def _pad(padding: str, depth: int) -> str:
+    return "[" * depth + "]" * depth if padding == "sequence" else "{a: " * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize("depth", [1_200, 20_000])
 @pytest.mark.parametrize("padding", ["sequence", "mapping"])
-def test_a_deeply_padded_template_keeps_its_enforcement_finding(tmp_path, padding):
-    # Before: "nested too deeply; fell back to text scanning", IMDS301 gone. After: both findings.
-    pad = "[" * 1000 + "]" * 1000 if padding == "sequence" else "{a: " * 1200 + "1" + "}" * 1200
-    (tmp_path / "template.yaml").write_text(CFN + f"Metadata:\n  Pad: {pad}\n")
+def test_a_deeply_padded_template_keeps_its_enforcement_finding(tmp_path, padding, depth):
+    # Before: "nested too deeply; fell back to text scanning", IMDS301 gone (past ~1,500 levels,
+    # and 10 s at 5,000: PyYAML's scanner is quadratic in flow depth). After: both findings;
+    # 20,000 levels take ~1.2 s (sequence) and ~1.8 s (mapping), 40-50 MB.
+    (tmp_path / "template.yaml").write_text(CFN + f"Metadata:\n  Pad: {_pad(padding, depth)}\n")
     run = run_cli(["--format", "json", "-j", "1", "template.yaml"], tmp_path)
     assert_bounded(run, seconds=30, peak_mb=250)
     assert {f["rule"] for f in run.json()["findings"]} >= {"IMDS301", "IMDS101"}
+    assert run.json()["errors"] == []
+
+
+def test_a_deeply_padded_compose_file_keeps_its_route(tmp_path):
+    # libyaml's 1,000-level limit made the compose route take the file for broken YAML and read it
+    # as text, silently: IMDS201 (the container's network) was gone with no note.
+    (tmp_path / "compose.yaml").write_text(f'services:\n  web:\n    image: alpine\n    command: ["sh", "-c", "{CURL}"]\n'
+                                           f"    x-pad: {_pad('sequence', 20_000)}\n")
+    run = run_cli(["--format", "json", "-j", "1", "compose.yaml"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert sorted(f["rule"] for f in run.json()["findings"]) == ["IMDS101", "IMDS201"]
+
+
+def test_past_the_depth_bound_the_note_says_so_and_requests_are_still_found(tmp_path):
+    from imds_lint.frontends.yaml_nodes import MAX_DEPTH
+
+    (tmp_path / "template.yaml").write_text(CFN + f"Metadata:\n  Pad: {_pad('sequence', MAX_DEPTH + 10)}\n")
+    run = run_cli(["--format", "json", "-j", "1", "template.yaml"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert [f["rule"] for f in run.json()["findings"]] == ["IMDS101"]
+    assert [e["message"] for e in run.json()["errors"]] == ["yaml document nested too deeply; fell back to text scanning"]
 
 
 # -- long lines ------------------------------------------------------------------------------

@@ -140,6 +140,11 @@ def test_a_named_fifo_or_device_is_a_note_not_a_hang(hostile, capsys):
     assert {e["message"] for e in data["errors"]} == {"not a regular file or folder"}
 
 
+def _subsequence(small: bytes, large: bytes) -> bool:
+    it = iter(large)
+    return all(byte in it for byte in small)
+
+
 @pytest.mark.slow
 def test_fix_over_the_hostile_tree_loses_nothing(hostile, capsys):
     root, files = hostile
@@ -153,9 +158,9 @@ def test_fix_over_the_hostile_tree_loses_nothing(hostile, capsys):
         if path.name in ("binary.bin", "nul-in-script.sh"):
             assert after == data, f"{path.name} must never be rewritten"
         if path.name in ("latin1.sh", "invalid-utf8.sh"):
-            # Rewritten around their undecodable bytes: every line holding one is kept as it was.
-            kept = after.splitlines()
-            assert all(line in kept for line in data.splitlines() if not line.isascii()), path.name
+            # Fixed since issue 16 keeping every undecodable byte: the token fix only inserts, so
+            # the original bytes are all still there, in order.
+            assert after != data and _subsequence(data, after), f"{path.name} lost bytes"
         if after != data and data.startswith(b"\xff\xfe"):
             assert after.startswith(b"\xff\xfe"), "encoding kept"
     assert not list(root.rglob("*.imds-lint.tmp"))
@@ -366,3 +371,98 @@ def test_a_powershell_script_with_a_wide_bom_is_scanned(tmp_path, monkeypatch, c
     monkeypatch.chdir(tmp_path)
     assert main(["--format", "json", "boot.ps1"]) == 1
     assert [f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["IMDS101"]
+
+
+# -- --write-baseline targets: opened as the shell's '>' opens them (like ruff's --output-file) --
+
+
+def _write_baseline(tmp_path, target: str, **popen):
+    import subprocess
+    import sys
+
+    (tmp_path / "a.sh").write_text(CURL)
+    return subprocess.Popen([sys.executable, "-m", "imds_lint", "--write-baseline", target, "a.sh"], cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def _waiting_on_the_fifo(proc) -> bool:
+    """Whether the process sits in open() of a FIFO with no reader (Linux names that wait)."""
+    wchan = f"/proc/{proc.pid}/wchan"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if not os.path.exists(wchan):
+            time.sleep(1.0)  # no /proc: give the scan time to finish
+            return proc.poll() is None
+        with open(wchan) as f:
+            if f.read().strip() in ("wait_for_partner", "fifo_open"):
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_write_baseline_to_a_fifo_waits_for_its_reader_and_then_writes_it_whole(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    proc = _write_baseline(tmp_path, "fifo")
+    try:
+        assert _waiting_on_the_fifo(proc), "a FIFO without a reader is waited for, as the shell's '>' does"
+        with open(tmp_path / "fifo", encoding="utf-8") as reader:
+            written = json.loads(reader.read())
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+    assert [e["rule"] for e in written["findings"]] == ["IMDS101"]
+    assert "recorded 1 finding in fifo" in proc.stderr.read()
+
+
+def test_write_baseline_waiting_on_a_fifo_stops_on_ctrl_c(tmp_path):
+    import signal
+
+    os.mkfifo(tmp_path / "fifo")
+    proc = _write_baseline(tmp_path, "fifo")
+    try:
+        assert _waiting_on_the_fifo(proc)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 2
+    finally:
+        proc.kill()
+    err = proc.stderr.read()
+    assert "interrupted" in err and "Traceback" not in err
+
+
+def test_write_baseline_to_stdout_feeds_a_pipe(tmp_path):
+    import subprocess
+
+    proc = _write_baseline(tmp_path, "/dev/stdout", stdout=subprocess.PIPE)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert [e["rule"] for e in json.loads(out)["findings"]] == ["IMDS101"]
+
+
+@pytest.mark.parametrize("target, reason", [("folder", "Is a directory"), ("/dev/full", "No space left on device")])
+def test_write_baseline_to_what_cannot_take_it_is_a_usage_error(tmp_path, monkeypatch, capsys, target, reason):
+    if target == "/dev/full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a.sh").write_text(CURL)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--write-baseline", target, "a.sh"]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {target}: {reason}" in err and "internal error" not in err
+
+
+def test_write_baseline_to_a_reader_that_goes_away_is_a_usage_error(tmp_path):
+    import subprocess
+
+    # Enough findings that the baseline outgrows a pipe's buffer, read by a process that stops at once.
+    import sys
+
+    (tmp_path / "many.sh").write_text("#!/bin/sh\n" + "".join(f"curl -s {URL}/{i}\n" for i in range(3000)))
+
+    head = subprocess.Popen(["head", "-c", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    lint = subprocess.Popen([sys.executable, "-m", "imds_lint", "--write-baseline", "/dev/stdout", "many.sh"],
+                            cwd=tmp_path, stdout=head.stdin, stderr=subprocess.PIPE, text=True)
+    head.stdin.close()
+    err = lint.communicate(timeout=120)[1]
+    head.wait(timeout=30)
+    assert lint.returncode == 2, err
+    assert "cannot write /dev/stdout: Broken pipe" in err and "Traceback" not in err

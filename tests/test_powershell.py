@@ -14,13 +14,27 @@ from hypothesis import strategies as st
 from imds_lint.config import Settings
 from imds_lint.engine import Linter, Session
 from imds_lint.frontends import powershell
-from imds_lint.model import Document
+from imds_lint.model import Applicability, Document
 from tests.emulator import point_at
 from tests.helpers import codes, fix, lint
 
 URL = "http://169.254.169.254/latest/meta-data/instance-id"
-FETCH = ("$IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token "
-         "-Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = '21600'}")
+GUARD = "if ($null -eq (Get-Variable -Name IMDS_TOKEN -Scope Script -ValueOnly -ErrorAction Ignore))"
+PUT = "$script:IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token"
+TTL = "'X-aws-ec2-metadata-token-ttl-seconds' = '21600'"
+HEADER = "-Headers @{'X-aws-ec2-metadata-token' = $script:IMDS_TOKEN}"
+NOT_RUN = "unsafe: no PowerShell runtime here has run this rewrite in the three worlds"
+
+
+def fetch_lines(indent: str = "", timeout: str = "", newline: str = "\n") -> str:
+    """The guarded fetch on its own lines, as the fixer writes it before a statement at ``indent``."""
+    lines = [f"{GUARD} {{", "    try {", f"        {PUT}{timeout} -ErrorAction Stop -Headers @{{", f"            {TTL}",
+             "        }", "    } catch {", "        $script:IMDS_TOKEN = ''", "    }", "}"]
+    return newline.join(indent + line for line in lines) + newline
+
+
+def fetch_inline(timeout: str = "") -> str:
+    return f"{GUARD} {{ try {{ {PUT}{timeout} -ErrorAction Stop -Headers @{{{TTL}}} }} catch {{ $script:IMDS_TOKEN = '' }} }}"
 
 
 def ps(text: str):
@@ -75,8 +89,8 @@ def test_the_result_of_a_call_with_a_nested_token_request_is_not_a_token():
             "-Uri http://169.254.169.254/latest/api/token -Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = 60})} "
             "-Uri http://169.254.169.254/latest/user-data\n"
             f"Invoke-RestMethod -Uri {URL}\n")
-    fixed = fix(text, "powershell")
-    assert "= $userData" not in fixed and "'X-aws-ec2-metadata-token' = $IMDS_TOKEN" in fixed
+    fixed = fix(text, "powershell", unsafe=True)
+    assert "= $userData" not in fixed and "'X-aws-ec2-metadata-token' = $script:IMDS_TOKEN" in fixed
 
 
 def test_urls_through_variables_and_expansion():
@@ -109,36 +123,102 @@ def test_get_ec2_instance_metadata_is_low_severity():
 
 def test_fix_fetches_one_token_and_adds_headers():
     text = f"$id = Invoke-RestMethod -Uri {URL}\r\n$ami = irm http://169.254.169.254/latest/meta-data/ami-id\r\n"
-    fixed = fix(text, "powershell")
-    assert fixed == (f"{FETCH}\r\n"
-                     f"$id = Invoke-RestMethod -Headers @{{'X-aws-ec2-metadata-token' = $IMDS_TOKEN}} -Uri {URL}\r\n"
-                     "$ami = irm -Headers @{'X-aws-ec2-metadata-token' = $IMDS_TOKEN} "
-                     "http://169.254.169.254/latest/meta-data/ami-id\r\n")
+    fixed = fix(text, "powershell", unsafe=True)
+    assert fixed == (fetch_lines(newline="\r\n")
+                     + f"$id = Invoke-RestMethod {HEADER} -Uri {URL}\r\n"
+                     f"$ami = irm {HEADER} http://169.254.169.254/latest/meta-data/ami-id\r\n")
     assert powershell.syntax_errors(fixed) == 0
-    assert fix(fixed, "powershell") == fixed
+    assert fix(fixed, "powershell", unsafe=True) == fixed
     assert ps(fixed) == []
+
+
+def test_token_fixes_are_unsafe_and_say_no_runtime_ran_them():
+    # No pwsh can be installed here, so no PowerShell rewrite has run in the three worlds.
+    text = f"$id = Invoke-RestMethod -Uri {URL}\n"
+    [finding] = ps(text)
+    assert finding.fix.applicability is Applicability.UNSAFE and NOT_RUN in finding.fix.title
+    assert fix(text, "powershell") == text
+
+
+def test_protocol_fixes_on_a_token_request_stay_safe():
+    # A GET to the token path fails in every world; sending it as PUT changes nothing else.
+    text = ("$t = Invoke-RestMethod -Uri http://169.254.169.254/latest/api/token "
+            "-Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = '60'}\n")
+    fixed = fix(text, "powershell")
+    assert "Invoke-RestMethod -Method PUT -Uri" in fixed and fixed.count("api/token") == 1
+
+
+def test_fetch_goes_in_the_function_that_makes_the_request_not_at_dot_source_time():
+    text = ("# Dot-sourced by the build scripts: defining these functions must send nothing.\n"
+            "function Get-InstanceId {\n"
+            "    param([int]$Timeout = 2)\n"
+            f"    Invoke-RestMethod -Uri {URL} -TimeoutSec 2\n"
+            "}\n\n"
+            "function Get-Zone {\n"
+            "    try {\n"
+            "        return Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/placement/availability-zone\n"
+            "    } catch {\n        return 'unknown'\n    }\n}\n")
+    fixed = fix(text, "powershell", unsafe=True)
+    lines = fixed.splitlines()
+    # Nothing runs at top level: every line outside the two function bodies is as it was.
+    assert [line for line in lines if not line.startswith((" ", "}", "function"))] == \
+        ["# Dot-sourced by the build scripts: defining these functions must send nothing.", ""]
+    # In Get-InstanceId, at its indentation, with the request's -TimeoutSec; in Get-Zone, inside its try.
+    assert fetch_lines("    ", " -TimeoutSec 2") + f"    Invoke-RestMethod {HEADER} -Uri {URL} -TimeoutSec 2\n" in fixed
+    assert fetch_lines("        ") + f"        return Invoke-RestMethod {HEADER} -Uri" in fixed
+    assert fixed.count(GUARD) == 2 and powershell.syntax_errors(fixed) == 0
+    assert fix(fixed, "powershell", unsafe=True) == fixed
+
+
+def test_one_fetch_serves_the_later_requests_of_its_block_and_the_blocks_inside_it():
+    text = (f"$a = Invoke-RestMethod -Uri {URL}\n"
+            "foreach ($p in 'ami-id', 'hostname') {\n"
+            "    Invoke-RestMethod -Uri \"http://169.254.169.254/latest/meta-data/$p\"\n}\n")
+    fixed = fix(text, "powershell", unsafe=True)
+    assert fixed.count(GUARD) == 1 and fixed.startswith(fetch_lines())
+    assert f"    Invoke-RestMethod {HEADER} -Uri" in fixed
+
+
+def test_a_request_in_a_parameter_default_gets_no_fetch():
+    # The default runs when the function is called, before its body: no statement runs exactly then.
+    text = f"function Get-Id {{\n    param($Id = (Invoke-RestMethod -Uri {URL}))\n    $Id\n}}\n"
+    [finding] = ps(text)
+    assert finding.fix is None
+    assert fix(text, "powershell", unsafe=True) == text
+
+
+@pytest.mark.parametrize("text, reason", [
+    (f"if ($env:CI) {{ 'ci' }} elseif (Invoke-RestMethod -Uri {URL}) {{ 'ec2' }}\n", "after an elif condition failed"),
+    (f"$onEc2 = (Test-Path C:\\ProgramData\\Amazon) -and (Invoke-RestMethod -Uri {URL})\n", "-and/-or/&&/||"),
+    (f"$t = 3\nInvoke-RestMethod -Uri {URL} -TimeoutSec $t\n", "time limit"),
+])
+def test_what_the_plan_cannot_prove_is_named_in_the_title(text, reason):
+    [finding] = [f for f in ps(text) if f.code == "IMDS101"]
+    assert NOT_RUN in finding.fix.title and reason in finding.fix.title
 
 
 def test_fix_merges_into_an_existing_hashtable_and_a_hashtable_variable_is_left_alone():
     text = f"Invoke-RestMethod -Uri {URL} -Headers @{{ Accept = 'text/plain' }}\n"
-    assert "@{ 'X-aws-ec2-metadata-token' = $IMDS_TOKEN; Accept = 'text/plain' }" in fix(text, "powershell")
+    assert "@{ 'X-aws-ec2-metadata-token' = $script:IMDS_TOKEN; Accept = 'text/plain' }" in fix(
+        text, "powershell", unsafe=True)
     text = f"$h = @{{}}\nInvoke-RestMethod -Uri {URL} -Headers @{{}}\n"
-    assert "-Headers @{'X-aws-ec2-metadata-token' = $IMDS_TOKEN}" in fix(text, "powershell")
+    assert "-Headers @{'X-aws-ec2-metadata-token' = $script:IMDS_TOKEN}" in fix(text, "powershell", unsafe=True)
 
 
 def test_fix_reuses_an_existing_token_and_indents_inside_blocks():
     text = ("$tok = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token "
             "-Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = '60'}\n"
             f"function Get-Id {{\n    Invoke-RestMethod -Uri {URL}\n}}\n")
-    fixed = fix(text, "powershell")
+    fixed = fix(text, "powershell", unsafe=True)
     assert "Invoke-RestMethod -Headers @{'X-aws-ec2-metadata-token' = $tok} -Uri" in fixed
     assert fixed.count("api/token") == 1
 
 
-def test_webclient_in_a_variable_gets_its_header_set():
+def test_webclient_in_a_variable_gets_its_header_set_after_the_fetch():
     text = f"$wc = New-Object System.Net.WebClient\n$id = $wc.DownloadString('{URL}')\n"
-    fixed = fix(text, "powershell")
-    assert "$wc.Headers['X-aws-ec2-metadata-token'] = $IMDS_TOKEN\n$id = $wc.DownloadString" in fixed
+    fixed = fix(text, "powershell", unsafe=True)
+    assert fixed == (f"$wc = New-Object System.Net.WebClient\n{fetch_lines()}"
+                     f"$wc.Headers['X-aws-ec2-metadata-token'] = $script:IMDS_TOKEN\n$id = $wc.DownloadString('{URL}')\n")
     assert ps(fixed) == []
 
 
@@ -149,11 +229,11 @@ def test_utf16_crlf_file_is_read_and_fixed_in_its_own_encoding(tmp_path):
     linter = Linter(Settings(root=tmp_path))
     result = linter.lint_file(path, "bootstrap.ps1")
     assert [(f.start.line, f.code) for f in result.findings] == [(2, "IMDS101")]
-    linter.fix_file(path, "bootstrap.ps1", unsafe=False, write=True)
+    linter.fix_file(path, "bootstrap.ps1", unsafe=True, write=True)
     raw = path.read_bytes()
     assert raw.startswith(b"\xff\xfe")
     written = raw[2:].decode("utf-16-le")
-    assert written.startswith(f"# user-data\r\n{FETCH}\r\n$id = Invoke-RestMethod -Headers")
+    assert written.startswith(f"# user-data\r\n{fetch_lines(newline=chr(13) + chr(10))}$id = Invoke-RestMethod -Headers")
     assert "\n" not in written.replace("\r\n", "")
 
 
@@ -163,10 +243,11 @@ def test_powershell_shell_in_a_dockerfile_is_fixed_with_backtick_continuations()
             f"RUN $id = Invoke-RestMethod `\n    -Uri {URL}; `\n    Set-Content C:\\id.txt $id\n")
     found = lint(text, "dockerfile")
     assert sorted(codes(found)) == ["IMDS101", "IMDS201"]
-    fixed = fix(text, "dockerfile")
-    assert fixed.splitlines()[3] == "RUN " + FETCH + "; `"
-    assert "$id = Invoke-RestMethod -Headers @{'X-aws-ec2-metadata-token' = $IMDS_TOKEN} `" in fixed
-    assert fix(fixed, "dockerfile") == fixed
+    fixed = fix(text, "dockerfile", unsafe=True)
+    # Embedded in a RUN, the fetch stays on the RUN's own line.
+    assert fixed.splitlines()[3] == "RUN " + fetch_inline() + "; `"
+    assert f"$id = Invoke-RestMethod {HEADER} `" in fixed
+    assert fix(fixed, "dockerfile", unsafe=True) == fixed
 
 
 @given(st.lists(st.sampled_from(["Invoke-RestMethod ", "-Uri ", URL, "$x", " = ", "@{", "}", "'", '"', "`\n",
@@ -178,7 +259,7 @@ def test_any_text_is_read_without_raising(text):
     assert not any("internal error" in n for n in notes)
 
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/powershell/windows-user-data.fixed.ps1"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/powershell/windows-user-data.unsafe-fixed.ps1"
 
 
 def test_fixed_fixture_parses():
@@ -190,7 +271,7 @@ def test_fixed_fixture_parses():
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pwsh") is None, reason="pwsh is not installed (parse-checked instead)")
 def test_fixed_script_runs_against_the_emulator(emulator, tmp_path):  # pragma: no cover - needs pwsh
-    fixed = fix(f"$id = Invoke-RestMethod -Uri {URL}\nWrite-Output $id\n", "powershell")
+    fixed = fix(f"$id = Invoke-RestMethod -Uri {URL}\nWrite-Output $id\n", "powershell", unsafe=True)
     script = tmp_path / "s.ps1"
     script.write_text(point_at(fixed, emulator))
     done = subprocess.run(["pwsh", "-NoProfile", "-File", str(script)], capture_output=True, text=True, timeout=60)

@@ -242,3 +242,102 @@ def test_task_definitions_the_scan_would_not_read_decide_nothing(tmp_path, monke
     assert len(hops) == 1 and "ECS task" not in hops[0].message
     read = [p for p in opened if p.endswith("task-definition.json")]
     assert read == [], read
+
+
+# -- every cross-file question under every policy ---------------------------------------------
+# Each question: the file linted, the other file it needs (written by a function of the path from
+# the other file's folder to the linted file, or of nothing), where the other file sits normally,
+# how the linted file names it when it names it (None: found by its own name, near the file), and
+# what the findings look like when the other file was used.
+MARKER = "the-other-file-was-read"
+
+
+def _codes(found) -> set[str]:
+    return {f.code for f in found}
+
+
+_QUESTIONS = {
+    "sibling .tf": dict(
+        linted=("mod/main.tf", 'resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n'
+                               '  }\n}\n'),
+        other=("variables.tf", lambda rel: f'# {MARKER}\nvariable "tokens" {{\n  default = "optional"\n}}\n'),
+        names=None, used=lambda found: "IMDS301" in _codes(found)),
+    "templatefile": dict(
+        linted=("mod/main.tf", 'resource "aws_instance" "a" {\n  user_data = templatefile("${path.module}/REF", {})\n'
+                               '  metadata_options {\n    http_tokens = "required"\n  }\n}\n'),
+        other=("init.sh.tftpl", lambda rel: f"#!/bin/bash\n# {MARKER}\ndocker run -d nginx\n"),
+        names="REF", used=lambda found: "IMDS210" in _codes(found)),
+    "requirements -r": dict(
+        linted=("app/requirements.txt", "-r REF\nrequests==2.31.0\n"),
+        other=("common.in", lambda rel: f"botocore==1.12.0  # {MARKER}\n"),
+        names="REF", used=lambda found: any(c.startswith("IMDS4") for c in _codes(found))),
+    "Dockerfile runs a script": dict(
+        linted=("app/entrypoint.sh", f"#!/bin/sh\ncurl -s {URL}\n"),
+        other=("Dockerfile", lambda rel: f'# {MARKER}\nFROM alpine\nCOPY {rel} /entrypoint.sh\n'
+                                         'ENTRYPOINT ["/entrypoint.sh"]\n'),
+        names=None, used=lambda found: "IMDS201" in _codes(found)),
+    "compose runs a Dockerfile": dict(
+        linted=("web/Dockerfile", DOCKERFILE),
+        other=("compose.yaml", lambda rel: f"# {MARKER}\nservices:\n  web:\n    build: {os.path.dirname(rel) or '.'}\n"
+                                           "    network_mode: host\n"),
+        names=None, used=lambda found: "IMDS201" not in _codes(found)),
+    "ECS task runs a Dockerfile": dict(
+        linted=("web/Dockerfile", DOCKERFILE),
+        other=("task-definition.json", lambda rel: _task(MARKER, "awsvpc", "web")),
+        names=None, used=lambda found: "IMDS201" not in _codes(found)),
+}
+_PLACEMENTS = ["read", "excluded", "gitignored", "skipped folder", "link out", "outside"]
+
+
+def _layout(tmp_path: Path, question: dict, placement: str) -> tuple[Path, str, Settings, str]:
+    """The tree for one case: (scan root, linted file, settings, the other file's real path)."""
+    scan = tmp_path / "scan"
+    linted, text = question["linted"]
+    folder, linted_name = linted.rsplit("/", 1)
+    other_name, other_text = question["other"]
+    named = question["names"] is not None
+    if placement == "skipped folder" and not named:
+        folder = f"{folder}/node_modules"  # found near the file: both sit in a skipped folder
+    other_folder = {"outside": tmp_path, "link out": scan / folder}.get(placement, scan / folder)
+    if placement == "skipped folder" and named:
+        other_folder = scan / folder / "node_modules"
+    if placement == "outside" and not named:
+        other_folder = tmp_path  # the scan root's parent, where the search would go next
+    other = other_folder / other_name
+    linted_path = scan / folder / linted_name
+    rel = os.path.relpath(linted_path, other_folder)
+    if named:
+        text = text.replace("REF", os.path.relpath(other, linted_path.parent))
+    files = {str(linted_path.relative_to(tmp_path)): text}
+    real_other = other
+    if placement == "link out":
+        real_other = tmp_path / "elsewhere" / other_name
+    files[str(real_other.relative_to(tmp_path))] = other_text(rel)
+    if placement == "gitignored":
+        files["scan/.gitignore"] = f"{other_name}\n"
+    _tree(tmp_path, files)
+    if placement == "link out":
+        other.symlink_to(real_other)
+    exclude = (str(other.relative_to(scan)),) if placement == "excluded" else ()
+    return scan, str(linted_path.relative_to(scan)), Settings(root=scan, exclude=exclude), str(real_other)
+
+
+@pytest.mark.parametrize("placement", _PLACEMENTS)
+@pytest.mark.parametrize("question", sorted(_QUESTIONS))
+def test_every_cross_file_question_holds_the_scans_rules(tmp_path, monkeypatch, question, placement):
+    """A file the scan would not read (excluded, .gitignored, in a skipped folder, a link out of the
+    root, outside the root) answers no cross-file question, is never opened and never echoed."""
+    spec = _QUESTIONS[question]
+    if placement == "outside" and question == "sibling .tf":
+        pytest.skip("a file's siblings share its folder, inside the root")
+    scan, linted, settings, other = _layout(tmp_path, spec, placement)
+    opened = _opened(monkeypatch)
+    found = Linter(settings).lint_file(scan / linted, linted).findings
+    monkeypatch.undo()
+    read = any(os.path.realpath(p) == os.path.realpath(other) for p in opened)
+    if placement == "read":
+        assert spec["used"](found) and read, (found, opened)
+        return
+    assert not spec["used"](found), found
+    assert not read, opened
+    assert MARKER not in repr(found)

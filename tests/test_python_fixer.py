@@ -96,22 +96,29 @@ def test_headers_variable_is_wrapped_not_mutated():
         """)
     [found] = _fixes(code)
     assert found.applicability is Applicability.UNSAFE
+    assert found.title.endswith("(unsafe: the headers come from a variable the fixer cannot read (it may not be a dict))")
     fixed = fix(code, "python", unsafe=True)
     assert 'headers={**(HEADERS or {}), "X-aws-ec2-metadata-token": _imds_token()}' in fixed
     assert 'HEADERS = {"Accept": "text/plain"}' in fixed
 
 
-@pytest.mark.parametrize("code", [
+@pytest.mark.parametrize("code, reason", [
     # A shared session.
-    "import requests\nS = requests.Session()\nS.get('http://169.254.169.254/latest/meta-data/ami-id')\n",
+    ("import requests\nS = requests.Session()\nS.get('http://169.254.169.254/latest/meta-data/ami-id')\n",
+     "a session or connection built elsewhere, whose time limit and base address"),
     # A Request built in another statement.
-    "from urllib.request import Request, urlopen\nr = Request('http://169.254.169.254/latest/meta-data/ami-id')\nurlopen(r)\n",
+    ("from urllib.request import Request, urlopen\nr = Request('http://169.254.169.254/latest/meta-data/ami-id')\n"
+     "urlopen(r)\n", "a Request object built in another statement"),
     # subprocess gets a token from Python.
-    "import subprocess\nsubprocess.run(['curl', '-s', 'http://169.254.169.254/latest/meta-data/ami-id'])\n",
+    ("import subprocess\nsubprocess.run(['curl', '-s', 'http://169.254.169.254/latest/meta-data/ami-id'])\n",
+     "the command run by subprocess keeps its own time limit"),
 ])
-def test_fixes_beyond_one_call_are_unsafe(code):
+def test_fixes_beyond_one_call_are_unsafe_and_say_why(code, reason):
     [found] = _fixes(code)
     assert found is not None and found.applicability is Applicability.UNSAFE
+    # The title names the guarantee that could not be proven, and only that one.
+    assert found.title.startswith("Fetch an IMDSv2 token first and send it with this request (unsafe: ")
+    assert reason in found.title and found.title.count("; ") == 0
     assert fix(code, "python") == code
     assert "IMDS101" not in codes(lint(fix(code, "python", unsafe=True), "python"))
 

@@ -117,3 +117,14 @@ def test_the_statistics_example_is_the_real_format():
     proc = _run("--statistics", "fixtures/shell/instance-facts.sh")
     assert re.fullmatch(r"\d+  IMDS101  tokenless-request  \[\*\]", proc.stdout.splitlines()[0])
     assert re.fullmatch(r"\d+  IMDS101  tokenless-request  \[\*\]", line)
+
+
+def test_supported_files_table_names_every_file_kind():
+    """Each kind a front-end reads has a row (YAML and JSON are listed by what they hold)."""
+    from imds_lint.frontends import _FRONTENDS
+    from imds_lint.kinds import MANIFESTS, Kind
+
+    table = README.split("### Supported files", 1)[1].split("\n#", 1)[0]
+    named = {word for cell in re.findall(r"^\| (.*?) \|", table, re.M) for word in re.findall(r"`([^`]+)`", cell)}
+    missing = sorted(k for k in _FRONTENDS if k not in MANIFESTS and k not in (Kind.YAML, Kind.JSON) and k not in named)
+    assert missing == [], f"README's supported-files table misses {missing}"

@@ -1,25 +1,40 @@
-"""Token-first rewrites for PowerShell.
+"""Token-first rewrites for PowerShell: the PowerShell adapter of the one token plan (``token_plan``).
 
-One token per script, fetched before the first top-level statement that needs
-it (or an existing ``$x = Invoke-RestMethod -Method PUT .../api/token`` reused):
+The token is fetched by a guarded statement in the block that runs the request
+(the function, script block, loop body or ``try`` around it; never where a
+script is dot-sourced unless the request itself runs there):
 
-    $IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token -Headers @{'X-aws-ec2-metadata-token-ttl-seconds' = '21600'}
+    if ($null -eq (Get-Variable -Name IMDS_TOKEN -Scope Script -ValueOnly -ErrorAction Ignore)) { try {
+    $script:IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token
+    -Headers @{...ttl-seconds = '21600'} -TimeoutSec 2 -ErrorAction Stop } catch { $script:IMDS_TOKEN = '' } }
 
-then ``-Headers @{'X-aws-ec2-metadata-token' = $IMDS_TOKEN}`` added to each
-``Invoke-RestMethod``/``Invoke-WebRequest`` right after the cmdlet name, or the
-entry merged into the hashtable it already passes; a ``WebClient`` held in a
-variable gets ``$wc.Headers['X-aws-ec2-metadata-token'] = $IMDS_TOKEN`` before
-the statement that uses it. Line endings follow the file's.
+(one line). It runs once per script (script scope; the guard reads it without
+tripping ``Set-StrictMode``), carries the request's own ``-TimeoutSec``, and
+never stops the script: a failed fetch leaves the token empty and the request
+goes out as before. The request gets ``-Headers @{'X-aws-ec2-metadata-token'
+= $script:IMDS_TOKEN}`` right after the cmdlet name (or the entry merged into
+the hashtable it already passes); a ``WebClient`` held in a variable gets its
+header set just before the statement that uses it.
+
+No PowerShell runtime can be installed here, so none of these rewrites has run
+in the three worlds: they are all unsafe and say so (``Unproven.NOT_RUN_POWERSHELL``).
+The protocol fixes (``-Method PUT``, the TTL header on a token request) stay
+safe: they change only a request to the token path that fails in every world.
 """
 
 from __future__ import annotations
 
-from imds_lint.fixers import NoFixes
-from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
+from imds_lint.fixers import NoFixes, token_plan
+from imds_lint.fixers.token_plan import Fetch, Limit, Placement, Unproven
+from imds_lint.model import Applicability, Edit, Fix, Header, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
 from imds_lint.syntax.powershell import PowerShellHandle, PowerShellState, PowerShellTokenPlan, top_level_statement
 
-_VARIABLE_BASE = "IMDS_TOKEN"
+# Blocks whose statements run when the code holding them is called, not where it is written:
+# a request inside them never gets a fetch outside them.
+_SCOPES = {"function_statement", "script_block", "script_block_expression", "param_block", "class_method_definition"}
+# Operators after which an operand runs only on some paths.
+_SHORT_CIRCUIT = {"-and", "-or", "pipeline_chain_tail"}
 
 
 class PowerShellFixer(NoFixes):
@@ -28,49 +43,15 @@ class PowerShellFixer(NoFixes):
         handle = request.handle
         if not isinstance(state, PowerShellState) or not isinstance(handle, PowerShellHandle) or request.has_token:
             return None
-        statement = top_level_statement(state, handle.command)
-        if statement is None:
+        if handle.kind not in ("cmdlet", "dotnet") or (handle.kind == "cmdlet" and handle.hash is None
+                                                      and handle.headers_param is not None):
             return None
-        start = state.span(statement).start
-        variable = _reusable_token(state, start)
-        edits: list[Edit] = []
-        if variable is None:
-            # Decided once per document: thousands of requests must not make this quadratic.
-            plan = state.token_plan
-            if plan is None:
-                plan = state.token_plan = PowerShellTokenPlan(
-                    _fresh_name(state, analysis), _first_statement_needing_token(analysis, state), request.endpoint)
-            variable = plan.variable
-            first = plan.first or statement
-            url = f"http://{plan.endpoint}{TOKEN_PATH}"
-            fetch = (f"${variable} = Invoke-RestMethod -Method PUT -Uri {url} "
-                     f"-Headers @{{'{TTL_HEADER_NAME}' = '{ttl}'}}")
-            edits.append(_insert_line_before(analysis.document.text, state.span(first).start, fetch))
-        entry = f"'{TOKEN_HEADER_NAME}' = ${variable}"
-        kind = handle.kind
-        if kind == "cmdlet":
-            hash_node = handle.hash
-            if hash_node is not None:
-                opening = state.span(hash_node).start + 2  # after "@{"
-                body = analysis.document.text[opening:state.span(hash_node).end - 1]
-                if not body.strip():
-                    merged = entry
-                elif body[:1].isspace():
-                    merged = f" {entry};"
-                else:
-                    merged = f"{entry}; "
-                edits.append(Edit(opening, opening, merged))
-            elif handle.headers_param is None:
-                at = state.span(handle.name).end
-                edits.append(Edit(at, at, f" -Headers @{{{entry}}}"))
-            else:
-                return None
-        elif kind == "dotnet" and handle.variable and handle.client == "WebClient":
-            line = f"${handle.variable}.Headers['{TOKEN_HEADER_NAME}'] = ${variable}"
-            edits.append(_insert_line_before(analysis.document.text, start, line))
-        else:
+        if handle.kind == "dotnet" and not (handle.variable and handle.client == "WebClient"):
             return None
-        return Fix("Fetch an IMDSv2 token first and send it with this request", tuple(edits), Applicability.SAFE)
+        if state.token_plan is None:
+            state.token_plan = PowerShellTokenPlan()
+        return token_plan.plan(request, PowerShellAdapter(state, analysis), state.token_plan, analysis.document.text,
+                               ttl)
 
     def add_put_method(self, request: Request) -> Fix | None:
         handle = request.handle
@@ -93,42 +74,186 @@ class PowerShellFixer(NoFixes):
                    Applicability.UNSAFE)
 
 
+class PowerShellAdapter:
+    """What the token plan needs to know about one PowerShell document."""
+
+    name_base, name_join, fold_case = token_plan.VARIABLE_BASE, "_", True
+
+    def __init__(self, state: PowerShellState, analysis):
+        self.state = state
+        self.analysis = analysis
+        self.text = analysis.document.text
+
+    def unproven(self, request: Request) -> tuple[Unproven, ...]:
+        return (Unproven.NOT_RUN_POWERSHELL,)
+
+    # -- where ---------------------------------------------------------------------
+    def placement(self, request: Request) -> Placement | None:
+        found = _statement_of(request.handle.command)
+        if found is None:
+            return None
+        statement, why = found
+        if why is None and self._covered(statement):
+            return Placement(None)
+        return Placement(self.state.span(statement).start, conditional=why is not None,
+                         why=why or Unproven.CONDITIONAL)
+
+    def _fetch_points(self) -> dict[tuple[int, int], int]:
+        """Statement list -> the start of the first statement of it that a fetch goes before."""
+        plan = self.state.token_plan
+        if plan.fetch_points is None:
+            points: dict[tuple[int, int], int] = {}
+            for other in self.analysis.requests:
+                handle = other.handle
+                if not isinstance(handle, PowerShellHandle) or other.has_token or other.is_token_fetch \
+                        or other.wrapper or self.reusable_token(other, None) is not None:
+                    continue
+                found = _statement_of(handle.command)
+                if found is None or found[1] is not None:
+                    continue
+                statement = found[0]
+                key = _key(statement.parent)
+                points[key] = min(points.get(key, statement.start_byte), statement.start_byte)
+            plan.fetch_points = points
+        return plan.fetch_points
+
+    def _covered(self, statement) -> bool:
+        """Does a fetch that always runs before ``statement`` precede it, in its list or the lists around
+        it, up to the block that holds it (a function may be called from anywhere)?"""
+        points = self._fetch_points()
+        node = statement
+        while node is not None and node.parent is not None:
+            parent = node.parent
+            if parent.type in _SCOPES or parent.type in ("catch_clause", "finally_clause", "elseif_clause",
+                                                          "else_clause", "trap_statement"):
+                return False
+            if parent.type == "statement_list":
+                first = points.get(_key(parent))
+                if first is not None and first < node.start_byte:
+                    return True
+            node = parent
+        return False
+
+    # -- what the request carries -------------------------------------------------------
+    def limit(self, request: Request) -> Limit:
+        handle = request.handle
+        value = self.state.source(handle.timeout).strip().strip("'\"") if handle.timeout is not None else None
+        if value is not None and not value.isdigit():
+            return Limit(hidden=True)  # -TimeoutSec $t: a limit we cannot copy as written
+        return Limit(value, None, handle.options_hidden)
+
+    def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
+        """A variable assigned a PUT's body by a top-level statement before the request's own."""
+        statement = top_level_statement(self.state, request.handle.command)
+        if statement is None:
+            return None
+        start = self.state.span(statement).start
+        for name, end in sorted(self.state.token_variables.items(), key=lambda kv: kv[1]):
+            if end <= start:
+                return name
+        return None
+
+    def names_in_use(self):
+        return self.state.variables
+
+    # -- what is written ----------------------------------------------------------------
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch:
+        timeout = f" -TimeoutSec {limit.total}" if limit.total is not None else ""
+        put = f"$script:{variable} = Invoke-RestMethod -Method PUT -Uri {token_plan.token_url(request)}{timeout} " \
+              "-ErrorAction Stop -Headers @{"
+        ttl_entry = f"'{TTL_HEADER_NAME}' = '{ttl}'"
+        guard = f"if ($null -eq (Get-Variable -Name {variable} -Scope Script -ValueOnly -ErrorAction Ignore))"
+        failed = f"$script:{variable} = ''"
+        self._layout = (guard, put, ttl_entry, failed)
+        return Fetch(f"{guard} {{ try {{ {put}{ttl_entry}}} }} catch {{ {failed} }} }}")
+
+    def insert(self, placement: Placement, offset: int, fetch: str) -> list[Edit]:
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        indent = self.text[line_start:offset]
+        if indent.strip() or self.analysis.document.parent is not None:
+            # Inside a line (`foreach (...) { irm ... }`) or an embedded script (a Dockerfile RUN): one line.
+            return [_insert_line_before(self.text, offset, fetch)]
+        # On its own lines, indented as the statement it precedes.
+        guard, put, ttl_entry, failed = self._layout
+        step = "\t" if "\t" in indent else "    "
+        lines = [f"{guard} {{", f"{step}try {{", f"{step * 2}{put}", f"{step * 3}{ttl_entry}", f"{step * 2}}}",
+                 f"{step}}} catch {{", f"{step * 2}{failed}", f"{step}}}", "}"]
+        return [_insert_line_before(self.text, offset, f"{_newline_at(self.text, offset)}{indent}".join(lines))]
+
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None:
+        handle = request.handle
+        value = f"$script:{variable}" if variable == self.state.token_plan.variable else f"${variable}"
+        entry = f"'{TOKEN_HEADER_NAME}' = {value}"
+        if handle.kind == "cmdlet":
+            hash_node = handle.hash
+            if hash_node is None:
+                at = self.state.span(handle.name).end
+                return [Edit(at, at, f" -Headers @{{{entry}}}")]
+            opening = self.state.span(hash_node).start + 2  # after "@{"
+            body = self.text[opening:self.state.span(hash_node).end - 1]
+            merged = entry if not body.strip() else f" {entry};" if body[:1].isspace() else f"{entry}; "
+            return [Edit(opening, opening, merged)]
+        # A WebClient in a variable: its header set just before the statement that uses it (after the fetch,
+        # which the plan inserts at the same point first).
+        found = _statement_of(handle.command)
+        if found is None:
+            return None
+        line = f"${handle.variable}.Headers['{TOKEN_HEADER_NAME}'] = {value}"
+        return [_insert_line_before(self.text, self.state.span(found[0]).start, line)]
+
+
+def _statement_of(node):
+    """The statement of the innermost statement list that runs ``node``, and why it does not always
+    run ``node`` when it runs (None: it does). None where no such statement is in ``node``'s own block."""
+    why = None
+    while node is not None and node.parent is not None:
+        parent = node.parent
+        if parent.type == "statement_list":
+            return node, why
+        if parent.type in _SCOPES:
+            return None  # a parameter default, or the block's edge: nothing here runs when the request does
+        if parent.type == "elseif_clause" and _before_block(parent, node):
+            why = why or Unproven.CONDITIONAL
+        elif why is None and _after_short_circuit(parent, node):
+            why = Unproven.SHORT_CIRCUIT
+        node = parent
+    return None
+
+
+def _before_block(parent, node) -> bool:
+    for child in parent.children:
+        if child.type == "statement_block":
+            return False
+        if child == node:
+            return True
+    return False
+
+
+def _after_short_circuit(parent, node) -> bool:
+    for child in parent.children:
+        if child == node:
+            return False
+        if child.type in _SHORT_CIRCUIT:
+            return True
+    return False
+
+
+def _key(node) -> tuple[int, int]:
+    return (node.start_byte, node.end_byte)
+
+
 def _insert_line_before(text: str, offset: int, statement: str) -> Edit:
     line_start = text.rfind("\n", 0, offset) + 1
     prefix = text[line_start:offset]
     if prefix.strip():
         return Edit(offset, offset, f"{statement}; ")
+    return Edit(offset, offset, f"{statement}{_newline_at(text, offset)}{prefix}")
+
+
+def _newline_at(text: str, offset: int) -> str:
+    """How the line holding ``offset`` ends (inserted lines follow the file's line endings)."""
     line_end = text.find("\n", offset)
-    newline = "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
-    return Edit(offset, offset, f"{statement}{newline}{prefix}")
-
-
-def _first_statement_needing_token(analysis, state):
-    firsts = []
-    for request in analysis.requests:
-        if request.has_token or request.wrapper or request.is_token_fetch or not isinstance(request.handle, PowerShellHandle):
-            continue
-        statement = top_level_statement(state, request.handle.command)
-        if statement is not None:
-            firsts.append(statement)
-    return min(firsts, key=lambda n: n.start_byte) if firsts else None
-
-
-def _reusable_token(state, start: int) -> str | None:
-    for name, end in sorted(state.token_variables.items(), key=lambda kv: kv[1]):
-        if end <= start:
-            return name
-    return None
-
-
-def _fresh_name(state, analysis) -> str:
-    taken = {v.lower() for v in state.variables}
-    text = analysis.document.text.lower()
-    name, n = _VARIABLE_BASE, 1
-    while name.lower() in taken or f"${name.lower()}" in text:
-        n += 1
-        name = f"{_VARIABLE_BASE}_{n}"
-    return name
+    return "\r\n" if line_end > 0 and text[line_end - 1] == "\r" else "\n"
 
 
 FIXER = PowerShellFixer()

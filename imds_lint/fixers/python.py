@@ -11,7 +11,8 @@ stay those the surrounding code expects; async code gets an async helper.
 from __future__ import annotations
 
 from imds_lint import clients
-from imds_lint.fixers import NoFixes, cdk
+from imds_lint.fixers import NoFixes, cdk, token_plan
+from imds_lint.fixers.token_plan import Fetch, Limit, Placement, Unproven
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
 from imds_lint.syntax.python import HelperPlan, PythonHandle, PythonState, argument
@@ -46,11 +47,6 @@ def _cst():
     import libcst
 
     return libcst
-
-
-def _base_url(request: Request) -> str:
-    scheme = "https" if request.url.lower().startswith("https://") else "http"
-    return f"{scheme}://{request.endpoint}"
 
 
 # What each helper family catches when IMDS does not answer, and calls a failed response.
@@ -145,129 +141,56 @@ class PythonFixer(NoFixes):
             return None
         if handle.session is not None and handle.session.kind == "httpx-async":
             family = "httpx-async"
-        is_async = family in _ASYNC
-        if is_async and not handle.is_async:
+        if family in _ASYNC and not handle.is_async:
             return None
-        helper = self._helper(state, analysis, family, request, ttl)
-        if helper is None:
-            return None
-        name, helper_edits = helper
-        limit = self._timeout_source(request, handle, analysis.document.text, name)
-        expression = f"await {name}({limit})" if is_async else f"{name}({limit})"
-        header_edits, applicability = self._header_edits(request, state, handle, TOKEN_HEADER_NAME, expression)
-        if header_edits is None:
-            return None
-        if is_async or handle.session is not None or handle.subprocess:
-            applicability = Applicability.UNSAFE
-        return Fix("Fetch an IMDSv2 token and send it with this request", tuple(helper_edits + header_edits),
-                   applicability)
-
-    def _timeout_source(self, request, handle, text, helper: str) -> str:
-        """The request's own time limit, as written, for the helper's fetch ("" keeps the helper's default)."""
-        if helper in handle.state.token_helpers and f"def {helper}(timeout=" not in text:
-            return ""  # a helper the module wrote itself: call it as it is
-        if handle.subprocess or handle.client in ("http.client", "aiohttp") or handle.state is None:
-            return ""
-        node = _keyword(handle.call, "timeout")
-        if node is None and handle.client == "urllib":
-            node = _arg_at(handle.call, 2)
-        if node is None:
-            return ""
-        span = handle.state.span(node)
-        source = text[span.start:span.end]
-        return source if "\n" not in source else ""
-
-    def _helper(self, state, analysis, family, request, ttl):
-        wants_async = family in _ASYNC
-        for name, (_client, is_async) in sorted(state.token_helpers.items()):
-            if is_async == wants_async:
-                return name, []
-        base = _HELPER_NAMES[family]
-        name, n = base, 1
-        while name in state.names or f"{name}_cache" in state.names:
-            n += 1
-            name = f"{base}_{n}"
-        module_name = _MODULES[family]
-        local = state.imports.get(module_name)
         plan = state.helper_plans.get(family)
         if plan is None:
             plan = state.helper_plans[family] = HelperPlan(_first_needing(analysis, family),
                                                            _insertion_point(state, analysis, family))
-        first = plan.first or request
-        url = f"{_base_url(first)}{TOKEN_PATH}"
-        import_line = ""
-        if family == "urllib" and local is None and state.imports.get("urllib.request.Request") == "Request" \
-                and state.imports.get("urllib.request.urlopen") == "urlopen":
-            local = ""  # the module's own ``from urllib.request import Request, urlopen``
-        elif family == "urllib" and local is None:
-            # urlopen(url) calls become urlopen(urllib.request.Request(url, headers=...)): import it once.
-            import_line, local = "import urllib.request\n", module_name
-        source = _helper_source(family, name, module_name if local is None else local, local is None, url, ttl)
-        at = plan.at
-        if at is None:
-            return None
-        text = analysis.document.text
-        newline = "\r\n" if "\r\n" in text else "\n"
-        after = text[at:]
-        content = import_line + "\n\n" + source
-        if after.strip():
-            blank = len(after) - len(after.lstrip("\r\n"))
-            content += "\n" * max(0, 2 - after[:blank].count("\n"))
-        if at > 0 and not text[:at].endswith(("\n", "\r")):
-            content = "\n" + content
-        if at == 0:
-            content = import_line + source + "\n\n"
-        return name, [Edit(at, at, content.replace("\n", newline))]
+        return token_plan.plan(request, PythonAdapter(self, state, analysis, family, plan), plan,
+                               analysis.document.text, ttl)
 
     # -- headers on a call -----------------------------------------------------------
-    def _header_edits(self, request, state, handle, name, expression):
+    def _header_edits(self, request, state, handle, name, expression) -> list[Edit] | None:
+        """The edits sending ``name: expression`` with the request (what they cannot prove: ``_unproven``)."""
         cst = _cst()
         call = handle.call
         text = request.document.text
-        applicability = Applicability.SAFE
         if handle.subprocess:
             argv0 = handle.argv0
             parent = state.parents.get(argv0) if argv0 is not None else None
             if not isinstance(argv0, cst.SimpleString) or not isinstance(parent, cst.Element):
-                return None, applicability
+                return None
             end = state.span(argv0).end
             entry = clients.for_family(handle.client.removeprefix("subprocess-"))
             if entry is None or entry.argv_header is None:
-                return None, applicability
+                return None
             value = "{" + expression + "}"
             words = "".join(f', f"{w.format(name=name, value=value)}"' if "{value}" in w else f', "{w.format(name=name)}"'
                             for w in entry.argv_header)
-            return [Edit(end, end, words)], Applicability.UNSAFE
-        request_obj = handle.request_obj
-        if request_obj is not None:
-            call = request_obj.ctor
-            applicability = Applicability.UNSAFE
-            node = _keyword(call, "headers")
-            if node is None:
-                node = _arg_at(call, 2)
-        elif handle.client == "http.client":
-            node = _keyword(call, "headers") or _arg_at(call, 3)
-        else:
-            node = _keyword(call, "headers")
+            return [Edit(end, end, words)]
+        if handle.request_obj is not None:
+            call = handle.request_obj.ctor
+        node = _headers_node(handle)
         if node is not None:
-            return self._merge_into(node, state, text, name, expression, applicability)
-        if handle.client == "urllib" and request_obj is None:
+            return self._merge_into(node, state, text, name, expression)
+        if handle.client == "urllib" and handle.request_obj is None:
             target = _arg_at(call, 0) or _keyword(call, "url")
             if target is None:
-                return None, applicability
+                return None
             req = state.imports.get("urllib.request.Request")
             if req is None:
                 req = f"{state.imports.get('urllib.request') or 'urllib.request'}.Request"
             span = state.span(target)
             source = text[span.start:span.end]
-            return [Edit(span.start, span.end, f'{req}({source}, headers={{"{name}": {expression}}})')], applicability
+            return [Edit(span.start, span.end, f'{req}({source}, headers={{"{name}": {expression}}})')]
         if not call.args:
-            return None, applicability
+            return None
         last = call.args[-1]
         end = state.span(last.value).end
-        return [Edit(end, end, f', headers={{"{name}": {expression}}}')], applicability
+        return [Edit(end, end, f', headers={{"{name}": {expression}}}')]
 
-    def _merge_into(self, node, state, text, name, expression, applicability):
+    def _merge_into(self, node, state, text, name, expression) -> list[Edit]:
         cst = _cst()
         span = state.span(node)
         if isinstance(node, cst.Dict):
@@ -280,17 +203,14 @@ class PythonFixer(NoFixes):
             entry = f"{quote}{name}{quote}: {expression}"
             open_at = span.start + 1
             if node.elements:
-                return [Edit(open_at, open_at, entry + ", ")], applicability
-            return [Edit(span.start, span.end, "{" + entry + "}")], applicability
+                return [Edit(open_at, open_at, entry + ", ")]
+            return [Edit(span.start, span.end, "{" + entry + "}")]
         if isinstance(node, cst.Name) and node.value == "None":
-            return [Edit(span.start, span.end, f'{{"{name}": {expression}}}')], applicability
+            return [Edit(span.start, span.end, f'{{"{name}": {expression}}}')]
         source = text[span.start:span.end]
-        if isinstance(node, cst.Call):
-            inner = source
-        else:
-            inner = f"({source} or {{}})"
-            applicability = Applicability.UNSAFE
-        return [Edit(span.start, span.end, f'{{**{inner}, "{name}": {expression}}}')], applicability
+        # A call builds a fresh dict; a variable may be shared, so it is wrapped, never mutated.
+        inner = source if isinstance(node, cst.Call) else f"({source} or {{}})"
+        return [Edit(span.start, span.end, f'{{**{inner}, "{name}": {expression}}}')]
 
     # -- protocol fixes ------------------------------------------------------------------
     def add_put_method(self, request: Request) -> Fix | None:
@@ -327,10 +247,12 @@ class PythonFixer(NoFixes):
         handle = request.handle
         if not isinstance(handle, PythonHandle) or handle.subprocess or handle.state is None:
             return None
-        edits, applicability = self._header_edits(request, handle.state, handle, name, f'"{value}"')
+        edits = self._header_edits(request, handle.state, handle, name, f'"{value}"')
         if edits is None:
             return None
-        return Fix(f"Send {name}: {value}", tuple(edits), applicability)
+        reasons = [r for r in _unproven(handle) if r in (Unproven.REQUEST_ELSEWHERE, Unproven.HEADERS_VARIABLE)]
+        return Fix(token_plan.title(reasons, f"Send {name}: {value}"), tuple(edits),
+                   Applicability.UNSAFE if reasons else Applicability.SAFE)
 
     def remove_header(self, request: Request, header: Header) -> Fix | None:
         if header.span is None or not isinstance(request.handle, PythonHandle) or request.handle.subprocess:
@@ -348,6 +270,122 @@ class PythonFixer(NoFixes):
             if before.endswith(","):
                 start = len(before) - 1
         return Fix(f"Remove the {header.name} header", (Edit(start, end, ""),), Applicability.UNSAFE)
+
+
+class PythonAdapter:
+    """What the token plan needs to know about one Python request: the helper family it uses
+    (a cached helper, defined once after the imports and called inside the request)."""
+
+    name_join, fold_case = "_", False
+
+    def __init__(self, fixer: PythonFixer, state: PythonState, analysis, family: str, plan: HelperPlan):
+        self.fixer, self.state, self.analysis, self.family, self.plan = fixer, state, analysis, family, plan
+        self.name_base = _HELPER_NAMES[family]
+        self.text = analysis.document.text
+
+    def unproven(self, request: Request) -> list[Unproven]:
+        reasons = _unproven(request.handle)
+        if self.family in _ASYNC:
+            reasons.append(Unproven.ASYNC_LOOP)
+        return reasons
+
+    def placement(self, request: Request) -> Placement | None:
+        if self.plan.at is None:
+            return None
+        return Placement(self.plan.at, kind=Placement.HELPER)
+
+    def limit(self, request: Request) -> Limit:
+        return Limit(_timeout_source(request.handle, self.text, self._reused() or "") or None)
+
+    def reusable_token(self, request: Request, placement: Placement) -> str | None:
+        return self._reused()
+
+    def _reused(self) -> str | None:
+        """A token helper the module already has (one imds-lint wrote, or its own), of the same kind."""
+        wants_async = self.family in _ASYNC
+        return next((name for name, (_client, is_async) in sorted(self.state.token_helpers.items())
+                     if is_async == wants_async), None)
+
+    def names_in_use(self):
+        return self.state.names | {n.removesuffix("_cache") for n in self.state.names}
+
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch:
+        state, family = self.state, self.family
+        module_name = _MODULES[family]
+        local = state.imports.get(module_name)
+        url = token_plan.token_url(self.plan.first or request)
+        import_line = ""
+        if family == "urllib" and local is None and state.imports.get("urllib.request.Request") == "Request" \
+                and state.imports.get("urllib.request.urlopen") == "urlopen":
+            local = ""  # the module's own ``from urllib.request import Request, urlopen``
+        elif family == "urllib" and local is None:
+            # urlopen(url) calls become urlopen(urllib.request.Request(url, headers=...)): import it once.
+            import_line, local = "import urllib.request\n", module_name
+        source = _helper_source(family, variable, module_name if local is None else local, local is None, url, ttl)
+        text, at = self.text, self.plan.at
+        newline = "\r\n" if "\r\n" in text else "\n"
+        after = text[at:]
+        content = import_line + "\n\n" + source
+        if after.strip():
+            blank = len(after) - len(after.lstrip("\r\n"))
+            content += "\n" * max(0, 2 - after[:blank].count("\n"))
+        if at > 0 and not text[:at].endswith(("\n", "\r")):
+            content = "\n" + content
+        if at == 0:
+            content = import_line + source + "\n\n"
+        return Fetch(content.replace("\n", newline))
+
+    def insert(self, placement: Placement, offset: int, fetch: str) -> list[Edit]:
+        return [Edit(offset, offset, fetch)]
+
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None:
+        call = f"{variable}({limit.total or ''})"
+        expression = f"await {call}" if self.family in _ASYNC else call
+        return self.fixer._header_edits(request, self.state, request.handle, TOKEN_HEADER_NAME, expression)
+
+
+def _timeout_source(handle: PythonHandle, text: str, helper: str) -> str:
+    """The request's own time limit, as written, for the helper's fetch ("" keeps the helper's default)."""
+    if helper in handle.state.token_helpers and f"def {helper}(timeout=" not in text:
+        return ""  # a helper the module wrote itself: call it as it is
+    if handle.subprocess or handle.client in ("http.client", "aiohttp") or handle.state is None:
+        return ""
+    node = _keyword(handle.call, "timeout")
+    if node is None and handle.client == "urllib":
+        node = _arg_at(handle.call, 2)
+    if node is None:
+        return ""
+    span = handle.state.span(node)
+    source = text[span.start:span.end]
+    return source if "\n" not in source else ""
+
+
+def _headers_node(handle: PythonHandle):
+    """The headers argument of the call (or of the Request object it sends), if written."""
+    call = handle.call
+    if handle.request_obj is not None:
+        call = handle.request_obj.ctor
+        return _keyword(call, "headers") or _arg_at(call, 2)
+    if handle.client == "http.client":
+        return _keyword(call, "headers") or _arg_at(call, 3)
+    return _keyword(call, "headers")
+
+
+def _unproven(handle: PythonHandle) -> list[Unproven]:
+    """What a token header on this call cannot prove, wherever the token comes from."""
+    cst = _cst()
+    reasons = []
+    if handle.subprocess:
+        reasons.append(Unproven.SUBPROCESS_LIMIT)
+    if handle.session is not None:
+        reasons.append(Unproven.SESSION_LIMIT)
+    if handle.request_obj is not None:
+        reasons.append(Unproven.REQUEST_ELSEWHERE)
+    node = None if handle.subprocess else _headers_node(handle)
+    if node is not None and not isinstance(node, (cst.Dict, cst.Call)) and not (
+            isinstance(node, cst.Name) and node.value == "None"):
+        reasons.append(Unproven.HEADERS_VARIABLE)
+    return reasons
 
 
 def _replace_literal(state, node, value: str, title: str, applicability: Applicability) -> Fix | None:

@@ -19,7 +19,7 @@ import re
 
 from imds_lint import clients
 from imds_lint.fixers import NoFixes, token_plan
-from imds_lint.fixers.token_plan import Limit, Placement
+from imds_lint.fixers.token_plan import Fetch, Limit, Placement, Unproven
 from imds_lint.model import Applicability, Edit, Fix, Header, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH
 from imds_lint.syntax.shell import ShellHandle, ShellState, ShellTokenPlan, top_level_statement
@@ -88,10 +88,15 @@ class ShellFixer(NoFixes):
 class ShellAdapter:
     """What the token plan needs to know about one shell document."""
 
+    name_base, name_join, fold_case = token_plan.VARIABLE_BASE, "_", False
+
     def __init__(self, state: ShellState, analysis):
         self.state = state
         self.analysis = analysis
         self.document = analysis.document
+
+    def unproven(self, request: Request) -> tuple[Unproven, ...]:
+        return ()
 
     # -- where ---------------------------------------------------------------------
     def placement(self, request: Request) -> Placement | None:
@@ -239,13 +244,13 @@ class ShellAdapter:
         return self.state.variables
 
     # -- what is written ----------------------------------------------------------------
-    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> tuple[str, str | None] | None:
-        url = f"{token_plan.base_url(request)}{TOKEN_PATH}"
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch | None:
         entry = self._fetch_client(request.handle.client)
         if entry is None:
             return None
-        command = entry.token_fetch_command(url, ttl, limit.total, limit.connect)
-        return f': "${{{variable}=$({command})}}"', entry.token_fetch_unsafe
+        command = entry.token_fetch_command(token_plan.token_url(request), ttl, limit.total, limit.connect)
+        return Fetch(f': "${{{variable}=$({command})}}"',
+                     Unproven.PUT_FORM_MISSING if entry.token_fetch_unsafe is not None else None)
 
     def _fetch_client(self, client: str) -> clients.CommandLineClient | None:
         """The client that sends the token PUT for a request made with ``client``.
@@ -269,7 +274,7 @@ class ShellAdapter:
             return [Edit(offset, offset, "{ " + statement + "; "), Edit(end, end, "; }")]
         return [_insert_before(self.document, offset, statement)]
 
-    def header(self, request: Request, variable: str) -> Edit | None:
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None:
         handle = request.handle
         entry = clients.for_family(handle.client)
         text = entry.spell_header(TOKEN_HEADER_NAME, f"${variable}") if entry is not None else None
@@ -278,7 +283,7 @@ class ShellAdapter:
         # After the client's name, where it cannot change how the other arguments are read
         # (HTTPie's request items go after the URL instead).
         at = self.state.span(handle.command if entry.header_at_end else handle.name).end
-        return Edit(at, at, text)
+        return [Edit(at, at, text)]
 
 
 def _statement_of(node, up):

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
-from imds_lint.fixers import NoFixes
+from imds_lint.fixers import NoFixes, token_plan
+from imds_lint.fixers.token_plan import Fetch, Limit, Placement, Unproven
 from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
-from imds_lint.syntax.sourcecode import SourceHandle, SourceState, walk
+from imds_lint.syntax.sourcecode import SourceHandle, SourceState, SourceTokenPlan, walk
 
 
 
@@ -65,6 +66,12 @@ class SourceFixer(NoFixes):
         quote = "'"
         if state.language in _JS_LANGUAGES:
             return _js_fix(request, handle, analysis, ttl)
+        if state.language == "go":
+            if state.token_plan is None:
+                state.token_plan = SourceTokenPlan()
+            return token_plan.plan(request, GoAdapter(state, request), state.token_plan, text, ttl,
+                                   shared=handle.shared, applicability=Applicability.DISPLAY_ONLY,
+                                   base_title=_RECIPES["go"])
         suggestion = _SUGGESTIONS.get(state.language)
         if suggestion is None:
             return None
@@ -239,65 +246,146 @@ def _js_helper(state, analysis, uses_axios: bool, request: Request, ttl: int):
     return name, Edit(at, at, _JS_HELPER.format(cache=cache, name=name, put=put, body=body, ttl=ttl))
 
 
+# One helper per file: the token is fetched once per process and reused until its TTL ends (a failed fetch
+# is tried again a minute later); it sends the PUT with the request's own context and client, so their
+# deadlines and time-outs hold for it too, and returns "" where IMDS does not answer.
 _GO_HELPER = """
-func {name}() string {{
-\treq, err := http.NewRequest(http.MethodPut, "{url}", nil)
+// {name} returns an IMDSv2 session token, fetched once and reused until its TTL ends (added by
+// imds-lint); "" where IMDS does not answer, and the request then goes out as it did without one.
+// It sends the PUT through the request's own context and client, so their time limits hold for it.
+func {name}(ctx context.Context, do func(*http.Request) (*http.Response, error)) string {{
+\t{cache}.Lock()
+\tdefer {cache}.Unlock()
+\tif time.Now().Before({cache}.expires) {{
+\t\treturn {cache}.token
+\t}}
+\t{cache}.token, {cache}.expires = "", time.Now().Add(time.Minute)
+\treq, err := http.NewRequestWithContext(ctx, http.MethodPut, "{url}", nil)
 \tif err != nil {{
 \t\treturn ""
 \t}}
 \treq.Header.Set("{ttl_name}", "{ttl}")
-\tresp, err := http.DefaultClient.Do(req)
+\tresp, err := do(req)
 \tif err != nil {{
 \t\treturn ""
 \t}}
 \tdefer resp.Body.Close()
-\ttoken, _ := io.ReadAll(resp.Body)
-\treturn string(token)
+\ttoken, err := {read_all}(resp.Body)
+\tif err != nil || resp.StatusCode != http.StatusOK {{
+\t\treturn ""
+\t}}
+\t{cache}.token, {cache}.expires = string(token), time.Now().Add({lifetime}*time.Second)
+\treturn {cache}.token
+}}
+
+var {cache} struct {{
+\tsync.Mutex
+\ttoken   string
+\texpires time.Time
 }}
 """
+_GO_IMPORTS = ("context", "io", "net/http", "sync", "time")
 
 
-def _go_read_all(text: str) -> tuple[str, list[Edit]]:
-    """How the helper reads the body with this file's imports: io.ReadAll, ioutil.ReadAll, or io added."""
-    if re.search(r'^\s*(?:import\s+)?"io"\s*$', text, re.M):
-        return "io.ReadAll", []
-    if re.search(r'^\s*(?:import\s+)?"io/ioutil"\s*$', text, re.M):
-        return "ioutil.ReadAll", []
-    block = re.search(r"^import \($", text, re.M)
-    if block is None:
-        return "io.ReadAll", []
-    at = block.end() + 1
-    return "io.ReadAll", [Edit(at, at, '\t"io"\n')]
+def _go_imports(text: str, needed: tuple[str, ...]) -> tuple[str, list[Edit]]:
+    """How the helper reads a body with this file's imports (io.ReadAll, or ioutil.ReadAll where only
+    io/ioutil is imported), and the edits importing what it uses and the file lacks, in gofmt's order."""
+    imported = set(re.findall(r'^\s*(?:import\s+)?(?:[\w.]+\s+)?"([^"]+)"\s*$', text, re.M))
+    read_all = "ioutil.ReadAll" if "io/ioutil" in imported and "io" not in imported else "io.ReadAll"
+    missing = [m for m in needed if m not in imported and not (m == "io" and read_all == "ioutil.ReadAll")]
+    if not missing:
+        return read_all, []
+    block = re.search(r"^import \(\n((?:.*\n)*?)\)", text, re.M)
+    if block is not None:
+        lines = block.group(1).splitlines(keepends=True)
+        edits, at = [], block.start(1)
+        for line in lines:
+            if not line.strip():
+                break  # a blank line starts another group (third-party imports): ours are the standard library's
+            name = re.search(r'"([^"]+)"', line)
+            while missing and name is not None and missing[0] < name.group(1):
+                edits.append(Edit(at, at, f'\t"{missing.pop(0)}"\n'))
+            at += len(line)
+        edits += [Edit(at, at, f'\t"{m}"\n') for m in missing]
+        return read_all, edits
+    package = re.search(r"^package \w+[^\n]*\n", text, re.M)
+    if package is None:
+        return read_all, []
+    at = package.end()
+    return read_all, [Edit(at, at, "\nimport (\n" + "".join(f'\t"{m}"\n' for m in missing) + ")\n")]
 
 
-def _after_err_check(state, created) -> int:
-    """After the statement that made the request, and after the ``if err != nil`` that checks it:
-    setting a header on a nil request would panic."""
-    at = _after_statement(state, created)
-    following = state.text[at:]
-    check = re.match(r"[ \t]*if err != nil \{[^\n]*\n(?:(?![ \t]*\}).*\n)*?[ \t]*\}[ \t]*\n", following)
-    return at + check.end() if check else at
+class GoAdapter:
+    """The token plan's view of a Go request: a cached helper appended to the file, called where the
+    request is sent, with the request's context and the sender's ``Do`` (display-only suggestions)."""
 
+    name_base, name_join, fold_case = "imdsToken", "", False
 
-def _go(request, handle, state, ttl) -> list[Edit]:
-    text = state.text
-    name = _fresh(text, "imdsToken")
-    read_all, imports = _go_read_all(text)
-    helper = Edit(len(text), len(text), _GO_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME,
-                                                          ttl=ttl).replace("io.ReadAll", read_all))
-    if handle.kind == "go-get":
-        url = text[request.span.start:request.span.end]
-        url = url[url.index("(") + 1:url.rindex(")")]
-        content = ("func() (*http.Response, error) { req, err := http.NewRequest(http.MethodGet, " + url +
-                   ", nil); if err != nil { return nil, err }; req.Header.Set(\"" + TOKEN_HEADER_NAME +
-                   "\", " + name + "()); return http.DefaultClient.Do(req) }()")
-        return [Edit(request.span.start, request.span.end, content), helper, *imports]
-    variable, created = handle.variable, handle.created
-    if not variable or created is None:
-        return []
-    at = _after_err_check(state, created)
-    line = f"{_indent(text, state.span(created).start)}{variable}.Header.Set(\"{TOKEN_HEADER_NAME}\", {name}())\n"
-    return [Edit(at, at, line), helper, *imports]
+    def __init__(self, state: SourceState, request: Request):
+        self.state, self.text = state, state.text
+        self.send = _node_at(state, request.anchor)
+
+    def unproven(self, request: Request) -> tuple[Unproven, ...]:
+        return ()
+
+    def placement(self, request: Request) -> Placement | None:
+        return Placement(len(self.text), kind=Placement.HELPER)
+
+    def limit(self, request: Request) -> Limit:
+        return Limit()  # carried by the context and client passed to the helper
+
+    def reusable_token(self, request: Request, placement: Placement) -> str | None:
+        return None  # a Go function returning a token may also return an error; nothing is proven
+
+    def names_in_use(self):
+        return ()
+
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch:
+        read_all, self._imports = _go_imports(self.text, _GO_IMPORTS)
+        plan = self.state.token_plan
+        plan.url = plan.url or token_plan.token_url(request)  # one helper per file, for its first request's host
+        return Fetch(_GO_HELPER.format(name=variable, cache=f"{variable}Cache", url=plan.url,
+                                       ttl_name=TTL_HEADER_NAME, ttl=ttl, lifetime=max(ttl - 60, 1),
+                                       read_all=read_all))
+
+    def insert(self, placement: Placement, offset: int, fetch: str) -> list[Edit]:
+        return [Edit(offset, offset, fetch), *self._imports]
+
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None:
+        handle, text, state = request.handle, self.text, self.state
+        if handle.kind == "go-get":
+            url = text[request.span.start:request.span.end]
+            url = url[url.index("(") + 1:url.rindex(")")]
+            # The same GET, as a request the header can be set on, laid out as gofmt would.
+            indent = _indent(text, request.span.start)
+            body = [f"req, err := http.NewRequest(http.MethodGet, {url}, nil)", "if err != nil {", "\treturn nil, err",
+                    "}", f'req.Header.Set("{TOKEN_HEADER_NAME}", {variable}(req.Context(), http.DefaultClient.Do))',
+                    "return http.DefaultClient.Do(req)"]
+            content = "func() (*http.Response, error) {\n" + "".join(f"{indent}\t{line}\n" for line in body) \
+                + f"{indent}}}()"
+            return [Edit(request.span.start, request.span.end, content)]
+        sender = self._sender()
+        if not handle.variable or handle.created is None or sender is None:
+            return None
+        # Just before the statement that sends it: the request exists there (its err check is behind),
+        # and so does the client that sends it.
+        statement = self.send
+        while statement.parent is not None and statement.parent.type not in ("statement_list", "block"):
+            statement = statement.parent
+        at = _line_start(text, state.span(statement).start)
+        line = (f"{_indent(text, state.span(statement).start)}{handle.variable}.Header.Set(\"{TOKEN_HEADER_NAME}\", "
+                f"{variable}({handle.variable}.Context(), {sender}))\n")
+        return [Edit(at, at, line)]
+
+    def _sender(self) -> str | None:
+        """``client.Do`` (or ``transport.RoundTrip``): the method value that sends the request."""
+        function = self.send.child_by_field_name("function") if self.send is not None else None
+        if function is None or function.type != "selector_expression":
+            return None
+        field = function.child_by_field_name("field")
+        if field is None or self.state.source(field) not in ("Do", "RoundTrip"):
+            return None
+        return self.state.source(function)
 
 
 _JAVA_HELPER = """
@@ -410,7 +498,6 @@ def _ruby(request, handle, state, ttl) -> list[Edit]:
     return [helper, Edit(close, close, f", '{TOKEN_HEADER_NAME}' => {name}")]
 
 
-_SUGGESTIONS = {"go": _go, "java": _java, "csharp": _csharp,
-                "ruby": _ruby}
+_SUGGESTIONS = {"java": _java, "csharp": _csharp, "ruby": _ruby}
 
 FIXER = SourceFixer()

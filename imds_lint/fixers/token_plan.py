@@ -1,48 +1,82 @@
 """The one token-first plan: how a tokenless request gets a token without changing what the program does.
 
-Every language fixer answers the same questions through a small syntax adapter
-and this module decides:
+Every language fixer answers the same questions through a small syntax
+adapter (``Adapter``) and this module decides; adapters render syntax, they
+decide nothing:
 
-- **where** the token fetch goes: in the scope that runs the request (inside
-  the function, loop or branch; never at load or ``source`` time), guarded so
-  it runs once per process however many requests follow;
-- **what it is called**: a fresh name, or an existing variable only when it
-  provably holds the body of a PUT to the token path;
-- **what it carries**: the request's own failure tolerance (a failed fetch
-  never stops the program, it leaves the token empty and the request goes out
-  as before) and its time limit;
-- **how safe it is**: anything the adapter cannot prove (a wrapper that serves
-  other hosts, a request that runs only after an ``elif`` condition failed, a
-  client whose PUT form some builds lack, as the client table says) makes the
-  fix unsafe, and the title says which guarantee is missing.
+- **where** the token fetch runs: in the scope that runs the request, never at
+  load or ``source`` time. Either a guarded statement just before the request's
+  statement in its own block (shell, PowerShell: ``Placement.STATEMENT``), or a
+  cached helper whose definition sits at module level and is *called* inside
+  the request (Python, JavaScript, Go: ``Placement.HELPER``); a definition runs
+  nothing when the module loads;
+- **how often**: once per script or process, however many requests follow (the
+  statement is guarded, the helper caches the token until its TTL ends);
+- **what it is called**: a fresh name the document does not use in any
+  spelling, or an existing variable only when it provably holds the body of a
+  successful PUT to the token path (``Adapter.reusable_token``);
+- **what it carries**: the request's own time limit (``Adapter.limit``), and
+  the request's failure tolerance: a failed fetch never stops the program, it
+  leaves the token empty and the request goes out and fails (or not) as before;
+- **what the request gets**: the token header, and only when the request goes
+  to IMDS alone (a wrapper that also serves other hosts would hand them the
+  token);
+- **how safe it is**: every guarantee an adapter cannot prove comes back as an
+  ``Unproven`` reason; any reason makes the fix unsafe (or, for a display-only
+  language, withholds the suggestion), and the title names each one:
+  ``"... (unsafe: <the guarantee that could not be proven>)"``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from enum import Enum
 from typing import Iterable, Protocol
 
 from imds_lint.model import Applicability, Edit, Fix, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH, TTL_HEADER_NAME
+from imds_lint.records import dataclass, field
 
 TITLE = "Fetch an IMDSv2 token first and send it with this request"
 VARIABLE_BASE = "IMDS_TOKEN"
 
-# The guarantees a safe token-first fix keeps; an unsafe fix names the one it could not prove.
-SHARED_WRAPPER = "the wrapper also serves callers that talk to other hosts, which would get the token"
-HIDDEN_LIMIT = "the request's options (and so its time limit) come partly from an expansion the fixer cannot read"
-CONDITIONAL = "the request runs only after an elif condition failed; no place runs the fetch exactly when it does"
+
+class Unproven(Enum):
+    """A guarantee of the fix contract a fixer could not prove; the value completes "unsafe: ..."."""
+
+    # The token goes to IMDS only.
+    SHARED_WRAPPER = "the wrapper also serves callers that talk to other hosts, which would get the token"
+    # The fetch keeps the request's time limit.
+    HIDDEN_LIMIT = "the request's options (and so its time limit) come partly from an expansion the fixer cannot read"
+    SUBPROCESS_LIMIT = "the command run by subprocess keeps its own time limit, which the token fetch cannot copy"
+    SESSION_LIMIT = ("the request goes through a session or connection built elsewhere, whose time limit and "
+                     "base address the fixer cannot read")
+    # The fetch runs exactly where the request does.
+    CONDITIONAL = "the request runs only after an elif condition failed; no place runs the fetch exactly when it does"
+    SHORT_CIRCUIT = "the request runs only when a -and/-or/&&/|| operand lets it; the fetch would run when it does not"
+    ASYNC_LOOP = ("async code: the cached token is shared through a lock made in the first event loop, "
+                  "which a program running several loops cannot share")
+    # The header goes on this request and no other.
+    REQUEST_ELSEWHERE = "the header goes on a Request object built in another statement, which may serve other calls"
+    HEADERS_VARIABLE = "the headers come from a variable the fixer cannot read (it may not be a dict)"
+    # The fetch's form works wherever the original ran.
+    PUT_FORM_MISSING = "this client's PUT form (wget --method) is missing from some builds (BusyBox)"
+    # The rewrite was run in the three worlds.
+    NOT_RUN_POWERSHELL = ("no PowerShell runtime here has run this rewrite in the three worlds (empty-token "
+                          "headers, -TimeoutSec and try/catch on the token PUT are unproven)")
+
+    def __str__(self) -> str:
+        return self.value
 
 
-__all__ = ["TITLE", "TOKEN_HEADER_NAME", "TOKEN_PATH", "TTL_HEADER_NAME", "Limit", "Placement", "Adapter",
-           "base_url", "fresh_name", "plan", "title"]
+__all__ = ["TITLE", "TOKEN_HEADER_NAME", "TOKEN_PATH", "TTL_HEADER_NAME", "Unproven", "Limit", "Placement",
+           "Fetch", "Adapter", "DocumentPlan", "base_url", "fresh_name", "plan", "title"]
 
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """The time limits a request carries (seconds, as written), copied onto its token fetch."""
+    """The time limits a request carries (as written in its language), copied onto its token fetch."""
 
-    total: str | None = None     # curl --max-time, wget --timeout, requests timeout=
+    total: str | None = None     # curl --max-time, wget --timeout, -TimeoutSec, requests timeout=
     connect: str | None = None   # curl --connect-timeout
     hidden: bool = False         # some options come from an expansion: there may be a limit we cannot copy
 
@@ -53,16 +87,22 @@ class Limit:
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Where a request's token fetch goes: before ``offset``, in the scope that runs the request.
+    """Where a request's token fetch goes: before ``offset``.
 
+    ``STATEMENT``: a guarded statement in the scope that runs the request;
     ``offset`` is None when a fetch that always runs earlier in the same scope
-    has filled the variable already.
+    has filled the variable already. ``HELPER``: a cached helper defined at
+    module level (``offset``, the same for every request of its kind), called
+    inside the request itself.
 
     ``conditional`` is set when the request runs only on some paths of the
-    statement the fetch precedes (``test && curl ...``); ``extra`` holds more
-    places that need the same guarded fetch (the call sites of a function that
-    run it in a subshell, where the cached token would not reach the caller).
+    statement the fetch precedes; ``extra`` holds more places that need the
+    same guarded fetch (the call sites of a function that run it in a subshell,
+    where the cached token would not reach the caller).
     """
+
+    STATEMENT = "statement"
+    HELPER = "helper"
 
     offset: int | None
     conditional: bool = False
@@ -70,10 +110,40 @@ class Placement:
     # Set where the fetch joins an ``a && b`` / ``a || b`` chain just before the request's operand:
     # the operator, and where that operand ends.
     chain: tuple[str, int] | None = None
+    kind: str = STATEMENT
+    # Why the statement the fetch precedes does not run exactly when the request does (for ``conditional``).
+    why: Unproven = Unproven.CONDITIONAL
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """The fetch as the adapter writes it, and the guarantee its form cannot keep (if any)."""
+
+    text: str
+    unproven: Unproven | None = None
+
+
+class DocumentPlan(Protocol):
+    """What is decided once per document (or per helper family): the fresh variable's name."""
+
+    variable: str | None
 
 
 class Adapter(Protocol):
-    """What a language tells the plan about one request (in its own document's offsets)."""
+    """What a language tells the plan about one request (in its own document's offsets).
+
+    Every method answers a question about syntax; None means "no place is sure"
+    (the plan then offers no fix, and the rule's message gives the recipe).
+    """
+
+    # The fresh name's stem and how a counter joins it: ("IMDS_TOKEN", "_") -> IMDS_TOKEN_2.
+    name_base: str
+    name_join: str
+    fold_case: bool  # names ignore case (PowerShell)
+
+    def unproven(self, request: Request) -> Iterable[Unproven]:
+        """What this language cannot prove about the request whatever the placement."""
+        ...
 
     def placement(self, request: Request) -> Placement | None: ...
 
@@ -83,21 +153,11 @@ class Adapter(Protocol):
 
     def names_in_use(self) -> Iterable[str]: ...
 
-    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> tuple[str, str | None] | None:
-        """The guarded fetch statement and, when it cannot be made safe, the reason."""
-        ...
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch | None: ...
 
-    def insert(self, placement: Placement, offset: int, statement: str) -> list[Edit]: ...
+    def insert(self, placement: Placement, offset: int, fetch: str) -> list[Edit]: ...
 
-    def header(self, request: Request, variable: str) -> Edit | None: ...
-
-
-@dataclass
-class DocumentPlan:
-    """What is decided once per document: the fresh variable's name."""
-
-    variable: str | None = None
-    reasons: dict[int, str] = field(default_factory=dict)
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None: ...
 
 
 def base_url(request: Request) -> str:
@@ -105,48 +165,91 @@ def base_url(request: Request) -> str:
     return f"{scheme}://{request.endpoint}"
 
 
-def fresh_name(taken: Iterable[str], text: str, base: str = VARIABLE_BASE) -> str:
-    """``base``, or ``base_2``, ... : a name the document does not use in any spelling."""
-    used = set(taken)
+def token_url(request: Request) -> str:
+    return f"{base_url(request)}{TOKEN_PATH}"
+
+
+def fresh_name(taken: Iterable[str], text: str, base: str = VARIABLE_BASE, join: str = "_",
+               fold_case: bool = False) -> str:
+    """``base``, or ``base_2``, ... : a name the document does not use in any spelling.
+
+    ``fold_case`` for languages whose names ignore case (PowerShell)."""
+    def norm(s: str) -> str:
+        return s.lower() if fold_case else s
+
+    used = {norm(t) for t in taken}
+    haystack = norm(text)
     name, n = base, 1
-    while name in used or name in text:
+    while norm(name) in used or norm(name) in haystack:
         n += 1
-        name = f"{base}_{n}"
+        name = f"{base}{join}{n}"
     return name
 
 
-def title(reasons: Iterable[str | None]) -> str:
-    missing = [r for r in dict.fromkeys(reasons) if r]
-    return TITLE if not missing else f"{TITLE} (unsafe: {'; '.join(missing)})"
+def title(reasons: Iterable[Unproven | None], base: str = TITLE) -> str:
+    missing = [str(r) for r in dict.fromkeys(reasons) if r]
+    return base if not missing else f"{base} (unsafe: {'; '.join(missing)})"
 
 
 def plan(request: Request, adapter: Adapter, document_plan: DocumentPlan, text: str, ttl: int,
-         shared: bool = False) -> Fix | None:
-    """The token-first fix for one tokenless request, or None when the adapter cannot place one."""
+         shared: bool = False, applicability: Applicability = Applicability.SAFE,
+         base_title: str = TITLE) -> Fix | None:
+    """The token-first fix for one tokenless request, or None when the adapter cannot place one.
+
+    ``shared``: the request sits in a wrapper that also serves other hosts.
+    ``applicability``: the best this language's fixes can be (DISPLAY_ONLY for
+    suggestions). A display-only suggestion that would break a guarantee is
+    withheld: the fix then carries no edits, only the title saying why.
+    """
     if request.has_token or request.is_token_fetch or request.wrapper:
         return None
+    reasons: list[Unproven | None] = [Unproven.SHARED_WRAPPER if shared else None, *adapter.unproven(request)]
+    if applicability is Applicability.DISPLAY_ONLY and any(reasons):
+        return _withheld(reasons, base_title)
     placement = adapter.placement(request)
     if placement is None:
         return None
-    reasons: list[str | None] = [SHARED_WRAPPER if shared else None]
     edits: list[Edit] = []
+    limit = adapter.limit(request)
     variable = adapter.reusable_token(request, placement)
     if variable is None:
         if document_plan.variable is None:
-            document_plan.variable = fresh_name(adapter.names_in_use(), text)
+            document_plan.variable = fresh_name(adapter.names_in_use(), text, adapter.name_base, adapter.name_join,
+                                                adapter.fold_case)
         variable = document_plan.variable
-        limit = adapter.limit(request)
         fetch = adapter.fetch(request, variable, limit, ttl)
         if fetch is None:
             return None
-        statement, reason = fetch
-        reasons += [reason, CONDITIONAL if placement.conditional else None, HIDDEN_LIMIT if limit.hidden else None]
+        reasons += [fetch.unproven, placement.why if placement.conditional else None,
+                    Unproven.HIDDEN_LIMIT if limit.hidden else None]
         offsets = (*((placement.offset,) if placement.offset is not None else ()), *placement.extra)
         for offset in offsets:
-            edits.extend(adapter.insert(placement, offset, statement))
-    header = adapter.header(request, variable)
+            edits.extend(adapter.insert(placement, offset, fetch.text))
+    if applicability is Applicability.DISPLAY_ONLY and any(reasons):
+        return _withheld(reasons, base_title)
+    header = adapter.header(request, variable, limit)
     if header is None:
         return None
-    edits.append(header)
-    applicability = Applicability.UNSAFE if any(reasons) else Applicability.SAFE
-    return Fix(title(reasons), tuple(edits), applicability)
+    edits = _fetch_first(edits, header)
+    if applicability is not Applicability.DISPLAY_ONLY and any(reasons):
+        applicability = Applicability.UNSAFE
+    return Fix(title(reasons, base_title), tuple(edits), applicability)
+
+
+def _fetch_first(fetches: list[Edit], header: list[Edit]) -> list[Edit]:
+    """All edits, where a header line inserted at the fetch's own point comes after the fetch
+    (insertions at one point are otherwise applied in no particular order)."""
+    at = {e.start: e for e in fetches if e.start == e.end}
+    merged = list(fetches)
+    for edit in header:
+        fetch = at.get(edit.start) if edit.start == edit.end else None
+        if fetch is None:
+            merged.append(edit)
+        else:
+            merged[merged.index(fetch)] = Edit(fetch.start, fetch.end, fetch.content + edit.content)
+    return merged
+
+
+def _withheld(reasons: list[Unproven | None], base_title: str) -> Fix:
+    missing = "; ".join(str(r) for r in dict.fromkeys(reasons) if r)
+    return Fix(f"{base_title} (no suggestion: {missing})", (), Applicability.DISPLAY_ONLY)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends.iac import Setting
@@ -26,6 +25,7 @@ from imds_lint.hcl.module import HclModule
 from imds_lint.hcl.tree import Block, HclFile, unwrap
 from imds_lint.kinds import Kind, sniff
 from imds_lint.model import Document, OffsetMap, Span
+from imds_lint.records import dataclass
 from imds_lint.syntax.treesitter import walk
 
 TEMPLATE_LINK = "terraform.template_link"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.dockerfile import argv_requests
@@ -30,6 +29,7 @@ from imds_lint.frontends.runners import ecs_network, task_definitions
 from imds_lint.clients import Arg, lookup, program_name
 from imds_lint.kinds import Kind
 from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, no_escape
+from imds_lint.records import dataclass, field
 
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh", "busybox"}
 _WORKLOADS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob",

@@ -15,7 +15,7 @@ import warnings
 from functools import lru_cache
 
 from imds_lint.syntax.powershell import PowerShellHandle, PowerShellState, top_level_statements
-from imds_lint.syntax.treesitter import parse_within
+from imds_lint.syntax.treesitter import enclosing, parse_within
 from imds_lint.syntax.treesitter import walk as _walk
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem
@@ -223,7 +223,8 @@ class _Reader:
         return any(len(p) > 1 and any(full.lower().startswith(p) for full in _IWR_PARAMETERS) for p in params)
 
     def web_cmdlet(self, node, name_node, cmdlet: str, items) -> None:
-        url_node = headers_node = method_node = None
+        url_node = headers_node = method_node = timeout_node = None
+        hidden = False
         positional = []
         i = 0
         while i < len(items):
@@ -242,6 +243,8 @@ class _Reader:
                     headers_node = value
                 elif param in ("method", "custommethod"):
                     method_node = value
+                elif param == "timeoutsec":
+                    timeout_node = value
             else:
                 splat = self.splatted(item)
                 if splat is None:
@@ -250,6 +253,8 @@ class _Reader:
                     url_node = splat.get("uri", url_node)
                     headers_node = splat.get("headers", headers_node)
                     method_node = splat.get("method", splat.get("custommethod", method_node))
+                    timeout_node = splat.get("timeoutsec", timeout_node)
+                    hidden = hidden or not splat
             i += 1
         if url_node is None and positional:
             url_node = positional[0]
@@ -260,7 +265,8 @@ class _Reader:
         headers, hash_node, unknown = self.headers(headers_node)
         self.emit(node, name_node, cmdlet, url, method, headers,
                   PowerShellHandle("cmdlet", node, name_node, explicit=method_node is not None,
-                                   headers_param=headers_node, hash=hash_node, url_node=url_node),
+                                   headers_param=headers_node, hash=hash_node, url_node=url_node,
+                                   timeout=timeout_node, options_hidden=hidden),
                   headers_unknown=unknown, method_explicit=method_node is not None)
 
     def splatted(self, item) -> dict[str, object] | None:
@@ -396,7 +402,7 @@ class _Reader:
             if target is None or target.type != "variable":
                 continue
             # The PUT's own output, not that of a call the PUT is nested in (a header table's value).
-            if any(self.span(n) in fetches and not _inside_command(n, assignment)
+            if any(self.span(n) in fetches and enclosing(n.parent, "command", stop=assignment) is None
                    for n in _walk(assignment) if n.type == "command"):
                 self.state.token_variables.setdefault(_variable_name(self.source(target)), self.span(statement).end)
 
@@ -411,16 +417,6 @@ def _argument_list_after(node):
     if following is None or following.type != "argument_list" or following.start_byte != node.end_byte:
         return None
     return following
-
-
-def _inside_command(node, limit) -> bool:
-    """Whether another command encloses ``node`` below ``limit``."""
-    node = node.parent
-    while node is not None and node != limit:
-        if node.type == "command":
-            return True
-        node = node.parent
-    return False
 
 
 def _assigned_to(node):

@@ -9,14 +9,14 @@ heredocs as embedded documents.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from imds_lint.records import dataclass
 from imds_lint.syntax.treesitter import parse_within
 from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem, installs
 from imds_lint.syntax.shell import ShellHandle, ShellState
-from imds_lint.syntax.treesitter import ByteOffsets, walk
+from imds_lint.syntax.treesitter import ByteOffsets, enclosing, walk
 from imds_lint.clients import Arg, ClientCall, headers_of, parse_argv, requests_for
 from imds_lint.frontends.container_commands import parse_container_command
 from imds_lint.kinds import Kind, classify, sniff
@@ -361,7 +361,7 @@ class _Walker:
         site, shared, fixable = node, call is not None, True
         source = word.ref if word.ref is not None else word.origin
         if source is not None:
-            site = _enclosing_command(source, self.state.ancestry) or node
+            site = enclosing(source, "command", self.state.ancestry.parent) or node
             shared = call is not None and call.inside(site)
         if word.ref is None and word.origin is not None:
             # $MD/instance-id with MD="curl -s http://...": a header can follow the word only when
@@ -662,12 +662,6 @@ class _Walker:
             if node.type == "ERROR" or node.is_missing:
                 what = f"missing {node.type}" if node.is_missing else "unexpected text"
                 self.analysis.problems.append(ParseProblem(self.span(node), f"the shell grammar could not parse this ({what})"))
-
-
-def _enclosing_command(node, ancestry):
-    while node is not None and node.type != "command":
-        node = ancestry.parent(node)
-    return node
 
 
 # curl options that send something other than the body to stdout, or the body elsewhere.

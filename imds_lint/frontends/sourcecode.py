@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
+from imds_lint.records import dataclass, field
 from imds_lint.syntax.sourcecode import SourceState
 from imds_lint.syntax.treesitter import walk
 from imds_lint.syntax.treesitter import parse_within
@@ -336,6 +336,34 @@ class Reader:
             if call.receiver is not None and call.name in ("concat", "join") and not call.args:
                 return UNKNOWN
         return UNKNOWN
+
+    def may_reach_other_hosts(self, node, depth: int = 0) -> bool:
+        """Whether the URL ``node`` builds may name a host other than IMDS on some call: a helper's
+        parameter that its callers also give other URLs, a variable also assigned another host, or a
+        part the file does not show. A token header on such a request would go there too."""
+        if node is None or depth > 6:
+            return True
+        kind = node.type
+        if kind in ("parenthesized_expression", "argument", "expression_list") and node.named_children:
+            return self.may_reach_other_hosts(node.named_children[-1], depth + 1)
+        if kind == "binary_expression" and node.named_children:
+            return self.may_reach_other_hosts(node.named_children[0], depth + 1)  # the host comes first
+        candidates = None
+        if kind in self.grammar.names:
+            candidates, ordered = self.candidates(self.source(node), node, self.enclosing_function(node))
+            candidates = candidates[:1] if ordered else candidates[:8]
+        elif kind == "selector_expression" and self.language == "go":
+            field_node = node.child_by_field_name("field")
+            typed = self.go_field(node.child_by_field_name("operand"), self.source(field_node)) if field_node else ""
+            candidates = self.state.assignments.get(typed, [])[:8] if typed else []
+        elif kind in self.grammar.calls:
+            call = self.call(node)
+            if call is not None and call.callee.endswith("Sprintf") and call.args \
+                    and self.value(call.args[0]).startswith("%s") and len(call.args) > 1:
+                return self.may_reach_other_hosts(call.args[1], depth + 1)
+        if candidates is not None:
+            return not candidates or any(self.may_reach_other_hosts(c, depth + 1) for c in candidates)
+        return parse_imds_url(normalise_url(self.value(node))) is None
 
     def go_field(self, operand, field: str) -> str | None:
         """The ``Type.field`` key ``operand.field`` reads (None: not a struct field set in a literal;

@@ -267,7 +267,9 @@ def _go(reader: Reader) -> list:
             url = reader.value(call.args[0])
             simple = callee == "http.Get" and len(call.args) == 1 and reader.literal(call.args[0])
             reader.emit(callee, url, name.upper().replace("POSTFORM", "POST"), (), call.node, call.node,
-                        handle=SourceHandle("go-get" if simple else "go"), method_explicit=True)
+                        handle=SourceHandle("go-get" if simple else "go",
+                                            shared=reader.may_reach_other_hosts(call.args[0])),
+                        method_explicit=True)
     return []
 
 
@@ -292,8 +294,9 @@ def _bound_request(reader: Reader, call: Call, client: str, url_node, method_nod
         sends += [c for c in reader.calls_on(variable, scope) if c.name in senders and not c.args]
         if sends:
             anchor = min(sends, key=lambda c: c.node.start_byte).node
+    shared = reader.language == "go" and reader.may_reach_other_hosts(url_node)
     reader.emit(client, reader.value(url_node), method or "GET", headers, anchor, anchor,
-                handle=SourceHandle(reader.language, variable=variable, created=call.node),
+                handle=SourceHandle(reader.language, variable=variable, created=call.node, shared=shared),
                 method_explicit=explicit)
 
 

@@ -32,34 +32,158 @@ def compose_all(text: str, exact_error: bool = True) -> list:
     rejects: it keeps what parses, and the error messages, as before. A
     caller that only needs to know *that* the text is broken passes
     ``exact_error=False``: without a tab (libyaml's rejections that the
-    pure-Python composer accepts all involve tabs) libyaml's error stands.
+    pure-Python composer accepts all involve tabs) libyaml's error stands,
+    unless it is libyaml's own nesting limit.
     """
     import yaml
 
     if getattr(yaml, "__with_libyaml__", False) and "\ufeff" not in text:
         try:
             roots = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
-        except yaml.YAMLError:
-            if not exact_error and "\t" not in text:
+        except yaml.YAMLError as error:
+            # libyaml's nesting limit (1,000) is its own, not YAML's: such text takes the pure path.
+            if not exact_error and "\t" not in text and "maximum nesting depth" not in str(error):
                 raise
         except UnicodeEncodeError:
             pass
         else:
             return defuse_aliases(roots, plain_style_is_none=True)
-    # libyaml stops at 1,000 levels of nesting; the pure-Python composer recurses about twice per
-    # level, so Python's default limit would make a 1,000-deep padding cost a template its findings.
-    # Its scanner is quadratic in depth, so the room is kept near what libyaml allows (~1,500 levels).
-    import sys
-
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, PURE_COMPOSER_FRAMES))
-    try:
-        return defuse_aliases(list(yaml.compose_all(text, Loader=yaml.SafeLoader)))
-    finally:
-        sys.setrecursionlimit(limit)
+    # libyaml stops at 1,000 levels of nesting. PyYAML's own scanner and parser then read the
+    # text, with the composer made iterative and the scanner's simple-key bookkeeping made
+    # linear (both exact equivalents, see _DeepSafeLoader): a template padded thousands of
+    # levels deep keeps its findings, in time linear in its size.
+    return defuse_aliases(list(yaml.compose_all(text, Loader=_deep_safe_loader())))
 
 
-PURE_COMPOSER_FRAMES = 4_000
+# Deeper than this is no configuration file: the engine text-scans it with a note (nodes cost
+# about 1 KB a level with their marks, so the bound keeps a tree under ~50 MB).
+MAX_DEPTH = 50_000
+
+
+def _deep_safe_loader():
+    """PyYAML's SafeLoader with two changes that give the same nodes, tags and errors:
+
+    * the composer builds collections with a stack instead of recursing twice
+      per level (so depth is bounded by ``MAX_DEPTH``, not by Python's stack);
+    * the scanner's possible simple keys live in an ``OrderedDict``. PyYAML
+      scans all of them, one per open flow level, on every token: quadratic in
+      depth (10 s at 5,000 levels). Keys are saved in the order of their
+      position and token number (a key re-saved at its level is removed
+      first), so the nearest key is the first one and the stale keys (on an
+      earlier line, or more than 1,024 characters back) are a prefix.
+    """
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = _build_loader()
+    return _LOADER
+
+
+_LOADER = None
+
+
+def _build_loader():
+    from collections import OrderedDict
+
+    import yaml
+    from yaml.composer import ComposerError
+    from yaml.events import AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
+    from yaml.nodes import MappingNode, SequenceNode
+    from yaml.scanner import ScannerError
+
+    class LinearScanner(yaml.scanner.Scanner):
+        def __init__(self):
+            super().__init__()
+            self.possible_simple_keys = OrderedDict()
+
+        def next_possible_simple_key(self):
+            for key in self.possible_simple_keys.values():
+                return key.token_number
+            return None
+
+        def stale_possible_simple_keys(self):
+            keys = self.possible_simple_keys
+            while keys:
+                level, key = next(iter(keys.items()))
+                if key.line == self.line and self.index - key.index <= 1024:
+                    return
+                if key.required:
+                    raise ScannerError("while scanning a simple key", key.mark,
+                                       "could not find expected ':'", self.get_mark())
+                del keys[level]
+
+    class StackComposer(yaml.composer.Composer):
+        def compose_node(self, parent, index):
+            # Open collections: [node, next sequence index, mapping key waiting for its value].
+            frames: list[list] = []
+            while True:
+                done = self._start_node(parent, index, frames)
+                while True:
+                    if done is not None:
+                        if not frames:
+                            return done
+                        frame = frames[-1]
+                        if frame[0].id == "sequence":
+                            frame[0].value.append(done)
+                            frame[1] += 1
+                        elif frame[2] is None:
+                            frame[2] = done
+                        else:
+                            frame[0].value.append((frame[2], done))
+                            frame[2] = None
+                        done = None
+                    frame = frames[-1]
+                    node = frame[0]
+                    end = SequenceEndEvent if node.id == "sequence" else MappingEndEvent
+                    if frame[2] is None and self.check_event(end):
+                        node.end_mark = self.get_event().end_mark
+                        frames.pop()
+                        self.ascend_resolver()
+                        done = node
+                        continue
+                    parent, index = node, frame[1] if node.id == "sequence" else frame[2]
+                    break
+
+        def _start_node(self, parent, index, frames):
+            """A scalar or alias (returned), or a collection opened on ``frames`` (None)."""
+            if self.check_event(AliasEvent):
+                event = self.get_event()
+                if event.anchor not in self.anchors:
+                    raise ComposerError(None, None, "found undefined alias %r" % event.anchor, event.start_mark)
+                return self.anchors[event.anchor]
+            event = self.peek_event()
+            anchor = event.anchor
+            if anchor is not None and anchor in self.anchors:
+                raise ComposerError("found duplicate anchor %r; first occurrence" % anchor,
+                                    self.anchors[anchor].start_mark, "second occurrence", event.start_mark)
+            self.descend_resolver(parent, index)
+            if self.check_event(ScalarEvent):
+                node = self.compose_scalar_node(anchor)
+                self.ascend_resolver()
+                return node
+            if len(frames) >= MAX_DEPTH:
+                raise RecursionError(f"YAML nested deeper than {MAX_DEPTH} levels")
+            start = self.get_event()
+            kind = SequenceNode if isinstance(start, SequenceStartEvent) else MappingNode
+            tag = start.tag
+            if tag is None or tag == "!":
+                tag = self.resolve(kind, None, start.implicit)
+            node = kind(tag, [], start.start_mark, None, flow_style=start.flow_style)
+            if anchor is not None:
+                self.anchors[anchor] = node
+            frames.append([node, 0, None])
+            return None
+
+    class DeepSafeLoader(yaml.reader.Reader, LinearScanner, yaml.parser.Parser, StackComposer,
+                         yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        def __init__(self, stream):
+            yaml.reader.Reader.__init__(self, stream)
+            LinearScanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            StackComposer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    return DeepSafeLoader
 
 
 def safe_load(text: str):

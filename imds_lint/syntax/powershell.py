@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from imds_lint.records import dataclass, field
 from imds_lint.syntax.treesitter import NodeText
 
 
@@ -25,6 +24,8 @@ class PowerShellHandle:
     url_node: object | None = None
     variable: str | None = None  # the .NET client's variable
     client: str | None = None  # "WebClient" | "HttpClient"
+    timeout: object | None = None  # the -TimeoutSec value, as written (or a splatted table's TimeoutSec)
+    options_hidden: bool = False  # splatted from a table the reader could not see: a -TimeoutSec may hide there
 
 
 @dataclass
@@ -42,15 +43,17 @@ class PowerShellState(NodeText):
     variables: set[str] = field(default_factory=set)
     # Computed once per document: callers ask once per request.
     _top_spans: set[tuple[int, int]] | None = field(default=None, init=False, repr=False)
-    # The fixer's once-per-document decision (token variable, first statement, endpoint).
+    # The fixer's once-per-document decisions (the token variable, where fetches go).
     token_plan: PowerShellTokenPlan | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PowerShellTokenPlan:
-    variable: str
-    first: object | None  # the top-level statement before which the fetch goes
-    endpoint: str
+    """The fixer's once-per-document decision: the name of the script-scope variable its fetches fill."""
+
+    variable: str | None = None
+    # Statement list (by byte span) -> the start of the first statement a fetch goes before (filled once).
+    fetch_points: dict[tuple[int, int], int] | None = None
 
 
 def top_level_statements(state: PowerShellState) -> list:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from imds_lint.records import dataclass, field
 from imds_lint.syntax.treesitter import NodeText, walk  # noqa: F401 (re-exported for the fixer)
 
 
@@ -20,6 +19,9 @@ class SourceHandle:
     # The variable holding the request object and the node that created it, where there is one.
     variable: str | None = None
     created: object | None = None
+    # The URL may name another host on some call (a helper's parameter, a variable assigned several):
+    # a token header there would go to that host too.
+    shared: bool = False
 
 
 @dataclass
@@ -31,3 +33,12 @@ class SourceState(NodeText):
     src: bytes
     text: str
     assignments: dict[str, list] = field(default_factory=dict)
+    token_plan: SourceTokenPlan | None = None  # the fixer's once-per-file decisions
+
+
+@dataclass(slots=True)
+class SourceTokenPlan:
+    """The fixer's once-per-file decisions: the token helper's name and the address it asks."""
+
+    variable: str | None = None
+    url: str | None = None

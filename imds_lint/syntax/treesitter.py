@@ -55,6 +55,20 @@ def walk(root):
         stack.extend(reversed(node.children))
 
 
+def enclosing(node, types: str | frozenset[str] | set[str], up=None, stop=None):
+    """The nearest node of one of ``types`` holding ``node`` (``node`` itself included), below ``stop``.
+
+    ``up`` gives a node's parent (an ``Ancestry.parent`` where trees are deep;
+    tree-sitter's own ``Node.parent`` otherwise).
+    """
+    wanted = {types} if isinstance(types, str) else types
+    while node is not None and node != stop:
+        if node.type in wanted:
+            return node
+        node = up(node) if up is not None else node.parent
+    return None
+
+
 class Ancestry:
     """Parents and top-level statements of one tree, from one walk.
 
