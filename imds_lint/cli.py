@@ -218,8 +218,7 @@ def _main(argv: list[str] | None) -> int:
     queue = [(project, settings, paths, None) for project, settings, paths in groups]
     while queue:
         project, settings, paths, found = queue.pop(0)
-        if found is None:
-            report.projects.append(_project_info(args, project))
+        report.projects.append(_project_info(args, project))
         if project.ignored_config is not None:
             sys.stderr.write(f"imds-lint: note: {project.ignored_config} is above the repository root "
                              f"{project.repository_root} and does not apply (name it with --config to use it)\n")

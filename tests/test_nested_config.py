@@ -173,3 +173,20 @@ def test_rebase_pattern(pattern, new, expected):
     base = Path("/r/base")
     target = Path(os.path.normpath(base / new)) if new != "." else base.parent
     assert rebase_pattern(pattern, base, target) == expected
+
+
+def test_files_of_several_configs_in_one_repository_are_one_project(repo, capsys):
+    monorepo(repo)
+    (repo / ".git" / "HEAD").write_text("0123456789abcdef0123456789abcdef01234567\n")
+    for args in (["."], ["boot.sh", "svc/boot.sh"]):  # walked, or named as pre-commit names them
+        assert main(["--format", "json", *args]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["commit"] == "0123456789abcdef0123456789abcdef01234567"
+        assert sorted(p["config"] for p in data["projects"]) == [
+            str(repo / "imds-lint.toml"), str(repo / "svc" / "imds-lint.toml")]
+        assert {p["root"] for p in data["projects"]} == {str(repo.resolve())}
+    assert main(["--format", "sarif", "boot.sh", "svc/boot.sh"]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/repo/")
+    assert sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]) \
+        == ["boot.sh", "svc/boot.sh"]
