@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from imds_lint import __version__
 from imds_lint.fingerprint import VERSION as FINGERPRINT_VERSION, normalise_path
 from imds_lint.model import Finding
+from imds_lint.records import dataclass
 
 FORMAT_VERSION = 1
 

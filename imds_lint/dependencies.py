@@ -8,9 +8,9 @@ syntax into the few bounds the rules need.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from imds_lint.model import Span
+from imds_lint.records import dataclass
 
 FACT = "dependency"
 

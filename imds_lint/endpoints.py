@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from imds_lint.records import dataclass
 
 # The three spellings AWS documents, at the start of a URL (scheme optional,
 # as curl and wget accept bare hosts). The look-aheads keep 169.254.169.2540

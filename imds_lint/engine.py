@@ -7,16 +7,16 @@ fixes that break parsing, re-lint, and stop at convergence.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from pathlib import Path
 
 from imds_lint import screening
 from imds_lint.config import Settings
 from imds_lint.decoding import DecodeBudget
-from imds_lint.fixers import apply_edits, fixer_for, select_fixes
+from imds_lint.fixers import apply_edits, fixer_for, merge_rewrites, select_fixes
 from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
+from imds_lint.records import replace
 from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
 from imds_lint.rule import RuleContext
 from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
@@ -78,6 +78,9 @@ class Session:
 
 class Linter:
     def __init__(self, settings: Settings):
+        from imds_lint.project import forget_real_paths
+
+        forget_real_paths()
         self.settings = settings
         self._rules: list | None = None
         self._known: set[str] | None = None
@@ -280,7 +283,7 @@ class Linter:
             fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
             if not fixes:
                 return text, applied, notes
-            chosen, _ = select_fixes(fixes)
+            chosen, _ = select_fixes(merge_rewrites(fixes))
             candidate = apply_edits(text, [e for fix in chosen for e in fix.edits])
             if syntax_errors(candidate, kind) > baseline_errors:
                 chosen, candidate = self._without_breaking_fixes(text, kind, chosen, baseline_errors, notes)
@@ -288,7 +291,7 @@ class Linter:
                 return text, applied, notes
             seen.add(candidate)
             text = candidate
-            applied += len(chosen)
+            applied += sum(fix.merged for fix in chosen)
         notes.append(f"fixes did not converge after {MAX_FIX_PASSES} passes; the last pass was kept")
         return text, applied, notes
 
@@ -341,14 +344,28 @@ def _text_scanned_note(regions: list[tuple[int, str]]) -> str:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per rule and place: a helper reached from many callers is reported once."""
-    seen = set()
-    unique = []
+    """One finding per rule and place: a helper reached from many callers is reported once.
+
+    Requests inside a blob written back whole (base64 user-data) all land on the
+    blob: the one finding kept there carries every one of their fixes, merged.
+    """
+    seen: dict[tuple, int] = {}
+    unique: list[Finding] = []
     for f in findings:
         key = (f.code, f.span)
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(unique)
             unique.append(f)
+            continue
+        kept = unique[seen[key]]
+        if kept.fix is not None and f.fix is not None and kept.fix.rerender is not None \
+                and f.fix.rerender is not None and kept.fix.rerender[0] is f.fix.rerender[0] \
+                and kept.fix.applicability is f.fix.applicability:
+            document = kept.fix.rerender[0]
+            edits = (*kept.fix.rerender[1], *f.fix.rerender[1])
+            merged = merge_rewrites([kept.fix, f.fix])
+            if len(merged) == 1:
+                unique[seen[key]] = replace(kept, fix=replace(merged[0], rerender=(document, edits)))
     return unique
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from imds_lint import __version__
+from imds_lint.records import dataclass, field
 
 SEVERITIES = ("error", "warning", "info")
 FIX_FIRST = 10

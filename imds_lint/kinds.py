@@ -124,6 +124,9 @@ _BY_NAME = {
     ".bashrc": Kind.SHELL, ".bash_profile": Kind.SHELL, ".profile": Kind.SHELL, ".zshrc": Kind.SHELL,
 }
 
+# A Dockerfile by name as docker build -f and the container-context heuristic take one
+# (Dockerfile, Dockerfile.prod, api.dockerfile, Containerfile): what frontends look for near a script.
+DOCKERFILE_NAME = re.compile(r"^(?:dockerfile|containerfile)(?:\..+)?$|\.(?:dockerfile|containerfile)$", re.I)
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
 _SHEBANG = re.compile(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
 

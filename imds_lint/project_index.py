@@ -25,9 +25,11 @@ from __future__ import annotations
 import os
 import stat
 from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Callable
+
+from imds_lint.project import real_path
+from imds_lint.records import dataclass
 
 MAX_FILE_BYTES = 1_000_000
 _MEMO_SIZE = 256
@@ -60,6 +62,7 @@ class ProjectIndex:
         self._listings: dict[tuple[str, int], tuple[str, ...]] = {}
         self._memo: OrderedDict[tuple, object] = OrderedDict()
         self._folder_rules: dict[str, tuple] = {}
+        self._dropped_memo: dict[str, bool] = {}
 
     @classmethod
     def for_settings(cls, settings) -> ProjectIndex:
@@ -83,23 +86,30 @@ class ProjectIndex:
     def inside(self, path: str | Path) -> str | None:
         """The real path of ``path`` when it lies inside a scan root, else None."""
         try:
-            real = os.path.realpath(path)
+            real = real_path(path)
         except (OSError, ValueError):
             return None
         return real if self.root_of(real) is not None else None
 
     def admits(self, path: str | Path) -> bool:
         """Whether discovery's rules let this file be read (see the module's docstring)."""
+        return self._admitted(path) is not None
+
+    def _admitted(self, path: str | Path) -> tuple[str, os.stat_result] | None:
+        """(real path, stat) of an admitted file: what ``admits`` decides, for ``read`` to reuse."""
         real = self.inside(path)
         if real is None or real in self.roots:
-            return False
+            return None
         try:
             info = os.stat(real)
         except (OSError, ValueError):
-            return False
+            return None
         if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_bytes:
-            return False
-        return not self._dropped(real)
+            return None
+        dropped = self._dropped_memo.get(real)
+        if dropped is None:  # the rules of the tree do not change during a run
+            dropped = self._dropped_memo[real] = self._dropped(real)
+        return None if dropped else (real, info)
 
     def _dropped(self, real: str) -> bool:
         from imds_lint.discovery import SKIPPED_DIRS
@@ -155,13 +165,10 @@ class ProjectIndex:
     def read(self, path: str | Path, max_bytes: int | None = None) -> FileText | None:
         """The text of an admitted file (UTF-8, errors replaced), or None; re-read when it changed."""
         key = os.path.abspath(path)
-        if not self.admits(key):
+        admitted = self._admitted(key)
+        if admitted is None:
             return None
-        real = self.inside(key)
-        try:
-            info = os.stat(real)
-        except OSError:
-            return None
+        real, info = admitted
         if max_bytes is not None and info.st_size > max_bytes:
             return None
         cached = self._texts.get(key)
@@ -202,6 +209,22 @@ class ProjectIndex:
             self._listings[state] = listing
         return tuple(os.path.join(state[0], name) for name in listing
                      if wanted(name) and self.admits(os.path.join(state[0], name)))
+
+    def files_above(self, path: str | PurePath, wanted: Callable[[str], bool], levels: int) -> list[str]:
+        """The admitted files ``wanted`` accepts in the folder of ``path`` and its parents, nearest
+        first: at most ``levels`` folders, never above the scan root holding ``path``."""
+        real = self.inside(path)
+        if real is None:
+            return []
+        root = PurePath(self.root_of(real))
+        directory = PurePath(real).parent
+        found: list[str] = []
+        for _ in range(levels):
+            found.extend(self.files_in(directory, wanted))
+            if directory == root or directory.parent == directory or root not in directory.parents:
+                break
+            directory = directory.parent
+        return found
 
     def memo(self, key: tuple, build: Callable[[], object]):
         """Something a front-end derives from files (a parse), kept for this index's run; bounded."""

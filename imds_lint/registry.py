@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 import re
 from functools import lru_cache
 
@@ -17,10 +17,8 @@ def all_rules() -> tuple[type[Rule], ...]:
     import imds_lint.rules as catalog
 
     found: dict[str, type[Rule]] = {}
-    for info in sorted(pkgutil.iter_modules(catalog.__path__), key=lambda m: m.name):
-        if not _MODULE.match(info.name):
-            continue
-        module = importlib.import_module(f"imds_lint.rules.{info.name}")
+    for name in _catalog_modules(catalog.__path__):
+        module = importlib.import_module(f"imds_lint.rules.{name}")
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__:
                 if value.code in found:
@@ -34,7 +32,20 @@ def catalog_codes() -> frozenset[str]:
     """Every rule code, read off the catalog's module names (imds101_... -> IMDS101) without importing it."""
     import imds_lint.rules as catalog
 
-    return frozenset(info.name[:7].upper() for info in pkgutil.iter_modules(catalog.__path__) if _MODULE.match(info.name))
+    return frozenset(name[:7].upper() for name in _catalog_modules(catalog.__path__))
+
+
+def _catalog_modules(folders) -> list[str]:
+    """The rule modules' names, sorted. Listed by hand: pkgutil.iter_modules imports inspect
+    (~5 ms of a pre-commit run) for a job a folder listing does."""
+    names = set()
+    for folder in folders:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        names.update(entry[:-3] for entry in entries if entry.endswith(".py") and _MODULE.match(entry[:-3]))
+    return sorted(names)
 
 
 def rule_codes() -> set[str]:

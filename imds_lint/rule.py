@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-import textwrap
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Iterator, Sequence
 
 from imds_lint.model import Category, Finding, Fix, Request, Severity, Span
+from imds_lint.records import dataclass
 
 if TYPE_CHECKING:
     from imds_lint.fixers import Fixer
@@ -88,4 +86,7 @@ class Rule:
 
     @classmethod
     def documentation(cls) -> str:
+        import inspect  # only --explain and the docs tests read it: a run does not pay for inspect
+        import textwrap
+
         return textwrap.dedent(inspect.getdoc(cls) or "").strip()

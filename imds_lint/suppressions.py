@@ -9,9 +9,9 @@ Any comment syntax works: ``#``, ``//``, ``--``, ``;``, ``<#``, ``/*``, ``REM``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from imds_lint.model import Category, Finding, Severity, Span
+from imds_lint.records import dataclass, field
 from imds_lint.registry import matches
 from imds_lint.source import SourceText
 

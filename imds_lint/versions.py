@@ -12,8 +12,9 @@ Package names are matched case-insensitively; a trailing ``*`` matches a prefix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from imds_lint.records import dataclass
 
 AWS_SDK_PAGE = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-a-supported-sdk-version-for-imdsv2.html"
 _DATADOG = "Datadog Agent 7.64.0 release notes: IMDSv2 is used by default (ec2_prefer_imdsv2 earlier)"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from imds_lint.frontends.iac import COMPUTE, spelled
+from imds_lint.frontends import COMPUTE
 from imds_lint.model import Category, Severity
 from imds_lint.rule import Invalid, Rule, Valid
 
@@ -91,6 +91,8 @@ class HopLimitBlocksContainers(Rule):
 
     def check_analysis(self, analysis, ctx):
         for resource in analysis.facts.get(COMPUTE, ()):
+            from imds_lint.frontends.iac import spelled  # loaded with the file's IaC front-end already
+
             if resource.account_defaults or resource.containers is None or resource.effective_endpoint == "disabled":
                 continue
             if resource.effective_tokens != "required" or resource.effective_hop_limit != 1:

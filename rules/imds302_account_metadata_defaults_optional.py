@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from imds_lint.frontends.iac import COMPUTE
+from imds_lint.frontends import COMPUTE
 from imds_lint.model import Category, Severity
 from imds_lint.rule import Invalid, Rule, Valid
 

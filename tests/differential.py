@@ -8,8 +8,8 @@
    both fail, with the same output.
 3. **Black-holed route** (a port that accepts and never answers): where the
    original ends in time because its requests carry a time limit, the fixed
-   one ends within the original's time plus one such limit (the token fetch
-   that failed first) and a little slack.
+   one ends within the original's time plus one such limit per process (the
+   token fetch that failed first in each) and a little slack.
 
 Every metadata host spelling is replaced by a 127.0.0.1 address in a temporary
 copy; nothing here reaches a real metadata service. Processes run in their own
@@ -203,7 +203,8 @@ class Worlds:
             verdict.blackhole.append(f"the original did not end within {blackhole_cap} s on a black-holed route, "
                                      f"though it declares a {original.time_limit} s limit")
             return verdict
-        allowed = before.elapsed + original.time_limit + SLACK
+        # Each process may spend one limit on its own failed token fetch.
+        allowed = before.elapsed + original.time_limit * fixed.processes + SLACK
         after = fixed_run.finish(max(0.0, allowed - fixed_run.elapsed) + 0.25)
         self.blackhole.reset()
         if after.returncode is None or after.elapsed > allowed:
@@ -231,7 +232,7 @@ class Launched:
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]):
         self.started = time.monotonic()
-        self.process = subprocess.Popen(argv, cwd=cwd, env=env, text=True, stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen(argv, cwd=cwd, env=env, text=True, errors="replace", stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
     @property

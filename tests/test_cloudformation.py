@@ -85,12 +85,15 @@ def test_double_quoted_user_data_fix_escapes_quotes():
     assert "\n" in script
 
 
-def test_join_user_data_is_reported_but_not_rewritten():
+def test_join_user_data_is_fixed_in_the_string_part_it_falls_in():
     text = ('Resources:\n  Web:\n    Type: AWS::EC2::Instance\n    Properties:\n      MetadataOptions:\n        HttpTokens: required\n'
             '      UserData:\n        Fn::Base64: !Join ["", ["#!/bin/bash\\n", "curl -s http://169.254.169.254/latest/meta-data/\\n"]]\n')
     found = [f for f in lint(text, Kind.YAML) if f.code == "IMDS101"]
     assert [f.start.line for f in found] == [8]
-    assert found[0].fix is None
+    assert found[0].fix is not None and found[0].fix.applicability.value == "safe"
+    fixed = fix(text, Kind.YAML)
+    assert fixed.count("\n") == text.count("\n"), "the parts stay where they were"
+    assert '"#!/bin/bash\\n", ": \\"${IMDS_TOKEN=$(curl -fs -X PUT' in fixed
 
 
 def test_json_template_is_read_with_positions():

@@ -52,6 +52,10 @@ def test_a_file_that_needs_a_front_end_loads_only_its_own(tmp_path):
     modules = set(probe["modules"])
     assert {"imds_lint.engine", "imds_lint.frontends.shell", "tree_sitter_bash._binding"} <= modules
     assert not modules & {"libcst", "yaml", "rich", "tree_sitter_hcl", "imds_lint.frontends.python"}
+    # No Dockerfile near it: the Dockerfile and compose parsers stay unloaded; no IaC in it: the
+    # IaC model too; and nothing pays for dataclasses (with inspect) at start-up.
+    assert not modules & {"imds_lint.frontends.dockerfile", "imds_lint.frontends.orchestrators",
+                          "imds_lint.frontends.iac", "dataclasses", "inspect"}
     # The grammar's binary is loaded without its package's __init__, whose importlib.resources
     # brings tempfile, shutil, bz2, lzma and random along (~5 ms of a run with findings).
     bare = subprocess.run([sys.executable, "-c", "import json, sys; print(json.dumps(list(sys.modules)))"],

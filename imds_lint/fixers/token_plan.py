@@ -29,12 +29,12 @@ decide nothing:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Protocol
 
 from imds_lint.model import Applicability, Edit, Fix, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH, TTL_HEADER_NAME
+from imds_lint.records import dataclass, field
 
 TITLE = "Fetch an IMDSv2 token first and send it with this request"
 VARIABLE_BASE = "IMDS_TOKEN"

@@ -11,13 +11,13 @@ run over files that never mention IMDS never loads a grammar.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from pathlib import PurePath
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Union
 
-from imds_lint.kinds import MANIFESTS, Kind
+from imds_lint.kinds import DOCKERFILE_NAME, MANIFESTS, Kind, kind_from_name
 from imds_lint.model import ContainerContext, Document, Request, Span
+from imds_lint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imds_lint.syntax.powershell import PowerShellState
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
     # What a parsed document leaves for its fixer (None where the fixer needs nothing).
     DocumentState = Union[ShellState, PowerShellState, PythonState, SourceState]
+
+# The fact an IaC front-end leaves per EC2 resource (frontends.iac.ComputeResource). Named here,
+# beside Analysis.facts, so the rules that read it load the IaC model only when a file has one.
+COMPUTE = "iac.compute"
 
 # Kind -> module. A kind without an entry is read by the text fallback.
 _FRONTENDS: dict[str, str] = {
@@ -64,8 +68,22 @@ _TEXT_FALLBACK = "imds_lint.frontends.text"
 # Modules that know which files of the repo run inside a container (a Dockerfile
 # that COPYs and runs a script; a compose service or ECS task that runs a
 # Dockerfile's image): each exposes ``container_context(path, project)`` and
-# reads other files only through the project index.
-_CONTEXT_PROVIDERS: tuple[str, ...] = ("imds_lint.frontends.dockerfile", "imds_lint.frontends.runners")
+# reads other files only through the project index. Each comes with the cheap test
+# that must pass before its module (a parser, ~5 ms to import) is loaded: most scripts
+# have no Dockerfile near them, and only a Dockerfile's image is run by a service or task.
+# How many folders up a Dockerfile's build context may start (the file's own folder first).
+DOCKERFILE_LEVELS = 6
+
+
+def dockerfiles_near(path: PurePath, project) -> list[str]:
+    """Dockerfiles in the folder of ``path`` and up to DOCKERFILE_LEVELS - 1 parents, nearest first."""
+    return project.files_above(path, DOCKERFILE_NAME.search, DOCKERFILE_LEVELS)
+
+
+_CONTEXT_PROVIDERS = (
+    ("imds_lint.frontends.dockerfile", lambda path, project: bool(dockerfiles_near(path, project))),
+    ("imds_lint.frontends.runners", lambda path, project: kind_from_name(path) == Kind.DOCKERFILE),
+)
 
 
 class ParserGaveUp(Exception):
@@ -112,7 +130,11 @@ def frontend_for(kind: str) -> ModuleType:
 
 def container_context(path: PurePath, project) -> ContainerContext | None:
     """The container a file of the repo runs in, if a provider knows one."""
-    for name in _CONTEXT_PROVIDERS:
+    if project is None:
+        return None
+    for name, may_know in _CONTEXT_PROVIDERS:
+        if not may_know(path, project):
+            continue
         found = importlib.import_module(name).container_context(path, project)
         if found is not None:
             return found

@@ -6,9 +6,8 @@ network) becomes the container context of the requests it makes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from imds_lint.clients import Arg
+from imds_lint.records import dataclass
 
 # docker/podman/nerdctl run and exec options that take a value (the rest are flags).
 _CONTAINER_ARG = {

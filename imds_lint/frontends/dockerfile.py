@@ -23,13 +23,13 @@ import fnmatch
 import json
 import re
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath, PurePosixPath
 
+from imds_lint.records import dataclass
 from imds_lint.syntax.treesitter import parse_within
 from imds_lint.syntax.treesitter import walk as _walk
-from imds_lint.frontends import Analysis, ParseProblem
+from imds_lint.frontends import Analysis, ParseProblem, dockerfiles_near
 from imds_lint.syntax.treesitter import ByteOffsets as _Offsets
 from imds_lint.clients import Arg, parse_argv, program_name, requests_for
 from imds_lint.kinds import Kind
@@ -387,8 +387,6 @@ def syntax_errors(text: str) -> int:
 # ---------------------------------------------------------------------------
 # Which files of the repo run in a container.
 
-_DOCKERFILE_NAMES = re.compile(r"^(?:dockerfile|containerfile)(?:\..+)?$|\.(?:dockerfile|containerfile)$", re.I)
-_MAX_LEVELS = 6
 
 
 class _NullSession:
@@ -427,17 +425,12 @@ def container_context(path: PurePath, project) -> ContainerContext | None:
     if real is None:
         return None
     path, root = PurePath(real), PurePath(project.root_of(real))
-    directory = path.parent
-    for _ in range(_MAX_LEVELS):
-        for dockerfile in project.files_in(directory, _DOCKERFILE_NAMES.search):
-            if project.inside(dockerfile) == real:
-                continue
-            found = _match(PurePath(dockerfile), project.read(dockerfile), path, root)
-            if found is not None:
-                return _image_run(found, dockerfile, project)
-        if directory == root or directory.parent == directory or root not in directory.parents:
-            break
-        directory = directory.parent
+    for dockerfile in dockerfiles_near(path, project):
+        if project.inside(dockerfile) == real:
+            continue
+        found = _match(PurePath(dockerfile), project.read(dockerfile), path, root)
+        if found is not None:
+            return _image_run(found, dockerfile, project)
     return None
 
 

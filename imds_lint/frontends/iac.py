@@ -10,15 +10,15 @@ containers. Rules read these facts; the fixer of the document's language writes 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from imds_lint.frontends import COMPUTE  # noqa: F401 (re-exported: the front-ends' name for it)
 from imds_lint.model import Span
+from imds_lint.records import dataclass
 
 if TYPE_CHECKING:
     from imds_lint.syntax.iac import IacHandle
 
-COMPUTE = "iac.compute"
 # An unknown value (a variable without a default, a reference to another resource).
 UNKNOWN = "*"
 
@@ -114,8 +114,8 @@ _NODE_SIGNS = [
 ]
 
 
-# Every pattern above needs one of these words: a text holding none (most resource blocks) is
-# turned away by substring searches instead of eight regex scans.
+# Every pattern above (both lists) needs one of these words: a text holding none (most resource
+# blocks) is turned away by substring searches instead of eight regex scans.
 _SIGN_WORDS = ("bootstrap.sh", "nodeadm", "NodeConfig", "ECS_CLUSTER", "k3s", "kubeadm", "microk8s", "rke2",
                "docker", "containerd", "podman", "nodeup", "kops", "kubernetes.io/cluster/", "k8s.io/role/",
                "alpha.eksctl.io/nodegroup", "eks:nodegroup-name", "/etc/ecs/ecs.config", "/aws/service/",
@@ -134,6 +134,8 @@ def container_signs(text: str) -> str | None:
 
 def node_signs(text: str) -> str | None:
     """Why ``text`` (a resource's own source) suggests a container host, short of proof."""
+    if not any(word in text for word in _SIGN_WORDS):
+        return None
     for pattern, reason in _NODE_SIGNS:
         if pattern.search(text):
             return reason

@@ -11,10 +11,10 @@ the same facts before they have front-ends of their own.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from imds_lint.dependencies import FACT, Constraint, DependencyFact, interval, line_span, pep440, semver_range
 from imds_lint.model import Span
+from imds_lint.records import dataclass, replace
 from imds_lint.versions import lookup
 
 
@@ -72,8 +72,6 @@ def record_command(analysis, text: str, program: str, args: list[Word], at: Span
 
 
 def _with(fact: DependencyFact, **changes) -> DependencyFact:
-    from dataclasses import replace
-
     return replace(fact, **changes)
 
 

@@ -9,9 +9,9 @@ heredocs as embedded documents.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from imds_lint.records import dataclass
 from imds_lint.syntax.treesitter import parse_within
 from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis, ParseProblem, installs

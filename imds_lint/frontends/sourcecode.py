@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
+from imds_lint.records import dataclass, field
 from imds_lint.syntax.sourcecode import SourceState
 from imds_lint.syntax.treesitter import walk
 from imds_lint.syntax.treesitter import parse_within

@@ -381,12 +381,43 @@ def scalar_chars(text: str, node) -> tuple[Chars, bool]:
         body_start, body_end = (start + 1, end - 1) if style else (start, end)
         if text[body_start:body_end] == value and "\n" not in value:
             return [(c, body_start + i, body_start + i + 1) for i, c in enumerate(value)], True
+        if style and "\n" not in text[body_start:body_end]:
+            escaped = _escaped_chars(text, body_start, body_end, style)
+            if escaped is not None and "".join(c for c, _, _ in escaped) == value:
+                return escaped, True
     # Folded blocks, escapes, multi-line flow scalars: not exact, but each character can still
     # be found at its own place (so findings land on their line); else the node's start.
     aligned = _aligned(text, start, end, value)
     if aligned is not None:
         return aligned, False
     return [(c, start, start) for c in value], False
+
+
+# The escapes of a one-line double-quoted scalar that stand for one character each.
+_DOUBLE_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "t": "\t", "n": "\n"}
+
+
+def _escaped_chars(text: str, start: int, end: int, style: str) -> Chars | None:
+    """A quoted scalar's characters with their spellings (``\\"`` or ``''`` for one character)."""
+    chars: Chars = []
+    i = start
+    while i < end:
+        c = text[i]
+        if style == '"' and c == "\\":
+            meant = _DOUBLE_ESCAPES.get(text[i + 1:i + 2])
+            if meant is None:
+                return None  # \x41, \u00e9, a line continuation: not worth spelling back
+            chars.append((meant, i, i + 2))
+            i += 2
+        elif style == "'" and c == "'":
+            if text[i + 1:i + 2] != "'":
+                return None
+            chars.append(("'", i, i + 2))
+            i += 2
+        else:
+            chars.append((c, i, i + 1))
+            i += 1
+    return chars
 
 
 def _aligned(text: str, start: int, end: int, value: str) -> Chars | None:
@@ -543,11 +574,12 @@ def scalar_escape(text: str, node):
 
 
 def quoted_scalar(value: str, quote: str = "'") -> str | None:
-    """``value`` as a one-line flow scalar in ``quote`` quotes; None for text that needs more lines."""
-    if "\n" in value or "\r" in value or not value.isprintable():
+    """``value`` as a one-line flow scalar in ``quote`` quotes (double where it holds a line break
+    or a tab, spelt ``\\n``/``\\t``); None for other control characters."""
+    if not value.replace("\n", "").replace("\t", "").isprintable():
         return None
-    if quote == '"':
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if quote == '"' or "\n" in value or "\t" in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
     return "'" + value.replace("'", "''") + "'"
 
 

@@ -30,16 +30,17 @@ class HclModule:
     def __init__(self, own: HclFile, path: str, project=None, sibling_suffix: str = ".tf"):
         self._own, self._path, self._project = own, path, project
         self._suffix = sibling_suffix
-        self._sibling_files: list[_Sibling] | None = None
+        self._folder: _Folder | None = None
         self._found: dict[tuple, object] = {}
 
     def _files(self, *words: str):
         yield self._own
-        if self._sibling_files is None:
-            self._sibling_files = sibling_files(self._project, self._path, self._suffix) if self._path and self._project else []
-        for sibling in self._sibling_files:
-            text = sibling.text
-            if all(word in text for word in words) or "\\u" in text or "\\U" in text:
+        if self._folder is None:
+            self._folder = (sibling_folder(self._project, self._path, self._suffix)
+                            if self._path and self._project else None) or _Folder([])
+        own = os.path.abspath(self._path) if self._path else None
+        for full, sibling in self._folder.holding(words):
+            if full != own:
                 yield sibling.file
 
     def _memo(self, key: tuple, find):
@@ -144,10 +145,12 @@ class HclModule:
 class _Sibling:
     """A sibling .tf file: read for every lookup, parsed only for one whose name it holds."""
 
-    __slots__ = ("text", "_file")
+    __slots__ = ("text", "escaped", "_file")
 
     def __init__(self, text: str):
         self.text = text
+        # Labels spelled with \u escapes may hold any name: such a file is always a candidate.
+        self.escaped = "\\u" in text or "\\U" in text
         self._file: HclFile | None = None
 
     @property
@@ -157,16 +160,38 @@ class _Sibling:
         return self._file
 
 
-def sibling_files(project, path: str, suffix: str = ".tf") -> list[_Sibling]:
-    """The folder's other files ending in ``suffix`` that the project index admits; listed and read
-    once per folder state (a file renamed into the folder, as --fix does, changes it)."""
+class _Folder:
+    """The .tf files of one folder, and which of them can hold each set of names looked up.
+
+    Every file of a folder asks its siblings the same questions (is there an
+    ``aws_eks_node_group``? where is ``var.tokens``?): each is answered by one
+    pass over the folder's texts, not one per file.
+    """
+
+    __slots__ = ("files", "_holding")
+
+    def __init__(self, files: list[tuple[str, _Sibling]]):
+        self.files = files
+        self._holding: dict[tuple[str, ...], list[tuple[str, _Sibling]]] = {}
+
+    def holding(self, words: tuple[str, ...]) -> list[tuple[str, _Sibling]]:
+        found = self._holding.get(words)
+        if found is None:
+            found = [(full, sibling) for full, sibling in self.files
+                     if sibling.escaped or all(word in sibling.text for word in words)]
+            if len(self._holding) < 4096:
+                self._holding[words] = found
+        return found
+
+
+def sibling_folder(project, path: str, suffix: str = ".tf") -> _Folder | None:
+    """The files ending in ``suffix`` of the folder of ``path`` that the project index admits; listed
+    and read once per folder state (a file renamed into the folder, as --fix does, changes it)."""
     folder = os.path.dirname(os.path.abspath(path))
-    own = os.path.abspath(path)
     state = project.folder_state(folder)
     if state is None:
-        return []
-    listed = project.memo(("hcl siblings", suffix, *state), lambda: _list_siblings(project, folder, suffix))
-    return [sibling for full, sibling in listed if full != own]
+        return None
+    return project.memo(("hcl siblings", suffix, *state), lambda: _Folder(_list_siblings(project, folder, suffix)))
 
 
 def _list_siblings(project, folder: str, suffix: str) -> list[tuple[str, _Sibling]]:

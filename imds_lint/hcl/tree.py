@@ -90,19 +90,26 @@ class Block:
     def __init__(self, file: HclFile, node):
         self.file = file
         self.node = node
-        self.type = file.source(node.named_children[0]) if node.named_children else ""
-        self.labels = [string_literal(file, c) or "" for c in node.named_children[1:] if c.type == "string_lit"]
-        self.body = next((c for c in node.named_children if c.type == "body"), None)
+        children = node.named_children  # each access builds the list anew: read it once
+        self.type = file.source(children[0]) if children else ""
+        self.labels = [string_literal(file, c) or "" for c in children[1:] if c.type == "string_lit"]
+        self.body = next((c for c in children if c.type == "body"), None)
+        self._attributes: dict[str, object] | None = None
 
     def attributes(self) -> dict[str, object]:
-        found = {}
-        if self.body is not None:
-            for child in self.body.named_children:
-                if child.type == "attribute" and child.named_children:
-                    expr = expression(child)
-                    if expr is not None:
-                        found[self.file.source(child.named_children[0])] = expr
-        return found
+        """Name -> expression node, read once per block (callers only read it)."""
+        if self._attributes is None:
+            found = {}
+            if self.body is not None:
+                for child in self.body.named_children:
+                    if child.type == "attribute":
+                        parts = child.named_children
+                        if parts:
+                            expr = next((c for c in parts if c.type == "expression"), None)
+                            if expr is not None:
+                                found[self.file.source(parts[0])] = expr
+            self._attributes = found
+        return self._attributes
 
     def sub_blocks(self, name: str) -> list[Block]:
         if self.body is None:
@@ -145,7 +152,10 @@ def string_literal(file: HclFile, node) -> str | None:
     if any(c.type in ("template_interpolation", "template_directive") for c in node.named_children):
         return None
     span = file.span(node)
-    inner, _ = hcl_template.decode(file.text, span.start + 1, span.end - 1, quoted=True)
+    inner = file.text[span.start + 1:span.end - 1]
+    if "\\" in inner or "$" in inner or "%" in inner:
+        # Escapes (\n, $${, %%{) to undo; plain text decodes to itself.
+        inner, _ = hcl_template.decode(file.text, span.start + 1, span.end - 1, quoted=True)
     return inner
 
 

@@ -11,9 +11,9 @@ ones are known and hidden from the checks, but break all the same.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 from imds_lint.model import Applicability, Category, Finding, Severity
+from imds_lint.records import dataclass, field
 from imds_lint.reporters import Report
 
 # Findings in these categories stop working code under IMDSv2-only (401s, or

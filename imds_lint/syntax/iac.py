@@ -6,10 +6,10 @@ language (``fixers.terraform``, ``fixers.cloudformation``, ``fixers.cdk``) reads
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from imds_lint.model import Span
+from imds_lint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imds_lint.hcl.tree import Block

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from imds_lint.records import dataclass, field
 from imds_lint.syntax.treesitter import NodeText
 
 

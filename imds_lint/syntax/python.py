@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from imds_lint.model import Request, Span
+from imds_lint.records import dataclass, field
 
 
 class LineOffsets:

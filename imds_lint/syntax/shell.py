@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from imds_lint.model import Span
+from imds_lint.records import dataclass, field
 from imds_lint.syntax.treesitter import Ancestry, ByteOffsets
 
 

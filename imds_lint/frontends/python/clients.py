@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from imds_lint.model import Span
+from imds_lint.records import dataclass
 
 
 VERBS = {"get", "post", "put", "delete", "head", "patch", "options"}

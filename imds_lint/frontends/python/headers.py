@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from imds_lint.frontends.python.collector import expression_key
 from imds_lint.frontends.python.values import MAX_DEPTH, cst_module
 from imds_lint.model import Header, Span
+from imds_lint.records import dataclass, field
 from imds_lint.syntax.python import ClientObject, keyword_argument
 
 
