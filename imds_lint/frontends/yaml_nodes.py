@@ -58,6 +58,9 @@ def compose_all(text: str, exact_error: bool = True) -> list:
 # Deeper than this is no configuration file: the engine text-scans it with a note (nodes cost
 # about 1 KB a level with their marks, so the bound keeps a tree under ~50 MB).
 MAX_DEPTH = 50_000
+# PyYAML's pure-Python reader costs ~20 us of CPU a node (libyaml's ~5): past this many nodes
+# (~4.5 s, ~160 MB) a file libyaml refused is text-scanned with a note, not parsed for a minute.
+PURE_NODE_BUDGET = 200_000
 
 
 def _deep_safe_loader():
@@ -88,22 +91,35 @@ def _build_loader():
     from yaml.composer import ComposerError
     from yaml.events import AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
     from yaml.nodes import MappingNode, SequenceNode
-    from yaml.scanner import ScannerError
+    from yaml.scanner import Scanner, ScannerError
 
-    class LinearScanner(yaml.scanner.Scanner):
+    class LinearScanner(Scanner):
         def __init__(self):
             super().__init__()
             self.possible_simple_keys = OrderedDict()
 
-        def next_possible_simple_key(self):
-            for key in self.possible_simple_keys.values():
-                return key.token_number
+        def need_more_tokens(self):
+            # Scanner.need_more_tokens with the two look-ups below inlined: it runs for every token.
+            if self.done:
+                return False
+            if not self.tokens:
+                return True
+            keys = self.possible_simple_keys
+            if keys:
+                self.stale_possible_simple_keys()
+                if keys and keys[next(iter(keys))].token_number == self.tokens_taken:
+                    return True
             return None
+
+        def next_possible_simple_key(self):
+            keys = self.possible_simple_keys
+            return keys[next(iter(keys))].token_number if keys else None
 
         def stale_possible_simple_keys(self):
             keys = self.possible_simple_keys
             while keys:
-                level, key = next(iter(keys.items()))
+                level = next(iter(keys))
+                key = keys[level]
                 if key.line == self.line and self.index - key.index <= 1024:
                     return
                 if key.required:
@@ -155,6 +171,12 @@ def _build_loader():
             if anchor is not None and anchor in self.anchors:
                 raise ComposerError("found duplicate anchor %r; first occurrence" % anchor,
                                     self.anchors[anchor].start_mark, "second occurrence", event.start_mark)
+            self.nodes += 1
+            if self.nodes > PURE_NODE_BUDGET:
+                from imds_lint.frontends import ParserGaveUp
+
+                raise ParserGaveUp(f"over {PURE_NODE_BUDGET:,} YAML nodes that only the pure-Python reader "
+                                   "can read (nested deeper than libyaml allows, or a byte order mark)")
             self.descend_resolver(parent, index)
             if self.check_event(ScalarEvent):
                 node = self.compose_scalar_node(anchor)
@@ -180,6 +202,7 @@ def _build_loader():
             LinearScanner.__init__(self)
             yaml.parser.Parser.__init__(self)
             StackComposer.__init__(self)
+            self.nodes = 0
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 
