@@ -34,7 +34,7 @@ from typing import Iterable, Protocol
 
 from imds_lint.model import Applicability, Edit, Fix, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH, TTL_HEADER_NAME
-from imds_lint.records import dataclass, field
+from imds_lint.records import dataclass
 
 TITLE = "Fetch an IMDSv2 token first and send it with this request"
 VARIABLE_BASE = "IMDS_TOKEN"
