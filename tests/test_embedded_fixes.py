@@ -25,6 +25,7 @@ from imds_lint.kinds import classify
 from imds_lint.model import Applicability
 from imds_lint.source import decode
 from tests.conftest import FIXTURES
+from tests.helpers import CloudFormationLoader
 
 EMBEDDING_FIXTURES = [
     "iac/cloudinit/ops-agent.cloud-config.yaml",
@@ -43,28 +44,11 @@ def sibling(path: Path) -> Path:
     return path.with_name(f"{stem}.fixed.{suffix}")
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """The safe loader, with CloudFormation's short tags read as one-key mappings (`!Sub x` -> {"!Sub": x})."""
-
-
-def _short_tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {"!" + suffix: value}
-
-
-TemplateLoader.add_multi_constructor("!", _short_tag)
-
-
 def load(path: Path, text: str):
     if path.suffix == ".json":
         return json.loads(text)
     if path.suffix in (".yaml", ".yml"):
-        return list(yaml.load_all(text, Loader=TemplateLoader))  # a SafeLoader: constructs no objects
+        return list(yaml.load_all(text, Loader=CloudFormationLoader))  # a SafeLoader: constructs no objects
     return None
 
 
