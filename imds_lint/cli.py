@@ -14,7 +14,7 @@ from pathlib import Path
 from imds_lint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "sarif", "github", "markdown", "gitlab", "junit")
+FORMATS = ("text", "json", "sarif", "github", "markdown", "gitlab", "junit", "checkstyle")
 SEVERITIES = ("info", "warning", "error")
 # A progress bar is worth drawing only once a run has taken this many files.
 PROGRESS_AFTER = 300
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format: text, json, sarif (code scanning), github (workflow annotations), "
-                             "markdown (readiness report), gitlab (Code Quality), junit (JUnit XML) (default: text)")
+                             "markdown (readiness report), gitlab (Code Quality), junit (JUnit XML), checkstyle (default: text)")
     parser.add_argument("--output-file", "-o", metavar="FILE",
                         help="write the --format output to FILE instead of standard output")
     parser.add_argument("--output", action="append", type=_output, default=[], metavar="FORMAT:FILE",
@@ -528,6 +528,10 @@ def _render(args, name: str, report, out, colour: bool = False) -> None:
         out.write(reporter.render(report))
     elif name == "junit":
         from imds_lint.reporters import junit as reporter
+
+        out.write(reporter.render(report))
+    elif name == "checkstyle":
+        from imds_lint.reporters import checkstyle as reporter
 
         out.write(reporter.render(report))
     else:
