@@ -280,7 +280,8 @@ class Linter:
         for _ in range(MAX_FIX_PASSES):
             findings, _ = self.lint_text(text, kind, _retext(source, text), path, origin=origin,
                                          project_path=project_path)
-            fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
+            # A withheld suggestion (no edits, only the reason in its title) is nothing to apply.
+            fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed and f.fix.edits]
             if not fixes:
                 return text, applied, notes
             chosen, _ = select_fixes(merge_rewrites(fixes))

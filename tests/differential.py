@@ -110,10 +110,16 @@ def interpreter(program: Program) -> list[str] | None:
     if program.language == "powershell":
         path = shutil.which("pwsh")
         return [path, "-NoProfile", "-NonInteractive", "-File"] if path else None
+    if program.language == "go":
+        path = shutil.which("go")
+        return [path, "run"] if path else None
     return None
 
 
-SUFFIX = {"shell": ".sh", "python": ".py", "javascript": ".js", "powershell": ".ps1"}
+SUFFIX = {"shell": ".sh", "python": ".py", "javascript": ".js", "powershell": ".ps1", "go": ".go"}
+# Go builds share one cache (a fresh HOME per run would rebuild net/http each time); never the network.
+GO_ENV = {"GOCACHE": os.path.join(tempfile.gettempdir(), "three-worlds-go-cache"), "GOPROXY": "off",
+          "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
 
 
 class Worlds:
@@ -155,7 +161,8 @@ class Worlds:
             for name, stub in PYTHON_STUBS.items():
                 _write(folder / name, stub)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "LC_ALL": "C",
-               "PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1",
+               **(GO_ENV if program.language == "go" else {})}
         return Launched([*command, str(main), *program.argv], folder, env)
 
     def run_imds(self, program: Program, tokens_required: bool, slot: str = "run") -> Outcome:

@@ -9,7 +9,7 @@ import yaml
 
 from imds_lint.frontends import yaml_nodes
 from imds_lint.kinds import Kind
-from tests.helpers import EVERY_RULE, codes, fix, lint
+from tests.helpers import EVERY_RULE, CloudFormationLoader, codes, fix, lint
 
 SUB = '''AWSTemplateFormatVersion: "2010-09-09"
 Resources:
@@ -26,25 +26,10 @@ Resources:
 '''
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """What CloudFormation itself would read: ``!Sub x`` is ``{"Fn::Sub": x}``."""
-
-
-def _construct_short_tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
 
 
 def load(text):
-    return yaml.load(text, Loader=_CloudFormationLoader)
+    return yaml.load(text, Loader=CloudFormationLoader)
 
 
 def test_short_tags_compose_with_marks_and_nothing_is_constructed():

@@ -26,7 +26,7 @@ from tests.embedded import EXTRACTORS
 pytestmark = pytest.mark.slow
 
 MANIFEST = tomllib.loads((Path(__file__).with_name("three_worlds.toml")).read_text())
-LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell"}
+LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell", "go": "go"}
 # Documents that hold scripts: a fixture of these kinds with a .fixed sibling runs its script too.
 EMBEDDING_KINDS = {"user-data", "yaml", "json", "terraform"}
 

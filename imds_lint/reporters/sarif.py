@@ -119,7 +119,7 @@ def _result(f: Finding, fingerprint: str, index: dict[str, int]) -> dict:
     }
     if f.code in index:
         result["ruleIndex"] = index[f.code]
-    if f.fix is not None and len(f.fix_locations) == len(f.fix.edits):
+    if f.fix is not None and f.fix.edits and len(f.fix_locations) == len(f.fix.edits):  # a withheld fix has none
         replacements = [
             {"deletedRegion": _region(start, end), "insertedContent": {"text": edit.content}}
             for edit, (start, end) in zip(f.fix.edits, f.fix_locations)
