@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=int, metavar="N",
                         help="processes for large runs, the main one included (default: one per core; 1 = serial)")
     parser.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary when clean")
+    parser.add_argument("--show-files", action="store_true",
+                        help="list the files a run would read, each with the config that applies to it, and exit")
+    parser.add_argument("--show-settings", action="store_true",
+                        help="print the config and settings that apply to the first PATH, and exit")
     parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule and exit")
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     parser.add_argument("--version", action="version", version=f"imds-lint {__version__}")
@@ -176,10 +180,14 @@ def _main(argv: list[str] | None) -> int:
     except config.ConfigError as exc:
         sys.stderr.write(f"imds-lint: {exc}\n")
         return EXIT_ERROR
+    if args.show_settings:
+        return _show_settings(args, config, groups)
+    if args.show_files:
+        return _show_files(args, config, groups)
 
     # The engine, the model and the front-ends load with the first file a front-end must read
     # (imds_lint.parallel): a run whose files all fail the prefilter never pays for them.
-    from imds_lint.discovery import PatternError, discover, discover_nested
+    from imds_lint.discovery import PatternError
     from imds_lint.project import relative_to_root
     from imds_lint.reporters import Report
 
@@ -216,73 +224,51 @@ def _main(argv: list[str] | None) -> int:
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
-    # Each group is walked with its own settings; a folder inside it with a config of its own is
-    # queued as a group of its own (ruff's hierarchical config), unless --config names one file.
-    queue = [(project, settings, paths, None) for project, settings, paths in groups]
-    while queue:
-        project, settings, paths, found = queue.pop(0)
-        if found is None:
+    walks = ((p, s, None) for p, s, _ in groups) if stdin else _walks(args, config, groups, nested)
+    try:
+        for project, settings, items in walks:
             report.projects.append(_project_info(args, project))
-        if project.ignored_config is not None:
-            sys.stderr.write(f"imds-lint: note: {project.ignored_config} is above the repository root "
-                             f"{project.repository_root} and does not apply (name it with --config to use it)\n")
-        if stdin:
-            results = iter([_lint_stdin(args, settings)])
-            items = None
-        elif found is not None:
-            items = _Counted(discover_nested(found, settings.root, settings.exclude, settings.respect_gitignore,
-                                             config.config_in))
-            results = parallel.run(settings, items, job, note, workers=args.jobs)
-        else:
-            # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
-            settings = settings.replace(scan_roots=tuple(
-                p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths))
-            items = _Counted(discover(paths, settings.root, settings.exclude, settings.respect_gitignore,
-                                      config_in=config.config_in if args.config is None else None))
-            results = parallel.run(settings, items, job, note, workers=args.jobs)
-        progress = None
-        try:
-            for done, result in enumerate(results, 1):
-                if progress is not None:
-                    progress.update(done, items.count)
-                elif done == PROGRESS_AFTER and items is not None and _progress_wanted():
-                    from imds_lint.reporters.text import Progress  # rich, only on a terminal
-
-                    progress = Progress(sys.stderr)
-                    progress.update(done, items.count)
-                if args.diff:
-                    from imds_lint.engine import unified_diff
-
-                    diffs.append(unified_diff(result))
-                elif args.fix:
-                    report.fixes_applied += result.fixes_applied
-                    if stdin:
-                        fixed_stdin = result.fixed if result.fixed is not None else result.original
-                report.files_scanned += result.scanned
-                if result.findings or (result.scanned and baseline_entries is not None):
-                    relative = relative_to_root(_real_path(args, result.path), project.record_root)
-                    report.project_paths[result.path] = relative
-                    if result.scanned:
-                        scanned.add(relative)
-                if result.findings:
-                    report.kinds[result.path] = result.kind
-                report.findings.extend(result.findings)
-                report.errors.extend(result.errors)
-        except PatternError as exc:
-            sys.stderr.write(f"imds-lint: {exc}\n")
-            return EXIT_ERROR
-        finally:
-            if progress is not None:
-                progress.stop()
-        for folder in nested:
-            inner = project.nested(Path(folder.path), folder.config)
+            if project.ignored_config is not None:
+                sys.stderr.write(f"imds-lint: note: {project.ignored_config} is above the repository root "
+                                 f"{project.repository_root} and does not apply (name it with --config to use it)\n")
+            if items is None:
+                results = iter([_lint_stdin(args, settings)])
+            else:
+                results = parallel.run(settings, items, job, note, workers=args.jobs)
+            progress = None
             try:
-                inner_settings = _settings(args, config, inner).replace(scan_roots=settings.scan_roots)
-            except config.ConfigError as exc:
-                sys.stderr.write(f"imds-lint: {exc}\n")
-                return EXIT_ERROR
-            queue.append((inner, inner_settings, [folder.path], folder))
-        nested.clear()
+                for done, result in enumerate(results, 1):
+                    if progress is not None:
+                        progress.update(done, items.count)
+                    elif done == PROGRESS_AFTER and items is not None and _progress_wanted():
+                        from imds_lint.reporters.text import Progress  # rich, only on a terminal
+
+                        progress = Progress(sys.stderr)
+                        progress.update(done, items.count)
+                    if args.diff:
+                        from imds_lint.engine import unified_diff
+
+                        diffs.append(unified_diff(result))
+                    elif args.fix:
+                        report.fixes_applied += result.fixes_applied
+                        if stdin:
+                            fixed_stdin = result.fixed if result.fixed is not None else result.original
+                    report.files_scanned += result.scanned
+                    if result.findings or (result.scanned and baseline_entries is not None):
+                        relative = relative_to_root(_real_path(args, result.path), project.record_root)
+                        report.project_paths[result.path] = relative
+                        if result.scanned:
+                            scanned.add(relative)
+                    if result.findings:
+                        report.kinds[result.path] = result.kind
+                    report.findings.extend(result.findings)
+                    report.errors.extend(result.errors)
+            finally:
+                if progress is not None:
+                    progress.stop()
+    except (PatternError, config.ConfigError) as exc:
+        sys.stderr.write(f"imds-lint: {exc}\n")
+        return EXIT_ERROR
 
     if args.diff:
         return _show_diffs(args, diffs, report, usage_error)
@@ -326,6 +312,76 @@ def _main(argv: list[str] | None) -> int:
     threshold = SEVERITIES.index(args.failure_threshold)
     failing = any(f.severity.rank >= threshold for f in report.findings)
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _walks(args, config, groups, nested: list):
+    """(project, settings, files) for each group of command-line paths, then for each folder with
+    a config of its own met while walking them (ruff's hierarchical config; not with --config).
+    ``nested`` is filled with those folders (discovery.Nested) as the caller consumes the files."""
+    from imds_lint.discovery import discover, discover_nested
+
+    queue = [(project, settings, paths, None) for project, settings, paths in groups]
+    while queue:
+        project, settings, paths, found = queue.pop(0)
+        if found is not None:
+            items = discover_nested(found, settings.root, settings.exclude, settings.respect_gitignore,
+                                    config.config_in)
+        else:
+            # Cross-file reads (sibling .tf files, -r includes, Dockerfiles) stay inside what was named.
+            settings = settings.replace(scan_roots=tuple(
+                p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths))
+            items = discover(paths, settings.root, settings.exclude, settings.respect_gitignore,
+                             config_in=config.config_in if args.config is None else None)
+        yield project, settings, _Counted(items)
+        for folder in nested:
+            inner = project.nested(Path(folder.path), folder.config)
+            queue.append((inner, _settings(args, config, inner).replace(scan_roots=settings.scan_roots),
+                          [folder.path], folder))
+        nested.clear()
+
+
+def _show_files(args, config, groups) -> int:
+    """Each file a run would read, with the config that applies to it (ruff's --show-files)."""
+    from imds_lint.discovery import Candidate, Nested, PatternError
+
+    nested: list = []
+    usage_error = False
+    try:
+        for project, _, items in _walks(args, config, groups, nested):
+            source = str(project.config_path) if project.config_path is not None else "(no config: defaults)"
+            for item in items:
+                if isinstance(item, Candidate):
+                    sys.stdout.write(f"{item.display}  {source}\n")
+                elif isinstance(item, Nested):
+                    nested.append(item)
+                else:
+                    sys.stderr.write(f"imds-lint: {item.display}: {item.message}\n")
+                    usage_error |= item.usage
+    except (PatternError, config.ConfigError) as exc:
+        sys.stderr.write(f"imds-lint: {exc}\n")
+        return EXIT_ERROR
+    return EXIT_ERROR if usage_error else EXIT_CLEAN
+
+
+def _show_settings(args, config, groups) -> int:
+    """The config and the settings that apply to the first path, after command-line options
+    (ruff's --show-settings): what to look at when a nested config seems to be ignored."""
+    import json
+
+    project, settings, paths = groups[0]
+    shown = {
+        "path": paths[0],
+        "config": str(project.config_path) if project.config_path is not None else None,
+        "patterns relative to": str(settings.root),
+        "paths recorded relative to": str(project.record_root),
+        "select": list(settings.select), "ignore": list(settings.ignore), "exclude": list(settings.exclude),
+        "per-file-ignores": {pattern: list(codes) for pattern, codes in settings.per_file_ignores},
+        "token-ttl": settings.token_ttl, "max-file-size": settings.max_file_size,
+        "respect-gitignore": settings.respect_gitignore,
+    }
+    for key, value in shown.items():
+        sys.stdout.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")
+    return EXIT_CLEAN
 
 
 def _real_path(args, display: str) -> str:

@@ -85,3 +85,40 @@ def gunzip(raw: bytes, budget: DecodeBudget, what: str = "a gzip payload") -> by
     except zlib.error:
         return None
     return b"".join(out)
+
+
+def b64_renderer(spelling: str, gzipped: bool = False):
+    """A function that spells fixed text as ``spelling`` spells its payload; None when it cannot.
+
+    Only a canonical encoding is re-spelt (padding as ``b64encode`` writes it, no
+    stray characters), in one line or wrapped at one width with one kind of line
+    break (MIME, ``base64 -w 76``), so an unchanged payload encodes back to the
+    very same characters and a fixed one is laid out as its neighbours.
+    """
+    newline = "\r\n" if "\r\n" in spelling else "\n"
+    trailing = newline if spelling.endswith(newline) else ""
+    body = spelling[:len(spelling) - len(trailing)] if trailing else spelling
+    lines = body.split(newline) if newline in body else [body]
+    width = len(lines[0])
+    if not width or any(len(line) != width for line in lines[:-1]) or not 0 < len(lines[-1]) <= width:
+        return None
+    compact = "".join(lines)
+    try:
+        raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if base64.b64encode(raw).decode("ascii") != compact:
+        return None
+
+    def render(text: str) -> str:
+        payload = text.encode("utf-8")
+        if gzipped:
+            import gzip
+
+            payload = gzip.compress(payload, mtime=0)  # the same text decompresses out; its bytes are new
+        encoded = base64.b64encode(payload).decode("ascii")
+        if len(lines) == 1:
+            return encoded + trailing
+        return newline.join(encoded[i:i + width] for i in range(0, len(encoded), width)) + trailing
+
+    return render

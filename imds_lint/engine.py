@@ -12,7 +12,7 @@ from pathlib import Path
 from imds_lint import screening
 from imds_lint.config import Settings
 from imds_lint.decoding import DecodeBudget
-from imds_lint.fixers import apply_edits, fixer_for, select_fixes
+from imds_lint.fixers import apply_edits, fixer_for, merge_rewrites, select_fixes
 from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
@@ -280,10 +280,11 @@ class Linter:
         for _ in range(MAX_FIX_PASSES):
             findings, _ = self.lint_text(text, kind, _retext(source, text), path, origin=origin,
                                          project_path=project_path)
-            fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed]
+            # A withheld suggestion (no edits, only the reason in its title) is nothing to apply.
+            fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed and f.fix.edits]
             if not fixes:
                 return text, applied, notes
-            chosen, _ = select_fixes(fixes)
+            chosen, _ = select_fixes(merge_rewrites(fixes))
             candidate = apply_edits(text, [e for fix in chosen for e in fix.edits])
             if syntax_errors(candidate, kind) > baseline_errors:
                 chosen, candidate = self._without_breaking_fixes(text, kind, chosen, baseline_errors, notes)
@@ -291,7 +292,7 @@ class Linter:
                 return text, applied, notes
             seen.add(candidate)
             text = candidate
-            applied += len(chosen)
+            applied += sum(fix.merged for fix in chosen)
         notes.append(f"fixes did not converge after {MAX_FIX_PASSES} passes; the last pass was kept")
         return text, applied, notes
 
@@ -344,14 +345,28 @@ def _text_scanned_note(regions: list[tuple[int, str]]) -> str:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per rule and place: a helper reached from many callers is reported once."""
-    seen = set()
-    unique = []
+    """One finding per rule and place: a helper reached from many callers is reported once.
+
+    Requests inside a blob written back whole (base64 user-data) all land on the
+    blob: the one finding kept there carries every one of their fixes, merged.
+    """
+    seen: dict[tuple, int] = {}
+    unique: list[Finding] = []
     for f in findings:
         key = (f.code, f.span)
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(unique)
             unique.append(f)
+            continue
+        kept = unique[seen[key]]
+        if kept.fix is not None and f.fix is not None and kept.fix.rerender is not None \
+                and f.fix.rerender is not None and kept.fix.rerender[0] is f.fix.rerender[0] \
+                and kept.fix.applicability is f.fix.applicability:
+            document = kept.fix.rerender[0]
+            edits = (*kept.fix.rerender[1], *f.fix.rerender[1])
+            merged = merge_rewrites([kept.fix, f.fix])
+            if len(merged) == 1:
+                unique[seen[key]] = replace(kept, fix=replace(merged[0], rerender=(document, edits)))
     return unique
 
 

@@ -85,6 +85,12 @@ class Fix:
     title: str
     edits: tuple[Edit, ...]
     applicability: Applicability
+    # Set where the edits write back a whole embedded document (``Document.render``): that
+    # document and the edits in its own text, so the engine can merge every fix of one blob
+    # into one rewrite instead of one per pass.
+    rerender: tuple[Document, tuple[Edit, ...]] | None = field(default=None, compare=False)
+    # How many findings' fixes this one carries (merged fixes of one embedded document).
+    merged: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,8 +307,10 @@ class Document:
     # None where it cannot.
     render: Callable[[str], str | None] | None = None
     rendered_span: Span | None = None
-    # Why a fix through this embedding cannot keep every guarantee (it is demoted to unsafe).
+    # Why a fix through this embedding cannot keep every guarantee (it is demoted to unsafe);
+    # ``unsafe_for`` says it per fix, from the fix's edits in this document's text.
     unsafe_reason: str | None = None
+    unsafe_for: Callable[[list[Edit]], str | None] | None = None
 
     @property
     def root(self) -> Document:
@@ -327,24 +335,37 @@ class Document:
 
     def edit_to_root(self, edit: Edit) -> Edit | None:
         """The same edit in the root document, escaped on its way out; None if impossible."""
-        edits = self._edits_to_root([edit])
+        edits = self.edits_to_root([edit])
         return None if edits is None or len(edits) != 1 else edits[0]
 
-    def _edits_to_root(self, edits: list[Edit]) -> list[Edit] | None:
+    def edits_to_root(self, edits: list[Edit], rendered: list | None = None,
+                      reasons: list[str] | None = None) -> list[Edit] | None:
+        """Edits of this document's text as edits of the root's; None if impossible.
+
+        ``rendered``, when given, receives (document, its edits) for the outermost
+        document on the way that is written back whole; ``reasons`` what each
+        document on the way says makes the fix unsafe.
+        """
         doc = self
         while doc.parent is not None:
             if not doc.writable:
                 return None
+            if reasons is not None:
+                reason = doc.unsafe_reason or (doc.unsafe_for(edits) if doc.unsafe_for is not None else None)
+                if reason is not None and reason not in reasons:
+                    reasons.append(reason)
             if doc.render is not None and doc.rendered_span is not None:
                 # Written back whole: apply the edits here, spell the result as the parent does.
                 try:
                     fixed = apply_edits(doc.text, edits)
                 except ValueError:
                     return None
-                rendered = doc.render(fixed)
-                if rendered is None:
+                spelling = doc.render(fixed)
+                if spelling is None:
                     return None
-                edits = [Edit(doc.rendered_span.start, doc.rendered_span.end, rendered)]
+                if rendered is not None:
+                    rendered[:] = [(doc, tuple(edits))]
+                edits = [Edit(doc.rendered_span.start, doc.rendered_span.end, spelling)]
             elif doc.offsets is None:
                 return None
             else:
@@ -354,19 +375,16 @@ class Document:
         return edits
 
     def fix_to_root(self, fix: Fix) -> Fix | None:
-        edits = self._edits_to_root(list(fix.edits))
+        rendered: list = []
+        reasons: list[str] = []
+        edits = self.edits_to_root(list(fix.edits), rendered, reasons)
         if edits is None:
             return None
-        reasons = []
-        doc = self
-        while doc is not None:
-            if doc.unsafe_reason is not None and doc.unsafe_reason not in reasons:
-                reasons.append(doc.unsafe_reason)
-            doc = doc.parent
+        rerender = rendered[0] if rendered else None
         if not reasons:
-            return Fix(fix.title, tuple(edits), fix.applicability)
+            return Fix(fix.title, tuple(edits), fix.applicability, rerender)
         demoted = Applicability.UNSAFE if fix.applicability is Applicability.SAFE else fix.applicability
-        return Fix(_with_reasons(fix.title, reasons), tuple(edits), demoted)
+        return Fix(_with_reasons(fix.title, reasons), tuple(edits), demoted, rerender)
 
     def embed(
         self,
@@ -381,6 +399,7 @@ class Document:
         render: Callable[[str], str | None] | None = None,
         rendered_span: Span | None = None,
         unsafe_reason: str | None = None,
+        unsafe_for: Callable[[list[Edit]], str | None] | None = None,
     ) -> Document:
         return Document(
             kind=kind,
@@ -394,6 +413,7 @@ class Document:
             render=render,
             rendered_span=rendered_span,
             unsafe_reason=unsafe_reason,
+            unsafe_for=unsafe_for,
         )
 
 

@@ -64,6 +64,11 @@ def load_bytes(raw: bytes, path: str | Path, result: FileResult) -> tuple[Source
     result.kind = kind
     if kind == Kind.UNKNOWN:
         return None
+    if kind == Kind.JSON and is_own_report(source.text):
+        # Last run's --output json/gitlab left in the tree quotes every URL it found: scanning it
+        # would report each finding twice, once where it is and once in the report.
+        _note(result, "an imds-lint report; not scanned")
+        return None
     if source.lossy:
         _note(result, f"not valid {source.encoding}; scanned with replacement characters" + (
             " (a fix keeps every undecodable byte)" if source.rewritable else " and never rewritten"))
@@ -74,3 +79,19 @@ def screen(path: str | Path, display: str, max_file_size: int) -> FileResult | N
     """The final result for a file no front-end needs to see, else None (``engine`` reads it again)."""
     result = FileResult(display)
     return result if load(path, result, max_file_size) is None else None
+
+
+_OWN_REPORT = None
+
+
+def is_own_report(text: str) -> bool:
+    """Whether ``text`` is a report imds-lint wrote: its JSON (one repository's or a fleet's) or its
+    GitLab Code Quality list, recognised by how each begins as the reporters write it."""
+    global _OWN_REPORT
+    if _OWN_REPORT is None:
+        import re
+
+        _OWN_REPORT = re.compile(
+            r'\{\s*"version": 1,\s*(?:"kind": "fleet",\s*)?"tool": \{\s*"name": "imds-lint",'
+            r'|\[\s*\{\s*"type": "issue",\s*"check_name": "IMDS\d{3} [a-z0-9-]+",')
+    return _OWN_REPORT.match(text, 0, 400) is not None

@@ -125,6 +125,27 @@ class TokenlessRequest(Rule):
         ),
         Invalid("shell", "http GET instance-data/latest/meta-data/local-ipv4\nwget -qO- http://[fd00:ec2::254]/latest/meta-data/\n", count=2),
         Invalid(
+            "powershell",
+            "function Get-InstanceId {\n"
+            "    Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/instance-id -TimeoutSec 2\n"
+            "}\n",
+            fixed=("function Get-InstanceId {\n"
+                   "    if ($null -eq (Get-Variable -Name IMDS_TOKEN -Scope Script -ValueOnly -ErrorAction Ignore)) {\n"
+                   "        try {\n"
+                   "            $script:IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token"
+                   " -TimeoutSec 2 -ErrorAction Stop -Headers @{\n"
+                   "                'X-aws-ec2-metadata-token-ttl-seconds' = '21600'\n"
+                   "            }\n"
+                   "        } catch {\n"
+                   "            $script:IMDS_TOKEN = ''\n"
+                   "        }\n"
+                   "    }\n"
+                   "    Invoke-RestMethod -Headers @{'X-aws-ec2-metadata-token' = $script:IMDS_TOKEN} "
+                   "-Uri http://169.254.169.254/latest/meta-data/instance-id -TimeoutSec 2\n"
+                   "}\n"),
+            unsafe_fixes=True,
+        ),
+        Invalid(
             "python",
             'import requests\n\n'
             'region = requests.get("http://169.254.169.254/latest/meta-data/placement/region", timeout=2).text\n',

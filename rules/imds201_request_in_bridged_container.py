@@ -39,7 +39,12 @@ class RequestInBridgedContainer(Rule):
     Which repo files run in an image is a heuristic: a script counts when a
     `COPY`/`ADD` from the build context (the Dockerfile's folder or a parent, up to
     the scan root) copies it, or a folder holding it, and `ENTRYPOINT`, `CMD` or
-    `RUN` runs it by path or file name.
+    `RUN` runs it by path or file name. Where the image then runs comes from the
+    repo too, in the Dockerfile's folder or up to three parents: a compose service
+    that builds it, or an ECS task definition (`*task-def*.json`) whose container
+    image is named after the Dockerfile's folder (or `Dockerfile.<name>`), or that
+    has one container and sits beside the Dockerfile; the task's `networkMode`
+    then decides (`awsvpc` and `host` are not flagged).
 
     ## Example
     ```dockerfile

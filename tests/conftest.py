@@ -1,3 +1,14 @@
+"""Shared fixtures. The suite runs in pytest-xdist workers (pyproject addopts: -n auto), each a
+process of its own, so nothing here or in a test may assume it has the machine to itself:
+
+- servers (the IMDS emulator, the refusing and black-holed ports) bind 127.0.0.1 port 0 and are
+  started per worker (session scope is per worker);
+- files go under tmp_path / tmp_path_factory (a base folder per worker), never into the
+  checkout; the wheel and pre-commit tests build from the checkout into their own temp folders;
+- the current folder and the environment are changed only through monkeypatch (per process);
+- time bounds are CPU time or best-of-several where a loaded core could stretch wall time.
+"""
+
 from __future__ import annotations
 
 import os
@@ -11,6 +22,16 @@ from tests.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` (pyproject addopts) takes every core for the suite or a selection of it
+    (``-m "not slow"``, ``-k``), but one process for a run that names files or tests: starting
+    the workers (an interpreter, imports and collection each) costs more than such a run saves."""
+    if config.args_source is pytest.Config.ArgsSource.ARGS and any(
+            os.path.isfile(arg.split("::", 1)[0]) for arg in config.args):
+        return 0
+    return None  # xdist's own count: the cores this process may use
+
 
 # A fast profile for every run; IMDS_LINT_FUZZ=1 selects the long one.
 settings.register_profile("default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

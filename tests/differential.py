@@ -8,8 +8,8 @@
    both fail, with the same output.
 3. **Black-holed route** (a port that accepts and never answers): where the
    original ends in time because its requests carry a time limit, the fixed
-   one ends within the original's time plus one such limit (the token fetch
-   that failed first) and a little slack.
+   one ends within the original's time plus one such limit per process (the
+   token fetch that failed first in each) and a little slack.
 
 Every metadata host spelling is replaced by a 127.0.0.1 address in a temporary
 copy; nothing here reaches a real metadata service. Processes run in their own
@@ -110,10 +110,16 @@ def interpreter(program: Program) -> list[str] | None:
     if program.language == "powershell":
         path = shutil.which("pwsh")
         return [path, "-NoProfile", "-NonInteractive", "-File"] if path else None
+    if program.language == "go":
+        path = shutil.which("go")
+        return [path, "run"] if path else None
     return None
 
 
-SUFFIX = {"shell": ".sh", "python": ".py", "javascript": ".js", "powershell": ".ps1"}
+SUFFIX = {"shell": ".sh", "python": ".py", "javascript": ".js", "powershell": ".ps1", "go": ".go"}
+# Go builds share one cache (a fresh HOME per run would rebuild net/http each time); never the network.
+GO_ENV = {"GOCACHE": os.path.join(tempfile.gettempdir(), "three-worlds-go-cache"), "GOPROXY": "off",
+          "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
 
 
 class Worlds:
@@ -155,7 +161,8 @@ class Worlds:
             for name, stub in PYTHON_STUBS.items():
                 _write(folder / name, stub)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "LC_ALL": "C",
-               "PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONPATH": str(folder), "PYTHONDONTWRITEBYTECODE": "1",
+               **(GO_ENV if program.language == "go" else {})}
         return Launched([*command, str(main), *program.argv], folder, env)
 
     def run_imds(self, program: Program, tokens_required: bool, slot: str = "run") -> Outcome:
@@ -203,7 +210,8 @@ class Worlds:
             verdict.blackhole.append(f"the original did not end within {blackhole_cap} s on a black-holed route, "
                                      f"though it declares a {original.time_limit} s limit")
             return verdict
-        allowed = before.elapsed + original.time_limit + SLACK
+        # Each process may spend one limit on its own failed token fetch.
+        allowed = before.elapsed + original.time_limit * fixed.processes + SLACK
         after = fixed_run.finish(max(0.0, allowed - fixed_run.elapsed) + 0.25)
         self.blackhole.reset()
         if after.returncode is None or after.elapsed > allowed:
@@ -231,7 +239,7 @@ class Launched:
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]):
         self.started = time.monotonic()
-        self.process = subprocess.Popen(argv, cwd=cwd, env=env, text=True, stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen(argv, cwd=cwd, env=env, text=True, errors="replace", stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
     @property

@@ -6,6 +6,7 @@ import difflib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from imds_lint.config import Settings
 from imds_lint.engine import Linter
@@ -57,3 +58,20 @@ def check_golden(name: str, actual: str, tmp_path: Path) -> None:
         diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
                                             f"tests/golden/{name}", f"actual ({written})"))
         pytest.fail(f"output differs from the reviewed golden file:\n{diff}")
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """What CloudFormation itself would read: ``!Sub x`` is ``{"Fn::Sub": x}``."""
+
+
+def _construct_short_tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)

@@ -9,7 +9,7 @@ import yaml
 
 from imds_lint.frontends import yaml_nodes
 from imds_lint.kinds import Kind
-from tests.helpers import EVERY_RULE, codes, fix, lint
+from tests.helpers import EVERY_RULE, CloudFormationLoader, codes, fix, lint
 
 SUB = '''AWSTemplateFormatVersion: "2010-09-09"
 Resources:
@@ -26,25 +26,10 @@ Resources:
 '''
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """What CloudFormation itself would read: ``!Sub x`` is ``{"Fn::Sub": x}``."""
-
-
-def _construct_short_tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
 
 
 def load(text):
-    return yaml.load(text, Loader=_CloudFormationLoader)
+    return yaml.load(text, Loader=CloudFormationLoader)
 
 
 def test_short_tags_compose_with_marks_and_nothing_is_constructed():
@@ -85,12 +70,15 @@ def test_double_quoted_user_data_fix_escapes_quotes():
     assert "\n" in script
 
 
-def test_join_user_data_is_reported_but_not_rewritten():
+def test_join_user_data_is_fixed_in_the_string_part_it_falls_in():
     text = ('Resources:\n  Web:\n    Type: AWS::EC2::Instance\n    Properties:\n      MetadataOptions:\n        HttpTokens: required\n'
             '      UserData:\n        Fn::Base64: !Join ["", ["#!/bin/bash\\n", "curl -s http://169.254.169.254/latest/meta-data/\\n"]]\n')
     found = [f for f in lint(text, Kind.YAML) if f.code == "IMDS101"]
     assert [f.start.line for f in found] == [8]
-    assert found[0].fix is None
+    assert found[0].fix is not None and found[0].fix.applicability.value == "safe"
+    fixed = fix(text, Kind.YAML)
+    assert fixed.count("\n") == text.count("\n"), "the parts stay where they were"
+    assert '"#!/bin/bash\\n", ": \\"${IMDS_TOKEN=$(curl -fs -X PUT' in fixed
 
 
 def test_json_template_is_read_with_positions():

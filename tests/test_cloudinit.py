@@ -58,28 +58,47 @@ def test_write_files_plain_block_fix_keeps_indentation():
     assert fix(fixed, Kind.USER_DATA) == fixed
 
 
-def test_write_files_b64_and_gzip_are_decoded_and_not_rewritten():
+TOKEN_FIRST = ('#!/bin/bash\n: "${IMDS_TOKEN=$(curl -fs -X PUT "http://169.254.169.254/latest/api/token" '
+               '-H "X-aws-ec2-metadata-token-ttl-seconds: 21600")}"\ncurl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" '
+               '-s http://169.254.169.254/latest/meta-data/instance-id\n')
+
+
+def test_write_files_b64_and_gzip_are_decoded_fixed_and_encoded_again():
     b64 = base64.b64encode(SCRIPT.encode()).decode()
     gz = base64.b64encode(gzip.compress(SCRIPT.encode())).decode()
     text = (f"#cloud-config\nwrite_files:\n  - path: /a.sh\n    encoding: b64\n    content: {b64}\n"
             f"  - path: /b.sh\n    encoding: gzip+b64\n    content: {gz}\n")
     found = lint(text, Kind.USER_DATA)
     assert lines(found) == [5, 8]
-    assert all(f.fix is None for f in found)
-    assert fix(text, Kind.USER_DATA) == text
+    assert all(f.fix is not None for f in found)
+    fixed = fix(text, Kind.USER_DATA)
+    files = yaml.safe_load(fixed)["write_files"]
+    original = yaml.safe_load(text)["write_files"]
+    assert [{k: v for k, v in f.items() if k != "content"} for f in files] == \
+        [{k: v for k, v in f.items() if k != "content"} for f in original]
+    assert base64.b64decode(files[0]["content"]).decode() == TOKEN_FIRST
+    assert gzip.decompress(base64.b64decode(files[1]["content"])).decode() == TOKEN_FIRST
+    assert fix(fixed, Kind.USER_DATA) == fixed
 
 
 def test_mime_parts_map_to_their_lines_and_base64_parts_are_decoded():
-    encoded = base64.b64encode(SCRIPT.encode()).decode()
+    encoded = base64.encodebytes(SCRIPT.encode() * 3).decode()  # wrapped at 76, as email writes it
     text = ('Content-Type: multipart/mixed; boundary="b"\nMIME-Version: 1.0\n\n'
             '--b\nContent-Type: text/x-shellscript\n\n' + SCRIPT +
-            '--b\nContent-Type: text/x-shellscript\nContent-Transfer-Encoding: base64\n\n' + encoded + '\n'
+            '--b\nContent-Type: text/x-shellscript\nContent-Transfer-Encoding: base64\n\n' + encoded +
             '--b\nContent-Type: text/cloud-config\n\n#cloud-config\nruncmd:\n  - \"curl http://169.254.169.254/latest/meta-data/\"\n'
             '--b--\n')
     found = lint(text, Kind.USER_DATA)
-    assert lines(found) == [8, 13, 19]
+    assert lines(found) == [8, 13, 22]
     fixed = fix(text, Kind.USER_DATA)
-    assert fixed.count("{IMDS_TOKEN=") == 2 and encoded in fixed
+    assert fixed.count("{IMDS_TOKEN=") == 2 and encoded not in fixed
+    import email
+
+    parts = [p for p in email.message_from_string(fixed).walk() if not p.is_multipart()]
+    script = parts[1].get_payload(decode=True).decode()
+    assert script.count("-X PUT") == 1 and script.count("X-aws-ec2-metadata-token: $IMDS_TOKEN") == 3
+    body = fixed.split("Content-Transfer-Encoding: base64\n\n", 1)[1].split("--b", 1)[0]
+    assert {len(line) for line in body.splitlines()[:-1]} == {76}, "wrapped as it was"
 
 
 def test_windows_powershell_block_is_text_scanned():
@@ -91,7 +110,10 @@ def test_base64_blob_in_json_is_reported_on_its_line():
     blob = base64.b64encode(SCRIPT.encode()).decode()
     text = json.dumps({"LaunchTemplateData": {"ImageId": "ami-1", "UserData": blob}}, indent=2) + "\n"
     found = lint(text, Kind.JSON)
-    assert lines(found) == [4] and found[0].fix is None
+    assert lines(found) == [4] and found[0].fix is not None
+    fixed = json.loads(fix(text, Kind.JSON))
+    assert base64.b64decode(fixed["LaunchTemplateData"]["UserData"]).decode() == TOKEN_FIRST
+    assert fixed["LaunchTemplateData"]["ImageId"] == "ami-1"
     assert lint(json.dumps({"x": base64.b64encode(b"just some harmless bytes here!!").decode()}), Kind.JSON) == []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,17 +52,21 @@ def test_compose_literal_block_fix_keeps_indentation():
             f"        set -e\n        curl -s {URL}\n        exec app\n")
     fixed = fix(text, "yaml")
     lines = fixed.splitlines()
-    assert lines[7].startswith('        : "${IMDS_TOKEN=$(curl -fs -X PUT')
-    assert lines[8].startswith('        curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN"')
+    # compose reads `$` itself: the shell's `$` is `$$` in the file.
+    assert lines[7].startswith('        : "$${IMDS_TOKEN=$$(curl -fs -X PUT')
+    assert lines[8].startswith('        curl -H "X-aws-ec2-metadata-token: $$IMDS_TOKEN"')
     assert fixed.endswith("        exec app\n")
     assert structured.syntax_errors(fixed) == 0
     assert fix(fixed, "yaml") == fixed
 
 
-def test_quoted_yaml_strings_are_flagged_but_not_rewritten():
+def test_quoted_yaml_strings_are_rewritten_with_their_escapes():
     text = f'services:\n  web:\n    command: ["sh", "-c", "curl -s \\"{URL}\\""]\n'
     assert codes(lint(text, "yaml")) == ["IMDS101", "IMDS201"]
-    assert fix(text, "yaml") == text
+    fixed = fix(text, "yaml")
+    script = yaml.safe_load(fixed)["services"]["web"]["command"][2].replace("$$", "$")
+    assert script.startswith(': "${IMDS_TOKEN=$(curl -fs -X PUT') and script.endswith(f'-s "{URL}"')
+    assert fixed.count("\n") == text.count("\n")
 
 
 def _pod(kind: str, host: bool, command: str) -> str:

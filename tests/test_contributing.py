@@ -1,7 +1,7 @@
-"""CONTRIBUTING.md, checked by doing: a throwaway rule and a throwaway file kind are added by its
-steps (in a temporary folder, into the registries the steps name) and found everywhere it promises.
+"""CONTRIBUTING.md, checked by doing: a throwaway client, rule and file kind are added by its steps
+(in a temporary folder, or into the tables the steps name) and found everywhere it promises.
 
-The client section is checked by aria2c, a real entry of the client table
+aria2c, a real entry of the client table, was added by the same client steps
 (tests/test_clients.py::test_aria2c_is_found_in_every_carrier).
 """
 
@@ -30,6 +30,91 @@ def _section(title: str) -> str:
 def _clear_registry() -> None:
     for cached in (registry.all_rules, registry.catalog_codes, registry.opt_in_codes):
         cached.cache_clear()
+
+
+# -- How to add a command-line HTTP client ----------------------------------------------------
+# Step 1: an argv reader built on _words; step 2: one CommandLineClient in CLIENTS; step 4: the
+# carrier matrix. "getit" is made up: `getit [-q] [-t SECONDS] [-o FILE] [-H 'Name: value'] URL`.
+
+
+def _parse_getit(args, program: str = "getit"):
+    from imds_lint import clients
+
+    call = clients.ClientCall("getit")
+    for w in clients._words(args, {"t", "o", "H"}, set(), equals=False, double_dash=True):
+        if clients._url_or_header(call, w, ("-H",)):
+            continue
+        if "q" in w.flags:
+            call.silent = True
+        elif w.option == "-t" and w.value is not None:
+            call.timeouts["total"] = w.value.value
+        elif w.option == "-o" and w.value is not None:
+            call.output = w.value.value
+    return call
+
+
+@pytest.fixture
+def throwaway_client(monkeypatch):
+    import importlib
+
+    from imds_lint import clients
+    from imds_lint.frontends import text
+
+    entry = clients.CommandLineClient("getit", ("getit",), _parse_getit, header_option=' -H "{name}: {value}"',
+                                      argv_header=("-H", "{name}: {value}"))
+    monkeypatch.setattr(clients, "CLIENTS", (*clients.CLIENTS, entry))
+    monkeypatch.setitem(clients._BY_PROGRAM, "getit", entry)
+    # The text fallback compiles the table's command words when it is imported, as it would
+    # after the entry was written into clients.py.
+    importlib.reload(text)
+    yield entry
+    monkeypatch.undo()
+    importlib.reload(text)
+
+
+def test_the_client_steps_are_the_ones_followed_here():
+    steps = _section("How to add a command-line HTTP client")
+    for promise in ("parse_<client>(args, program) -> ClientCall", "_words(args, short_valued, long_valued",
+                    "`CommandLineClient` to `CLIENTS`", "header_option", "argv_header", "no carrier changes"):
+        assert promise in steps, promise
+
+
+def test_a_client_added_by_the_steps_is_found_in_every_carrier(throwaway_client):
+    from tests.test_clients import CARRIERS
+    from tests.helpers import lint
+
+    missed = []
+    for carrier, (text, kind) in sorted(CARRIERS.items()):
+        text = text.replace("aria2c", "getit")
+        line = next(i for i, spelled in enumerate(text.splitlines(), 1) if "getit" in spelled)
+        if not any(f.code == "IMDS101" and f.start.line == line for f in lint(text, kind)):
+            missed.append(carrier)
+    assert missed == []
+    assert len(CARRIERS) >= 12
+
+
+def test_a_client_added_by_the_steps_is_read_and_fixed_from_its_entry(throwaway_client):
+    from imds_lint.clients import Arg, parse_argv
+    from imds_lint.frontends import text as text_frontend
+    from imds_lint.model import Document
+    from tests.helpers import fix, lint
+
+    call = parse_argv("getit", [Arg(w) for w in ["-q", "-t", "3", "-H", "X-A: 1", "-o", "out", URL]])
+    assert (call.silent, call.timeouts, call.output, [h.text for h in call.headers], [u.value for u in call.urls]) \
+        == (True, {"total": "3"}, "out", ["X-A: 1"], [URL])
+    assert [r.url for r in text_frontend.scan(Document("text", f"then: getit -q {URL}\n"))] == [URL]
+    # The header goes in from the entry's header_option; the token comes from a client that can PUT.
+    fixed = fix(f"#!/bin/sh\ncurl -sS {URL}\ngetit -q {URL}\n")
+    assert f'getit -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -q {URL}' in fixed
+    assert lint(fixed) == []
+
+
+def test_without_the_entry_no_carrier_knows_the_client():
+    from tests.test_clients import CARRIERS
+    from tests.helpers import codes, lint
+
+    text, kind = CARRIERS["dockerfile-exec"]
+    assert "IMDS101" not in codes(lint(text.replace("aria2c", "getit"), kind))
 
 
 # -- How to add a rule -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Generated shell scripts: their fixed version must keep their behaviour in the three worlds.
 
-2,000 examples by default (IMDS_LINT_GENERATED=N for more); the figure for
+2,000 examples by default, in 8 shards (IMDS_LINT_GENERATED=N for more); the figure for
 the closing note comes from ``python -m tests.three_worlds_figures``, which
 draws the same scripts from a seeded random source and counts instead of
 stopping at the first failure.
@@ -22,6 +22,10 @@ from tests.shell_generator import draw_program
 pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("IMDS_LINT_GENERATED", "2000"))
+# The examples are drawn in shards so that pytest-xdist spreads them over the cores (one test of
+# 2,000 examples was half the suite's time on one core); together they draw at least EXAMPLES.
+SHARDS = 8
+PER_SHARD = -(-EXAMPLES // SHARDS)
 
 
 def fixed_program(program: Program) -> Program:
@@ -29,10 +33,11 @@ def fixed_program(program: Program) -> Program:
     return program.with_texts(fix(program.text, "shell"), siblings)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
+@pytest.mark.parametrize("shard", range(SHARDS))
+@settings(max_examples=PER_SHARD, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.data())
-def test_generated_script_keeps_its_behaviour_after_the_fix(three_worlds, data):
+@given(data=st.data())
+def test_generated_script_keeps_its_behaviour_after_the_fix(three_worlds, shard, data):
     program = draw_program(lambda options: data.draw(st.sampled_from(list(options))))
     fixed = fixed_program(program)
     verdict = three_worlds.compare(program, fixed, blackhole_cap=2.0)

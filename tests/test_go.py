@@ -193,3 +193,15 @@ def test_a_field_of_an_unknown_one_of_several_structs_is_not_guessed():
             'var b = B{URL: "http://169.254.169.254/openstack/latest/"}\n\n'
             'func get(x interface{ }) { http.Get(pick().URL) }\n')
     assert lint(code, "go") == []
+
+
+def test_a_withheld_suggestion_is_explained_in_the_message_and_offered_nowhere(capsys, monkeypatch):
+    from imds_lint.cli import main
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "go" / "heartbeat.go"
+    assert main([str(fixture)]) == 1
+    out = capsys.readouterr().out
+    assert "(no suggestion: the wrapper also serves callers that talk to other hosts" in out
+    assert "= fix:" not in out  # nothing to apply or show
+    assert main(["--diff", str(fixture)]) == 0 and "@@" not in capsys.readouterr().out  # --diff: no rewrite

@@ -240,6 +240,20 @@ def test_a_deeply_padded_compose_file_keeps_its_route(tmp_path):
     assert sorted(f["rule"] for f in run.json()["findings"]) == ["IMDS101", "IMDS201"]
 
 
+def test_deep_documents_past_the_pure_readers_node_budget_are_text_scanned_with_a_note(tmp_path):
+    # Six documents 40,000 levels deep: 240,000 nodes only PyYAML's pure-Python reader can read.
+    # Each parses on its own; together they would cost ~6 s a MB. Stopped at 200,000 nodes (~4.5 s).
+    from imds_lint.frontends.yaml_nodes import PURE_NODE_BUDGET
+
+    docs = "".join(f"---\n{_pad('sequence', 40_000)}\n" for _ in range(6))
+    (tmp_path / "user-data").write_text(f"#cloud-config\nruncmd:\n  - {CURL}\n" + docs)
+    run = run_cli(["--format", "json", "-j", "1", "user-data"], tmp_path)
+    assert_bounded(run, seconds=40, peak_mb=300)
+    assert [f["rule"] for f in run.json()["findings"]] == ["IMDS101"]
+    (error,) = run.json()["errors"]
+    assert f"over {PURE_NODE_BUDGET:,} YAML nodes" in error["message"] and "fell back to text scanning" in error["message"]
+
+
 def test_past_the_depth_bound_the_note_says_so_and_requests_are_still_found(tmp_path):
     from imds_lint.frontends.yaml_nodes import MAX_DEPTH
 

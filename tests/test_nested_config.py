@@ -173,3 +173,44 @@ def test_rebase_pattern(pattern, new, expected):
     base = Path("/r/base")
     target = Path(os.path.normpath(base / new)) if new != "." else base.parent
     assert rebase_pattern(pattern, base, target) == expected
+
+
+def test_files_of_several_configs_in_one_repository_are_one_project(repo, capsys):
+    monorepo(repo)
+    (repo / ".git" / "HEAD").write_text("0123456789abcdef0123456789abcdef01234567\n")
+    for args in (["."], ["boot.sh", "svc/boot.sh"]):  # walked, or named as pre-commit names them
+        assert main(["--format", "json", *args]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["commit"] == "0123456789abcdef0123456789abcdef01234567"
+        assert sorted(p["config"] for p in data["projects"]) == [
+            str(repo / "imds-lint.toml"), str(repo / "svc" / "imds-lint.toml")]
+        assert {p["root"] for p in data["projects"]} == {str(repo.resolve())}
+    assert main(["--format", "sarif", "boot.sh", "svc/boot.sh"]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/repo/")
+    assert sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]) \
+        == ["boot.sh", "svc/boot.sh"]
+
+
+def test_show_files_names_the_config_each_file_gets(repo, capsys):
+    monorepo(repo)
+    assert main(["--show-files", "."]) == 0
+    lines = dict(line.split("  ", 1) for line in capsys.readouterr().out.splitlines())
+    assert lines["boot.sh"] == lines["legacy/old.sh"] == str(repo / "imds-lint.toml")
+    assert lines["svc/boot.sh"] == lines["svc/legacy/old.sh"] == str(repo / "svc" / "imds-lint.toml")
+    assert "gen/x.sh" not in lines and "svc/gen/x.sh" not in lines, "each config's own /gen/ is excluded"
+    assert main(["--show-files", "missing"]) == 2
+
+
+def test_show_settings_is_what_a_file_gets_after_options(repo, capsys):
+    monorepo(repo)
+    write(repo / "svc" / "imds-lint.toml", 'extend = "../imds-lint.toml"\nignore = ["IMDS102"]\n')
+    assert main(["--show-settings", "--ignore", "IMDS5", "svc/legacy/old.sh"]) == 0
+    shown = {key: json.loads(value) for key, value in
+             (line.split(": ", 1) for line in capsys.readouterr().out.splitlines())}
+    assert shown["config"] == str(repo / "svc" / "imds-lint.toml")
+    assert shown["patterns relative to"] == str((repo / "svc").resolve())
+    assert shown["paths recorded relative to"] == str(repo.resolve())
+    assert shown["ignore"] == ["IMDS102", "IMDS5"]
+    # The base's patterns, rebased: its legacy/*.sh and /gen/ were written for the repository's own.
+    assert shown["per-file-ignores"] == {} and shown["exclude"] == []

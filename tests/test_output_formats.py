@@ -192,3 +192,20 @@ def test_readme_gitlab_ci_job_writes_what_its_artifacts_name(repo, capsys):
     (repo / "boot.sh").write_text("echo fixed\n")
     write(repo / "other.tf", OPEN_INSTANCE)  # a new warning, not in the baseline
     assert main(shlex.split(command)[1:]) == 0, "warnings alone pass the job at --failure-threshold error"
+
+
+def test_reports_left_in_the_tree_are_not_scanned_again(repo, capsys):
+    write(repo / "boot.sh", TOKENLESS)
+    assert main(["--output", "json:r.json", "--output", "gitlab:gl.json", "--output", "sarif:r.sarif",
+                 "--output", "junit:r.xml", "--output", "markdown:r.md", "."]) == 1
+    assert main(["--merge", "r.json", "--format", "json", "-o", "fleet.json"]) == 1
+    capsys.readouterr()
+    assert main(["--format", "json", "."]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [f["project_path"] for f in data["findings"]] == ["boot.sh"], "each finding once, where it is"
+    assert {e["path"] for e in data["errors"] if e["message"] == "an imds-lint report; not scanned"} == {
+        "gl.json", "r.json"}
+    # Only the reporters' own opening is recognised: other JSON naming imds-lint is scanned as ever.
+    write(repo / "notes.json", json.dumps({"tool": {"name": "imds-lint"}, "version": 1,
+                                           "cmd": f"curl -s {URL}"}, indent=2))
+    assert main(["--format", "json", "notes.json"]) == 1

@@ -43,22 +43,22 @@ def test_packer_fixes_come_from_the_engine_and_keep_hcl_valid():
     assert "X-aws-ec2-metadata-token" in inline and packer.syntax_errors(inline) == 0
 
 
-def test_variables_come_from_the_folders_other_packer_files_not_its_terraform(tmp_path):
-    (tmp_path / "variables.pkr.hcl").write_text('variable "tokens" {\n  default = "optional"\n}\n')
-    # Packer never loads .tf files: a Terraform variable of the same name says nothing.
-    (tmp_path / "variables.tf").write_text('variable "tokens" {\n  default = "required"\n}\n')
-    template = tmp_path / "build.pkr.hcl"
-    template.write_text('source "amazon-ebs" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n}\n')
-    result = Linter(Settings()).lint_file(template, "build.pkr.hcl")
-    assert [(f.code, f.start.line) for f in result.findings] == [("IMDS301", 1)]
-    assert "var.tokens" in result.findings[0].message
+TEMPLATE = 'source "amazon-ebs" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n}\n'
+RESOURCE = 'resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n}\n'
 
+
+def _tokens_per_tool(folder, packer: str, terraform: str, name: str, text: str) -> list[tuple[str, int]]:
+    """Lint ``name`` in a folder whose .pkr.hcl and .tf files each declare var.tokens."""
+    for file, default in (("variables.pkr.hcl", packer), ("variables.tf", terraform)):
+        (folder / file).write_text(f'variable "tokens" {{\n  default = "{default}"\n}}\n')
+    (folder / name).write_text(text)
+    return [(f.code, f.start.line) for f in Linter(Settings()).lint_file(folder / name, name).findings]
+
+
+def test_variables_come_from_the_folders_other_packer_files_not_its_terraform(tmp_path):
+    # Packer never loads .tf files: a Terraform variable of the same name says nothing.
+    assert _tokens_per_tool(tmp_path, "optional", "required", "build.pkr.hcl", TEMPLATE) == [("IMDS301", 1)]
+    assert _tokens_per_tool(tmp_path, "required", "optional", "build.pkr.hcl", TEMPLATE) == []
     # And the other way round: Terraform's module is its .tf files only.
-    (tmp_path / "variables.pkr.hcl").write_text('variable "tokens" {\n  default = "required"\n}\n')
-    (tmp_path / "variables.tf").write_text('variable "tokens" {\n  default = "optional"\n}\n')
-    main = tmp_path / "main.tf"
-    main.write_text('resource "aws_instance" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n}\n')
-    result = Linter(Settings()).lint_file(main, "main.tf")
-    assert [(f.code, f.start.line) for f in result.findings] == [("IMDS301", 1)]
-    template.write_text('source "amazon-ebs" "a" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n}\n')
-    assert Linter(Settings()).lint_file(template, "build.pkr.hcl").findings == []
+    assert _tokens_per_tool(tmp_path, "required", "optional", "main.tf", RESOURCE) == [("IMDS301", 1)]
+    assert _tokens_per_tool(tmp_path, "optional", "required", "main.tf", RESOURCE) == []

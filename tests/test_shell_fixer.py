@@ -84,3 +84,16 @@ def test_the_output_of_a_request_with_a_nested_token_fetch_is_not_a_token():
     )
     fixed = fix(script)
     assert '$U"' not in fixed and '-H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http' in fixed
+
+
+def test_a_unary_test_of_a_lone_slash_is_parsed_and_fixed():
+    # tree-sitter-bash reads `[ -d / ]` as `-d` divided by `]` and gives up on the line; bash does not.
+    text = ("#!/bin/sh\n[ -d / ] && curl -s --max-time 1 http://169.254.169.254/latest/meta-data/instance-id\n"
+            "[[ -e * ]] && echo files\n")
+    findings, notes = lint_notes(text)
+    assert not notes, notes
+    (finding,) = [f for f in findings if f.code == "IMDS101"]
+    assert finding.fix is not None and finding.fix.applicability.value == "safe"
+    fixed = fix(text)
+    assert fixed.startswith('#!/bin/sh\n[ -d / ] && : "${IMDS_TOKEN=$(curl -fs --max-time 1 -X PUT')
+    assert fixed.endswith("[[ -e * ]] && echo files\n")

@@ -66,15 +66,20 @@ def test_quoted_string_fix_escapes_quotes_and_newlines():
     assert "IMDS101" not in codes(lint(fixed, Kind.TERRAFORM))
 
 
-def test_base64_literal_user_data_is_scanned_but_not_rewritten():
+def test_base64_literal_user_data_is_decoded_fixed_and_encoded_again():
     import base64
 
     blob = base64.b64encode(b"#!/bin/bash\ncurl http://169.254.169.254/latest/meta-data/\n").decode()
     tf = f'resource "aws_instance" "a" {{\n  user_data_base64 = "{blob}"\n  metadata_options {{\n    http_tokens = "required"\n  }}\n}}\n'
     found = [f for f in lint(tf, Kind.TERRAFORM) if f.code == "IMDS101"]
     assert [f.start.line for f in found] == [2]
-    assert found[0].fix is None
-    assert fix(tf, Kind.TERRAFORM) == tf
+    assert found[0].fix is not None
+    fixed = fix(tf, Kind.TERRAFORM)
+    lines = fixed.splitlines()
+    assert lines[:1] + lines[2:] == tf.splitlines()[:1] + tf.splitlines()[2:]
+    script = base64.b64decode(lines[1].split('"')[1]).decode()
+    assert script.startswith('#!/bin/bash\n: "${IMDS_TOKEN=$(curl -fs -X PUT')
+    assert script.endswith('curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" http://169.254.169.254/latest/meta-data/\n')
 
 
 def test_template_file_fix_writes_terraform_escapes(tmp_path):

@@ -21,11 +21,14 @@ from imds_lint.model import Applicability
 from imds_lint.source import decode
 from tests.conftest import FIXTURES
 from tests.differential import Program, interpreter
+from tests.embedded import EXTRACTORS
 
 pytestmark = pytest.mark.slow
 
 MANIFEST = tomllib.loads((Path(__file__).with_name("three_worlds.toml")).read_text())
-LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell"}
+LANGUAGE = {"shell": "shell", "python": "python", "javascript": "javascript", "powershell": "powershell", "go": "go"}
+# Documents that hold scripts: a fixture of these kinds with a .fixed sibling runs its script too.
+EMBEDDING_KINDS = {"user-data", "yaml", "json", "terraform"}
 
 
 def fixed_text(path: Path, unsafe: bool, display: bool = False) -> tuple[str, str]:
@@ -39,6 +42,9 @@ def fixed_text(path: Path, unsafe: bool, display: bool = False) -> tuple[str, st
     if display:
         allowed |= {Applicability.UNSAFE, Applicability.DISPLAY_ONLY}
     fixed, _, _ = Linter(Settings()).fix_text(source, kind, str(path), allowed)
+    if source.lossy:
+        # Run the bytes the file holds (and --fix writes), not their replacement characters.
+        return source.escaped, source.encode(fixed).decode("utf-8", "surrogateescape")
     return source.text, fixed
 
 
@@ -47,6 +53,12 @@ def programs(entry: dict) -> tuple[Program, Program]:
     unsafe = entry.get("unsafe", False)
     display = entry.get("display_only", False)
     text, fixed = fixed_text(path, unsafe, display)
+    if "extract" in entry:
+        # A script inside another document: run what the document's runner would run, before and after.
+        extract = EXTRACTORS[entry["extract"]]
+        original = Program("shell", extract(text, entry), name=path.name + ".sh", argv=tuple(entry.get("argv", ())),
+                           processes=entry.get("processes", 1), time_limit=entry.get("time_limit"))
+        return original, original.with_texts(extract(fixed, entry), ())
     language = LANGUAGE[classify(path, text)]
     siblings, fixed_siblings = [], []
     for name in entry.get("siblings", []):
@@ -59,7 +71,8 @@ def programs(entry: dict) -> tuple[Program, Program]:
 
 
 def entry_id(entry: dict) -> str:
-    return entry["path"] + "".join(f" {a}" for a in entry.get("argv", ()))
+    which = "".join(f" {entry[k]}" for k in ("service", "field", "container") if k in entry)
+    return entry["path"] + which + "".join(f" {a}" for a in entry.get("argv", ()))
 
 
 def _params():
@@ -93,7 +106,7 @@ def test_every_fixture_with_a_fix_is_run_or_says_why_not():
         original = path.with_name(name.replace(".unsafe-fixed", "").replace(".fixed", ""))
         relative = str(original.relative_to(FIXTURES))
         kind = classify(original, decode(original.read_bytes()).text) if original.exists() else None
-        if kind in LANGUAGE and relative not in listed:
+        if (kind in LANGUAGE or kind in EMBEDDING_KINDS) and relative not in listed:
             missing.append(relative)
     assert not missing, f"runnable fixtures neither run nor excused in three_worlds.toml: {sorted(set(missing))}"
     for entry in MANIFEST["run"]:

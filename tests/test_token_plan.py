@@ -109,6 +109,12 @@ def test_a_display_only_suggestion_that_cannot_be_proven_is_withheld_with_its_re
     assert fix.applicability is Applicability.DISPLAY_ONLY and fix.edits and fix.title == "recipe"
 
 
+def test_no_sure_place_withholds_the_fix_and_says_why_even_in_a_language_with_safe_fixes():
+    fix, text = fixed(FakeAdapter(place=Unproven.NO_PLACE))
+    assert fix.applicability is Applicability.DISPLAY_ONLY and fix.edits == () and text == TEXT
+    assert fix.title == f"{token_plan.TITLE} (no suggestion: {Unproven.NO_PLACE})"
+
+
 def test_a_provable_token_variable_is_reused_and_nothing_is_fetched():
     adapter = FakeAdapter(reuse="tok")
     fix, text = fixed(adapter)
@@ -131,3 +137,27 @@ def test_no_fix_where_no_place_is_sure_or_the_request_needs_none():
     adapter = FakeAdapter()
     for done in (request(wrapper=True), request(path="/latest/api/token", method="PUT")):
         assert token_plan.plan(done, adapter, Plan(), TEXT, 60) is None
+
+
+def test_the_plan_is_written_once_and_every_token_fixer_goes_through_it():
+    """Each language renders through its adapter; none keeps a naming loop, a reuse rule, a title or the
+    protocol's constants of its own (they come from token_plan and protocol.py)."""
+    import inspect
+    import re
+
+    from imds_lint.fixers import powershell, python, shell, sourcecode
+
+    adapters = {shell: ["ShellAdapter"], powershell: ["PowerShellAdapter"], python: ["PythonAdapter"],
+                sourcecode: ["JsAdapter", "GoAdapter"]}
+    members = [name for name in token_plan.Adapter.__dict__ if not name.startswith("_")] + \
+        list(token_plan.Adapter.__annotations__)
+    for module, classes in adapters.items():
+        source = inspect.getsource(module)
+        assert "token_plan.plan(" in source, module.__name__
+        assert not re.search(r"while [^\n]* in [^\n]*:\n\s+n \+= 1", source), f"{module.__name__} names tokens itself"
+        assert "21600" not in re.sub(r'"""(?:.|\n)*?"""', "", source), f"{module.__name__} spells a TTL"
+        assert "Fetch an IMDSv2 token" not in source, f"{module.__name__} writes its own title"
+        for name in classes:
+            adapter = getattr(module, name)
+            missing = [m for m in members if not hasattr(adapter, m)]
+            assert not missing, f"{name} lacks {missing}"

@@ -91,3 +91,31 @@ def test_without_tabs_what_libyaml_rejects_the_pure_composer_rejects_too(pieces)
         yaml_nodes.compose_all(text, exact_error=False)
     except yaml.YAMLError:
         assert _pure(text) == "error", text
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_leading_byte_order_mark_composes_the_same(path):
+    # libyaml reads the text without it and the marks are moved back by one character.
+    text = "\ufeff" + path.read_text(encoding="utf-8")
+    assert _ours(text) == _pure(text)
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=20))
+def test_generated_yaml_with_a_byte_order_mark_composes_the_same(pieces):
+    text = "\ufeff" + "".join(pieces)
+    pure, ours = _pure(text), _ours(text)
+    if pure != "error":
+        assert ours == pure
+
+
+def test_a_file_with_a_byte_order_mark_takes_libyamls_path(monkeypatch):
+    """Not PyYAML's pure reader (slower, and bounded by a node budget): a large manifest saved by a
+    Windows editor keeps its structure."""
+    def no_pure_reader():
+        raise AssertionError("the pure-Python reader was used")
+
+    monkeypatch.setattr(yaml_nodes, "_deep_safe_loader", no_pure_reader)
+    roots = yaml_nodes.compose_all("\ufeffitems:\n  - {name: a}\n  - {name: b}\n")
+    assert len(roots[0].value[0][1].value) == 2 and roots[0].value[0][0].start_mark.index == 1
+    with pytest.raises(AssertionError):
+        yaml_nodes.compose_all("a: \ufeff\n")  # a mark inside the text: only the pure reader keeps it

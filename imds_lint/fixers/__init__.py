@@ -107,6 +107,37 @@ def rename_header(header: Header, name: str, applicability: Applicability) -> Fi
     return Fix(f"Spell the header {name}", (edit,), applicability)
 
 
+def merge_rewrites(fixes: list[Fix]) -> list[Fix]:
+    """One fix per embedded document written back whole (a base64 blob, a quoted-again scalar).
+
+    Each such fix replaces the whole blob, so two of them always overlap: the
+    fixes of one blob are chosen in its own text (sharing their token fetch, as
+    in a plain script), and the blob is written back once with all of them.
+    """
+    groups: dict[int, list[Fix]] = {}
+    merged: list[Fix] = []
+    for fix in fixes:
+        if fix.rerender is None:
+            merged.append(fix)
+        else:
+            groups.setdefault(id(fix.rerender[0]), []).append(fix)
+    for group in groups.values():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        document = group[0].rerender[0]
+        inner = [Fix(f.title, f.rerender[1], f.applicability, merged=f.merged) for f in group]
+        chosen, _ = select_fixes(inner)
+        edits = document.edits_to_root([e for f in chosen for e in f.edits])
+        if edits is None:
+            merged.append(group[0])
+            continue
+        applicability = Applicability.UNSAFE if any(f.applicability is Applicability.UNSAFE for f in chosen) \
+            else chosen[0].applicability
+        merged.append(Fix(chosen[0].title, tuple(edits), applicability, merged=sum(f.merged for f in chosen)))
+    return merged
+
+
 def select_fixes(fixes: list[Fix]) -> tuple[list[Fix], list[Fix]]:
     """Greedy choice of fixes whose edits do not overlap those already chosen.
 

@@ -4,11 +4,18 @@ The token is fetched by a guarded statement in the block that runs the request
 (the function, script block, loop body or ``try`` around it; never where a
 script is dot-sourced unless the request itself runs there):
 
-    if ($null -eq (Get-Variable -Name IMDS_TOKEN -Scope Script -ValueOnly -ErrorAction Ignore)) { try {
-    $script:IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token
-    -Headers @{...ttl-seconds = '21600'} -TimeoutSec 2 -ErrorAction Stop } catch { $script:IMDS_TOKEN = '' } }
+    if ($null -eq (Get-Variable -Name IMDS_TOKEN -Scope Script -ValueOnly -ErrorAction Ignore)) {
+        try {
+            $script:IMDS_TOKEN = Invoke-RestMethod -Method PUT -Uri .../latest/api/token -TimeoutSec 2 -ErrorAction Stop -Headers @{
+                'X-aws-ec2-metadata-token-ttl-seconds' = '21600'
+            }
+        } catch {
+            $script:IMDS_TOKEN = ''
+        }
+    }
 
-(one line). It runs once per script (script scope; the guard reads it without
+(on one line inside a line or an embedded script, such as a Dockerfile RUN).
+It runs once per script (script scope; the guard reads it without
 tripping ``Set-StrictMode``), carries the request's own ``-TimeoutSec``, and
 never stops the script: a failed fetch leaves the token empty and the request
 goes out as before. The request gets ``-Headers @{'X-aws-ec2-metadata-token'
@@ -88,10 +95,10 @@ class PowerShellAdapter:
         return (Unproven.NOT_RUN_POWERSHELL,)
 
     # -- where ---------------------------------------------------------------------
-    def placement(self, request: Request) -> Placement | None:
+    def placement(self, request: Request) -> Placement | Unproven:
         found = _statement_of(request.handle.command)
         if found is None:
-            return None
+            return Unproven.NO_PLACE
         statement, why = found
         if why is None and self._covered(statement):
             return Placement(None)
@@ -143,15 +150,9 @@ class PowerShellAdapter:
         return Limit(value, None, handle.options_hidden)
 
     def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
-        """A variable assigned a PUT's body by a top-level statement before the request's own."""
         statement = top_level_statement(self.state, request.handle.command)
-        if statement is None:
-            return None
-        start = self.state.span(statement).start
-        for name, end in sorted(self.state.token_variables.items(), key=lambda kv: kv[1]):
-            if end <= start:
-                return name
-        return None
+        return None if statement is None else token_plan.token_before(self.state.token_variables,
+                                                                      self.state.span(statement).start)
 
     def names_in_use(self):
         return self.state.variables

@@ -39,8 +39,6 @@ _HELPER_NAMES = {
 _MODULES = {"requests": "requests", "httpx": "httpx", "httpx-async": "httpx", "aiohttp": "aiohttp",
             "urllib": "urllib.request", "urllib3": "urllib3", "http.client": "http.client"}
 
-MANUAL_RECIPE = ("fetch a token with PUT http://169.254.169.254/latest/api/token "
-                 f"(header {TTL_HEADER_NAME}: 21600) and send it as {TOKEN_HEADER_NAME}")
 
 
 def _cst():
@@ -276,7 +274,7 @@ class PythonAdapter:
     """What the token plan needs to know about one Python request: the helper family it uses
     (a cached helper, defined once after the imports and called inside the request)."""
 
-    name_join, fold_case = "_", False
+    name_base, name_join, fold_case = _HELPER_NAMES["requests"], "_", False  # name_base: set per family
 
     def __init__(self, fixer: PythonFixer, state: PythonState, analysis, family: str, plan: HelperPlan):
         self.fixer, self.state, self.analysis, self.family, self.plan = fixer, state, analysis, family, plan

@@ -230,15 +230,9 @@ class ShellAdapter:
         return Limit(found.get("total"), found.get("connect"), hidden)
 
     def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
-        """A top-level variable assigned a PUT's body before the request's top-level statement."""
         statement = top_level_statement(self.state, request.handle.command)
-        if statement is None:
-            return None
-        start = self.state.span(statement).start
-        for name, end in sorted(self.state.token_variables.items(), key=lambda kv: kv[1]):
-            if end <= start:
-                return name
-        return None
+        return None if statement is None else token_plan.token_before(self.state.token_variables,
+                                                                      self.state.span(statement).start)
 
     def names_in_use(self):
         return self.state.variables

@@ -1,11 +1,14 @@
 """Token-first rewrites for JS/TS, Go, Java, C# and Ruby source.
 
-Safe (applied by ``--fix``) only where the call is one expression with a
-literal URL and nothing else: ``fetch(URL)`` and ``axios.get(URL)`` become a
-promise chain that fetches a token with PUT and then sends the same request
-with it; the value keeps its type (a Promise of the same response), so
-callers are unaffected. Everything else gets a display-only suggestion in the
-language (shown by ``--diff``): a token helper plus the header on the request.
+JavaScript/TypeScript and Go go through the one token plan (``token_plan``),
+with a cached helper per file that the request calls. Safe (applied by
+``--fix``) only where the call is one expression with a literal URL and
+nothing else: ``fetch(URL)`` and ``axios.get(URL)`` become a promise chain
+that gets the token and then sends the same request with it; the value keeps
+its type (a Promise of the same response), so callers are unaffected.
+Everything else gets a display-only suggestion in the language (shown by
+``--diff``), which must still compile: a token helper plus the header on the
+request. Java, C# and Ruby suggestions are their own templates.
 """
 
 from __future__ import annotations
@@ -18,19 +21,6 @@ from imds_lint.model import TOKEN_PATH, Applicability, Edit, Fix, Header, Reques
 from imds_lint.protocol import TOKEN_HEADER_NAME, TTL_HEADER_NAME
 from imds_lint.syntax.sourcecode import SourceHandle, SourceState, SourceTokenPlan, walk
 
-
-
-def _fresh(text: str, base: str) -> str:
-    """A helper name the file does not use yet (so a suggestion never clashes with existing code)."""
-    name, n = base, 1
-    while re.search(rf"\b{re.escape(name)}\b", text):
-        n += 1
-        name = f"{base}{n}"
-    return name
-
-
-def _token_url(request: Request) -> str:
-    return f"http://{request.endpoint}{TOKEN_PATH}"
 
 
 def _line_start(text: str, offset: int) -> int:
@@ -59,11 +49,7 @@ class SourceFixer(NoFixes):
         state, handle = analysis.state, request.handle
         if not isinstance(state, SourceState) or not isinstance(handle, SourceHandle) or request.has_token or request.headers_unknown:
             return None
-        kind = handle.kind
         text = state.text
-        call = request.span
-        source = text[call.start:call.end]
-        quote = "'"
         if state.language in _JS_LANGUAGES:
             return _js_fix(request, handle, analysis, ttl)
         if state.language == "go":
@@ -131,58 +117,107 @@ _JS_FUNCTIONS = {"function_declaration", "function_expression", "arrow_function"
 def _js_fix(request: Request, handle: SourceHandle, analysis, ttl: int) -> Fix | None:
     """The token from a cached helper, in the request's options: safe for the one-expression forms."""
     state = analysis.state
-    node = _node_at(state, request.span)
-    if node is None:
+    adapter = JsAdapter(state, analysis, request)
+    if adapter.node is None or adapter.arguments is None:
         return None
-    args = node.child_by_field_name("arguments")
-    if args is None:
-        return None
-    arguments = [a for a in args.named_children if a.type != "comment"]
-    uses_axios = request.client.startswith("axios")
-    options = arguments[2] if uses_axios and request.client.split(".")[-1] in ("put", "post", "patch") \
-        else (arguments[1] if len(arguments) > 1 else None)
-    helper = _js_helper(state, analysis, uses_axios, request, ttl)
-    if helper is None:
-        return None
-    name, helper_edit = helper
-    helper_edits = () if helper_edit is None else (helper_edit,)
+    if state.token_plan is None:
+        state.token_plan = SourceTokenPlan()
     if handle.kind in ("fetch", "axios-get"):
-        # One expression with a literal URL: the same call, once the token has resolved. The value is
-        # still a Promise of the same response, so callers (awaiting or chaining) are unaffected.
-        call = state.text[request.span.start:request.span.end]
-        close = call.rindex(")")
-        with_token = f"{call[:close]}, {{ headers: {{ '{TOKEN_HEADER_NAME}': token }} }}{call[close:]}"
-        edit = Edit(request.span.start, request.span.end, f"{name}().then((token) => {with_token})")
-        return Fix("Fetch an IMDSv2 token first and send it with this request", (*helper_edits, edit),
-                   Applicability.SAFE)
-    if not _in_async_code(state, node):
+        return token_plan.plan(request, adapter, state.token_plan, state.text, ttl)
+    if not _in_async_code(state, adapter.node):
         # No await here: the suggestion would not compile as written; the message carries the recipe.
         return None
-    limit = _js_timeout(state, options, uses_axios)
-    value = f"await {name}({limit})"
-    entry = f"'{TOKEN_HEADER_NAME}': {value}"
-    if options is None:
-        last = arguments[-1] if arguments else None
-        if last is None:
+    return token_plan.plan(request, adapter, state.token_plan, state.text, ttl,
+                           applicability=Applicability.DISPLAY_ONLY, base_title=_RECIPES[state.language])
+
+
+class JsAdapter:
+    """The token plan's view of a JavaScript/TypeScript request: one cached helper per file, inserted
+    before the first request's top-level statement (a declaration: it fetches nothing until called),
+    and called in the request itself."""
+
+    name_base, name_join, fold_case = "imdsToken", "", False
+
+    def __init__(self, state: SourceState, analysis, request: Request):
+        self.state, self.analysis = state, analysis
+        self.node = _node_at(state, request.span)
+        args = self.node.child_by_field_name("arguments") if self.node is not None else None
+        self.arguments = [a for a in args.named_children if a.type != "comment"] if args is not None else None
+        self.uses_axios = request.client.startswith("axios")
+        if self.arguments is not None:
+            self.options = self.arguments[2] if self.uses_axios and request.client.split(".")[-1] in (
+                "put", "post", "patch") else (self.arguments[1] if len(self.arguments) > 1 else None)
+
+    def unproven(self, request: Request) -> tuple[Unproven, ...]:
+        return ()
+
+    def _plan(self, request: Request) -> SourceTokenPlan:
+        plan = self.state.token_plan
+        if plan.at is None and plan.existing is None:
+            existing = re.search(r"^var (imdsTokenCache\w*);\n// An IMDSv2 session token", self.state.text, re.M)
+            plan.existing = existing.group(1).replace("Cache", "") if existing else ""
+            first = min((r for r in self.analysis.requests if isinstance(r.handle, SourceHandle) and not r.has_token
+                         and not r.is_token_fetch), key=lambda r: r.span.start, default=request)
+            node = _node_at(self.state, first.span)
+            while node is not None and node.parent is not None and node.parent.type != "program":
+                node = node.parent
+            plan.at = _line_start(self.state.text, self.state.span(node).start) if node is not None else -1
+            # One helper per file, with fetch where any request uses it (so the runtime has it), else axios.
+            plan.axios = not any(r.client == "fetch" for r in self.analysis.requests)
+        return plan
+
+    def placement(self, request: Request) -> Placement | None:
+        plan = self._plan(request)
+        return None if plan.at < 0 else Placement(plan.at, kind=Placement.HELPER)
+
+    def limit(self, request: Request) -> Limit:
+        return Limit(_js_timeout(self.state, self.options, self.uses_axios) or None)
+
+    def reusable_token(self, request: Request, placement: Placement) -> str | None:
+        return self._plan(request).existing or None  # the helper an earlier --fix wrote
+
+    def names_in_use(self):
+        return ()
+
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch:
+        axios = self.state.token_plan.axios
+        put = (_JS_AXIOS_PUT if axios else _JS_FETCH_PUT).format(url=token_plan.token_url(request),
+                                                                  ttl_name=TTL_HEADER_NAME, ttl=ttl)
+        body = "(response) => response.data" if axios else "(response) => (response.ok ? response.text() : '')"
+        return Fetch(_JS_HELPER.format(cache=f"{variable}Cache", name=variable, put=put, body=body, ttl=ttl))
+
+    def insert(self, placement: Placement, offset: int, fetch: str) -> list[Edit]:
+        return [Edit(offset, offset, fetch)]
+
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None:
+        state = self.state
+        if request.handle.kind in ("fetch", "axios-get"):
+            # One expression with a literal URL: the same call, once the token has resolved. The value is
+            # still a Promise of the same response, so callers (awaiting or chaining) are unaffected.
+            call = state.text[request.span.start:request.span.end]
+            close = call.rindex(")")
+            with_token = f"{call[:close]}, {{ headers: {{ '{TOKEN_HEADER_NAME}': token }} }}{call[close:]}"
+            return [Edit(request.span.start, request.span.end, f"{variable}().then((token) => {with_token})")]
+        entry = f"'{TOKEN_HEADER_NAME}': await {variable}({limit.total or ''})"
+        options = self.options
+        if options is None:
+            if not self.arguments:
+                return None
+            at = state.span(self.arguments[-1]).end
+            return [Edit(at, at, f", {{ headers: {{ {entry} }} }}")]
+        if options.type != "object":
             return None
-        at = state.span(last).end
-        edit = Edit(at, at, f", {{ headers: {{ {entry} }} }}")
-    elif options.type == "object":
         headers = next((p for p in options.named_children if p.type == "pair"
                         and state.text[state.span(p.child_by_field_name("key")).start:
                                        state.span(p.child_by_field_name("key")).end].strip("'\"") == "headers"), None)
-        if headers is not None:
-            value_node = headers.child_by_field_name("value")
-            if value_node is None or value_node.type != "object":
-                return None
-            at = state.span(value_node).start + 1
-            edit = Edit(at, at, f" {entry},")
-        else:
+        if headers is None:
             at = state.span(options).start + 1
-            edit = Edit(at, at, f" headers: {{ {entry} }},")
-    else:
-        return None
-    return Fix(_RECIPES[state.language], (*helper_edits, edit), Applicability.DISPLAY_ONLY)
+            return [Edit(at, at, f" headers: {{ {entry} }},")]
+        value_node = headers.child_by_field_name("value")
+        if value_node is None or value_node.type != "object":
+            return None
+        at = state.span(value_node).start + 1
+        return [Edit(at, at, f" {entry},")]
 
 
 def _node_at(state, span):
@@ -215,35 +250,6 @@ def _js_timeout(state, options, uses_axios: bool) -> str:
     source = state.text[state.span(options).start:state.span(options).end]
     found = re.search(r"\btimeout\s*:\s*([0-9_]+)\b" if uses_axios else r"AbortSignal\.timeout\(\s*([0-9_]+)\s*\)", source)
     return found.group(1) if found else ""
-
-
-def _js_helper(state, analysis, uses_axios: bool, request: Request, ttl: int):
-    """The helper's name and the edit inserting it, once per file, before the first request's statement."""
-    plan = getattr(state, "_token_plan", None)
-    if plan is None:
-        existing = re.search(r"^var (imdsTokenCache\w*);\n// An IMDSv2 session token", state.text, re.M)
-        first = min((r for r in analysis.requests if isinstance(r.handle, SourceHandle) and not r.has_token
-                     and not r.is_token_fetch), key=lambda r: r.span.start, default=request)
-        node = _node_at(state, first.span)
-        while node is not None and node.parent is not None and node.parent.type != "program":
-            node = node.parent
-        # One helper per file, with fetch where any request uses it (so the runtime has it), else axios.
-        with_axios = not any(r.client == "fetch" for r in analysis.requests)
-        plan = state._token_plan = {"existing": existing, "at": state.span(node).start if node is not None else None,
-                                    "axios": with_axios}
-    if plan["existing"] is not None:
-        cache = plan["existing"].group(1)
-        return cache.replace("Cache", ""), None
-    if plan["at"] is None:
-        return None
-    uses_axios = plan["axios"]
-    name = _fresh(state.text, "imdsToken")
-    cache = f"{name}Cache"
-    put = (_JS_AXIOS_PUT if uses_axios else _JS_FETCH_PUT).format(url=_token_url(request), ttl_name=TTL_HEADER_NAME,
-                                                                   ttl=ttl)
-    body = "(response) => response.data" if uses_axios else "(response) => (response.ok ? response.text() : '')"
-    at = _line_start(state.text, plan["at"])
-    return name, Edit(at, at, _JS_HELPER.format(cache=cache, name=name, put=put, body=body, ttl=ttl))
 
 
 # One helper per file: the token is fetched once per process and reused until its TTL ends (a failed fetch
@@ -417,8 +423,8 @@ def _java(request, handle, state, ttl) -> list[Edit]:
     end = _class_end(state, created, ("class_body",))
     if end is None:
         return []
-    name = _fresh(text, "imdsToken")
-    helper = Edit(end, end, _JAVA_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
+    name = token_plan.fresh_name((), text, "imdsToken", join="")
+    helper = Edit(end, end, _JAVA_HELPER.format(name=name, url=token_plan.token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
     if request.client == "java.net.http.HttpRequest":
         source = text[state.span(created).start:state.span(created).end]
         at = source.find("newBuilder(")
@@ -459,8 +465,8 @@ def _csharp(request, handle, state, ttl) -> list[Edit]:
     end = _class_end(state, anchor, ("declaration_list",))
     if end is None:
         return []
-    name = _fresh(text, "ImdsToken")
-    helper = Edit(end, end, _CSHARP_HELPER.format(name=name, url=_token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
+    name = token_plan.fresh_name((), text, "ImdsToken", join="")
+    helper = Edit(end, end, _CSHARP_HELPER.format(name=name, url=token_plan.token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
     indent = _indent(text, state.span(anchor).start)
     if created is not None:
         at = _after_statement(state, created)
@@ -483,7 +489,7 @@ end
 
 def _ruby(request, handle, state, ttl) -> list[Edit]:
     text = state.text
-    name = _fresh(text, "imds_token")
+    name = token_plan.fresh_name((), text, "imds_token")
     helper = Edit(0, 0, _RUBY_HELPER.format(name=name, host=request.endpoint.strip("[]"), path=TOKEN_PATH, ttl_name=TTL_HEADER_NAME,
                                             ttl=ttl))
     variable, created = handle.variable, handle.created

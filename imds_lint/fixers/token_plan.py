@@ -58,6 +58,8 @@ class Unproven(Enum):
     # The header goes on this request and no other.
     REQUEST_ELSEWHERE = "the header goes on a Request object built in another statement, which may serve other calls"
     HEADERS_VARIABLE = "the headers come from a variable the fixer cannot read (it may not be a dict)"
+    NO_PLACE = ("no statement in the request's own block runs exactly when it does (a parameter default runs "
+                "before its function's body)")
     # The fetch's form works wherever the original ran.
     PUT_FORM_MISSING = "this client's PUT form (wget --method) is missing from some builds (BusyBox)"
     # The rewrite was run in the three worlds.
@@ -69,7 +71,7 @@ class Unproven(Enum):
 
 
 __all__ = ["TITLE", "TOKEN_HEADER_NAME", "TOKEN_PATH", "TTL_HEADER_NAME", "Unproven", "Limit", "Placement",
-           "Fetch", "Adapter", "DocumentPlan", "base_url", "fresh_name", "plan", "title"]
+           "Fetch", "Adapter", "DocumentPlan", "base_url", "fresh_name", "plan", "title", "token_before", "token_url"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,10 @@ class Adapter(Protocol):
         """What this language cannot prove about the request whatever the placement."""
         ...
 
-    def placement(self, request: Request) -> Placement | None: ...
+    def placement(self, request: Request) -> Placement | Unproven | None:
+        """Where the fetch goes; an ``Unproven`` reason where the language has no sure place (the
+        finding then says why it has no fix); None where the adapter does not handle the request."""
+        ...
 
     def limit(self, request: Request) -> Limit: ...
 
@@ -186,6 +191,16 @@ def fresh_name(taken: Iterable[str], text: str, base: str = VARIABLE_BASE, join:
     return name
 
 
+def token_before(token_variables: dict[str, int], start: int) -> str | None:
+    """Which existing variable a request may send as its token: one the front-end proved holds the body of
+    a successful PUT to the token path (name -> where the statement assigning it ends, at top level),
+    assigned before the request's own top-level statement starts; the earliest such."""
+    for name, end in sorted(token_variables.items(), key=lambda kv: kv[1]):
+        if end <= start:
+            return name
+    return None
+
+
 def title(reasons: Iterable[Unproven | None], base: str = TITLE) -> str:
     missing = [str(r) for r in dict.fromkeys(reasons) if r]
     return base if not missing else f"{base} (unsafe: {'; '.join(missing)})"
@@ -198,8 +213,9 @@ def plan(request: Request, adapter: Adapter, document_plan: DocumentPlan, text: 
 
     ``shared``: the request sits in a wrapper that also serves other hosts.
     ``applicability``: the best this language's fixes can be (DISPLAY_ONLY for
-    suggestions). A display-only suggestion that would break a guarantee is
-    withheld: the fix then carries no edits, only the title saying why.
+    suggestions). A display-only suggestion that would break a guarantee, and
+    any fix with no sure place, is withheld: a display-only fix with no edits,
+    whose title (which the finding's message carries) says why.
     """
     if request.has_token or request.is_token_fetch or request.wrapper:
         return None
@@ -209,6 +225,8 @@ def plan(request: Request, adapter: Adapter, document_plan: DocumentPlan, text: 
     placement = adapter.placement(request)
     if placement is None:
         return None
+    if isinstance(placement, Unproven):
+        return _withheld([*reasons, placement], base_title)
     edits: list[Edit] = []
     limit = adapter.limit(request)
     variable = adapter.reusable_token(request, placement)

@@ -3,8 +3,9 @@
 A quoted run of base64 long enough to hold a script is decoded; when the
 result is user-data (a shebang, ``#cloud-config``, MIME, ``<powershell>``) or
 names IMDS, it is scanned as an embedded document whose findings land on the
-blob. Edits cannot be written back (the fix would need re-encoding the whole
-blob), so such findings are reported without an automatic fix.
+blob. A fix re-encodes the whole blob (``decoding.b64_renderer``): only a
+canonical encoding is re-spelt, so an unchanged script encodes to the same
+characters.
 """
 
 from __future__ import annotations
@@ -60,5 +61,7 @@ def scan(document: Document, session, skip: list[Span] | None = None) -> list[An
             continue
         kind, text = decoded
         offsets = OffsetMap([Segment(0, len(text), span.start, span.end)])
-        found.extend(session.analyze(document.embed(kind, text, offsets, label="base64 user-data", writable=False)))
+        render = decoding.b64_renderer(match.group(0))
+        found.extend(session.analyze(document.embed(kind, text, offsets, label="base64 user-data",
+                                                    writable=render is not None, render=render, rendered_span=span)))
     return found

@@ -302,7 +302,7 @@ class _Analyzer:
         if fn is not None and fn[0] == "Fn::Base64":
             node, tagged = fn[1], fn[2]
             fn = _fn(node, tagged)
-        chars, writable, sub, target = None, True, False, None
+        chars, writable, sub, target, unsafe_for = None, True, False, None, None
         if fn is None and node.id == "scalar":
             chars, writable = yn.scalar_chars(self.text, node)
             target = node
@@ -315,8 +315,12 @@ class _Analyzer:
             chars, writable = yn.scalar_chars(self.text, target)
             sub = True
         elif fn is not None and fn[0] == "Fn::Join":
-            chars = self.join(fn[1])
-            writable = False
+            joined = self.join(fn[1])
+            if joined is None:
+                return ""
+            chars, target, placeholders = joined
+            writable = target is not None
+            unsafe_for = _splits_a_command(chars, placeholders)
         if not chars:
             return ""
         if sub:
@@ -326,27 +330,42 @@ class _Analyzer:
         if kind is None:
             kind = classify(path, inner) if path is not None else sniff(inner) or Kind.SHELL
         doc = self.document.embed(kind, inner, yn.offset_map(chars), escape=escape or no_escape,
-                                  label=label, writable=escape is not None)
+                                  label=label, writable=escape is not None, unsafe_for=unsafe_for)
         self.children.extend(self.session.analyze(doc))
         return inner
 
-    def join(self, node) -> yn.Chars | None:
+    def join(self, node) -> tuple[yn.Chars, object, list[tuple[int, int]]] | None:
+        """The joined text; a string part whose quoting every part shares (None: edits cannot go back);
+        and where each intrinsic's placeholder sits in the joined text.
+
+        Edits go into the string part they fall in (the delimiter belongs to the end of the part
+        before it), so every part must spell inserted text alike: all quoted the same way, exactly.
+        """
         if node.id != "sequence" or len(node.value) != 2:
             return None
         delimiter, parts = node.value
         if delimiter.id != "scalar" or parts.id != "sequence":
             return None
         chars: yn.Chars = []
+        placeholders: list[tuple[int, int]] = []
+        styles, exact, target = set(), True, None
         for i, part in enumerate(parts.value):
             if i:
                 at = chars[-1][2] if chars else part.start_mark.index
                 chars.extend((c, at, at) for c in delimiter.value)
             if part.id == "scalar" and yn.tag_name(part) is None:
-                chars.extend(yn.scalar_chars(self.text, part)[0])
+                part_chars, part_exact = yn.scalar_chars(self.text, part)
+                chars.extend(part_chars)
+                exact = exact and part_exact
+                styles.add(part.style)
+                target = target or part
             else:
                 at = part.start_mark.index
+                if not _pseudo_parameter(part):
+                    placeholders.append((len(chars), len(chars) + len("${CFN_EXPR}")))
                 chars.extend((c, at, at) for c in "${CFN_EXPR}")
-        return chars
+        uniform = exact and len(styles) == 1 and next(iter(styles)) in ('"', "'")
+        return chars, target if uniform else None, placeholders
 
     def escape_for(self, node, sub: bool):
         style = node.style
@@ -381,6 +400,38 @@ def _init_runtime(config) -> str | None:
                 if name.id == "scalar" and str(name.value).lower() in _RUNTIMES:
                     return f"{verb} {name.value} through cfn-init"
     return None
+
+
+SPLIT_COMMAND = ("an intrinsic function (Ref, GetAtt, ...) supplies part of the command's line, so what "
+                 "the line runs is known only when the stack is deployed")
+
+
+def _pseudo_parameter(node) -> bool:
+    """``{"Ref": "AWS::Region"}`` and the like: a plain word (no spaces or quotes) whatever the stack."""
+    fn = _fn(node, yn.tag_name(node) is not None)
+    return fn is not None and fn[0] == "Ref" and fn[1].id == "scalar" and str(fn[1].value).startswith("AWS::") \
+        and fn[1].value != "AWS::NotificationARNs"
+
+
+def _splits_a_command(chars: yn.Chars, placeholders: list[tuple[int, int]]):
+    """A check for fixes of a joined script: unsafe where an edit's line holds an intrinsic's value."""
+    if not placeholders:
+        return None
+    text = "".join(c for c, _, _ in chars)
+
+    def check(edits) -> str | None:
+        for edit in edits:
+            start = text.rfind("\n", 0, edit.start) + 1
+            end = text.find("\n", edit.end)
+            end = len(text) if end == -1 else end
+            # The line the fetch is inserted before is the request's own line too.
+            if edit.start == start and edit.content.endswith("\n"):
+                continue
+            if any(a < end and b > start for a, b in placeholders):
+                return SPLIT_COMMAND
+        return None
+
+    return check
 
 
 def _fn(node, tagged: bool):

@@ -2,9 +2,8 @@
 
 * ``#cloud-config``: ``runcmd`` and ``bootcmd`` items (strings are shell; argv
   lists are joined into one shell command, scanned but not rewritten) and
-  ``write_files`` contents (plain, or ``b64``/``gzip+b64`` decoded; decoded
-  files are scanned but not rewritten, since re-encoding would not keep the
-  bytes);
+  ``write_files`` contents (plain, or ``b64``/``gzip+b64`` decoded; a fix of a
+  decoded file re-encodes it, one-line or wrapped as it was);
 * MIME multipart (stdlib ``email``): ``text/x-shellscript``,
   ``text/cloud-boothook`` and ``text/cloud-config`` parts, located in the file
   when they are not transfer-encoded so their fixes can be written back;
@@ -52,12 +51,16 @@ def _embed(document: Document, session, kind: str, start: int, end: int, label: 
     return session.analyze(document.embed(kind, inner, OffsetMap.shifted(start, len(inner)), label=label))
 
 
-def _embed_decoded(document: Document, session, kind: str, inner: str, span: Span, label: str) -> list[Analysis]:
-    """A decoded payload: findings land on the encoded blob; edits cannot go back."""
+def _embed_decoded(document: Document, session, kind: str, inner: str, span: Span, label: str,
+                   gzipped: bool = False) -> list[Analysis]:
+    """A decoded payload: findings land on the encoded blob; a fix re-encodes it laid out as it was."""
+    from imds_lint.decoding import b64_renderer
     from imds_lint.model import Segment
 
     offsets = OffsetMap([Segment(0, len(inner), span.start, span.end)]) if inner else OffsetMap([])
-    return session.analyze(document.embed(kind, inner, offsets, label=label, writable=False))
+    render = b64_renderer(document.text[span.start:span.end], gzipped)
+    return session.analyze(document.embed(kind, inner, offsets, label=label, writable=render is not None,
+                                          render=render, rendered_span=span))
 
 
 # -- #cloud-config -----------------------------------------------------------------------
@@ -177,8 +180,13 @@ def _write_file(document: Document, session, entry) -> list[Analysis]:
         decoded = _decode(content.value, encoding.startswith("gz"), session, label)
         if decoded is None:
             return []
-        span = Span(content.start_mark.index, content.end_mark.index)
-        return _embed_decoded(document, session, _file_kind(path, decoded), decoded, span, label + " (decoded)")
+        chars, exact = yn.scalar_chars(document.text, content)
+        if exact and chars and content.style != "|":
+            span = Span(chars[0][1], chars[-1][2])  # the blob itself, without quotes or tag
+        else:
+            span = Span(content.start_mark.index, content.end_mark.index)
+        return _embed_decoded(document, session, _file_kind(path, decoded), decoded, span, label + " (decoded)",
+                              gzipped=encoding.startswith("gz"))
     if encoding not in ("", "text/plain"):
         return []
     return session.analyze(_scalar_document(document, content, _file_kind(path, content.value), label))

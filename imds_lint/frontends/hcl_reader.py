@@ -78,10 +78,12 @@ class HclReader:
     def user_data(self, block: Block) -> str:
         """Embed the block's user-data scripts; return their text (for container signs)."""
         texts = []
+        # A launch template's user_data is base64 by the EC2 API's contract (Terraform passes it on as is).
+        template = bool(block.labels) and block.labels[0] == "aws_launch_template"
         for name in USER_DATA:
             expr = block.attributes().get(name)
             if expr is not None:
-                texts.append(self.script(self.file, expr, literal_base64=name == "user_data_base64"))
+                texts.append(self.script(self.file, expr, literal_base64=name == "user_data_base64" or template))
         return "\n".join(t for t in texts if t)
 
     def script(self, file: HclFile, node, literal_base64: bool = False, depth: int = 0) -> str:
@@ -120,12 +122,19 @@ class HclReader:
         if literal_base64 and quoted:
             decoded = decode_base64(inner)
             if decoded is not None:
+                from imds_lint.decoding import b64_renderer
+
+                # A literal without interpolations is written back re-encoded, laid out as it was.
+                render = b64_renderer(inner) if file.text[start:end] == inner else None
+                literal = Span(start, end)
                 inner, segments = decoded, [whole(start, end, len(decoded))]
-                return self.embed(file, inner, segments, None, "base64 user_data", writable=False)
+                return self.embed(file, inner, segments, None, "base64 user_data", writable=render is not None,
+                                  render=render, rendered_span=literal)
         escape = hcl_template.escape_quoted if quoted else hcl_template.escape_template
         return self.embed(file, inner, segments, escape, f"{self.language} user_data")
 
-    def embed(self, file: HclFile, inner: str, segments, escape, label: str, writable: bool = True) -> str:
+    def embed(self, file: HclFile, inner: str, segments, escape, label: str, writable: bool = True,
+              render=None, rendered_span: Span | None = None) -> str:
         if not file.own:
             return inner  # a sibling file's script is scanned when that file is
         key = Span(segments[0].outer_start, segments[-1].outer_end) if segments else Span(0, 0)
@@ -135,7 +144,8 @@ class HclReader:
         from imds_lint.model import no_escape
 
         doc = self.document.embed(script_kind(inner), inner, OffsetMap(segments),
-                                  escape=escape or no_escape, label=label, writable=writable)
+                                  escape=escape or no_escape, label=label, writable=writable, render=render,
+                                  rendered_span=rendered_span)
         self.children.extend(self.session.analyze(doc))
         return inner
 

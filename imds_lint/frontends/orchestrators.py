@@ -40,7 +40,8 @@ class Word:
     """One command word: its value, and where and how it is written in the file."""
 
     def __init__(self, value: str, span: Span | None, literal_block: bool = False, indent: int = 0,
-                 verbatim: bool = False, offsets: OffsetMap | None = None, escape=None):
+                 verbatim: bool = False, offsets: OffsetMap | None = None, escape=None, node=None,
+                 quote: str = "'", dollars: bool = False):
         self.value = value
         self.span = span
         self.literal_block = literal_block
@@ -49,6 +50,11 @@ class Word:
         # An exact map back to the source and the escaping that source needs (HCL strings).
         self.offsets = offsets
         self.escape = escape
+        # A YAML scalar: written back through yaml_nodes (quoted in ``quote`` quotes if plain).
+        self.node = node
+        self.quote = quote
+        # docker compose reads `$VAR` in the file itself: a `$` the shell should see is `$$` there.
+        self.dollars = dollars
 
 
 def _program(word: str) -> str:
@@ -56,16 +62,19 @@ def _program(word: str) -> str:
 
 
 def emit_command(parent: Document, session, analysis: Analysis, words: list[Word],
-                 context: ContainerContext, children: list[Analysis], *, shell_string: bool = False) -> None:
+                 context: ContainerContext, children: list[Analysis], *, shell_string: bool = False,
+                 argv_string: bool = False) -> None:
     """Turn a container command into requests or embedded scripts.
 
-    ``shell_string`` marks a single string that a shell runs (compose string
-    commands, ``CMD-SHELL``).
+    ``shell_string`` marks a single string that a shell runs (``CMD-SHELL``, a
+    compose healthcheck string); ``argv_string`` one that is split into words
+    and run without a shell (compose ``command: curl ...``): read as shell, but a
+    fix there needs ``sh -c`` (see ``_embed``).
     """
     if not words:
         return
-    if shell_string:
-        _embed(parent, session, words[0], context, children)
+    if shell_string or argv_string:
+        _embed(parent, session, words[0], context, children, argv=argv_string)
         return
     program = _program(words[0].value)
     if program in _SHELLS:
@@ -83,8 +92,26 @@ def emit_command(parent: Document, session, analysis: Analysis, words: list[Word
         analysis.requests.extend(argv_requests(parent, program, args, whole, words[0].span or whole, context))
 
 
-def _embed(parent: Document, session, word: Word, context: ContainerContext, children: list[Analysis]) -> None:
+NO_SHELL = ("the container runs this command without a shell; the fix runs it through sh -c, "
+            "which the image may lack and which expands words the command did not")
+
+
+def _embed(parent: Document, session, word: Word, context: ContainerContext, children: list[Analysis],
+           argv: bool = False) -> None:
     if word.span is None:
+        return
+    if word.node is not None and not word.literal_block:
+        from imds_lint.frontends import yaml_nodes
+
+        document = yaml_nodes.scalar_document(parent, word.node, Kind.SHELL, "shell string", quote=word.quote,
+                                              container=context)
+        # A `$VAR` compose fills in from its environment: the command cannot be written back whole.
+        interpolated = word.dollars and "$" in document.text.replace("$$", "")
+        if word.dollars:
+            document = _compose_dollars(document)
+        if argv:
+            document = _argv_string(document, rewrap=not interpolated)
+        children.extend(session.analyze(document))
         return
     if word.offsets is not None:
         document = parent.embed(Kind.SHELL, word.value, word.offsets, label="shell string",
@@ -94,6 +121,8 @@ def _embed(parent: Document, session, word: Word, context: ContainerContext, chi
         indent = " " * word.indent
         document = parent.embed(Kind.SHELL, inner, OffsetMap(segments), label="YAML block",
                                 escape=lambda s: s.replace("\n", "\n" + indent), container=context)
+        if word.dollars:
+            document = _compose_dollars(document)
     elif word.verbatim:
         document = parent.embed(Kind.SHELL, word.value, OffsetMap.shifted(word.span.start, len(word.value)),
                                 label="shell string", writable=False, container=context)
@@ -109,6 +138,48 @@ def _embed(parent: Document, session, word: Word, context: ContainerContext, chi
         document = parent.embed(Kind.SHELL, word.value, offsets, label="shell string", writable=False,
                                 container=context)
     children.extend(session.analyze(document))
+
+
+def _compose_dollars(document: Document) -> Document:
+    """The script compose hands the container: each ``$$`` of the file is one ``$``, and a ``$``
+    written back becomes ``$$`` (else compose would read ``$IMDS_TOKEN`` itself, or reject ``$(``)."""
+    text = document.text
+    segments: list[Segment] = []
+    pieces: list[str] = []
+    i = at = 0
+    while i < len(text):
+        width = 2 if text.startswith("$$", i) else 1
+        segments.append(Segment(at, at + 1, i, i + width))
+        pieces.append(text[i])
+        i += width
+        at += 1
+    from imds_lint.model import merge_segments
+
+    return document.embed(Kind.SHELL, "".join(pieces), OffsetMap(merge_segments(segments)),
+                          escape=lambda s: s.replace("$", "$$"), label=document.label, container=document.container)
+
+
+def _argv_string(document: Document, rewrap: bool = True) -> Document:
+    """A string command compose splits into words and runs without a shell.
+
+    ``sh -c '...'`` holds a script of its own, fixed inside; any other command
+    cannot run the fetch, so its fix writes the command back as ``sh -c '...'``
+    (unsafe: the image may have no shell, and the shell expands what compose did not).
+    """
+    import shlex
+
+    try:
+        words = shlex.split(document.text)
+    except ValueError:
+        return document.embed(Kind.SHELL, document.text, OffsetMap.shifted(0, len(document.text)),
+                              label=document.label, container=document.container, writable=False)
+    if len(words) > 2 and _program(words[0]) in _SHELLS and words[1].startswith("-") and words[1].endswith("c"):
+        return document.embed(Kind.SHELL, document.text, OffsetMap.shifted(0, len(document.text)),
+                              label=document.label, container=document.container)
+    return document.embed(Kind.SHELL, document.text, OffsetMap.shifted(0, len(document.text)), label=document.label,
+                          container=document.container,
+                          render=lambda fixed: "sh -c " + shlex.quote(fixed) if rewrap else None,
+                          rendered_span=Span(0, len(document.text)), unsafe_reason=NO_SHELL)
 
 
 def _literal_block(text: str, word: Word) -> tuple[str, list[Segment]]:
@@ -156,13 +227,13 @@ def _scalar(node) -> str | None:
     return node.value if isinstance(node, ScalarNode) and isinstance(node.value, str) else None
 
 
-def yaml_word(text: str, node) -> Word:
+def yaml_word(text: str, node, quote: str = "'", dollars: bool = False) -> Word:
     span = Span(node.start_mark.index, node.end_mark.index)
     source = text[span.start:span.end]
     value = node.value
     if node.style == "|":
-        return Word(value, span, literal_block=True, indent=_block_indent(text, span))
-    return Word(value, span, verbatim=source == value)
+        return Word(value, span, literal_block=True, indent=_block_indent(text, span), dollars=dollars)
+    return Word(value, span, verbatim=source == value, node=node, quote=quote, dollars=dollars)
 
 
 def _block_indent(text: str, span: Span) -> int:
@@ -171,14 +242,17 @@ def _block_indent(text: str, span: Span) -> int:
     return min(widths) if widths else 0
 
 
-def _yaml_words(text: str, node) -> tuple[list[Word], bool]:
+def _yaml_words(text: str, node, dollars: bool = False) -> tuple[list[Word], bool]:
     """A command given as a list (exec form) or a string (shell form)."""
     from yaml import ScalarNode, SequenceNode
 
+    from imds_lint.frontends.yaml_nodes import quote_of_neighbours
+
     if isinstance(node, SequenceNode):
-        return [yaml_word(text, n) for n in node.value if isinstance(n, ScalarNode)], False
+        quote = quote_of_neighbours(node.value)
+        return [yaml_word(text, n, quote, dollars) for n in node.value if isinstance(n, ScalarNode)], False
     if isinstance(node, ScalarNode) and isinstance(node.value, str) and node.value:
-        return [yaml_word(text, node)], True
+        return [yaml_word(text, node, dollars=dollars)], True
     return [], False
 
 
@@ -214,12 +288,12 @@ def analyze_compose(document: Document, session) -> list[Analysis]:
                 if node is None:
                     continue
                 context = ContainerContext(f"runs in compose service '{name}' of {where} via {field_name}", network)
-                words, shell_form = _yaml_words(text, node)
-                emit_command(document, session, analysis, words, context, children, shell_string=shell_form)
+                words, shell_form = _yaml_words(text, node, dollars=True)
+                emit_command(document, session, analysis, words, context, children, argv_string=shell_form)
             test = _get(_get(service, "healthcheck"), "test")
             if test is not None:
                 context = ContainerContext(f"runs in compose service '{name}' of {where} via healthcheck", network)
-                _healthcheck(document, session, analysis, _yaml_words(text, test), context, children)
+                _healthcheck(document, session, analysis, _yaml_words(text, test, dollars=True), context, children)
             analysis.add_fact("compose_service", (name, network, _scalar(_get(_get(service, "build"), "context"))
                                                   or _scalar(_get(service, "build"))))
     return [analysis, *children]

@@ -60,13 +60,24 @@ def _mask(match: re.Match) -> str:
     return "?" * (4 if ord(match.group(0)) > 0xFFFF else 3)
 
 
+# tree-sitter-bash reads a lone `/`, `*`, `+`, `-` or `%` after a unary test operator (`[ -d / ]`)
+# as arithmetic, swallows the `]` and gives up on the line, though bash reads the test as
+# written. The parser sees `.` there instead (the same length; node text comes from the real bytes).
+_LONE_TEST_OPERAND = re.compile(r"(\[\[?[ \t]+(?:![ \t]+)?-[A-Za-z][ \t]+)[/*+%-](?=[ \t]+\]\]?)")
+
+
 def parse(text: str):
     """Parse shell text; CR of CRLF becomes a space so byte offsets stay put."""
     clean = text.replace("\r\n", " \n")
     src = clean.encode("utf-8", "surrogatepass")
     parse_src = src
+    parse_text = clean
+    if "[" in clean and _LONE_TEST_OPERAND.search(clean):
+        parse_text = _LONE_TEST_OPERAND.sub(lambda m: m.group(1) + ".", parse_text)
     if not clean.isascii() and _UNSAFE_FOR_PARSER.search(clean):
-        parse_src = _UNSAFE_FOR_PARSER.sub(_mask, clean).encode("utf-8")
+        parse_text = _UNSAFE_FOR_PARSER.sub(_mask, parse_text)
+    if parse_text is not clean:
+        parse_src = parse_text.encode("utf-8")
     return parse_within(_parser(), parse_src), src
 
 

@@ -27,8 +27,9 @@ def compose_all(text: str, exact_error: bool = True) -> list:
     libyaml's composer when PyYAML was built with it: about ten times faster
     than the pure-Python one, and its nodes are the same once a plain scalar's
     style "" is spelt None as there. They differ on a byte order mark (libyaml
-    leaves it out of the offsets), so such text, and text that cannot be
-    encoded as UTF-8, takes the pure-Python path. So does text libyaml
+    leaves it out of the offsets): a leading one is put back into the marks,
+    and text with one elsewhere, or that cannot be encoded as UTF-8, takes the
+    pure-Python path. So does text libyaml
     rejects: it keeps what parses, and the error messages, as before. A
     caller that only needs to know *that* the text is broken passes
     ``exact_error=False``: without a tab (libyaml's rejections that the
@@ -37,9 +38,14 @@ def compose_all(text: str, exact_error: bool = True) -> list:
     """
     import yaml
 
-    if getattr(yaml, "__with_libyaml__", False) and "\ufeff" not in text:
+    # A leading byte order mark (Windows editors write one) is left out for libyaml and put back
+    # into the marks after; elsewhere in the text libyaml would keep it as a character.
+    bom = text.startswith("\ufeff") and "\ufeff" not in text[1:]
+    if getattr(yaml, "__with_libyaml__", False) and (bom or "\ufeff" not in text):
         try:
-            roots = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+            roots = list(yaml.compose_all(text[1:] if bom else text, Loader=yaml.CSafeLoader))
+            if bom:
+                _shift_marks(roots)
         except yaml.YAMLError as error:
             # libyaml's nesting limit (1,000) is its own, not YAML's: such text takes the pure path.
             if not exact_error and "\t" not in text and "maximum nesting depth" not in str(error):
@@ -55,9 +61,39 @@ def compose_all(text: str, exact_error: bool = True) -> list:
     return defuse_aliases(list(yaml.compose_all(text, Loader=_deep_safe_loader())))
 
 
+def _shift_marks(roots: list) -> None:
+    """Marks of text read without its leading byte order mark, as if it were there: one character
+    more on every index (PyYAML counts the mark in offsets, not in columns). libyaml's marks are
+    read-only and may be shared: each is replaced once."""
+    from yaml.error import Mark
+
+    moved: dict[int, object] = {}
+    seen: set[int] = set()
+
+    def shifted(mark):
+        if mark is None:
+            return None
+        new = moved.get(id(mark))
+        if new is None:
+            new = moved[id(mark)] = Mark(mark.name, mark.index + 1, mark.line, mark.column, None, None)
+        return new
+
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node.start_mark, node.end_mark = shifted(node.start_mark), shifted(node.end_mark)
+        stack.extend(_children(node))
+
+
 # Deeper than this is no configuration file: the engine text-scans it with a note (nodes cost
 # about 1 KB a level with their marks, so the bound keeps a tree under ~50 MB).
 MAX_DEPTH = 50_000
+# PyYAML's pure-Python reader costs ~20 us of CPU a node (libyaml's ~5): past this many nodes
+# (~4.5 s, ~160 MB) a file libyaml refused is text-scanned with a note, not parsed for a minute.
+PURE_NODE_BUDGET = 200_000
 
 
 def _deep_safe_loader():
@@ -88,22 +124,35 @@ def _build_loader():
     from yaml.composer import ComposerError
     from yaml.events import AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
     from yaml.nodes import MappingNode, SequenceNode
-    from yaml.scanner import ScannerError
+    from yaml.scanner import Scanner, ScannerError
 
-    class LinearScanner(yaml.scanner.Scanner):
+    class LinearScanner(Scanner):
         def __init__(self):
             super().__init__()
             self.possible_simple_keys = OrderedDict()
 
-        def next_possible_simple_key(self):
-            for key in self.possible_simple_keys.values():
-                return key.token_number
+        def need_more_tokens(self):
+            # Scanner.need_more_tokens with the two look-ups below inlined: it runs for every token.
+            if self.done:
+                return False
+            if not self.tokens:
+                return True
+            keys = self.possible_simple_keys
+            if keys:
+                self.stale_possible_simple_keys()
+                if keys and keys[next(iter(keys))].token_number == self.tokens_taken:
+                    return True
             return None
+
+        def next_possible_simple_key(self):
+            keys = self.possible_simple_keys
+            return keys[next(iter(keys))].token_number if keys else None
 
         def stale_possible_simple_keys(self):
             keys = self.possible_simple_keys
             while keys:
-                level, key = next(iter(keys.items()))
+                level = next(iter(keys))
+                key = keys[level]
                 if key.line == self.line and self.index - key.index <= 1024:
                     return
                 if key.required:
@@ -155,6 +204,12 @@ def _build_loader():
             if anchor is not None and anchor in self.anchors:
                 raise ComposerError("found duplicate anchor %r; first occurrence" % anchor,
                                     self.anchors[anchor].start_mark, "second occurrence", event.start_mark)
+            self.nodes += 1
+            if self.nodes > PURE_NODE_BUDGET:
+                from imds_lint.frontends import ParserGaveUp
+
+                raise ParserGaveUp(f"over {PURE_NODE_BUDGET:,} YAML nodes that only the pure-Python reader "
+                                   "can read (nested deeper than libyaml allows, or text libyaml refuses)")
             self.descend_resolver(parent, index)
             if self.check_event(ScalarEvent):
                 node = self.compose_scalar_node(anchor)
@@ -180,6 +235,7 @@ def _build_loader():
             LinearScanner.__init__(self)
             yaml.parser.Parser.__init__(self)
             StackComposer.__init__(self)
+            self.nodes = 0
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 
@@ -358,12 +414,43 @@ def scalar_chars(text: str, node) -> tuple[Chars, bool]:
         body_start, body_end = (start + 1, end - 1) if style else (start, end)
         if text[body_start:body_end] == value and "\n" not in value:
             return [(c, body_start + i, body_start + i + 1) for i, c in enumerate(value)], True
+        if style and "\n" not in text[body_start:body_end]:
+            escaped = _escaped_chars(text, body_start, body_end, style)
+            if escaped is not None and "".join(c for c, _, _ in escaped) == value:
+                return escaped, True
     # Folded blocks, escapes, multi-line flow scalars: not exact, but each character can still
     # be found at its own place (so findings land on their line); else the node's start.
     aligned = _aligned(text, start, end, value)
     if aligned is not None:
         return aligned, False
     return [(c, start, start) for c in value], False
+
+
+# The escapes of a one-line double-quoted scalar that stand for one character each.
+_DOUBLE_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "t": "\t", "n": "\n"}
+
+
+def _escaped_chars(text: str, start: int, end: int, style: str) -> Chars | None:
+    """A quoted scalar's characters with their spellings (``\\"`` or ``''`` for one character)."""
+    chars: Chars = []
+    i = start
+    while i < end:
+        c = text[i]
+        if style == '"' and c == "\\":
+            meant = _DOUBLE_ESCAPES.get(text[i + 1:i + 2])
+            if meant is None:
+                return None  # \x41, \u00e9, a line continuation: not worth spelling back
+            chars.append((meant, i, i + 2))
+            i += 2
+        elif style == "'" and c == "'":
+            if text[i + 1:i + 2] != "'":
+                return None
+            chars.append(("'", i, i + 2))
+            i += 2
+        else:
+            chars.append((c, i, i + 1))
+            i += 1
+    return chars
 
 
 def _aligned(text: str, start: int, end: int, value: str) -> Chars | None:
@@ -520,11 +607,12 @@ def scalar_escape(text: str, node):
 
 
 def quoted_scalar(value: str, quote: str = "'") -> str | None:
-    """``value`` as a one-line flow scalar in ``quote`` quotes; None for text that needs more lines."""
-    if "\n" in value or "\r" in value or not value.isprintable():
+    """``value`` as a one-line flow scalar in ``quote`` quotes (double where it holds a line break
+    or a tab, spelt ``\\n``/``\\t``); None for other control characters."""
+    if not value.replace("\n", "").replace("\t", "").isprintable():
         return None
-    if quote == '"':
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if quote == '"' or "\n" in value or "\t" in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
     return "'" + value.replace("'", "''") + "'"
 
 

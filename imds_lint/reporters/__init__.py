@@ -112,8 +112,15 @@ class Report:
 
     @property
     def project(self) -> ProjectInfo | None:
-        """The one project this run scanned; None when it scanned several (or none)."""
-        return self.projects[0] if len(self.projects) == 1 else None
+        """The one project this run scanned, where every path is recorded from the same root in
+        the same repository (nested configs of one repository are one project here); None when
+        it scanned several (or none)."""
+        if not self.projects:
+            return None
+        first = self.projects[0]
+        same = all((p.root, p.repository, p.commit) == (first.root, first.repository, first.commit)
+                   for p in self.projects[1:])
+        return first if same else None
 
     def keep(self, findings: list[Finding], fingerprints: list[str]) -> None:
         """Narrow the findings (a baseline hid some) without recomputing their fingerprints:

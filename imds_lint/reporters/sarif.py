@@ -1,7 +1,7 @@
 """SARIF 2.1.0, shaped for GitHub code scanning.
 
-Paths are relative to ``%SRCROOT%`` (the folder imds-lint ran in, given in
-``originalUriBaseIds``); every rule of the catalog has one reportingDescriptor
+Paths are relative to ``%SRCROOT%`` (the repository root, else the config's folder, given
+in ``originalUriBaseIds``: imds_lint.project); every rule of the catalog has one reportingDescriptor
 whose help is its rule page; ``partialFingerprints`` are the content-based
 fingerprints of imds_lint.fingerprint, so alerts survive lines moving; columns
 count Unicode code points, as the rest of imds-lint does.
@@ -119,7 +119,7 @@ def _result(f: Finding, fingerprint: str, index: dict[str, int]) -> dict:
     }
     if f.code in index:
         result["ruleIndex"] = index[f.code]
-    if f.fix is not None and len(f.fix_locations) == len(f.fix.edits):
+    if f.fix is not None and f.fix.edits and len(f.fix_locations) == len(f.fix.edits):  # a withheld fix has none
         replacements = [
             {"deletedRegion": _region(start, end), "insertedContent": {"text": edit.content}}
             for edit, (start, end) in zip(f.fix.edits, f.fix_locations)

@@ -49,7 +49,7 @@ def _frame(finding: Finding) -> list[str]:
 
 def _fix_line(finding: Finding) -> str | None:
     fix = finding.fix
-    if fix is None:
+    if fix is None or not fix.edits:  # a withheld fix: its reason is in the message already
         advice = rule_help(finding.code)
         return f"  = help: {advice}" if advice else None
     return f"  = fix: {fix.title} ({_HOW_TO_APPLY[fix.applicability.value]})"

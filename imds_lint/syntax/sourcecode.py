@@ -41,4 +41,8 @@ class SourceTokenPlan:
     """The fixer's once-per-file decisions: the token helper's name and the address it asks."""
 
     variable: str | None = None
-    url: str | None = None
+    url: str | None = None  # Go: the address the helper asks (its first request's)
+    # JavaScript: where the helper goes (-1: nowhere), a helper an earlier fix wrote ("" none), fetch or axios.
+    at: int | None = None
+    existing: str | None = None
+    axios: bool = False
