@@ -311,6 +311,9 @@ class Document:
     # ``unsafe_for`` says it per fix, from the fix's edits in this document's text.
     unsafe_reason: str | None = None
     unsafe_for: Callable[[list[Edit]], str | None] | None = None
+    # Where the parent has a better place for an edit than the offsets say (a new line of a
+    # script joined from a list goes in as a list element of its own); None: the offsets' place.
+    place: Callable[[Edit], Edit | None] | None = None
 
     @property
     def root(self) -> Document:
@@ -369,8 +372,9 @@ class Document:
             elif doc.offsets is None:
                 return None
             else:
-                to_outer, escape = doc.offsets.to_outer, doc.escape
-                edits = [Edit(to_outer(e.start), to_outer(e.end), escape(e.content)) for e in edits]
+                to_outer, escape, place = doc.offsets.to_outer, doc.escape, doc.place
+                edits = [(place(e) if place is not None else None) or
+                         Edit(to_outer(e.start), to_outer(e.end), escape(e.content)) for e in edits]
             doc = doc.parent
         return edits
 
@@ -400,6 +404,7 @@ class Document:
         rendered_span: Span | None = None,
         unsafe_reason: str | None = None,
         unsafe_for: Callable[[list[Edit]], str | None] | None = None,
+        place: Callable[[Edit], Edit | None] | None = None,
     ) -> Document:
         return Document(
             kind=kind,
@@ -414,6 +419,7 @@ class Document:
             rendered_span=rendered_span,
             unsafe_reason=unsafe_reason,
             unsafe_for=unsafe_for,
+            place=place,
         )
 
 

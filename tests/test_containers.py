@@ -209,3 +209,18 @@ def test_any_structured_text_is_read_without_raising(text):
         Session(notes).analyze(Document(kind, text))
         assert not any("internal error" in n for n in notes), notes
         structured.syntax_errors(text)
+
+
+def test_ecs_task_definition_command_is_fixed_inside_its_json_string():
+    task = {"family": "inventory", "networkMode": "host", "containerDefinitions": [{
+        "name": "inventory", "image": "inventory:3.2", "entryPoint": ["sh", "-c"],
+        "command": [f'ID="$(curl -fsS --max-time 1 {URL})" && exec inventory --id "$ID"']}]}
+    text = json.dumps(task, indent=2) + "\n"
+    fixed = fix(text, "json")
+    after = json.loads(fixed)
+    script = after["containerDefinitions"][0]["command"][0]
+    assert script.startswith(': "${IMDS_TOKEN=$(curl -fs --max-time 1 -X PUT')
+    assert script.endswith(f'ID="$(curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -fsS --max-time 1 {URL})" '
+                           '&& exec inventory --id "$ID"')
+    after["containerDefinitions"][0]["command"] = task["containerDefinitions"][0]["command"]
+    assert after == task, "nothing but the script changed"

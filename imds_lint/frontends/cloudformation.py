@@ -29,7 +29,7 @@ from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs, node_signs
 from imds_lint.kinds import Kind, classify, sniff
-from imds_lint.model import Document, Span, no_escape
+from imds_lint.model import Edit, Document, Span, no_escape
 from imds_lint.syntax.iac import CloudFormationHandle
 
 _TYPES = {
@@ -302,7 +302,7 @@ class _Analyzer:
         if fn is not None and fn[0] == "Fn::Base64":
             node, tagged = fn[1], fn[2]
             fn = _fn(node, tagged)
-        chars, writable, sub, target, unsafe_for = None, True, False, None, None
+        chars, writable, sub, target, unsafe_for, place = None, True, False, None, None, None
         if fn is None and node.id == "scalar":
             chars, writable = yn.scalar_chars(self.text, node)
             target = node
@@ -318,7 +318,7 @@ class _Analyzer:
             joined = self.join(fn[1])
             if joined is None:
                 return ""
-            chars, target, placeholders = joined
+            chars, target, placeholders, place = joined
             writable = target is not None
             unsafe_for = _splits_a_command(chars, placeholders)
         if not chars:
@@ -330,13 +330,14 @@ class _Analyzer:
         if kind is None:
             kind = classify(path, inner) if path is not None else sniff(inner) or Kind.SHELL
         doc = self.document.embed(kind, inner, yn.offset_map(chars), escape=escape or no_escape,
-                                  label=label, writable=escape is not None, unsafe_for=unsafe_for)
+                                  label=label, writable=escape is not None, unsafe_for=unsafe_for,
+                                  place=place if escape is not None else None)
         self.children.extend(self.session.analyze(doc))
         return inner
 
-    def join(self, node) -> tuple[yn.Chars, object, list[tuple[int, int]]] | None:
+    def join(self, node):
         """The joined text; a string part whose quoting every part shares (None: edits cannot go back);
-        and where each intrinsic's placeholder sits in the joined text.
+        where each intrinsic's placeholder sits in the joined text; and how a new line is placed.
 
         Edits go into the string part they fall in (the delimiter belongs to the end of the part
         before it), so every part must spell inserted text alike: all quoted the same way, exactly.
@@ -349,11 +350,17 @@ class _Analyzer:
         chars: yn.Chars = []
         placeholders: list[tuple[int, int]] = []
         styles, exact, target = set(), True, None
+        line_parts: dict[int, int] = {}  # inner start of a part that starts its own line -> its opening quote
         for i, part in enumerate(parts.value):
             if i:
                 at = chars[-1][2] if chars else part.start_mark.index
                 chars.extend((c, at, at) for c in delimiter.value)
             if part.id == "scalar" and yn.tag_name(part) is None:
+                quote = part.start_mark.index
+                line_start = self.text.rfind("\n", 0, quote) + 1
+                if part.style in ('"', "'") and self.text[line_start:quote].strip(" \t-") == "" \
+                        and (not chars or chars[-1][0] == "\n" or delimiter.value == "\n"):
+                    line_parts[len(chars)] = quote
                 part_chars, part_exact = yn.scalar_chars(self.text, part)
                 chars.extend(part_chars)
                 exact = exact and part_exact
@@ -365,7 +372,29 @@ class _Analyzer:
                     placeholders.append((len(chars), len(chars) + len("${CFN_EXPR}")))
                 chars.extend((c, at, at) for c in "${CFN_EXPR}")
         uniform = exact and len(styles) == 1 and next(iter(styles)) in ('"', "'")
-        return chars, target if uniform else None, placeholders
+        place = self.new_part(line_parts, delimiter.value, target) if uniform and delimiter.value in ("", "\n") \
+            else None
+        return chars, target if uniform else None, placeholders, place
+
+    def new_part(self, line_parts: dict[int, int], delimiter: str, target):
+        """Lines inserted before a part that starts its own line become a part of their own, laid out
+        as the parts are (``"...",`` on a JSON or flow line, ``- "..."`` in a block sequence)."""
+        escape = self.escape_for(target, False)
+
+        def place(edit):
+            quote = line_parts.get(edit.start)
+            if quote is None or edit.start != edit.end or not edit.content.endswith("\n") or escape is None:
+                return None
+            content = edit.content[:-1] if delimiter == "\n" else edit.content
+            mark = target.style
+            line_start = self.text.rfind("\n", 0, quote) + 1
+            prefix = self.text[line_start:quote]
+            part = f"{mark}{escape(content)}{mark}"
+            if prefix.strip() == "-":  # a block sequence: the new item gets its own dash
+                return Edit(line_start, line_start, f"{prefix}{part}\n")
+            return Edit(quote, quote, f"{part},\n{prefix}")
+
+        return place
 
     def escape_for(self, node, sub: bool):
         style = node.style

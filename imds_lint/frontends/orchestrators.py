@@ -388,14 +388,21 @@ class JsonLocator:
         self.cursor = 0
 
     def find(self, value: str) -> Word:
+        from imds_lint.frontends.dockerfile import _json_escape
+        from imds_lint.frontends.yaml_nodes import escaped_chars, offset_map
+
         for spelling in (json.dumps(value, ensure_ascii=False), json.dumps(value)):
             at = self.text.find(spelling, self.cursor)
             if at != -1:
                 self.cursor = at + len(spelling)
                 span = Span(at, at + len(spelling))
+                # Each character mapped back to its spelling (`\"` for `"`), so a fix can be written back.
+                chars = escaped_chars(self.text, at + 1, at + len(spelling) - 1, '"')
+                offsets = offset_map(chars) if chars is not None and "".join(c for c, _, _ in chars) == value else None
                 if spelling[1:-1] == value:
-                    return Word(value, Span(at + 1, at + len(spelling) - 1), verbatim=True)
-                return Word(value, span)
+                    return Word(value, Span(at + 1, at + len(spelling) - 1), verbatim=True, offsets=offsets,
+                                escape=_json_escape)
+                return Word(value, span, offsets=offsets, escape=_json_escape)
         return Word(value, None)
 
 

@@ -415,7 +415,7 @@ def scalar_chars(text: str, node) -> tuple[Chars, bool]:
         if text[body_start:body_end] == value and "\n" not in value:
             return [(c, body_start + i, body_start + i + 1) for i, c in enumerate(value)], True
         if style and "\n" not in text[body_start:body_end]:
-            escaped = _escaped_chars(text, body_start, body_end, style)
+            escaped = escaped_chars(text, body_start, body_end, style)
             if escaped is not None and "".join(c for c, _, _ in escaped) == value:
                 return escaped, True
     # Folded blocks, escapes, multi-line flow scalars: not exact, but each character can still
@@ -430,7 +430,7 @@ def scalar_chars(text: str, node) -> tuple[Chars, bool]:
 _DOUBLE_ESCAPES = {"\\": "\\", '"': '"', "/": "/", "t": "\t", "n": "\n"}
 
 
-def _escaped_chars(text: str, start: int, end: int, style: str) -> Chars | None:
+def escaped_chars(text: str, start: int, end: int, style: str) -> Chars | None:
     """A quoted scalar's characters with their spellings (``\\"`` or ``''`` for one character)."""
     chars: Chars = []
     i = start
