@@ -142,6 +142,9 @@ def run() -> None:
     monorepo scan) and helps no one: output is flushed here, files are
     already written and closed, and the worker pool is already shut down.
     """
+    from imds_lint.parallel import tune_collector
+
+    tune_collector()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
