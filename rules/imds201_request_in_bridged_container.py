@@ -41,10 +41,11 @@ class RequestInBridgedContainer(Rule):
     the scan root) copies it, or a folder holding it, and `ENTRYPOINT`, `CMD` or
     `RUN` runs it by path or file name. Where the image then runs comes from the
     repo too, in the Dockerfile's folder or up to three parents: a compose service
-    that builds it, or an ECS task definition (`*task-def*.json`) whose container
-    image is named after the Dockerfile's folder (or `Dockerfile.<name>`), or that
-    has one container and sits beside the Dockerfile; the task's `networkMode`
-    then decides (`awsvpc` and `host` are not flagged).
+    that builds it, or an ECS task definition (`*task-def*.json`, or a Terraform
+    `aws_ecs_task_definition`) whose container image is named after the
+    Dockerfile's folder (or `Dockerfile.<name>`), or that has one container and
+    sits beside the Dockerfile; the task's network mode then decides (`awsvpc`
+    and `host` are not flagged).
 
     ## Example
     ```dockerfile

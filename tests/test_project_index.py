@@ -285,6 +285,11 @@ _QUESTIONS = {
         linted=("web/Dockerfile", DOCKERFILE),
         other=("task-definition.json", lambda rel: _task(MARKER, "awsvpc", "web")),
         names=None, used=lambda found: "IMDS201" not in _codes(found)),
+    "Terraform ECS task runs a Dockerfile": dict(
+        linted=("web/Dockerfile", DOCKERFILE),
+        other=("ecs.tf", lambda rel: f'resource "aws_ecs_task_definition" "{MARKER}" {{\n  network_mode = "awsvpc"\n'
+                                     '  container_definitions = jsonencode([{ name = "web", image = "web:1" }])\n}\n'),
+        names=None, used=lambda found: "IMDS201" not in _codes(found)),
 }
 _PLACEMENTS = ["read", "excluded", "gitignored", "skipped folder", "link out", "outside"]
 
@@ -341,3 +346,44 @@ def test_every_cross_file_question_holds_the_scans_rules(tmp_path, monkeypatch, 
     assert not spec["used"](found), found
     assert not read, opened
     assert MARKER not in repr(found)
+
+
+TF_TASK = '''resource "aws_ecr_repository" "app" {
+  name = "billing-api"
+}
+
+variable "mode" {
+  default = "MODE"
+}
+
+resource "aws_ecs_task_definition" "svc" {
+  family       = "svc"
+  network_mode = var.mode
+  container_definitions = jsonencode([
+    { name = "sidecar", image = "public.ecr.aws/aws-observability/aws-otel-collector:latest" },
+    { name = "app", image = "IMAGE" },
+  ])
+}
+'''
+
+
+@pytest.mark.parametrize("image", ['"${aws_ecr_repository.app.repository_url}:latest"',
+                                   '"${var.registry}/billing-api:${var.tag}"'])
+def test_a_terraform_task_definition_runs_the_image_it_names(tmp_path, image):
+    root = _tree(tmp_path, {
+        "services/billing-api/Dockerfile": DOCKERFILE,
+        "services/other/Dockerfile": DOCKERFILE,
+        "ecs.tf": TF_TASK.replace('"IMAGE"', image).replace("MODE", "awsvpc"),
+    })
+    assert _hop(root, "services/billing-api/Dockerfile") == []
+    assert len(_hop(root, "services/other/Dockerfile")) == 1
+    (root / "ecs.tf").write_text(TF_TASK.replace('"IMAGE"', image).replace("MODE", "bridge"))
+    (hop,) = _hop(root, "services/billing-api/Dockerfile")
+    assert "run by container 'app' of ECS task aws_ecs_task_definition.svc (ecs.tf, network_mode bridge)" in hop.message
+
+
+def test_a_terraform_task_definition_with_an_unknown_network_decides_nothing(tmp_path):
+    task = TF_TASK.replace('"IMAGE"', '"billing-api"').replace("var.mode", "local.mode")
+    root = _tree(tmp_path, {"billing-api/Dockerfile": DOCKERFILE, "billing-api/ecs.tf": task})
+    (hop,) = _hop(root, "billing-api/Dockerfile")
+    assert "ECS task" not in hop.message  # the Dockerfile's own bridge default stands

@@ -9,10 +9,12 @@ nearest folder first, compose before ECS within a folder:
 * a compose service whose ``build`` context is the Dockerfile's folder (and
   whose ``dockerfile``, if given, names it);
 * an ECS task definition (a ``*task-def*.json`` / ``*taskdef*.json`` file, the
-  names the ECS deploy actions and CodeDeploy use) with a container whose
+  names the ECS deploy actions and CodeDeploy use, or a Terraform
+  ``aws_ecs_task_definition`` in a ``.tf`` file there) with a container whose
   ``image`` repository is the Dockerfile's folder name or its
-  ``Dockerfile.<name>`` suffix, or with one container beside the Dockerfile
-  (the deploy pipeline writes its image in: the image is a placeholder).
+  ``Dockerfile.<name>`` suffix (in Terraform, also the ``aws_ecr_repository``
+  it takes the image from), or with one container beside the Dockerfile (the
+  deploy pipeline writes its image in: the image is a placeholder).
 
 The Dockerfile front-end asks the same of the Dockerfile that runs a script
 by CMD/ENTRYPOINT, so the script's requests get the task's network too.
@@ -70,6 +72,12 @@ def container_context(path, project) -> ContainerContext | None:
             found = _task_runs(PurePath(candidate), read.text, dockerfile, root) if read else None
             if found is not None:
                 return found
+        for candidate in project.files_in(directory, lambda name: name.endswith(".tf")):
+            read = project.read(candidate)
+            if read is not None and "aws_ecs_task_definition" in read.text:
+                found = _terraform_task_runs(PurePath(candidate), read.text, dockerfile, root, project)
+                if found is not None:
+                    return found
         if directory == root or root not in directory.parents:
             break
         directory = directory.parent
@@ -117,23 +125,95 @@ def image_repository(image: str) -> str:
     return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
 
 
+def _image_names(dockerfile: PurePath) -> set[str]:
+    """The repository names an image built from this Dockerfile is taken to have."""
+    suffix = _DOCKERFILE_SUFFIX.match(dockerfile.name)
+    return {dockerfile.parent.name.lower(), *(g.lower() for g in (suffix.groups() if suffix else ()) if g)}
+
+
+def _runs_image(images: list[tuple[str, ...]], index: int, names: set[str], beside: bool) -> bool:
+    """Whether container ``index`` of a task runs the Dockerfile's image (see the module's docstring);
+    ``images`` holds what each container's image may be called."""
+    return any(image_repository(i) in names for i in images[index]) or (beside and len(images) == 1)
+
+
 def _task_runs(task_file: PurePath, text: str, dockerfile: PurePath, root: PurePath) -> ContainerContext | None:
     try:
         data = json.loads(text)
     except ValueError:
         return None
-    suffix = _DOCKERFILE_SUFFIX.match(dockerfile.name)
-    names = {dockerfile.parent.name.lower(), *(g.lower() for g in (suffix.groups() if suffix else ()) if g)}
-    beside = task_file.parent == dockerfile.parent
+    names, beside = _image_names(dockerfile), task_file.parent == dockerfile.parent
     for task in task_definitions(data):
         containers = [c for c in task["containerDefinitions"] if isinstance(c, dict)]
-        for container in containers:
-            image = container.get("image")
-            named = isinstance(image, str) and image_repository(image) in names
-            if not named and not (beside and len(containers) == 1):
-                continue
-            mode = ecs_network(task.get("networkMode"))
-            return ContainerContext(f"run by container '{container.get('name') or '?'}' of ECS task "
-                                    f"{task.get('family') or '?'} ({_shown(task_file, root)}, networkMode {mode})",
-                                    mode)
+        images = [(c["image"],) if isinstance(c.get("image"), str) else () for c in containers]
+        for index, container in enumerate(containers):
+            if _runs_image(images, index, names, beside):
+                mode = ecs_network(task.get("networkMode"))
+                return ContainerContext(f"run by container '{container.get('name') or '?'}' of ECS task "
+                                        f"{task.get('family') or '?'} ({_shown(task_file, root)}, networkMode {mode})",
+                                        mode)
     return None
+
+
+# "${aws_ecr_repository.api.repository_url}": the repository resource names the image.
+_ECR_REFERENCE = re.compile(r"aws_ecr_repository\.([A-Za-z0-9_-]+)\.")
+
+
+def _terraform_task_runs(tf_file: PurePath, text: str, dockerfile: PurePath, root: PurePath,
+                         project) -> ContainerContext | None:
+    """``resource "aws_ecs_task_definition"`` with ``container_definitions = jsonencode([...])``:
+    an image written out (``"${var.registry}/api:${var.tag}"`` names ``api``) or taken from an
+    ``aws_ecr_repository`` resource; ``network_mode`` resolved through the module's variables."""
+    from imds_lint.frontends.iac import UNKNOWN
+    from imds_lint.hcl.module import HclModule
+    from imds_lint.hcl.tree import HclFile, object_items, string_literal, unwrap
+
+    file = HclFile(text, own=False)
+    module = HclModule(file, str(tf_file), project)
+    names, beside = _image_names(dockerfile), tf_file.parent == dockerfile.parent
+    for block in file.blocks():
+        if block.type != "resource" or block.labels[:1] != ["aws_ecs_task_definition"] or len(block.labels) != 2:
+            continue
+        attributes = block.attributes()
+        call = unwrap(attributes.get("container_definitions"))
+        if call is None or call.type != "function_call" or file.source(call).split("(", 1)[0].strip() != "jsonencode":
+            continue
+        arguments = next((c for c in call.named_children if c.type == "function_arguments"), None)
+        listed = unwrap(arguments.named_children[0]) if arguments is not None and arguments.named_children else None
+        if listed is None or listed.type != "tuple":
+            continue
+        containers = [object_items(file, e) for e in listed.named_children if e.type == "expression"]
+        containers = [c for c in containers if c is not None]
+        images = [_hcl_image(file, module, c.get("image")) for c in containers]
+        for index, container in enumerate(containers):
+            if not _runs_image(images, index, names, beside):
+                continue
+            setting = module.value(file, attributes.get("network_mode"))
+            if setting.value == UNKNOWN:
+                return None  # the task runs the image, on a network this file cannot tell
+            mode = ecs_network(setting.value)
+            name = string_literal(file, container["name"]) if "name" in container else None
+            return ContainerContext(f"run by container '{name or '?'}' of ECS task "
+                                    f"aws_ecs_task_definition.{block.labels[1]} ({_shown(tf_file, root)}, "
+                                    f"network_mode {mode})", mode)
+    return None
+
+
+def _hcl_image(file, module, node) -> tuple[str, ...]:
+    """An image as far as its text tells: interpolations left out, or the ECR repository it names
+    (by its label and its ``name``)."""
+    from imds_lint.hcl.tree import string_literal
+
+    if node is None:
+        return ()
+    written = file.source(node).strip()
+    ecr = _ECR_REFERENCE.search(written)
+    if ecr is not None:
+        repository = module.resource("aws_ecr_repository", ecr.group(1))
+        name = repository.attributes().get("name") if repository is not None else None
+        spelled = string_literal(repository.file, name) if name is not None else None
+        return (ecr.group(1), spelled) if spelled else (ecr.group(1),)
+    if not written.startswith('"'):
+        return ()
+    image = re.sub(r"\$\{[^}]*\}", "", written.strip('"'))
+    return (image,) if image else ()
