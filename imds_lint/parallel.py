@@ -39,9 +39,25 @@ _worker_linter: Linter | None = None
 _worker_job: tuple[str, bool, bool, bool] | None = None
 
 
+def tune_collector() -> None:
+    """Fewer cyclic-garbage collections, for the command and its workers (not for library callers).
+
+    A scan makes almost no reference cycles (720 objects collected in a 4,000-part
+    user-data --diff) but keeps large structures alive (trees, texts, findings), and
+    each full collection walks all of them: with the default thresholds a file of N
+    parts paid N collections of a heap of size N (22% of that run). What exists at
+    start-up is frozen out of collections altogether.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def _init(settings: Settings, job: tuple[str, bool, bool, bool]) -> None:
     import signal
 
+    tune_collector()
     # Ctrl-C reaches the whole process group: the main process stops the run and its workers,
     # so a worker's own KeyboardInterrupt would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -214,3 +214,4 @@ def test_show_settings_is_what_a_file_gets_after_options(repo, capsys):
     assert shown["ignore"] == ["IMDS102", "IMDS5"]
     # The base's patterns, rebased: its legacy/*.sh and /gen/ were written for the repository's own.
     assert shown["per-file-ignores"] == {} and shown["exclude"] == []
+

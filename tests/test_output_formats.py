@@ -209,3 +209,25 @@ def test_reports_left_in_the_tree_are_not_scanned_again(repo, capsys):
     write(repo / "notes.json", json.dumps({"tool": {"name": "imds-lint"}, "version": 1,
                                            "cmd": f"curl -s {URL}"}, indent=2))
     assert main(["--format", "json", "notes.json"]) == 1
+
+
+def test_checkstyle_as_shellcheck_and_hadolint_write_it(repo, capsys):
+    write(repo / "ops" / "boot.sh", TOKENLESS + TOKENLESS)
+    write(repo / "main.tf", OPEN_INSTANCE)
+    write(repo / "e\x1bvil<&>.sh", f"curl {URL}\n")
+    os.chdir(repo / "ops")
+    assert main(["--format", "checkstyle", ".."]) == 1
+    root = ET.fromstring(capsys.readouterr().out.encode("utf-8"))
+    assert root.tag == "checkstyle" and root.get("version")
+    errors = {(file.get("name"), e.get("line")): e for file in root.findall("file") for e in file.findall("error")}
+    assert sorted(errors) == [("e\\x1bvil<&>.sh", "1"), ("main.tf", "1"), ("ops/boot.sh", "2"), ("ops/boot.sh", "4")]
+    boot = errors[("ops/boot.sh", "2")]
+    # What reviewdog's checkstyle parser and Jenkins' Warnings plugin read of each error.
+    assert (boot.get("column"), boot.get("severity"), boot.get("source")) == ("1", "error", "imds-lint.IMDS101")
+    assert "without an IMDSv2 token" in boot.get("message")
+    assert errors[("main.tf", "1")].get("severity") == "warning"
+    assert main(["--format", "checkstyle", str(repo / "ops")]) == 1
+    capsys.readouterr()
+    write(repo / "ops" / "boot.sh", "echo fixed\n")
+    assert main(["--format", "checkstyle", "."]) == 0
+    assert ET.fromstring(capsys.readouterr().out.encode()).findall("file") == []

@@ -70,32 +70,93 @@ def enclosing(node, types: str | frozenset[str] | set[str], up=None, stop=None):
 
 
 class Ancestry:
-    """Parents and top-level statements of one tree, from one walk.
+    """Parents and top-level statements of one tree, without tree-sitter's ``Node.parent``.
 
-    tree-sitter keeps no parent pointers: ``Node.parent`` searches down from
-    the root, so walking up from depth d costs d**2 (10,000 nested ``$(`` took
-    77 s). The parent table is built on first use, in one pass.
+    tree-sitter keeps no parent pointers: ``Node.parent`` searches down from the
+    root, through every top-level statement before the node's, so walking up
+    from depth d costs d**2 (10,000 nested ``$(`` took 77 s) and a flat file of
+    n lines pays n per step. Here a node's ancestors are found by one descent:
+    bisection over the root's children, then ``child_with_descendant`` down to
+    the node; the last path found answers the walk up that follows, one step at
+    a time. Memory stays at one path (a table of every node's parent cost 28 MB
+    per MB of shell).
     """
 
-    __slots__ = ("root", "_parents", "_tops", "_top_starts")
+    __slots__ = ("root", "_children", "_starts", "_path", "_index", "_tops", "_top_starts")
 
     def __init__(self, root):
         self.root = root
-        self._parents: dict | None = None
+        self._children: list | None = None
+        self._starts: list[int] = []
+        self._path: list = []
+        self._index: dict[int, int] = {}
         self._tops: list | None = None
         self._top_starts: list[int] = []
 
     def parent(self, node):
-        if self._parents is None:
-            parents = {}
-            stack = [self.root]
-            while stack:
-                current = stack.pop()
-                for child in current.children:
-                    parents[child.id] = current
-                    stack.append(child)
-            self._parents = parents
-        return self._parents.get(node.id)
+        at = self._index.get(node.id)
+        if at is None:
+            at = self._reach(node)
+        return self._path[at - 1] if at is not None and at > 0 else None
+
+    def _reach(self, node) -> int | None:
+        """Extend the path to ``node`` from its deepest node that holds it; its index, or None."""
+        path = self._path
+        # The path's byte ranges nest: the nodes holding ``node`` are a prefix of it.
+        lo, hi = 0, len(path)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if path[mid].start_byte <= node.start_byte and node.end_byte <= path[mid].end_byte:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo > 1:
+            self._truncate(lo)
+            if self._descend(node):
+                return len(path) - 1
+        # From the root (a node the last path does not lead to, or a zero-width sibling of one).
+        self._truncate(0)
+        self._index[self.root.id] = 0
+        path.append(self.root)
+        if node.id == self.root.id:
+            return 0
+        for top in self._tops_holding(node):
+            self._index[top.id] = 1
+            path.append(top)
+            if self._descend(node):
+                return len(path) - 1
+            self._truncate(1)  # a zero-width sibling shares the range: the next one to the left
+        return None
+
+    def _descend(self, node) -> bool:
+        path = self._path
+        current = path[-1]
+        while current.id != node.id:
+            current = current.child_with_descendant(node)
+            if current is None:
+                return False
+            self._index[current.id] = len(path)
+            path.append(current)
+        return True
+
+    def _truncate(self, length: int) -> None:
+        while len(self._path) > length:
+            del self._index[self._path.pop().id]
+
+    def _tops_holding(self, node):
+        """The root's children whose bytes hold ``node``'s, right to left, by bisection (a flat
+        file has one per line)."""
+        if self._children is None:
+            self._children = self.root.children
+            self._starts = [c.start_byte for c in self._children]
+        i = bisect_right(self._starts, node.start_byte) - 1
+        while i >= 0:
+            child = self._children[i]
+            if child.start_byte <= node.start_byte and node.end_byte <= child.end_byte:
+                yield child
+            elif child.end_byte < node.start_byte:
+                return  # children before it end earlier still
+            i -= 1
 
     def containing(self, tops: list, node):
         """The node of ``tops`` (in source order) whose bytes hold ``node``'s, or None; by bisection."""

@@ -1,0 +1,89 @@
+"""syntax.treesitter.Ancestry answers every node's parent as tree-sitter's own ``Node.parent`` does.
+
+Ancestry finds parents by descending from the root (tree-sitter's ``Node.parent``
+costs a search from the root per step); these tests hold the two equal on every
+node of the shell fixtures and of generated and mutated scripts, asked in
+random order, and bound the cost on deep and on long flat trees.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from imds_lint.frontends import shell
+from imds_lint.syntax.treesitter import Ancestry
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+URL = "http://169.254.169.254/latest/meta-data/instance-id"
+PIECES = ["curl -s " + URL, "$( ", " )", "`", "; ", " && ", " | ", "\n", "if true; then ", "; fi", "for i in a b; do ",
+          "; done", '"', "'", "${X:-", "}", "<<EOF\nbody $(curl " + URL + ")\nEOF\n", "f() { ", " }", "(", ")", "#",
+          "x=", "[[ -n $a ]]", "case $x in a) ", ";; esac", "\\\n", "{ ", "; }", "$((1+", "))", "<(", "2>&1 ", "&"]
+
+
+def _nodes(root) -> list:
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+def _check(text: str, rng: random.Random) -> int:
+    tree = shell._parser().parse(text.encode("utf-8", "surrogatepass"))
+    nodes = _nodes(tree.root_node)
+    rng.shuffle(nodes)
+    ancestry = Ancestry(tree.root_node)
+    for node in nodes:
+        expected, got = node.parent, ancestry.parent(node)
+        assert (expected is None) == (got is None), (text, node)
+        if expected is not None:
+            assert got.id == expected.id, (text, node.type, node.start_byte)
+    # Walking up from each node, step by step, as enclosing() does.
+    for node in nodes[:200]:
+        current = node
+        while current is not None:
+            expected = current.parent
+            current = ancestry.parent(current)
+            assert (current is None) == (expected is None) and (current is None or current.id == expected.id)
+    return len(nodes)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (FIXTURES / "shell").rglob("*") if p.is_file()),
+                         ids=lambda p: p.name)
+def test_every_fixture_node_has_tree_sitters_parent(path):
+    assert _check(path.read_text(encoding="utf-8", errors="replace"), random.Random(path.name)) > 0
+
+
+def test_generated_and_mutated_scripts_have_tree_sitters_parents():
+    # Time-bounded: as many random scripts (pieces glued together, then bytes cut, doubled or
+    # swapped) as fit in the budget. By hand: IMDS_FUZZ_SECONDS=600 runs ~10,000 examples or more.
+    import os
+
+    budget = float(os.environ.get("IMDS_FUZZ_SECONDS", "3"))
+    rng = random.Random(19)
+    deadline, examples = time.monotonic() + budget, 0
+    while time.monotonic() < deadline or examples < 50:
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40)))
+        for _ in range(rng.randint(0, 3)):
+            i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+            text = rng.choice([text[:i] + text[j:], text[:j] + text[i:j] + text[j:], text[j:] + text[:i]])
+        _check(text, rng)
+        examples += 1
+    assert examples >= 50
+
+
+def test_deep_and_flat_trees_cost_linear_time():
+    # 3,000 nested $( (Node.parent: d**2 steps from the root) and 30,000 lines (n per step).
+    for text in ("x=" + "$( " * 3000 + f"curl {URL}" + " )" * 3000 + "\n", f"curl -s {URL}\n" * 30000):
+        tree = shell._parser().parse(text.encode())
+        nodes = _nodes(tree.root_node)
+        ancestry = Ancestry(tree.root_node)
+        start = time.process_time()
+        for node in nodes:
+            ancestry.parent(node)
+        assert time.process_time() - start < 20, "ancestry is not linear"
