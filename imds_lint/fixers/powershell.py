@@ -81,10 +81,11 @@ class PowerShellFixer(NoFixes):
                    Applicability.UNSAFE)
 
 
-class PowerShellAdapter:
+class PowerShellAdapter(token_plan.ScriptAdapter):
     """What the token plan needs to know about one PowerShell document."""
 
     name_base, name_join, fold_case = token_plan.VARIABLE_BASE, "_", True
+    top_level_statement = staticmethod(top_level_statement)
 
     def __init__(self, state: PowerShellState, analysis):
         self.state = state
@@ -148,14 +149,6 @@ class PowerShellAdapter:
         if value is not None and not value.isdigit():
             return Limit(hidden=True)  # -TimeoutSec $t: a limit we cannot copy as written
         return Limit(value, None, handle.options_hidden)
-
-    def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
-        statement = top_level_statement(self.state, request.handle.command)
-        return None if statement is None else token_plan.token_before(self.state.token_variables,
-                                                                      self.state.span(statement).start)
-
-    def names_in_use(self):
-        return self.state.variables
 
     # -- what is written ----------------------------------------------------------------
     def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch:
