@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
-
 from imds_lint.cli import main
+from tests.helpers import write
 
 TOKENLESS = "#!/bin/bash\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n"
 
 
-@pytest.fixture
-def repo(tmp_path, monkeypatch):
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return tmp_path
-
-
-def write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def test_watch_scans_again_when_a_file_changes_and_stops_on_ctrl_c(repo, capsys):
+def test_watch_scans_again_when_a_file_changes_and_stops_on_ctrl_c(git_repo, capsys):
     from imds_lint import watch
 
-    write(repo / "boot.sh", TOKENLESS)
+    write(git_repo / "boot.sh", TOKENLESS)
     runs: list[int] = []
     sleeps = iter([
         lambda: None,                                                 # nothing changed: keep waiting
-        lambda: (repo / "boot.sh").write_text("echo fixed\n"),        # a change: scan again
-        lambda: write(repo / "svc" / "new.sh", TOKENLESS),            # a new file: scan again
+        lambda: (git_repo / "boot.sh").write_text("echo fixed\n"),        # a change: scan again
+        lambda: write(git_repo / "svc" / "new.sh", TOKENLESS),            # a new file: scan again
         lambda: (_ for _ in ()).throw(KeyboardInterrupt),             # Ctrl-C
     ])
 
@@ -45,16 +31,15 @@ def test_watch_scans_again_when_a_file_changes_and_stops_on_ctrl_c(repo, capsys)
     assert main(["--watch", "-"]) == 2 and main(["--watch", "--write-baseline", "b.json"]) == 2
 
 
-
-def test_the_console_command_watches_until_ctrl_c(repo):
+def test_the_console_command_watches_until_ctrl_c(git_repo):
     import signal
     import subprocess
     import sys
     import threading
     import time
 
-    write(repo / "boot.sh", TOKENLESS)
-    proc = subprocess.Popen([sys.executable, "-m", "imds_lint", "--watch", "."], cwd=repo,
+    write(git_repo / "boot.sh", TOKENLESS)
+    proc = subprocess.Popen([sys.executable, "-m", "imds_lint", "--watch", "."], cwd=git_repo,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     err_lines: list[str] = []
     reader = threading.Thread(target=lambda: err_lines.extend(iter(proc.stderr.readline, "")), daemon=True)
@@ -68,7 +53,7 @@ def test_the_console_command_watches_until_ctrl_c(repo):
 
     try:
         wait_for_watching(1)  # the first scan is done
-        (repo / "boot.sh").write_text("echo fixed\n")
+        (git_repo / "boot.sh").write_text("echo fixed\n")
         wait_for_watching(2)  # the change was seen and scanned
     finally:
         proc.send_signal(signal.SIGINT)
