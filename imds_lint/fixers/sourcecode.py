@@ -159,8 +159,9 @@ class JsAdapter:
             first = min((r for r in self.analysis.requests if isinstance(r.handle, SourceHandle) and not r.has_token
                          and not r.is_token_fetch), key=lambda r: r.span.start, default=request)
             node = _node_at(self.state, first.span)
-            while node is not None and node.parent is not None and node.parent.type != "program":
-                node = node.parent
+            while node is not None and self.state.parent(node) is not None \
+                    and self.state.parent(node).type != "program":
+                node = self.state.parent(node)
             plan.at = _line_start(self.state.text, self.state.span(node).start) if node is not None else -1
             # One helper per file, with fetch where any request uses it (so the runtime has it), else axios.
             plan.axios = not any(r.client == "fetch" for r in self.analysis.requests)
@@ -231,6 +232,22 @@ def _node_at(state, span):
     return nodes.get((span.start, span.end))
 
 
+def _csharp_call_at(state, span):
+    """The node written at ``span`` (a C# request is its call), from one index of the file's calls; the
+    first such node of the whole tree where the span is no call's (one walk per file, not per request)."""
+    calls = getattr(state, "_csharp_calls", None)
+    if calls is None:
+        calls = {}
+        for n in walk(state.tree.root_node):
+            if n.type in ("invocation_expression", "object_creation_expression"):
+                calls.setdefault((state.span(n).start, state.span(n).end), n)
+        state._csharp_calls = calls
+    found = calls.get((span.start, span.end))
+    if found is None:
+        found = next((n for n in walk(state.tree.root_node) if state.span(n) == span), None)
+    return found
+
+
 def _in_async_code(state, node) -> bool:
     """Whether ``await`` is valid where ``node`` is: an async function, or the top level of an ES module."""
     awaited = False
@@ -238,7 +255,7 @@ def _in_async_code(state, node) -> bool:
         if node.type in _JS_FUNCTIONS:
             return any(c.type == "async" for c in node.children)
         awaited = awaited or node.type == "await_expression"
-        node = node.parent
+        node = state.parent(node)
     # At top level: the file awaits there already, or it is a module.
     return awaited or bool(re.search(r"^\s*(import|export)\b", state.text, re.M))
 
@@ -347,8 +364,10 @@ class GoAdapter:
         return ()
 
     def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch:
-        read_all, self._imports = _go_imports(self.text, _GO_IMPORTS)
         plan = self.state.token_plan
+        if plan.go_imports is None:  # once per file: reading its imports per request was n**2 in all
+            plan.go_imports = _go_imports(self.text, _GO_IMPORTS)
+        read_all, self._imports = plan.go_imports
         plan.url = plan.url or token_plan.token_url(request)  # one helper per file, for its first request's host
         return Fetch(_GO_HELPER.format(name=variable, cache=f"{variable}Cache", url=plan.url,
                                        ttl_name=TTL_HEADER_NAME, ttl=ttl, lifetime=max(ttl - 60, 1),
@@ -376,8 +395,8 @@ class GoAdapter:
         # Just before the statement that sends it: the request exists there (its err check is behind),
         # and so does the client that sends it.
         statement = self.send
-        while statement.parent is not None and statement.parent.type not in ("statement_list", "block"):
-            statement = statement.parent
+        while state.parent(statement) is not None and state.parent(statement).type not in ("statement_list", "block"):
+            statement = state.parent(statement)
         at = _line_start(text, state.span(statement).start)
         line = (f"{_indent(text, state.span(statement).start)}{handle.variable}.Header.Set(\"{TOKEN_HEADER_NAME}\", "
                 f"{variable}({handle.variable}.Context(), {sender}))\n")
@@ -488,7 +507,7 @@ end
 
 def _class_end(state, node, body_types: tuple[str, ...]) -> int | None:
     while node is not None and node.type not in body_types:
-        node = node.parent
+        node = state.parent(node)
     if node is None:
         return None
     return _line_start(state.text, state.span(node).end - 1)
@@ -509,7 +528,7 @@ class TemplateAdapter:
         handle = request.handle
         self.anchor = handle.created
         if self.anchor is None and self.language == "csharp":
-            self.anchor = next((n for n in walk(state.tree.root_node) if state.span(n) == request.span), None)
+            self.anchor = _csharp_call_at(state, request.span)
 
     def unproven(self, request: Request) -> tuple[Unproven, ...]:
         return ()

@@ -256,13 +256,14 @@ class Reader:
         function = self.enclosing_function(value)
         if function is None or (function.start_byte <= at.start_byte and at.end_byte <= function.end_byte):
             return True
-        node = value.parent
+        up = self.state.parent
+        node = up(value)
         for _ in range(3):
             if node is None or node.type in _ASSIGNMENTS:
                 return True
             if node.type in _DECLARATIONS:
                 return False
-            node = node.parent
+            node = up(node)
         return True
 
     def parameter_of(self, name: str, scope) -> tuple[object | None, int]:
@@ -275,7 +276,7 @@ class Reader:
                 names = [n for n in names if n is not None]
                 if name in names:
                     return function, names.index(name)
-            function = self.enclosing_function(function.parent)
+            function = self.enclosing_function(self.state.parent(function))
         return None, -1
 
     def parameter_name(self, parameter) -> str | None:
@@ -288,8 +289,9 @@ class Reader:
     def arguments_passed(self, function, index: int) -> list:
         """What this file's calls of ``function`` (by name) pass as its ``index``-th parameter."""
         name_node = function.child_by_field_name("name")
-        if name_node is None and function.parent is not None and function.parent.type == "variable_declarator":
-            name_node = function.parent.child_by_field_name("name")  # const get = (url) => fetch(url)
+        declarator = self.state.parent(function) if name_node is None else None
+        if declarator is not None and declarator.type == "variable_declarator":
+            name_node = declarator.child_by_field_name("name")  # const get = (url) => fetch(url)
         if name_node is None or index < 0:
             return []
         name = self.source(name_node)
@@ -385,7 +387,7 @@ class Reader:
         name = self.source(operand)
         method = self.enclosing_function(operand)
         while method is not None and method.type != "method_declaration":
-            method = self.enclosing_function(method.parent)
+            method = self.enclosing_function(self.state.parent(method))
         receiver = method.child_by_field_name("receiver") if method is not None else None
         for parameter in (receiver.named_children if receiver is not None else ()):
             if self.parameter_name(parameter) == name:
@@ -501,19 +503,20 @@ class Reader:
 
     def enclosing_function(self, node):
         while node is not None and node.type not in self.grammar.functions:
-            node = node.parent
+            node = self.state.parent(node)
         return node
 
     def assigned_name(self, node) -> str:
         """The variable a call's value is stored in (through await, casts and ``, err``)."""
         current = node
         path = {(node.start_byte, node.end_byte, node.type)}
-        while current.parent is not None and current.parent.type in (
+        up = self.state.parent
+        parent = up(current)
+        while parent is not None and parent.type in (
                 "await_expression", "cast_expression", "parenthesized_expression", "expression_list",
                 "as_expression", "argument", "equals_value_clause"):
-            current = current.parent
+            current, parent = parent, up(parent)
             path.add((current.start_byte, current.end_byte, current.type))
-        parent = current.parent
         if parent is None:
             return ""
         for target, value in self.bindings(parent):

@@ -107,13 +107,16 @@ def _js_request_library(reader: Reader, call: Call) -> None:
     verb = "DELETE" if call.name == "del" else call.name.upper()
     default = verb if call.name in _HTTP_VERBS + ("del",) else "GET"
     # superagent: headers are set by .set(name, value) steps chained on the call.
-    headers, node = [], call.node
-    while node.parent is not None and node.parent.type == "member_expression" and \
-            node.parent.parent is not None and node.parent.parent.type == "call_expression":
-        step = reader.call(node.parent.parent)
+    headers, node, up = [], call.node, reader.state.parent
+    while True:
+        member = up(node)
+        chained = up(member) if member is not None and member.type == "member_expression" else None
+        if chained is None or chained.type != "call_expression":
+            break
+        step = reader.call(chained)
         if step is not None and step.name == "set" and len(step.args) >= 2:
             headers.append(reader.header(step.args[0], step.args[1], step.node))
-        node = node.parent.parent
+        node = chained
     _js_options(reader, call, call.callee, url, options, SourceHandle("js"), default_method=default,
                 base_headers=tuple(headers))
 
@@ -342,16 +345,17 @@ def _java_fluent(reader: Reader, call: Call) -> None:
     """``Request.get(URL).addHeader(n, v).execute()``, chained or through a variable."""
     headers, node, sent = [], call.node, None
     # Up the chain: each step is a call on the one before.
-    while node.parent is not None and node.parent.type == "method_invocation" and \
-            node.parent.child_by_field_name("object") == node:
-        step = reader.call(node.parent)
+    parent = reader.state.parent(node)
+    while parent is not None and parent.type == "method_invocation" and parent.child_by_field_name("object") == node:
+        step = reader.call(parent)
         if step is None:
             break
         if step.name in ("addHeader", "setHeader") and len(step.args) >= 2:
             headers.append(reader.header(step.args[0], step.args[1], step.node))
         elif step.name == "execute":
             sent = step.node
-        node = node.parent
+        node = parent
+        parent = reader.state.parent(node)
     method = call.name.upper()
     if sent is None:
         _bound_request(reader, call, "Apache fluent Request", call.args[0], None,
@@ -425,12 +429,13 @@ def _csharp(reader: Reader) -> list:
 def _indexed_headers(reader: Reader, variable: str) -> list:
     """``wc.Headers["X-aws-ec2-metadata-token"] = token``."""
     headers = []
-    for node in walk(reader.state.tree.root_node):
-        if node.type != "assignment_expression":
-            continue
-        left = node.child_by_field_name("left")
-        if left is None or left.type != "element_access_expression":
-            continue
+    indexed = getattr(reader, "_indexed_assignments", None)
+    if indexed is None:  # one walk per file, not per request
+        indexed = reader._indexed_assignments = [
+            (node, left) for node in walk(reader.state.tree.root_node) if node.type == "assignment_expression"
+            for left in (node.child_by_field_name("left"),)
+            if left is not None and left.type == "element_access_expression"]
+    for node, left in indexed:
         text = reader.source(left)
         if not text.startswith(variable + "."):
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from imds_lint.records import dataclass, field
-from imds_lint.syntax.treesitter import NodeText, walk  # noqa: F401 (re-exported for the fixer)
+from imds_lint.syntax.treesitter import Ancestry, NodeText, walk  # noqa: F401 (re-exported for the fixer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,14 @@ class SourceState(NodeText):
     text: str
     assignments: dict[str, list] = field(default_factory=dict)
     token_plan: SourceTokenPlan | None = None  # the fixer's once-per-file decisions
+    _ancestry: Ancestry | None = field(default=None, init=False, repr=False)
+
+    def parent(self, node):
+        """A node's parent without ``Node.parent`` (which searches down from the root: walking up from
+        depth d costs d**2)."""
+        if self._ancestry is None:
+            self._ancestry = Ancestry(self.tree.root_node)
+        return self._ancestry.parent(node)
 
 
 @dataclass(slots=True)
@@ -46,3 +54,5 @@ class SourceTokenPlan:
     at: int | None = None
     existing: str | None = None
     axios: bool = False
+    # Go: how the helper reads a body and the import edits it needs (the file's imports, read once).
+    go_imports: tuple | None = None
