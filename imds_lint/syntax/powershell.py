@@ -82,4 +82,10 @@ def top_level_statement(state: PowerShellState, node):
         return None
     if state._tops is None:
         state._tops = top_level_statements(state)
+    if node.start_byte == node.end_byte:
+        # A zero-width node (error recovery) may touch a statement it is not inside: walk up instead.
+        spans = {(t.start_byte, t.end_byte) for t in state._tops}
+        while node is not None and (node.start_byte, node.end_byte) not in spans:
+            node = state.parent(node)
+        return node
     return state.ancestry.containing(state._tops, node)
