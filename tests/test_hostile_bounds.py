@@ -351,7 +351,7 @@ def _mime_parts(count: int) -> str:
 def test_a_diff_of_many_mime_parts_is_linear(tmp_path):
     # Each part is a document of its own (parsed, fixed, re-parsed). Before: ~2x more per part at
     # 20,000 parts than at 2,000 (110 s under load): every full garbage collection walked every
-    # part's tree. After: 1,000 / 4,000 parts 1.3 / 5.1 s CPU (x3.9 for x4), 47 / 132 MB.
+    # part's tree. After: 1,000 / 4,000 parts 1.5 / 5.7 s CPU (x3.9 for x4), 38 / 92 MB.
     # CPU time, not wall time: the bound must hold on a machine other jobs share.
     runs = {}
     for count in (1000, 4000):
