@@ -14,7 +14,7 @@ from pathlib import Path
 from imds_lint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "sarif", "github", "markdown", "gitlab", "junit")
+FORMATS = ("text", "json", "sarif", "github", "markdown", "gitlab", "junit", "checkstyle")
 SEVERITIES = ("info", "warning", "error")
 # A progress bar is worth drawing only once a run has taken this many files.
 PROGRESS_AFTER = 300
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: .)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output format: text, json, sarif (code scanning), github (workflow annotations), "
-                             "markdown (readiness report), gitlab (Code Quality), junit (JUnit XML) (default: text)")
+                             "markdown (readiness report), gitlab (Code Quality), junit (JUnit XML), checkstyle (default: text)")
     parser.add_argument("--output-file", "-o", metavar="FILE",
                         help="write the --format output to FILE instead of standard output")
     parser.add_argument("--output", action="append", type=_output, default=[], metavar="FORMAT:FILE",
@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=int, metavar="N",
                         help="processes for large runs, the main one included (default: one per core; 1 = serial)")
     parser.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary when clean")
+    parser.add_argument("--watch", action="store_true",
+                        help="scan, then scan again whenever a file under PATH changes; Ctrl-C stops")
     parser.add_argument("--show-files", action="store_true",
                         help="list the files a run would read, each with the config that applies to it, and exit")
     parser.add_argument("--show-settings", action="store_true",
@@ -165,6 +167,8 @@ def _main(argv: list[str] | None) -> int:
         from imds_lint import fleet
 
         return fleet.main(args)
+    if args.watch:
+        return _watch(args, sys.argv[1:] if argv is None else argv)
     stdin = args.paths == ["-"]
     if "-" in args.paths and not stdin:
         sys.stderr.write("imds-lint: error: '-' (standard input) cannot be combined with other paths\n")
@@ -312,6 +316,21 @@ def _main(argv: list[str] | None) -> int:
     threshold = SEVERITIES.index(args.failure_threshold)
     failing = any(f.severity.rank >= threshold for f in report.findings)
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _watch(args, argv: list[str]) -> int:
+    """--watch: the same run again whenever a scanned file changes (imds_lint.watch)."""
+    clashing = [name for name, given in (("'-' (standard input)", args.paths == ["-"]),
+                                         ("--write-baseline", args.write_baseline),
+                                         ("--show-files", args.show_files), ("--show-settings", args.show_settings))
+                if given]
+    if clashing:
+        sys.stderr.write(f"imds-lint: error: --watch cannot be combined with {', '.join(clashing)}\n")
+        return EXIT_ERROR
+    from imds_lint import watch
+
+    once = [a for a in argv if a != "--watch"]
+    return watch.watch(lambda: _main(once), args.paths or ["."])
 
 
 def _walks(args, config, groups, nested: list):
@@ -531,6 +550,10 @@ def _render(args, name: str, report, out, colour: bool = False) -> None:
         out.write(reporter.render(report))
     elif name == "junit":
         from imds_lint.reporters import junit as reporter
+
+        out.write(reporter.render(report))
+    elif name == "checkstyle":
+        from imds_lint.reporters import checkstyle as reporter
 
         out.write(reporter.render(report))
     else:

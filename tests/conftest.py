@@ -39,6 +39,16 @@ settings.register_profile("fuzz", max_examples=10_000, deadline=None, suppress_h
 settings.load_profile("fuzz" if os.environ.get("IMDS_LINT_FUZZ") == "1" else "default")
 
 
+@pytest.fixture
+def git_repo(tmp_path, monkeypatch):
+    """An empty repository (a .git folder is all imds-lint looks for) as the current folder, colour off."""
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def imds_emulator():
     server = Emulator().start()

@@ -50,6 +50,13 @@ def only(settings: Settings | None = None, **changes) -> Settings:
 GOLDEN = Path(__file__).with_name("golden")
 
 
+def write(path: Path, text: str) -> Path:
+    """``text`` into ``path``, its folders made as needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
 def check_golden(name: str, actual: str, tmp_path: Path) -> None:
     expected = (GOLDEN / name).read_text(encoding="utf-8")
     if actual != expected:

@@ -224,3 +224,17 @@ def test_ecs_task_definition_command_is_fixed_inside_its_json_string():
                            '&& exec inventory --id "$ID"')
     after["containerDefinitions"][0]["command"] = task["containerDefinitions"][0]["command"]
     assert after == task, "nothing but the script changed"
+
+
+def test_exec_form_client_list_gets_an_unsafe_sh_c_rewrite_naming_why():
+    text = (f'services:\n  probe:\n    image: curl\n    command: ["curl", "-fsS", "{URL}"]\n'
+            f'    healthcheck:\n      test: ["CMD", "curl", "-f", "{URL}"]\n')
+    found = [f for f in lint(text, "yaml") if f.code == "IMDS101"]
+    assert len(found) == 2 and all(f.fix.applicability.value == "unsafe" for f in found)
+    assert all("without a shell" in f.fix.title for f in found)
+    assert fix(text, "yaml") == text, "--fix leaves them alone"
+    service = yaml.safe_load(fix(text, "yaml", unsafe=True))["services"]["probe"]
+    command, test = service["command"], service["healthcheck"]["test"]
+    assert command[:2] == ["sh", "-c"] and test[0] == "CMD-SHELL" and len(command) == 3 and len(test) == 2
+    for script in (command[2], test[1]):
+        assert script.replace("$$", "$").startswith(': "${IMDS_TOKEN=$(curl -fs -X PUT')

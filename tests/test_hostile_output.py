@@ -125,7 +125,7 @@ def test_markdown_report_shows_names_literally(tmp_path, monkeypatch, capsys, na
 # -- encodings of names and messages ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "markdown"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "markdown", "gitlab", "junit", "checkstyle"])
 def test_a_lone_surrogate_costs_nothing_but_its_escape(tmp_path, monkeypatch, capsysbinary, fmt):
     # Before: every format exited 2 with no output (UnicodeEncodeError while writing).
     (tmp_path / "literal.py").write_text(f'import requests\nrequests.get("{URL}\\ud800")\n')
@@ -138,8 +138,12 @@ def test_a_lone_surrogate_costs_nothing_but_its_escape(tmp_path, monkeypatch, ca
     assert code == 1
     text = raw.decode("utf-8")  # valid UTF-8, whatever the scanned literals hold
     assert "ok.sh" in text and "literal.py" in text
-    if fmt in ("json", "sarif"):
+    if fmt in ("json", "sarif", "gitlab"):
         json.loads(text)
+    if fmt in ("junit", "checkstyle"):
+        from xml.etree import ElementTree
+
+        ElementTree.fromstring(raw)
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])

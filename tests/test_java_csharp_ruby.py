@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,65 @@ def test_apache_fluent_requests_chained_or_in_a_variable():
     assert lint(with_token, "java") == []
     # Without the fluent facade's import, Request is some other class.
     assert lint(chained.replace(head, "class A {\n"), "java") == []
+
+
+JAVA = '''import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+
+/** Reads this instance's facts; neither method declares IOException for the token's sake. */
+public class Facts {
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    public String instanceId() throws Exception {
+        HttpURLConnection conn = (HttpURLConnection) new URL("http://169.254.169.254/latest/meta-data/instance-id").openConnection();
+        conn.setConnectTimeout(1000);
+        try (InputStream in = conn.getInputStream()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    public String region() throws InterruptedException, java.io.IOException {
+        HttpRequest get = HttpRequest.newBuilder()
+                .uri(URI.create("http://169.254.169.254/latest/meta-data/placement/region"))
+                .build();
+        return http.send(get, HttpResponse.BodyHandlers.ofString()).body();
+    }
+}
+'''
+
+
+def test_java_suggestion_caches_one_token_never_throws_and_compiles(tmp_path):
+    fixed, findings = suggested(JAVA, "java")
+    assert len(findings) == 2 and parses(fixed, "java")
+    # One helper for the class, synchronized and cached until shortly before the TTL ends; a failed fetch
+    # returns "" instead of throwing, so callers need no new throws clause.
+    assert fixed.count("private static synchronized String imdsToken() {") == 1
+    assert "imdsTokenExpires = System.currentTimeMillis() + 21540_000L;" in fixed
+    assert "} catch (java.io.IOException e) {" in fixed and "throws java.io.IOException {" not in fixed
+    assert 'conn.setRequestProperty("X-aws-ec2-metadata-token", imdsToken());' in fixed
+    javac = shutil.which("javac")
+    if javac:
+        (tmp_path / "Facts.java").write_text(fixed)
+        done = subprocess.run([javac, "-d", str(tmp_path), str(tmp_path / "Facts.java")], capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+
+def test_csharp_and_ruby_suggestions_cache_one_token_under_a_lock():
+    cs, _ = suggested((FIXTURES / "csharp/MetadataWorker.cs").read_text(), "csharp")
+    assert cs.count("private static string ImdsToken()") == 1 and "lock (ImdsTokenLock)" in cs
+    assert "catch (System.Net.Http.HttpRequestException)" in cs and parses(cs, "csharp")
+    rb, _ = suggested((FIXTURES / "ruby/Rakefile").read_text(), "ruby")
+    # After the requires (the helper uses Net::HTTP), cached under a Mutex, rescuing instead of raising.
+    assert rb.startswith("require 'net/http'\nrequire 'open-uri'\n\nIMDS_TOKEN_2_CACHE = { token: '', expires: 0.0, ")
+    assert "IMDS_TOKEN_2_CACHE[:lock].synchronize do" in rb and "rescue StandardError" in rb
+    ruby = shutil.which("ruby")
+    if ruby:
+        done = subprocess.run([ruby, "-c", "-e", rb], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "Syntax OK" in done.stdout, done.stderr

@@ -15,6 +15,7 @@ import pytest
 
 from imds_lint.cli import main
 from imds_lint.config import rebase_pattern
+from tests.helpers import write
 
 TOKENLESS = "#!/bin/bash\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n"
 
@@ -26,12 +27,6 @@ def repo(tmp_path, monkeypatch):
     monkeypatch.chdir(root)
     monkeypatch.setenv("NO_COLOR", "1")
     return root
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def found(capsys, args: list[str], code: int = 1) -> list[tuple[str, str]]:
@@ -214,3 +209,4 @@ def test_show_settings_is_what_a_file_gets_after_options(repo, capsys):
     assert shown["ignore"] == ["IMDS102", "IMDS5"]
     # The base's patterns, rebased: its legacy/*.sh and /gen/ were written for the repository's own.
     assert shown["per-file-ignores"] == {} and shown["exclude"] == []
+

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from imds_lint.cli import main
+from tests.helpers import write
 
 URL = "http://169.254.169.254/latest/meta-data/instance-id"
 TOKENLESS = f"#!/bin/bash\ncurl -s {URL}\n"
@@ -52,24 +53,10 @@ GITLAB_CODE_QUALITY = {
 }
 
 
-@pytest.fixture
-def repo(tmp_path, monkeypatch):
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return tmp_path
-
-
-def write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-def test_gitlab_code_quality_has_what_gitlab_requires(repo, capsys):
-    write(repo / "ops" / "boot.sh", TOKENLESS + TOKENLESS)  # the same line twice: fingerprints still differ
-    write(repo / "infra" / "main.tf", OPEN_INSTANCE)
-    os.chdir(repo / "ops")  # paths are the repository's, whichever folder it runs from
+def test_gitlab_code_quality_has_what_gitlab_requires(git_repo, capsys):
+    write(git_repo / "ops" / "boot.sh", TOKENLESS + TOKENLESS)  # the same line twice: fingerprints still differ
+    write(git_repo / "infra" / "main.tf", OPEN_INSTANCE)
+    os.chdir(git_repo / "ops")  # paths are the repository's, whichever folder it runs from
     assert main(["--format", "gitlab", ".."]) == 1
     issues = json.loads(capsys.readouterr().out)
     jsonschema.validate(issues, GITLAB_CODE_QUALITY)
@@ -82,13 +69,13 @@ def test_gitlab_code_quality_has_what_gitlab_requires(repo, capsys):
     assert {i["severity"] for i in issues} == {"critical", "major"}
     # The fingerprint is the baseline's: a line inserted above leaves it unchanged.
     before = {i["fingerprint"] for i in issues}
-    write(repo / "ops" / "boot.sh", "# moved down\n" + TOKENLESS + TOKENLESS)
+    write(git_repo / "ops" / "boot.sh", "# moved down\n" + TOKENLESS + TOKENLESS)
     assert main(["--format", "gitlab", ".."]) == 1
     assert {i["fingerprint"] for i in json.loads(capsys.readouterr().out)} == before
 
 
-def test_gitlab_clean_run_is_an_empty_array(repo, capsys):
-    write(repo / "ok.sh", "echo hello\n")
+def test_gitlab_clean_run_is_an_empty_array(git_repo, capsys):
+    write(git_repo / "ok.sh", "echo hello\n")
     assert main(["--format", "gitlab", "."]) == 0
     assert json.loads(capsys.readouterr().out) == []
 
@@ -107,12 +94,12 @@ def _junit(text: str) -> ET.Element:
     return root
 
 
-def test_junit_one_failing_case_per_finding_unique_per_gitlab_key(repo, capsys):
-    write(repo / "ops" / "boot.sh", TOKENLESS + TOKENLESS)
-    write(repo / "infra" / "main.tf", OPEN_INSTANCE)
-    assert main(["--format", "junit", "--output", f"junit:{repo / 'report.xml'}", "."]) == 1
+def test_junit_one_failing_case_per_finding_unique_per_gitlab_key(git_repo, capsys):
+    write(git_repo / "ops" / "boot.sh", TOKENLESS + TOKENLESS)
+    write(git_repo / "infra" / "main.tf", OPEN_INSTANCE)
+    assert main(["--format", "junit", "--output", f"junit:{git_repo / 'report.xml'}", "."]) == 1
     root = _junit(capsys.readouterr().out)
-    assert ET.tostring(root) == ET.tostring(_junit((repo / "report.xml").read_text()))
+    assert ET.tostring(root) == ET.tostring(_junit((git_repo / "report.xml").read_text()))
     cases = list(root.iter("testcase"))
     assert len(cases) == 3 and int(root.get("failures")) == 3
     # GitLab keys a test case by (classname, name) and drops repeats: two findings of one rule in
@@ -125,17 +112,17 @@ def test_junit_one_failing_case_per_finding_unique_per_gitlab_key(repo, capsys):
     assert failure.text.startswith("ops/boot.sh:2:")
 
 
-def test_junit_clean_run_is_one_passing_case(repo, capsys):
-    write(repo / "ok.sh", "echo hello\n")
+def test_junit_clean_run_is_one_passing_case(git_repo, capsys):
+    write(git_repo / "ok.sh", "echo hello\n")
     assert main(["--format", "junit", "."]) == 0
     root = _junit(capsys.readouterr().out)
     cases = list(root.iter("testcase"))
     assert len(cases) == 1 and cases[0].find("failure") is None and root.get("failures") == "0"
 
 
-def test_junit_is_well_formed_whatever_the_names_hold(repo, capsys):
+def test_junit_is_well_formed_whatever_the_names_hold(git_repo, capsys):
     # Controls cannot appear in XML 1.0 even as character references; markup must stay text.
-    write(repo / "e\x1bvil<&>\".sh", f"curl {URL} # \x07\ufffe\n")
+    write(git_repo / "e\x1bvil<&>\".sh", f"curl {URL} # \x07\ufffe\n")
     assert main(["--format", "junit", "."]) == 1
     root = _junit(capsys.readouterr().out)
     (case,) = root.iter("testcase")
@@ -149,24 +136,24 @@ def test_junit_is_well_formed_whatever_the_names_hold(repo, capsys):
     ("error", ["main.tf", "boot.sh"], 1),
     ("warning", ["clean.sh"], 0),
 ])
-def test_failure_threshold_decides_the_exit_code(repo, capsys, threshold, files, expected):
-    write(repo / "main.tf", OPEN_INSTANCE)
-    write(repo / "boot.sh", TOKENLESS)
-    write(repo / "clean.sh", "echo hi\n")
+def test_failure_threshold_decides_the_exit_code(git_repo, capsys, threshold, files, expected):
+    write(git_repo / "main.tf", OPEN_INSTANCE)
+    write(git_repo / "boot.sh", TOKENLESS)
+    write(git_repo / "clean.sh", "echo hi\n")
     assert main(["--failure-threshold", threshold, *files]) == expected
     out = capsys.readouterr().out
     if "main.tf" in files:
         assert "IMDS301" in out, "findings below the threshold are still reported"
 
 
-def test_failure_threshold_keeps_usage_errors_and_rejects_unknown_levels(repo, capsys):
-    write(repo / "main.tf", OPEN_INSTANCE)
+def test_failure_threshold_keeps_usage_errors_and_rejects_unknown_levels(git_repo, capsys):
+    write(git_repo / "main.tf", OPEN_INSTANCE)
     assert main(["--failure-threshold", "error", "missing.sh"]) == 2
     assert main(["--failure-threshold", "style", "main.tf"]) == 2
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_readme_gitlab_ci_job_writes_what_its_artifacts_name(repo, capsys):
+def test_readme_gitlab_ci_job_writes_what_its_artifacts_name(git_repo, capsys):
     import re
     import shlex
     from pathlib import Path
@@ -177,25 +164,25 @@ def test_readme_gitlab_ci_job_writes_what_its_artifacts_name(repo, capsys):
     block = re.search(r"### GitLab CI\n\n```yaml\n(.*?)```", readme, re.S).group(1)
     job = yaml.safe_load(block)["imds-lint"]
     (command,) = [line for line in job["script"] if line.startswith("imds-lint ")]
-    write(repo / "boot.sh", TOKENLESS)
-    write(repo / "main.tf", OPEN_INSTANCE)
+    write(git_repo / "boot.sh", TOKENLESS)
+    write(git_repo / "main.tf", OPEN_INSTANCE)
     assert main(["--write-baseline", ".imds-lint-baseline.json", "main.tf"]) == 0
     assert main(shlex.split(command)[1:]) == 1, "boot.sh breaks: the job fails"
     reports = job["artifacts"]["reports"]
-    jsonschema.validate(json.loads((repo / reports["codequality"]).read_text()), GITLAB_CODE_QUALITY)
-    _junit((repo / reports["junit"]).read_text())
-    assert all((repo / p).is_file() for p in job["artifacts"]["paths"])
+    jsonschema.validate(json.loads((git_repo / reports["codequality"]).read_text()), GITLAB_CODE_QUALITY)
+    _junit((git_repo / reports["junit"]).read_text())
+    assert all((git_repo / p).is_file() for p in job["artifacts"]["paths"])
     # The next pipeline starts from a fresh checkout: last run's reports are not there to be scanned
     # (they quote the URLs they found, and a JSON report's strings are text-scanned like any JSON).
     for path in [*reports.values(), *job["artifacts"]["paths"]]:
-        (repo / path).unlink()
-    (repo / "boot.sh").write_text("echo fixed\n")
-    write(repo / "other.tf", OPEN_INSTANCE)  # a new warning, not in the baseline
+        (git_repo / path).unlink()
+    (git_repo / "boot.sh").write_text("echo fixed\n")
+    write(git_repo / "other.tf", OPEN_INSTANCE)  # a new warning, not in the baseline
     assert main(shlex.split(command)[1:]) == 0, "warnings alone pass the job at --failure-threshold error"
 
 
-def test_reports_left_in_the_tree_are_not_scanned_again(repo, capsys):
-    write(repo / "boot.sh", TOKENLESS)
+def test_reports_left_in_the_tree_are_not_scanned_again(git_repo, capsys):
+    write(git_repo / "boot.sh", TOKENLESS)
     assert main(["--output", "json:r.json", "--output", "gitlab:gl.json", "--output", "sarif:r.sarif",
                  "--output", "junit:r.xml", "--output", "markdown:r.md", "."]) == 1
     assert main(["--merge", "r.json", "--format", "json", "-o", "fleet.json"]) == 1
@@ -206,6 +193,28 @@ def test_reports_left_in_the_tree_are_not_scanned_again(repo, capsys):
     assert {e["path"] for e in data["errors"] if e["message"] == "an imds-lint report; not scanned"} == {
         "gl.json", "r.json"}
     # Only the reporters' own opening is recognised: other JSON naming imds-lint is scanned as ever.
-    write(repo / "notes.json", json.dumps({"tool": {"name": "imds-lint"}, "version": 1,
+    write(git_repo / "notes.json", json.dumps({"tool": {"name": "imds-lint"}, "version": 1,
                                            "cmd": f"curl -s {URL}"}, indent=2))
     assert main(["--format", "json", "notes.json"]) == 1
+
+
+def test_checkstyle_as_shellcheck_and_hadolint_write_it(git_repo, capsys):
+    write(git_repo / "ops" / "boot.sh", TOKENLESS + TOKENLESS)
+    write(git_repo / "main.tf", OPEN_INSTANCE)
+    write(git_repo / "e\x1bvil<&>.sh", f"curl {URL}\n")
+    os.chdir(git_repo / "ops")
+    assert main(["--format", "checkstyle", ".."]) == 1
+    root = ET.fromstring(capsys.readouterr().out.encode("utf-8"))
+    assert root.tag == "checkstyle" and root.get("version")
+    errors = {(file.get("name"), e.get("line")): e for file in root.findall("file") for e in file.findall("error")}
+    assert sorted(errors) == [("e\\x1bvil<&>.sh", "1"), ("main.tf", "1"), ("ops/boot.sh", "2"), ("ops/boot.sh", "4")]
+    boot = errors[("ops/boot.sh", "2")]
+    # What reviewdog's checkstyle parser and Jenkins' Warnings plugin read of each error.
+    assert (boot.get("column"), boot.get("severity"), boot.get("source")) == ("1", "error", "imds-lint.IMDS101")
+    assert "without an IMDSv2 token" in boot.get("message")
+    assert errors[("main.tf", "1")].get("severity") == "warning"
+    assert main(["--format", "checkstyle", str(git_repo / "ops")]) == 1
+    capsys.readouterr()
+    write(git_repo / "ops" / "boot.sh", "echo fixed\n")
+    assert main(["--format", "checkstyle", "."]) == 0
+    assert ET.fromstring(capsys.readouterr().out.encode()).findall("file") == []

@@ -148,7 +148,7 @@ def test_the_plan_is_written_once_and_every_token_fixer_goes_through_it():
     from imds_lint.fixers import powershell, python, shell, sourcecode
 
     adapters = {shell: ["ShellAdapter"], powershell: ["PowerShellAdapter"], python: ["PythonAdapter"],
-                sourcecode: ["JsAdapter", "GoAdapter"]}
+                sourcecode: ["JsAdapter", "GoAdapter", "TemplateAdapter"]}
     members = [name for name in token_plan.Adapter.__dict__ if not name.startswith("_")] + \
         list(token_plan.Adapter.__annotations__)
     for module, classes in adapters.items():

@@ -40,7 +40,6 @@ _MODULES = {"requests": "requests", "httpx": "httpx", "httpx-async": "httpx", "a
             "urllib": "urllib.request", "urllib3": "urllib3", "http.client": "http.client"}
 
 
-
 def _cst():
     import libcst
 

@@ -85,10 +85,11 @@ class ShellFixer(NoFixes):
         return Fix(f"Remove the {header.name} header", (Edit(start, header.span.end, ""),), Applicability.UNSAFE)
 
 
-class ShellAdapter:
+class ShellAdapter(token_plan.ScriptAdapter):
     """What the token plan needs to know about one shell document."""
 
     name_base, name_join, fold_case = token_plan.VARIABLE_BASE, "_", False
+    top_level_statement = staticmethod(top_level_statement)
 
     def __init__(self, state: ShellState, analysis):
         self.state = state
@@ -228,14 +229,6 @@ class ShellAdapter:
             if kind is not None and re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value.strip("'\"")):
                 found[kind] = value.strip("'\"")
         return Limit(found.get("total"), found.get("connect"), hidden)
-
-    def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
-        statement = top_level_statement(self.state, request.handle.command)
-        return None if statement is None else token_plan.token_before(self.state.token_variables,
-                                                                      self.state.span(statement).start)
-
-    def names_in_use(self):
-        return self.state.variables
 
     # -- what is written ----------------------------------------------------------------
     def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch | None:

@@ -1,6 +1,6 @@
 """Token-first rewrites for JS/TS, Go, Java, C# and Ruby source.
 
-JavaScript/TypeScript and Go go through the one token plan (``token_plan``),
+Every language here goes through the one token plan (``token_plan``),
 with a cached helper per file that the request calls. Safe (applied by
 ``--fix``) only where the call is one expression with a literal URL and
 nothing else: ``fetch(URL)`` and ``axios.get(URL)`` become a promise chain
@@ -8,7 +8,8 @@ that gets the token and then sends the same request with it; the value keeps
 its type (a Promise of the same response), so callers are unaffected.
 Everything else gets a display-only suggestion in the language (shown by
 ``--diff``), which must still compile: a token helper plus the header on the
-request. Java, C# and Ruby suggestions are their own templates.
+request. Java, C# and Ruby suggestions go through the plan too, from templates
+(``TemplateAdapter``).
 """
 
 from __future__ import annotations
@@ -58,13 +59,12 @@ class SourceFixer(NoFixes):
             return token_plan.plan(request, GoAdapter(state, request), state.token_plan, text, ttl,
                                    shared=handle.shared, applicability=Applicability.DISPLAY_ONLY,
                                    base_title=_RECIPES["go"])
-        suggestion = _SUGGESTIONS.get(state.language)
-        if suggestion is None:
+        if state.language not in TemplateAdapter._BASES:
             return None
-        edits = suggestion(request, handle, state, ttl)
-        if not edits:
-            return None
-        return Fix(_RECIPES[state.language], tuple(edits), Applicability.DISPLAY_ONLY)
+        if state.token_plan is None:
+            state.token_plan = SourceTokenPlan()
+        return token_plan.plan(request, TemplateAdapter(state, request), state.token_plan, text, ttl,
+                               applicability=Applicability.DISPLAY_ONLY, base_title=_RECIPES[state.language])
 
     def remove_header(self, request: Request, header: Header) -> Fix | None:
         if header.span is None:
@@ -394,15 +394,95 @@ class GoAdapter:
         return self.state.source(function)
 
 
+# Java, C# and Ruby: one cached helper (per class, or per file in Ruby) that never throws: a token fetched
+# once and reused until its TTL ends, "" where IMDS does not answer (tried again a minute later), so the
+# request goes out and fails (or not) as it did. Their time limits are the platform defaults.
 _JAVA_HELPER = """
-    private static String {name}() throws java.io.IOException {{
-        java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL("{url}").openConnection();
-        c.setRequestMethod("PUT");
-        c.setRequestProperty("{ttl_name}", "{ttl}");
-        try (java.io.InputStream in = c.getInputStream()) {{
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    private static String {name}Value = "";
+    private static long {name}Expires;
+
+    /** An IMDSv2 session token, fetched once and reused until its TTL ends (added by imds-lint); "" where IMDS does not answer. */
+    private static synchronized String {name}() {{
+        if (System.currentTimeMillis() < {name}Expires) {{
+            return {name}Value;
+        }}
+        {name}Value = "";
+        {name}Expires = System.currentTimeMillis() + 60_000L;
+        try {{
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL("{url}").openConnection();
+            c.setRequestMethod("PUT");
+            c.setRequestProperty("{ttl_name}", "{ttl}");
+            try (java.io.InputStream in = c.getInputStream()) {{
+                {name}Value = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                {name}Expires = System.currentTimeMillis() + {lifetime}_000L;
+            }}
+        }} catch (java.io.IOException e) {{
+            // No token: the request goes out as it did without one.
+        }}
+        return {name}Value;
+    }}
+"""
+
+_CSHARP_HELPER = """
+    private static string {name}Value = "";
+    private static System.DateTime {name}Expires;
+    private static readonly object {name}Lock = new object();
+
+    // An IMDSv2 session token, fetched once and reused until its TTL ends (added by imds-lint); "" where IMDS does not answer.
+    private static string {name}()
+    {{
+        lock ({name}Lock)
+        {{
+            if (System.DateTime.UtcNow < {name}Expires)
+            {{
+                return {name}Value;
+            }}
+            {name}Value = "";
+            {name}Expires = System.DateTime.UtcNow.AddMinutes(1);
+            try
+            {{
+                using var http = new System.Net.Http.HttpClient();
+                var put = new System.Net.Http.HttpRequestMessage(System.Net.Http.HttpMethod.Put, "{url}");
+                put.Headers.Add("{ttl_name}", "{ttl}");
+                var response = http.Send(put);
+                if (response.IsSuccessStatusCode)
+                {{
+                    {name}Value = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                    {name}Expires = System.DateTime.UtcNow.AddSeconds({lifetime});
+                }}
+            }}
+            catch (System.Net.Http.HttpRequestException)
+            {{
+                // No token: the request goes out as it did without one.
+            }}
+            catch (System.Threading.Tasks.TaskCanceledException)
+            {{
+                // Timed out: the same.
+            }}
+            return {name}Value;
         }}
     }}
+"""
+
+_RUBY_HELPER = """{cache} = {{ token: '', expires: 0.0, lock: Mutex.new }}
+
+# An IMDSv2 session token, fetched once and reused until its TTL ends (added by imds-lint);
+# '' where IMDS does not answer, and the request then goes out as it did without one.
+def {name}
+  {cache}[:lock].synchronize do
+    now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    if now >= {cache}[:expires]
+      {cache}.update(token: '', expires: now + 60)
+      begin
+        response = Net::HTTP.new('{host}', 80).request(Net::HTTP::Put.new('{path}', '{ttl_name}' => '{ttl}'))
+        {cache}.update(token: response.body, expires: now + {lifetime}) if response.is_a?(Net::HTTPSuccess)
+      rescue StandardError
+        # No token: the request goes out as it did without one.
+      end
+    end
+    {cache}[:token]
+  end
+end
 """
 
 
@@ -414,17 +494,75 @@ def _class_end(state, node, body_types: tuple[str, ...]) -> int | None:
     return _line_start(state.text, state.span(node).end - 1)
 
 
-def _java(request, handle, state, ttl) -> list[Edit]:
-    text = state.text
-    created = handle.created
-    variable = handle.variable
+class TemplateAdapter:
+    """The token plan's view of a Java, C# or Ruby request (display-only suggestions): the cached helper
+    at the end of the request's class (Java, C#) or the top of the file (Ruby), called where the header
+    is set."""
+
+    name_base, name_join, fold_case = "imdsToken", "", False  # name_base and name_join: set per language
+    _BASES = {"java": "imdsToken", "csharp": "ImdsToken", "ruby": "imds_token"}
+
+    def __init__(self, state: SourceState, request: Request):
+        self.state, self.language = state, state.language
+        self.name_base = self._BASES[self.language]
+        self.name_join = "_" if self.language == "ruby" else ""
+        handle = request.handle
+        self.anchor = handle.created
+        if self.anchor is None and self.language == "csharp":
+            self.anchor = next((n for n in walk(state.tree.root_node) if state.span(n) == request.span), None)
+
+    def unproven(self, request: Request) -> tuple[Unproven, ...]:
+        return ()
+
+    def placement(self, request: Request) -> Placement | None:
+        if self.language == "ruby":
+            return Placement(_ruby_helper_at(self.state.text, request.span.start), kind=Placement.HELPER)
+        if self.anchor is None:
+            return None
+        end = _class_end(self.state, self.anchor, ("class_body",) if self.language == "java" else ("declaration_list",))
+        return None if end is None else Placement(end, kind=Placement.HELPER)
+
+    def limit(self, request: Request) -> Limit:
+        return Limit()
+
+    def reusable_token(self, request: Request, placement: Placement) -> str | None:
+        return None
+
+    def names_in_use(self):
+        return ()
+
+    def fetch(self, request: Request, variable: str, limit: Limit, ttl: int) -> Fetch:
+        template = {"java": _JAVA_HELPER, "csharp": _CSHARP_HELPER, "ruby": _RUBY_HELPER}[self.language]
+        return Fetch(template.format(name=variable, cache=variable.upper() + "_CACHE", url=token_plan.token_url(request),
+                                     host=request.endpoint.strip("[]"), path=TOKEN_PATH, ttl_name=TTL_HEADER_NAME,
+                                     ttl=ttl, lifetime=max(ttl - 60, 1)))
+
+    def insert(self, placement: Placement, offset: int, fetch: str) -> list[Edit]:
+        if self.language == "ruby":  # a blank line on each side, as between the file's own definitions
+            text = self.state.text
+            fetch = ("\n" if offset > 0 else "") + fetch + ("" if text[offset:offset + 1] == "\n" else "\n")
+        return [Edit(offset, offset, fetch)]
+
+    def header(self, request: Request, variable: str, limit: Limit) -> list[Edit] | None:
+        edits = {"java": _java_header, "csharp": _csharp_header, "ruby": _ruby_header}[self.language](
+            request, request.handle, self.state, variable, self.anchor)
+        return edits or None
+
+
+def _ruby_helper_at(text: str, before: int) -> int:
+    """After the file's top-level ``require`` lines (the helper uses Net::HTTP), else after its leading
+    comments (a shebang and magic comments stay first)."""
+    requires = [m.end() for m in re.finditer(r"^require[^\n]*\n", text[:before], re.M)]
+    if requires:
+        return requires[-1]
+    leading = re.match(r"(?:#[^\n]*\n)*", text)
+    return leading.end() if leading else 0
+
+
+def _java_header(request, handle, state, name: str, created) -> list[Edit]:
+    text, variable = state.text, handle.variable
     if created is None:
         return []
-    end = _class_end(state, created, ("class_body",))
-    if end is None:
-        return []
-    name = token_plan.fresh_name((), text, "imdsToken", join="")
-    helper = Edit(end, end, _JAVA_HELPER.format(name=name, url=token_plan.token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
     if request.client == "java.net.http.HttpRequest":
         source = text[state.span(created).start:state.span(created).end]
         at = source.find("newBuilder(")
@@ -432,78 +570,38 @@ def _java(request, handle, state, ttl) -> list[Edit]:
         if at < 0 or close < 0:
             return []
         offset = state.span(created).start + close + 1
-        return [Edit(offset, offset, f".header(\"{TOKEN_HEADER_NAME}\", {name}())"), helper]
+        return [Edit(offset, offset, f".header(\"{TOKEN_HEADER_NAME}\", {name}())")]
     if not variable:
         return []
     setter = "setRequestProperty" if request.client == "HttpURLConnection" else "setHeader"
     at = _after_statement(state, created)
-    line = f"{_indent(text, state.span(created).start)}{variable}.{setter}(\"{TOKEN_HEADER_NAME}\", {name}());\n"
-    return [Edit(at, at, line), helper]
+    return [Edit(at, at, f"{_indent(text, state.span(created).start)}{variable}.{setter}(\"{TOKEN_HEADER_NAME}\", {name}());\n")]
 
 
-_CSHARP_HELPER = """
-    private static string {name}()
-    {{
-        using var http = new System.Net.Http.HttpClient();
-        var put = new System.Net.Http.HttpRequestMessage(System.Net.Http.HttpMethod.Put, "{url}");
-        put.Headers.Add("{ttl_name}", "{ttl}");
-        return http.Send(put).Content.ReadAsStringAsync().GetAwaiter().GetResult();
-    }}
-"""
-
-
-def _csharp(request, handle, state, ttl) -> list[Edit]:
-    text = state.text
-    variable = handle.variable
-    created = handle.created
-    anchor = created
-    if anchor is None:
-        anchor = next((n for n in walk(state.tree.root_node)
-                       if state.span(n) == request.span), None)
+def _csharp_header(request, handle, state, name: str, anchor) -> list[Edit]:
+    text, variable, created = state.text, handle.variable, handle.created
     if anchor is None or not variable:
         return []
-    end = _class_end(state, anchor, ("declaration_list",))
-    if end is None:
-        return []
-    name = token_plan.fresh_name((), text, "ImdsToken", join="")
-    helper = Edit(end, end, _CSHARP_HELPER.format(name=name, url=token_plan.token_url(request), ttl_name=TTL_HEADER_NAME, ttl=ttl))
     indent = _indent(text, state.span(anchor).start)
     if created is not None:
         at = _after_statement(state, created)
-        line = f"{indent}{variable}.Headers.Add(\"{TOKEN_HEADER_NAME}\", {name}());\n"
-    else:
-        at = _statement_start(state, anchor)
-        webclient = request.client.startswith(("Download", "Upload", "OpenRead"))
-        field = "Headers" if webclient else "DefaultRequestHeaders"
-        line = f"{indent}{variable}.{field}.Remove(\"{TOKEN_HEADER_NAME}\");\n{indent}{variable}.{field}.Add(\"{TOKEN_HEADER_NAME}\", {name}());\n"
-    return [Edit(at, at, line), helper]
+        return [Edit(at, at, f"{indent}{variable}.Headers.Add(\"{TOKEN_HEADER_NAME}\", {name}());\n")]
+    at = _statement_start(state, anchor)
+    webclient = request.client.startswith(("Download", "Upload", "OpenRead"))
+    field = "Headers" if webclient else "DefaultRequestHeaders"
+    return [Edit(at, at, f"{indent}{variable}.{field}.Remove(\"{TOKEN_HEADER_NAME}\");\n"
+                         f"{indent}{variable}.{field}.Add(\"{TOKEN_HEADER_NAME}\", {name}());\n")]
 
 
-_RUBY_HELPER = """def {name}
-  http = Net::HTTP.new('{host}', 80)
-  http.request(Net::HTTP::Put.new('{path}', '{ttl_name}' => '{ttl}')).body
-end
-
-"""
-
-
-def _ruby(request, handle, state, ttl) -> list[Edit]:
-    text = state.text
-    name = token_plan.fresh_name((), text, "imds_token")
-    helper = Edit(0, 0, _RUBY_HELPER.format(name=name, host=request.endpoint.strip("[]"), path=TOKEN_PATH, ttl_name=TTL_HEADER_NAME,
-                                            ttl=ttl))
-    variable, created = handle.variable, handle.created
+def _ruby_header(request, handle, state, name: str, created) -> list[Edit]:
+    text, variable = state.text, handle.variable
     if variable and created is not None:
         at = _after_statement(state, created)
-        line = f"{_indent(text, state.span(created).start)}{variable}['{TOKEN_HEADER_NAME}'] = {name}\n"
-        return [helper, Edit(at, at, line)]
-    source = text[request.span.start:request.span.end]
-    if not source.endswith(")"):
+        return [Edit(at, at, f"{_indent(text, state.span(created).start)}{variable}['{TOKEN_HEADER_NAME}'] = {name}\n")]
+    if not text[request.span.start:request.span.end].endswith(")"):
         return []
     close = request.span.end - 1
-    return [helper, Edit(close, close, f", '{TOKEN_HEADER_NAME}' => {name}")]
+    return [Edit(close, close, f", '{TOKEN_HEADER_NAME}' => {name}")]
 
-
-_SUGGESTIONS = {"java": _java, "csharp": _csharp, "ruby": _ruby}
 
 FIXER = SourceFixer()

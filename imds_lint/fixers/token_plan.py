@@ -34,7 +34,7 @@ from typing import Iterable, Protocol
 
 from imds_lint.model import Applicability, Edit, Fix, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH, TTL_HEADER_NAME
-from imds_lint.records import dataclass, field
+from imds_lint.records import dataclass
 
 TITLE = "Fetch an IMDSv2 token first and send it with this request"
 VARIABLE_BASE = "IMDS_TOKEN"
@@ -71,7 +71,7 @@ class Unproven(Enum):
 
 
 __all__ = ["TITLE", "TOKEN_HEADER_NAME", "TOKEN_PATH", "TTL_HEADER_NAME", "Unproven", "Limit", "Placement",
-           "Fetch", "Adapter", "DocumentPlan", "base_url", "fresh_name", "plan", "title", "token_before", "token_url"]
+           "Fetch", "Adapter", "DocumentPlan", "ScriptAdapter", "base_url", "fresh_name", "plan", "title", "token_before", "token_url"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +199,26 @@ def token_before(token_variables: dict[str, int], start: int) -> str | None:
         if end <= start:
             return name
     return None
+
+
+class ScriptAdapter:
+    """The part of the Adapter that script languages (shell, PowerShell) share: their front-ends record
+    which top-level variables provably hold a token PUT's body (``state.token_variables``) and every
+    name in use (``state.variables``); ``top_level_statement`` is the syntax module's own."""
+
+    state: object
+
+    @staticmethod
+    def top_level_statement(state, node):
+        raise NotImplementedError
+
+    def reusable_token(self, request: Request, placement: Placement | None) -> str | None:
+        statement = self.top_level_statement(self.state, request.handle.command)
+        return None if statement is None else token_before(self.state.token_variables,
+                                                           self.state.span(statement).start)
+
+    def names_in_use(self) -> Iterable[str]:
+        return self.state.variables
 
 
 def title(reasons: Iterable[Unproven | None], base: str = TITLE) -> str:

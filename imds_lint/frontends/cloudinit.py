@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 
 from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.frontends import yaml_nodes as yn
@@ -114,7 +113,7 @@ def _command(document: Document, session, node, key: str, quote: str = "'") -> l
         # as the string items, so the list means exactly its shell-quoted line. Read as that line,
         # each word mapped back to its item (carets land on `curl`, not on the list's `[`); a fix
         # writes the line back as a string item, since quoted words cannot carry `$IMDS_TOKEN`.
-        command, offsets = _argv_command(document.text, words)
+        command, offsets = yn.argv_command(document.text, words)
         end = node.end_mark.index if node.flow_style else words[-1].end_mark.index
         return session.analyze(document.embed(
             Kind.SHELL, command, offsets, label="shell string",
@@ -133,38 +132,6 @@ def _shell_script(words):
         if not word.value.startswith("-"):
             return None
     return None
-
-
-def _argv_command(text: str, items) -> tuple[str, OffsetMap]:
-    from imds_lint.model import Segment
-
-    pieces: list[str] = []
-    segments: list[Segment] = []
-    at = 0
-    for i, item in enumerate(items):
-        if i:
-            # The space between words belongs to the end of the word before (a span ending at a
-            # word's end must not run on to the next item).
-            previous = segments[-1].outer_end
-            pieces.append(" ")
-            segments.append(Segment(at, at + 1, previous, previous))
-            at += 1
-        word = shlex.quote(item.value)
-        chars, exact = yn.scalar_chars(text, item)
-        quotes = 0 if word == item.value else 1 if word == f"'{item.value}'" else None
-        if exact and chars and quotes is not None:
-            body = chars[0][1]
-            if quotes:
-                segments.append(Segment(at, at + 1, body, body))
-            segments.append(Segment(at + quotes, at + quotes + len(item.value), body, body + len(item.value)))
-            if quotes:
-                end = body + len(item.value)
-                segments.append(Segment(at + quotes + len(item.value), at + len(word), end, end))
-        else:
-            segments.append(Segment(at, at + len(word), item.start_mark.index, item.end_mark.index))
-        pieces.append(word)
-        at += len(word)
-    return "".join(pieces), OffsetMap(segments)
 
 
 def _write_file(document: Document, session, entry) -> list[Analysis]:

@@ -63,13 +63,14 @@ def _program(word: str) -> str:
 
 def emit_command(parent: Document, session, analysis: Analysis, words: list[Word],
                  context: ContainerContext, children: list[Analysis], *, shell_string: bool = False,
-                 argv_string: bool = False) -> None:
+                 argv_string: bool = False, sequence=None, shell_prefix: tuple[str, ...] = ("sh", "-c")) -> None:
     """Turn a container command into requests or embedded scripts.
 
     ``shell_string`` marks a single string that a shell runs (``CMD-SHELL``, a
     compose healthcheck string); ``argv_string`` one that is split into words
     and run without a shell (compose ``command: curl ...``): read as shell, but a
-    fix there needs ``sh -c`` (see ``_embed``).
+    fix there needs ``sh -c`` (see ``_embed``). ``sequence`` is the YAML list the
+    words are (exec form), which a fix may rewrite as ``shell_prefix`` + script.
     """
     if not words:
         return
@@ -87,13 +88,16 @@ def emit_command(parent: Document, session, analysis: Analysis, words: list[Word
         spans = [w.span for w in words if w.span is not None]
         if not spans:
             return
+        if sequence is not None and all(w.node is not None for w in words):
+            _exec_list(parent, session, words, sequence, context, children, shell_prefix)
+            return
         whole = Span(spans[0].start, spans[-1].end)
         args = [Arg(w.value, w.span) for w in words[1:]]
         analysis.requests.extend(argv_requests(parent, program, args, whole, words[0].span or whole, context))
 
 
 NO_SHELL = ("the container runs this command without a shell; the fix runs it through sh -c, "
-            "which the image may lack and which expands words the command did not")
+            "which the image may lack")
 
 
 def _embed(parent: Document, session, word: Word, context: ContainerContext, children: list[Analysis],
@@ -137,6 +141,37 @@ def _embed(parent: Document, session, word: Word, context: ContainerContext, chi
         # No rewrites through it either way: the quoting is not ours to redo.
         document = parent.embed(Kind.SHELL, word.value, offsets, label="shell string", writable=False,
                                 container=context)
+    children.extend(session.analyze(document))
+
+
+def _exec_list(parent: Document, session, words: list[Word], sequence, context, children, shell_prefix) -> None:
+    """A client's argv as a YAML list, read as the shell line that means the same.
+
+    The words cannot carry ``$IMDS_TOKEN``, so a fix writes the list back as
+    ``[sh, -c, "<fixed line>"]`` (``[CMD-SHELL, ...]`` for a healthcheck): unsafe,
+    because the image may have no shell.
+    """
+    from imds_lint.frontends import yaml_nodes
+
+    command, offsets = yaml_nodes.argv_command(parent.text, [w.node for w in words])
+    end = sequence.end_mark.index if sequence.flow_style else words[-1].node.end_mark.index
+    quote = '"' if parent.text[sequence.start_mark.index:end].count('"') >= 2 else words[0].quote
+    dollars = words[0].dollars
+    # compose fills in a `$VAR` of the file itself: such a list is not ours to respell whole.
+    interpolated = dollars and any("$" in w.value for w in words)
+
+    def render(fixed: str) -> str | None:
+        if interpolated:
+            return None
+        script = fixed.replace("$", "$$") if dollars else fixed
+        items = [*shell_prefix, script]
+        spelled = [yaml_nodes.quoted_scalar(item, quote) for item in items]
+        if any(item is None for item in spelled):
+            return None
+        return "[" + ", ".join(spelled) + "]"
+
+    document = parent.embed(Kind.SHELL, command, offsets, label="shell string", container=context, render=render,
+                            rendered_span=Span(sequence.start_mark.index, end), unsafe_reason=NO_SHELL)
     children.extend(session.analyze(document))
 
 
@@ -289,24 +324,27 @@ def analyze_compose(document: Document, session) -> list[Analysis]:
                     continue
                 context = ContainerContext(f"runs in compose service '{name}' of {where} via {field_name}", network)
                 words, shell_form = _yaml_words(text, node, dollars=True)
-                emit_command(document, session, analysis, words, context, children, argv_string=shell_form)
+                emit_command(document, session, analysis, words, context, children, argv_string=shell_form,
+                             sequence=None if shell_form else node)
             test = _get(_get(service, "healthcheck"), "test")
             if test is not None:
                 context = ContainerContext(f"runs in compose service '{name}' of {where} via healthcheck", network)
-                _healthcheck(document, session, analysis, _yaml_words(text, test, dollars=True), context, children)
+                _healthcheck(document, session, analysis, _yaml_words(text, test, dollars=True), context, children,
+                             sequence=test if test.id == "sequence" else None)
             analysis.add_fact("compose_service", (name, network, _scalar(_get(_get(service, "build"), "context"))
                                                   or _scalar(_get(service, "build"))))
     return [analysis, *children]
 
 
-def _healthcheck(document, session, analysis, words_form, context, children) -> None:
+def _healthcheck(document, session, analysis, words_form, context, children, sequence=None) -> None:
     words, shell_form = words_form
     if shell_form:
         emit_command(document, session, analysis, words, context, children, shell_string=True)
     elif words and words[0].value == "CMD-SHELL" and len(words) > 1:
         emit_command(document, session, analysis, words[1:2], context, children, shell_string=True)
     elif words and words[0].value == "CMD":
-        emit_command(document, session, analysis, words[1:], context, children)
+        emit_command(document, session, analysis, words[1:], context, children, sequence=sequence,
+                     shell_prefix=("CMD-SHELL",))
 
 
 def _pod_spec(root):
@@ -361,19 +399,24 @@ def _workload(document, session, analysis, children, manifest) -> None:
         for container in containers.value:
             cname = _scalar(_get(container, "name")) or "?"
             where = f"runs in container '{cname}' of {kind} {name}"
-            command, _ = _yaml_words(text, _get(container, "command"))
-            args, _ = _yaml_words(text, _get(container, "args"))
+            command_node, args_node = _get(container, "command"), _get(container, "args")
+            command, _ = _yaml_words(text, command_node)
+            args, _ = _yaml_words(text, args_node)
             if command or args:
                 context = ContainerContext(f"{where} via command/args", network)
-                emit_command(document, session, analysis, command + args, context, children)
+                # One list holding the whole argv can be written back as `sh -c` (command with no args).
+                whole = command_node if command and not args and command_node.id == "sequence" else None
+                emit_command(document, session, analysis, command + args, context, children, sequence=whole)
             hooks = [(p, _get(container, p)) for p in ("livenessProbe", "readinessProbe", "startupProbe")]
             lifecycle = _get(container, "lifecycle")
             hooks += [(f"lifecycle.{h}", _get(lifecycle, h)) for h in ("postStart", "preStop")]
             for label, hook in hooks:
-                exec_command, _ = _yaml_words(text, _get(_get(hook, "exec"), "command"))
+                exec_node = _get(_get(hook, "exec"), "command")
+                exec_command, _ = _yaml_words(text, exec_node)
                 if exec_command:
                     context = ContainerContext(f"{where} via {label}", network)
-                    emit_command(document, session, analysis, exec_command, context, children)
+                    emit_command(document, session, analysis, exec_command, context, children,
+                                 sequence=exec_node if exec_node.id == "sequence" else None)
 
 
 # ---------------------------------------------------------------------------

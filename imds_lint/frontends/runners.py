@@ -75,7 +75,10 @@ def container_context(path, project) -> ContainerContext | None:
         for candidate in project.files_in(directory, lambda name: name.endswith(".tf")):
             read = project.read(candidate)
             if read is not None and "aws_ecs_task_definition" in read.text:
-                found = _terraform_task_runs(PurePath(candidate), read.text, dockerfile, root, project)
+                # Parsed once per file version, however many Dockerfiles below it ask.
+                tasks = project.memo(("ecs tasks", read.key),
+                                     lambda: _terraform_tasks(candidate, read.text, project))
+                found = _terraform_task_runs(PurePath(candidate), tasks, dockerfile, root)
                 if found is not None:
                     return found
         if directory == root or root not in directory.parents:
@@ -159,18 +162,18 @@ def _task_runs(task_file: PurePath, text: str, dockerfile: PurePath, root: PureP
 _ECR_REFERENCE = re.compile(r"aws_ecr_repository\.([A-Za-z0-9_-]+)\.")
 
 
-def _terraform_task_runs(tf_file: PurePath, text: str, dockerfile: PurePath, root: PurePath,
-                         project) -> ContainerContext | None:
-    """``resource "aws_ecs_task_definition"`` with ``container_definitions = jsonencode([...])``:
-    an image written out (``"${var.registry}/api:${var.tag}"`` names ``api``) or taken from an
-    ``aws_ecr_repository`` resource; ``network_mode`` resolved through the module's variables."""
+def _terraform_tasks(tf_file: str, text: str, project) -> list[tuple[str, str | None, list]]:
+    """Each ``resource "aws_ecs_task_definition"`` with ``container_definitions = jsonencode([...])``:
+    (label, network mode or None when this module cannot tell, [(container name, image names)]).
+    An image is named as written (``"${var.registry}/api:${var.tag}"`` names ``api``) or by the
+    ``aws_ecr_repository`` it comes from; ``network_mode`` is resolved through the module's variables."""
     from imds_lint.frontends.iac import UNKNOWN
     from imds_lint.hcl.module import HclModule
     from imds_lint.hcl.tree import HclFile, object_items, string_literal, unwrap
 
     file = HclFile(text, own=False)
-    module = HclModule(file, str(tf_file), project)
-    names, beside = _image_names(dockerfile), tf_file.parent == dockerfile.parent
+    module = HclModule(file, tf_file, project)
+    tasks = []
     for block in file.blocks():
         if block.type != "resource" or block.labels[:1] != ["aws_ecs_task_definition"] or len(block.labels) != 2:
             continue
@@ -183,19 +186,24 @@ def _terraform_task_runs(tf_file: PurePath, text: str, dockerfile: PurePath, roo
         if listed is None or listed.type != "tuple":
             continue
         containers = [object_items(file, e) for e in listed.named_children if e.type == "expression"]
-        containers = [c for c in containers if c is not None]
-        images = [_hcl_image(file, module, c.get("image")) for c in containers]
-        for index, container in enumerate(containers):
+        setting = module.value(file, attributes.get("network_mode"))
+        tasks.append((block.labels[1], None if setting.value == UNKNOWN else ecs_network(setting.value), [
+            ((string_literal(file, c["name"]) if "name" in c else None) or "?", _hcl_image(file, module, c.get("image")))
+            for c in containers if c is not None]))
+    return tasks
+
+
+def _terraform_task_runs(tf_file: PurePath, tasks: list, dockerfile: PurePath, root: PurePath) -> ContainerContext | None:
+    names, beside = _image_names(dockerfile), tf_file.parent == dockerfile.parent
+    for label, mode, containers in tasks:
+        images = [image for _, image in containers]
+        for index, (name, _) in enumerate(containers):
             if not _runs_image(images, index, names, beside):
                 continue
-            setting = module.value(file, attributes.get("network_mode"))
-            if setting.value == UNKNOWN:
-                return None  # the task runs the image, on a network this file cannot tell
-            mode = ecs_network(setting.value)
-            name = string_literal(file, container["name"]) if "name" in container else None
-            return ContainerContext(f"run by container '{name or '?'}' of ECS task "
-                                    f"aws_ecs_task_definition.{block.labels[1]} ({_shown(tf_file, root)}, "
-                                    f"network_mode {mode})", mode)
+            if mode is None:
+                break  # the task runs the image, on a network this module cannot tell
+            return ContainerContext(f"run by container '{name}' of ECS task aws_ecs_task_definition.{label} "
+                                    f"({_shown(tf_file, root)}, network_mode {mode})", mode)
     return None
 
 

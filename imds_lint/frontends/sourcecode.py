@@ -20,7 +20,7 @@ import warnings
 from functools import lru_cache
 from typing import Iterator
 
-from imds_lint.records import dataclass, field
+from imds_lint.records import dataclass
 from imds_lint.syntax.sourcecode import SourceState
 from imds_lint.syntax.treesitter import walk
 from imds_lint.syntax.treesitter import parse_within

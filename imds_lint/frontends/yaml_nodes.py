@@ -619,3 +619,38 @@ def quoted_scalar(value: str, quote: str = "'") -> str | None:
 def quote_of_neighbours(items) -> str:
     """The quotes a sequence's quoted strings use: double if any does, else single."""
     return '"' if any(n.id == "scalar" and n.style == '"' for n in items) else "'"
+
+
+def argv_command(text: str, items) -> tuple[str, OffsetMap]:
+    """An argv list as the shell line meaning the same words, each word mapped back to its item."""
+    import shlex
+
+    from imds_lint.model import OffsetMap, Segment
+
+    pieces: list[str] = []
+    segments: list[Segment] = []
+    at = 0
+    for i, item in enumerate(items):
+        if i:
+            # The space between words belongs to the end of the word before (a span ending at a
+            # word's end must not run on to the next item).
+            previous = segments[-1].outer_end
+            pieces.append(" ")
+            segments.append(Segment(at, at + 1, previous, previous))
+            at += 1
+        word = shlex.quote(item.value)
+        chars, exact = scalar_chars(text, item)
+        quotes = 0 if word == item.value else 1 if word == f"'{item.value}'" else None
+        if exact and chars and quotes is not None:
+            body = chars[0][1]
+            if quotes:
+                segments.append(Segment(at, at + 1, body, body))
+            segments.append(Segment(at + quotes, at + quotes + len(item.value), body, body + len(item.value)))
+            if quotes:
+                end = body + len(item.value)
+                segments.append(Segment(at + quotes + len(item.value), at + len(word), end, end))
+        else:
+            segments.append(Segment(at, at + len(word), item.start_mark.index, item.end_mark.index))
+        pieces.append(word)
+        at += len(word)
+    return "".join(pieces), OffsetMap(segments)

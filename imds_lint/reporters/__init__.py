@@ -30,6 +30,20 @@ def printable(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+_NOT_XML = None
+
+
+def xml_text(text: str) -> str:
+    """``text`` as XML 1.0 can hold it (JUnit, Checkstyle): controls and lone surrogates spelt as
+    by ``printable``, and the rest XML cannot hold at all (U+FFFE, U+FFFF) as ``\\u`` escapes."""
+    global _NOT_XML
+    if _NOT_XML is None:
+        import re
+
+        _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", printable(text))
+
+
 def valid_text(text: str) -> str:
     """``text`` as it can be written in UTF-8: a lone surrogate (from a Python literal
     ``"\\ud800"``, or an undecodable byte in a file name) becomes its escape."""

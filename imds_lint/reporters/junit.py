@@ -7,17 +7,9 @@ column. A clean run is one passing test case, so "0 tests" never reads as "nothi
 
 from __future__ import annotations
 
-import re
 from xml.etree import ElementTree as ET
 
-from imds_lint.reporters import Report, printable
-
-# What XML 1.0 cannot hold at all once printable() has spelt controls and lone surrogates out.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _text(value: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group(0)):04x}", printable(value))
+from imds_lint.reporters import Report, xml_text
 
 
 def render(report: Report) -> str:
@@ -28,14 +20,14 @@ def render(report: Report) -> str:
     root = ET.Element("testsuites", name="imds-lint", tests=str(max(total, 1)), failures=str(total),
                       errors="0", time="0")
     for path, findings in by_file.items():
-        suite = ET.SubElement(root, "testsuite", name=_text(path), tests=str(len(findings)),
+        suite = ET.SubElement(root, "testsuite", name=xml_text(path), tests=str(len(findings)),
                               failures=str(len(findings)), errors="0", skipped="0", time="0")
         for f in findings:
-            case = ET.SubElement(suite, "testcase", classname=_text(path),
+            case = ET.SubElement(suite, "testcase", classname=xml_text(path),
                                  name=f"{f.code} {f.name} at line {f.start.line}, column {f.start.column}",
-                                 file=_text(path), line=str(f.start.line), time="0")
-            failure = ET.SubElement(case, "failure", message=_text(f.message), type=f.code)
-            failure.text = f"{_text(path)}:{f.start.line}:{f.start.column}: {f.code} [{f.severity.value}] {_text(f.message)}"
+                                 file=xml_text(path), line=str(f.start.line), time="0")
+            failure = ET.SubElement(case, "failure", message=xml_text(f.message), type=f.code)
+            failure.text = f"{xml_text(path)}:{f.start.line}:{f.start.column}: {f.code} [{f.severity.value}] {xml_text(f.message)}"
     if not by_file:
         suite = ET.SubElement(root, "testsuite", name="imds-lint", tests="1", failures="0", errors="0",
                               skipped="0", time="0")

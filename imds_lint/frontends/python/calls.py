@@ -35,6 +35,8 @@ class ClientCalls:
                 return
             if name in BOTO2_CREDENTIAL_CALLS and (keyword_argument(call, "aws_access_key_id") is not None or len(call.args) >= 2):
                 return
+            if name == "boto.provider.Provider" and _names_another_cloud(cst, call):
+                return
             if name in BOTO2_CALLS or name in BOTO2_CREDENTIAL_CALLS:
                 self.analysis.add_fact("boto2", Boto2Call(name, self.span(call), self.span(call.func),
                                                           credentials=name in BOTO2_CREDENTIAL_CALLS))
@@ -174,3 +176,15 @@ class ClientCalls:
                                 request_obj=request_obj, function=function,
                                 is_async=bool(function is not None and function.asynchronous is not None)),
         ))
+
+
+def _names_another_cloud(cst, call) -> bool:
+    """``boto.provider.Provider("google")``: boto 2 reads EC2 metadata only for the ``aws`` provider,
+    so a literal naming another one (Google Cloud Storage's, in boto's own tests) sends nothing."""
+    name = argument(call, 0, "name")
+    if not isinstance(name, cst.SimpleString):
+        return False
+    try:
+        return name.evaluated_value != "aws"
+    except (SyntaxError, ValueError):
+        return False
