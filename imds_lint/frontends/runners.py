@@ -82,14 +82,15 @@ def container_context(path, project) -> ContainerContext | None:
                 # Parsed once per file version, however many Dockerfiles below it ask.
                 tasks = project.memo(("ecs tasks", read.key),
                                      lambda: _terraform_tasks(candidate, read.text, project))
-                found = _terraform_task_runs(PurePath(candidate), tasks, dockerfile, root)
+                found = _declared_task_runs(PurePath(candidate), tasks, dockerfile, root,
+                                            "aws_ecs_task_definition.", "network_mode")
                 if found is not None:
                     return found
         for candidate in project.files_in(directory, _TEMPLATE_NAMES.search):
             read = project.read(candidate)
             if read is not None and "AWS::ECS::TaskDefinition" in read.text:
                 tasks = project.memo(("cfn ecs tasks", read.key), lambda: _cloudformation_tasks(read.text))
-                found = _cloudformation_task_runs(PurePath(candidate), tasks, dockerfile, root)
+                found = _declared_task_runs(PurePath(candidate), tasks, dockerfile, root, "", "NetworkMode")
                 if found is not None:
                     return found
         if directory == root or root not in directory.parents:
@@ -204,17 +205,21 @@ def _terraform_tasks(tf_file: str, text: str, project) -> list[tuple[str, str | 
     return tasks
 
 
-def _terraform_task_runs(tf_file: PurePath, tasks: list, dockerfile: PurePath, root: PurePath) -> ContainerContext | None:
-    names, beside = _image_names(dockerfile), tf_file.parent == dockerfile.parent
+def _declared_task_runs(file: PurePath, tasks: list, dockerfile: PurePath, root: PurePath,
+                        prefix: str, setting: str) -> ContainerContext | None:
+    """The first of an IaC file's ``tasks`` (label, network mode or None, [(container, image names)])
+    that runs the Dockerfile's image; ``prefix`` and ``setting`` spell the task and its mode as the
+    file does (``aws_ecs_task_definition.`` / ``network_mode``)."""
+    names, beside = _image_names(dockerfile), file.parent == dockerfile.parent
     for label, mode, containers in tasks:
         images = [image for _, image in containers]
         for index, (name, _) in enumerate(containers):
             if not _runs_image(images, index, names, beside):
                 continue
             if mode is None:
-                break  # the task runs the image, on a network this module cannot tell
-            return ContainerContext(f"run by container '{name}' of ECS task aws_ecs_task_definition.{label} "
-                                    f"({_shown(tf_file, root)}, network_mode {mode})", mode)
+                break  # the task runs the image, on a network the file cannot tell
+            return ContainerContext(f"run by container '{name}' of ECS task {prefix}{label} "
+                                    f"({_shown(file, root)}, {setting} {mode})", mode)
     return None
 
 
@@ -357,17 +362,3 @@ class _Template:
             return ((shown,) if shown else ()) + tuple(names)
         return ()
 
-
-def _cloudformation_task_runs(template: PurePath, tasks: list, dockerfile: PurePath,
-                              root: PurePath) -> ContainerContext | None:
-    names, beside = _image_names(dockerfile), template.parent == dockerfile.parent
-    for label, mode, containers in tasks:
-        images = [image for _, image in containers]
-        for index, (name, _) in enumerate(containers):
-            if not _runs_image(images, index, names, beside):
-                continue
-            if mode is None:
-                break  # the task runs the image, on a network the template cannot tell
-            return ContainerContext(f"run by container '{name}' of ECS task {label} "
-                                    f"({_shown(template, root)}, NetworkMode {mode})", mode)
-    return None
