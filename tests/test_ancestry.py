@@ -87,3 +87,62 @@ def test_deep_and_flat_trees_cost_linear_time():
         for node in nodes:
             ancestry.parent(node)
         assert time.process_time() - start < 20, "ancestry is not linear"
+
+
+# -- PowerShell -----------------------------------------------------------------------------------
+# The PowerShell front-end and fixer ask the same Ancestry; its top-level statement is found by
+# bisection where it walked Node.parent up to a top-level span.
+PS_PIECES = [f'Invoke-RestMethod -Uri "{URL}"', "$r = ", "if ($true) { ", " }", "function f { ", "param($u = 1) ",
+             "& { ", "try { ", " } catch { ", " } finally { ", "\n", "; ", " -and ", " | ", "foreach ($i in 1..2) { ",
+             "$wc = New-Object System.Net.WebClient\n", f"$wc.DownloadString('{URL}')", "@{ a = ", "'", '"', "(",
+             ")", "#", "elseif ($x) { ", "else { ", "[Net.WebRequest]::Create('" + URL + "')", "$(", "<# c #>"]
+
+
+def _walked_top_level_statement(state, node):
+    """The old walk: up Node.parent to the first node whose span is a top-level statement's."""
+    from imds_lint.syntax.powershell import top_level_statements
+
+    tops = {(s.start_byte, s.end_byte) for s in top_level_statements(state)}
+    while node is not None and (node.start_byte, node.end_byte) not in tops:
+        node = node.parent
+    return node
+
+
+def _check_powershell(text: str, rng: random.Random) -> int:
+    from imds_lint.frontends import powershell
+    from imds_lint.syntax.powershell import PowerShellState, top_level_statement
+
+    tree, src = powershell.parse(text)
+    state = PowerShellState(tree, src, text, len(src) == len(text))
+    nodes = _nodes(tree.root_node)
+    rng.shuffle(nodes)
+    for node in nodes:
+        expected, got = node.parent, state.parent(node)
+        assert (expected is None) == (got is None) and (got is None or got.id == expected.id), (text, node)
+        walked, found = _walked_top_level_statement(state, node), top_level_statement(state, node)
+        assert (walked is None) == (found is None), (text, node.type, node.start_byte)
+        # The walk stops at the innermost node spanning a statement; the bisection names the statement.
+        assert walked is None or walked.start_byte == found.start_byte, (text, node.type, node.start_byte)
+    return len(nodes)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (FIXTURES / "powershell").rglob("*") if p.is_file()),
+                         ids=lambda p: p.name)
+def test_every_powershell_fixture_node_has_tree_sitters_parent(path):
+    assert _check_powershell(path.read_text(encoding="utf-8", errors="replace"), random.Random(path.name)) > 0
+
+
+def test_generated_and_mutated_powershell_has_tree_sitters_parents():
+    import os
+
+    budget = float(os.environ.get("IMDS_FUZZ_SECONDS", "3"))
+    rng = random.Random(18)
+    deadline, examples = time.monotonic() + budget, 0
+    while time.monotonic() < deadline or examples < 50:
+        text = "".join(rng.choice(PS_PIECES) for _ in range(rng.randint(1, 40)))
+        for _ in range(rng.randint(0, 3)):
+            i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+            text = rng.choice([text[:i] + text[j:], text[:j] + text[i:j] + text[j:], text[j:] + text[:i]])
+        _check_powershell(text, rng)
+        examples += 1
+    assert examples >= 50

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imds_lint.model import Applicability
 from tests.differential import Program
 from tests.helpers import fix
 from tests.shell_generator import draw_program

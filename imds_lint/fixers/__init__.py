@@ -8,7 +8,7 @@ way out) and applies them here.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imds_lint.kinds import Kind
 from imds_lint.model import Applicability, Edit, Fix, Header, OverlapError, Request, apply_edits  # noqa: F401 (re-exported)

@@ -97,7 +97,7 @@ class PowerShellAdapter(token_plan.ScriptAdapter):
 
     # -- where ---------------------------------------------------------------------
     def placement(self, request: Request) -> Placement | Unproven:
-        found = _statement_of(request.handle.command)
+        found = _statement_of(request.handle.command, self.state.parent)
         if found is None:
             return Unproven.NO_PLACE
         statement, why = found
@@ -116,31 +116,46 @@ class PowerShellAdapter(token_plan.ScriptAdapter):
                 if not isinstance(handle, PowerShellHandle) or other.has_token or other.is_token_fetch \
                         or other.wrapper or self.reusable_token(other, None) is not None:
                     continue
-                found = _statement_of(handle.command)
+                found = _statement_of(handle.command, self.state.parent)
                 if found is None or found[1] is not None:
                     continue
                 statement = found[0]
-                key = _key(statement.parent)
+                key = _key(self.state.parent(statement))
                 points[key] = min(points.get(key, statement.start_byte), statement.start_byte)
             plan.fetch_points = points
         return plan.fetch_points
 
     def _covered(self, statement) -> bool:
         """Does a fetch that always runs before ``statement`` precede it, in its list or the lists around
-        it, up to the block that holds it (a function may be called from anywhere)?"""
+        it, up to the block that holds it (a function may be called from anywhere)?
+
+        The answer for a node is its parent's unless the parent decides it, so each node's answer is
+        kept: requests nested n deep cost n steps in all, not n**2."""
         points = self._fetch_points()
-        node = statement
-        while node is not None and node.parent is not None:
-            parent = node.parent
+        memo = self.state.token_plan.covered
+        up = self.state.parent
+        chain, node, answer = [], statement, False
+        while node is not None:
+            known = memo.get(node.id)
+            if known is not None:
+                answer = known
+                break
+            chain.append(node)
+            parent = up(node)
+            if parent is None:
+                break
             if parent.type in _SCOPES or parent.type in ("catch_clause", "finally_clause", "elseif_clause",
                                                           "else_clause", "trap_statement"):
-                return False
+                break
             if parent.type == "statement_list":
                 first = points.get(_key(parent))
                 if first is not None and first < node.start_byte:
-                    return True
+                    answer = True
+                    break
             node = parent
-        return False
+        for walked in chain:
+            memo[walked.id] = answer
+        return answer
 
     # -- what the request carries -------------------------------------------------------
     def limit(self, request: Request) -> Limit:
@@ -189,19 +204,22 @@ class PowerShellAdapter(token_plan.ScriptAdapter):
             return [Edit(opening, opening, merged)]
         # A WebClient in a variable: its header set just before the statement that uses it (after the fetch,
         # which the plan inserts at the same point first).
-        found = _statement_of(handle.command)
+        found = _statement_of(handle.command, self.state.parent)
         if found is None:
             return None
         line = f"${handle.variable}.Headers['{TOKEN_HEADER_NAME}'] = {value}"
         return [_insert_line_before(self.text, self.state.span(found[0]).start, line)]
 
 
-def _statement_of(node):
+def _statement_of(node, up):
     """The statement of the innermost statement list that runs ``node``, and why it does not always
-    run ``node`` when it runs (None: it does). None where no such statement is in ``node``'s own block."""
+    run ``node`` when it runs (None: it does). None where no such statement is in ``node``'s own block.
+    ``up`` gives a node's parent (the document's Ancestry)."""
     why = None
-    while node is not None and node.parent is not None:
-        parent = node.parent
+    while node is not None:
+        parent = up(node)
+        if parent is None:
+            break
         if parent.type == "statement_list":
             return node, why
         if parent.type in _SCOPES:

@@ -167,7 +167,7 @@ class _Reader:
             elif node.type == "member_access":
                 # `New-Variable -Value $wc.DownloadString($u)`: in argument mode the grammar splits the
                 # call into a member access and the argument list that follows it; PowerShell calls it.
-                arguments = _argument_list_after(node)
+                arguments = _argument_list_after(node, self.state.parent)
                 if arguments is not None:
                     self.invocation(node, arguments)
         self.find_token_variables()
@@ -354,7 +354,7 @@ class _Reader:
 
     def web_request(self, node, member, url_node) -> None:
         """``$r = [System.Net.WebRequest]::Create(url)``: headers and method are set on ``$r`` later."""
-        variable = _assigned_to(node)
+        variable = _assigned_to(node, self.state.parent)
         name = _variable_name(self.source(variable)).lower() if variable is not None else None
         headers: tuple[Header, ...] = ()
         method, explicit = "GET", False
@@ -402,30 +402,35 @@ class _Reader:
             if target is None or target.type != "variable":
                 continue
             # The PUT's own output, not that of a call the PUT is nested in (a header table's value).
-            if any(self.span(n) in fetches and enclosing(n.parent, "command", stop=assignment) is None
+            up = self.state.parent
+            if any(self.span(n) in fetches and enclosing(up(n), "command", up, stop=assignment) is None
                    for n in _walk(assignment) if n.type == "command"):
                 self.state.token_variables.setdefault(_variable_name(self.source(target)), self.span(statement).end)
 
 
-def _argument_list_after(node):
-    """The argument list written right after ``node`` as the next command element, if any."""
+def _argument_list_after(node, up):
+    """The argument list written right after ``node`` as the next command element, if any (``up``: the
+    document's parents)."""
     outer = node
-    while outer.next_sibling is None and outer.parent is not None and outer.parent.type != "command_elements" \
-            and outer.parent.end_byte == node.end_byte:
-        outer = outer.parent
+    while outer.next_sibling is None:
+        parent = up(outer)
+        if parent is None or parent.type == "command_elements" or parent.end_byte != node.end_byte:
+            break
+        outer = parent
     following = outer.next_sibling
     if following is None or following.type != "argument_list" or following.start_byte != node.end_byte:
         return None
     return following
 
 
-def _assigned_to(node):
-    """The variable an expression's value is assigned to (``$r = <node>``), if it is."""
-    while node.parent is not None and node.parent.type not in ("assignment_expression", "statement_list", "program"):
-        if node.parent.type == "invokation_expression":  # [..]::Create(u).GetResponse(): the response is kept
+def _assigned_to(node, up):
+    """The variable an expression's value is assigned to (``$r = <node>``), if it is (``up``: the
+    document's parents)."""
+    parent = up(node)
+    while parent is not None and parent.type not in ("assignment_expression", "statement_list", "program"):
+        if parent.type == "invokation_expression":  # [..]::Create(u).GetResponse(): the response is kept
             return None
-        node = node.parent
-    parent = node.parent
+        node, parent = parent, up(parent)
     if parent is None or parent.type != "assignment_expression" or not parent.named_children:
         return None
     target = _unwrap(parent.named_children[0])

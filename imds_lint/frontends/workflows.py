@@ -74,7 +74,6 @@ def _root(document: Document) -> tuple[Analysis, object | None]:
 def _shell(document: Document, session, node, label: str, container: ContainerContext | None,
            variables: dict[str, str] | None = None) -> list[Analysis]:
     from imds_lint.frontends.cloudinit import _scalar_document
-    from imds_lint.model import OffsetMap, Segment
 
     if node is None:
         return []

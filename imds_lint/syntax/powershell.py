@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from imds_lint.records import dataclass, field
-from imds_lint.syntax.treesitter import NodeText
+from imds_lint.syntax.treesitter import Ancestry, NodeText
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +42,21 @@ class PowerShellState(NodeText):
     token_variables: dict[str, int] = field(default_factory=dict)
     variables: set[str] = field(default_factory=set)
     # Computed once per document: callers ask once per request.
-    _top_spans: set[tuple[int, int]] | None = field(default=None, init=False, repr=False)
+    _tops: list | None = field(default=None, init=False, repr=False)
+    _ancestry: Ancestry | None = field(default=None, init=False, repr=False)
     # The fixer's once-per-document decisions (the token variable, where fetches go).
     token_plan: PowerShellTokenPlan | None = None
+
+    @property
+    def ancestry(self) -> Ancestry:
+        """Parents without ``Node.parent`` (which searches down from the root: walking up from depth d
+        costs d**2)."""
+        if self._ancestry is None:
+            self._ancestry = Ancestry(self.tree.root_node)
+        return self._ancestry
+
+    def parent(self, node):
+        return self.ancestry.parent(node)
 
 
 @dataclass(slots=True)
@@ -54,6 +66,8 @@ class PowerShellTokenPlan:
     variable: str | None = None
     # Statement list (by byte span) -> the start of the first statement a fetch goes before (filled once).
     fetch_points: dict[tuple[int, int], int] | None = None
+    # Node id -> whether a fetch that always runs precedes it, up to its block (filled as requests ask).
+    covered: dict[int, bool] = field(default_factory=dict)
 
 
 def top_level_statements(state: PowerShellState) -> list:
@@ -63,10 +77,9 @@ def top_level_statements(state: PowerShellState) -> list:
 
 
 def top_level_statement(state: PowerShellState, node):
-    """The top-level statement that holds ``node`` (None outside every one)."""
-    if state._top_spans is None:
-        state._top_spans = {(s.start_byte, s.end_byte) for s in top_level_statements(state)}
-    tops = state._top_spans
-    while node is not None and (node.start_byte, node.end_byte) not in tops:
-        node = node.parent
-    return node
+    """The top-level statement that holds ``node`` (None outside every one), by bisection over them."""
+    if node is None:
+        return None
+    if state._tops is None:
+        state._tops = top_level_statements(state)
+    return state.ancestry.containing(state._tops, node)
