@@ -41,11 +41,16 @@ class RequestInBridgedContainer(Rule):
     the scan root) copies it, or a folder holding it, and `ENTRYPOINT`, `CMD` or
     `RUN` runs it by path or file name. Where the image then runs comes from the
     repo too, in the Dockerfile's folder or up to three parents: a compose service
-    that builds it, or an ECS task definition (`*task-def*.json`, or a Terraform
-    `aws_ecs_task_definition`) whose container image is named after the
-    Dockerfile's folder (or `Dockerfile.<name>`), or that has one container and
-    sits beside the Dockerfile; the task's network mode then decides (`awsvpc`
-    and `host` are not flagged).
+    that builds it, or an ECS task definition (`*task-def*.json`, a Terraform
+    `aws_ecs_task_definition`, or a CloudFormation `AWS::ECS::TaskDefinition` in a
+    JSON or YAML template) whose container image is named after the
+    Dockerfile's folder (or `Dockerfile.<name>`), written out or through the ECR
+    repository it comes from (`aws_ecr_repository`; an `AWS::ECR::Repository`
+    named by `!GetAtt Repo.RepositoryUri`, `!Sub "${Repo.RepositoryUri}:tag"` or
+    `!Join`), or that has one container and sits beside the Dockerfile; the
+    task's network mode then decides (`awsvpc` and `host` are not flagged). A
+    network mode the repo cannot tell (a variable without a default, `!If`,
+    `!FindInMap`) decides nothing.
 
     ## Example
     ```dockerfile

@@ -132,6 +132,17 @@ def test_every_powershell_fixture_node_has_tree_sitters_parent(path):
     assert _check_powershell(path.read_text(encoding="utf-8", errors="replace"), random.Random(path.name)) > 0
 
 
+def test_a_zero_width_node_where_a_statement_ends_is_placed_by_the_tree():
+    # Found by the fuzz below (seed 18, example 693): a MISSING literal at the byte where the first
+    # top-level statement ends sits in the ERROR node after it, so no statement holds it.
+    text = ("oadString('http://169.254.169.254/latest/meta-data/instance-id')$wc.DownloadString('http:/"
+            '/169.254.169.254/latest/meta-data/instance-id\')Invoke-RestMethod -Uri "http://169.254.169.'
+            '254/latest/meta-data/instancem.Net.WebClient\n | elseif ($x) { param($u = 1) $( | Invoke-Re'
+            'stMethod -Uri "http://169.254.169.254/latest/meta-data/instance-id" } catch { <# c #><# c '
+            '#>$(e')
+    assert _check_powershell(text, random.Random(0)) > 0
+
+
 def test_generated_and_mutated_powershell_has_tree_sitters_parents():
     import os
 

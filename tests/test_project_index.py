@@ -290,6 +290,13 @@ _QUESTIONS = {
         other=("ecs.tf", lambda rel: f'resource "aws_ecs_task_definition" "{MARKER}" {{\n  network_mode = "awsvpc"\n'
                                      '  container_definitions = jsonencode([{ name = "web", image = "web:1" }])\n}\n'),
         names=None, used=lambda found: "IMDS201" not in _codes(found)),
+    "CloudFormation ECS task runs a Dockerfile": dict(
+        linted=("web/Dockerfile", DOCKERFILE),
+        other=("ecs.yaml", lambda rel: f'AWSTemplateFormatVersion: "2010-09-09"\nDescription: {MARKER}\nResources:\n'
+                                       '  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n'
+                                       '      NetworkMode: awsvpc\n      ContainerDefinitions:\n'
+                                       '        - Name: web\n          Image: web:1\n'),
+        names=None, used=lambda found: "IMDS201" not in _codes(found)),
 }
 _PLACEMENTS = ["read", "excluded", "gitignored", "skipped folder", "link out", "outside"]
 
@@ -387,3 +394,116 @@ def test_a_terraform_task_definition_with_an_unknown_network_decides_nothing(tmp
     root = _tree(tmp_path, {"billing-api/Dockerfile": DOCKERFILE, "billing-api/ecs.tf": task})
     (hop,) = _hop(root, "billing-api/Dockerfile")
     assert "ECS task" not in hop.message  # the Dockerfile's own bridge default stands
+
+
+# -- CloudFormation AWS::ECS::TaskDefinition ---------------------------------------------------
+CFN_TASK = """AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  ImageTag:
+    Type: String
+    Default: "2.3"
+  Mode:
+    Type: String
+    Default: MODE
+Resources:
+  ApiRepository:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryName: billing-api
+  ApiTask:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      NetworkMode: !Ref Mode
+      ContainerDefinitions:
+        - Name: xray
+          Image: public.ecr.aws/xray/aws-xray-daemon:3.3.7
+        - Name: app
+          Image: IMAGE
+"""
+CFN_TASK_JSON = """{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Resources": {
+    "ApiRepository": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "billing-api"}},
+    "ApiTask": {
+      "Type": "AWS::ECS::TaskDefinition",
+      "Properties": {
+        "NetworkMode": "MODE",
+        "ContainerDefinitions": [
+          {"Name": "xray", "Image": "public.ecr.aws/xray/aws-xray-daemon:3.3.7"},
+          {"Name": "app", "Image": IMAGE}
+        ]
+      }
+    }
+  }
+}
+"""
+_CFN_IMAGES = {
+    "yaml GetAtt": ("ecs.yaml", CFN_TASK, "!GetAtt ApiRepository.RepositoryUri"),
+    "yaml Sub repository": ("ecs.yaml", CFN_TASK, '!Sub "${ApiRepository.RepositoryUri}:${ImageTag}"'),
+    "yaml Sub written": ("ecs.yaml", CFN_TASK,
+                         '!Sub "${AWS::AccountId}.dkr.ecr.${AWS::Region}.amazonaws.com/billing-api:${ImageTag}"'),
+    "yaml Sub variables": ("ecs.yaml", CFN_TASK, '!Sub ["${Uri}:latest", {Uri: !GetAtt ApiRepository.RepositoryUri}]'),
+    "yaml Join": ("ecs.yaml", CFN_TASK, '!Join ["", [!GetAtt ApiRepository.RepositoryUri, ":", !Ref ImageTag]]'),
+    "json written": ("ecs.template.json", CFN_TASK_JSON, '"123456789012.dkr.ecr.eu-west-1.amazonaws.com/billing-api:2.3"'),
+    "json Sub": ("ecs.template.json", CFN_TASK_JSON, '{"Fn::Sub": "${ApiRepository.RepositoryUri}:latest"}'),
+    "json Join": ("ecs.template.json", CFN_TASK_JSON,
+                  '{"Fn::Join": ["", [{"Fn::GetAtt": ["ApiRepository", "RepositoryUri"]}, ":latest"]]}'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_CFN_IMAGES))
+def test_a_cloudformation_task_definition_runs_the_image_it_names(tmp_path, case):
+    name, template, image = _CFN_IMAGES[case]
+    written = template.replace("IMAGE", image)
+    root = _tree(tmp_path, {
+        "services/billing-api/Dockerfile": DOCKERFILE,
+        "services/other/Dockerfile": DOCKERFILE,
+        name: written.replace("MODE", "awsvpc"),
+    })
+    assert _hop(root, "services/billing-api/Dockerfile") == []
+    assert len(_hop(root, "services/other/Dockerfile")) == 1  # no container runs the other image
+    (root / name).write_text(written.replace("MODE", "bridge"))
+    (hop,) = _hop(root, "services/billing-api/Dockerfile")
+    assert f"run by container 'app' of ECS task ApiTask ({name}, NetworkMode bridge)" in hop.message
+
+
+@pytest.mark.parametrize("mode", ["!If [UseAwsvpc, awsvpc, bridge]", "!Ref NoDefault", "!FindInMap [Net, Mode, x]"])
+def test_a_cloudformation_task_with_an_unresolved_network_mode_decides_nothing(tmp_path, mode):
+    template = (CFN_TASK.replace("IMAGE", "billing-api:1").replace("!Ref Mode", mode)
+                .replace("Parameters:\n", "Parameters:\n  NoDefault:\n    Type: String\n"))
+    root = _tree(tmp_path, {"billing-api/Dockerfile": DOCKERFILE, "billing-api/ecs.yaml": template})
+    (hop,) = _hop(root, "billing-api/Dockerfile")
+    assert "ECS task" not in hop.message  # the Dockerfile's own bridge default stands
+    # Left out, NetworkMode is bridge (the default on EC2), and the task says so.
+    (root / "billing-api/ecs.yaml").write_text(template.replace(f"      NetworkMode: {mode}\n", ""))
+    (hop,) = _hop(root, "billing-api/Dockerfile")
+    assert "of ECS task ApiTask (billing-api/ecs.yaml, NetworkMode bridge)" in hop.message
+
+
+@pytest.mark.parametrize("text", [
+    "Resources: [AWS::ECS::TaskDefinition\n",  # does not parse
+    "AWSTemplateFormatVersion: x\nResources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties: 3\n",
+    "AWSTemplateFormatVersion: x\nResources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n"
+    "      NetworkMode: host\n      ContainerDefinitions: [{Name: [1], Image: {Fn::GetAtt: 3}}, 7]\n",
+    "AWSTemplateFormatVersion: x\nResources:\n  T:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n"
+    "      NetworkMode: host\n      ContainerDefinitions:\n        - Image: !Join [\"\", !Ref Parts]\n"
+    "        - Image: !Sub [[1], 2]\n",
+])
+def test_a_broken_cloudformation_task_definition_decides_nothing(tmp_path, text):
+    # In the parent folder: a one-container task beside the Dockerfile would run its image whatever it names.
+    root = _tree(tmp_path, {"web/Dockerfile": DOCKERFILE, "ecs.yaml": text})
+    (hop,) = _hop(root, "web/Dockerfile")
+    assert "ECS task" not in hop.message
+
+
+def test_a_template_is_parsed_once_per_file_version(tmp_path, monkeypatch):
+    from imds_lint.frontends import runners
+
+    parsed = []
+    real = runners._cloudformation_tasks
+    monkeypatch.setattr(runners, "_cloudformation_tasks", lambda text: parsed.append(text) or real(text))
+    template = CFN_TASK.replace("IMAGE", "billing-api:1")
+    root = _tree(tmp_path, {"a/Dockerfile": DOCKERFILE, "b/Dockerfile": DOCKERFILE, "c/Dockerfile": DOCKERFILE,
+                            "ecs.yaml": template.replace("MODE", "host")})
+    assert main([str(root), "--select", "IMDS201", "--quiet"]) == 1  # a, b and c: none is billing-api
+    assert len(parsed) == 1

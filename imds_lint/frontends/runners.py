@@ -9,12 +9,15 @@ nearest folder first, compose before ECS within a folder:
 * a compose service whose ``build`` context is the Dockerfile's folder (and
   whose ``dockerfile``, if given, names it);
 * an ECS task definition (a ``*task-def*.json`` / ``*taskdef*.json`` file, the
-  names the ECS deploy actions and CodeDeploy use, or a Terraform
-  ``aws_ecs_task_definition`` in a ``.tf`` file there) with a container whose
-  ``image`` repository is the Dockerfile's folder name or its
+  names the ECS deploy actions and CodeDeploy use, a Terraform
+  ``aws_ecs_task_definition`` in a ``.tf`` file there, or a CloudFormation
+  ``AWS::ECS::TaskDefinition`` in a JSON or YAML template there) with a
+  container whose ``image`` repository is the Dockerfile's folder name or its
   ``Dockerfile.<name>`` suffix (in Terraform, also the ``aws_ecr_repository``
-  it takes the image from), or with one container beside the Dockerfile (the
-  deploy pipeline writes its image in: the image is a placeholder).
+  it takes the image from; in CloudFormation, the ``AWS::ECR::Repository`` a
+  ``!GetAtt``, ``!Ref``, ``!Sub`` or ``!Join`` names), or with one container
+  beside the Dockerfile (the deploy pipeline writes its image in: the image is
+  a placeholder).
 
 The Dockerfile front-end asks the same of the Dockerfile that runs a script
 by CMD/ENTRYPOINT, so the script's requests get the task's network too.
@@ -32,6 +35,7 @@ from imds_lint.model import ContainerContext
 _COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _TASK_DEFINITION_NAMES = re.compile(r"task[-_.]?def[^/]*\.json$", re.I)
 _DOCKERFILE_SUFFIX = re.compile(r"^(?:dockerfile|containerfile)\.(.+)$|^(.+)\.(?:dockerfile|containerfile)$", re.I)
+_TEMPLATE_NAMES = re.compile(r"\.(?:ya?ml|json|template|cfn|cform)$", re.I)
 _LEVELS = 4
 
 
@@ -78,7 +82,15 @@ def container_context(path, project) -> ContainerContext | None:
                 # Parsed once per file version, however many Dockerfiles below it ask.
                 tasks = project.memo(("ecs tasks", read.key),
                                      lambda: _terraform_tasks(candidate, read.text, project))
-                found = _terraform_task_runs(PurePath(candidate), tasks, dockerfile, root)
+                found = _declared_task_runs(PurePath(candidate), tasks, dockerfile, root,
+                                            "aws_ecs_task_definition.", "network_mode")
+                if found is not None:
+                    return found
+        for candidate in project.files_in(directory, _TEMPLATE_NAMES.search):
+            read = project.read(candidate)
+            if read is not None and "AWS::ECS::TaskDefinition" in read.text:
+                tasks = project.memo(("cfn ecs tasks", read.key), lambda: _cloudformation_tasks(read.text))
+                found = _declared_task_runs(PurePath(candidate), tasks, dockerfile, root, "", "NetworkMode")
                 if found is not None:
                     return found
         if directory == root or root not in directory.parents:
@@ -193,17 +205,21 @@ def _terraform_tasks(tf_file: str, text: str, project) -> list[tuple[str, str | 
     return tasks
 
 
-def _terraform_task_runs(tf_file: PurePath, tasks: list, dockerfile: PurePath, root: PurePath) -> ContainerContext | None:
-    names, beside = _image_names(dockerfile), tf_file.parent == dockerfile.parent
+def _declared_task_runs(file: PurePath, tasks: list, dockerfile: PurePath, root: PurePath,
+                        prefix: str, setting: str) -> ContainerContext | None:
+    """The first of an IaC file's ``tasks`` (label, network mode or None, [(container, image names)])
+    that runs the Dockerfile's image; ``prefix`` and ``setting`` spell the task and its mode as the
+    file does (``aws_ecs_task_definition.`` / ``network_mode``)."""
+    names, beside = _image_names(dockerfile), file.parent == dockerfile.parent
     for label, mode, containers in tasks:
         images = [image for _, image in containers]
         for index, (name, _) in enumerate(containers):
             if not _runs_image(images, index, names, beside):
                 continue
             if mode is None:
-                break  # the task runs the image, on a network this module cannot tell
-            return ContainerContext(f"run by container '{name}' of ECS task aws_ecs_task_definition.{label} "
-                                    f"({_shown(tf_file, root)}, network_mode {mode})", mode)
+                break  # the task runs the image, on a network the file cannot tell
+            return ContainerContext(f"run by container '{name}' of ECS task {prefix}{label} "
+                                    f"({_shown(file, root)}, {setting} {mode})", mode)
     return None
 
 
@@ -225,3 +241,124 @@ def _hcl_image(file, module, node) -> tuple[str, ...]:
         return ()
     image = re.sub(r"\$\{[^}]*\}", "", written.strip('"'))
     return (image,) if image else ()
+
+
+# -- CloudFormation ---------------------------------------------------------------------------
+def _cloudformation_tasks(text: str) -> list[tuple[str, str | None, list]]:
+    """Each ``AWS::ECS::TaskDefinition`` under a template's ``Resources``: (logical id, network mode or None when
+    the template cannot tell, [(container name, image names)]). ``NetworkMode`` is written out or a
+    ``Ref`` to a parameter's default; any other intrinsic leaves it unknown."""
+    import yaml
+
+    from imds_lint.frontends import yaml_nodes as yn
+
+    try:
+        root = yn.compose(text)
+    except (yaml.YAMLError, RecursionError):
+        return []
+    resources = yn.get(root, "Resources")
+    if resources is None or resources.id != "mapping":
+        return []
+    template = _Template(yn.get(root, "Parameters"),
+                         {k.value: v for k, v in resources.value if k.id == "scalar" and isinstance(k.value, str)})
+    tasks = []
+    for name, resource in template.resources.items():
+        if template.scalar(yn.get(resource, "Type")) != "AWS::ECS::TaskDefinition":
+            continue
+        properties = yn.get(resource, "Properties")
+        definitions = yn.get(properties, "ContainerDefinitions")
+        if definitions is None or definitions.id != "sequence":
+            continue
+        mode_node = yn.get(properties, "NetworkMode")
+        mode = template.resolved(mode_node) if mode_node is not None else "bridge"
+        tasks.append((name, None if mode is None else ecs_network(mode), [
+            (template.scalar(yn.get(c, "Name")) or "?", template.image(yn.get(c, "Image")))
+            for c in definitions.value if c.id == "mapping"]))
+    return tasks
+
+
+class _Template:
+    """What a template's values say without deploying it: parameter defaults, ECR repository names."""
+
+    def __init__(self, parameters, resources: dict):
+        self.parameters = parameters
+        self.resources = resources
+
+    @staticmethod
+    def scalar(node) -> str | None:
+        from imds_lint.frontends import yaml_nodes as yn
+
+        if node is None or node.id != "scalar" or yn.tag_name(node) is not None or not isinstance(node.value, str):
+            return None
+        return node.value
+
+    def resolved(self, node) -> str | None:
+        """A string written out or a ``Ref`` to a parameter with a default; None otherwise."""
+        from imds_lint.frontends import yaml_nodes as yn
+
+        written = self.scalar(node)
+        if written is not None:
+            return written
+        call = yn.intrinsic(node)
+        if call is not None and call[0] == "Ref" and call[1].id == "scalar":
+            return self.scalar(yn.get(yn.get(self.parameters, call[1].value), "Default"))
+        return None
+
+    def repository(self, name: str) -> tuple[str, ...]:
+        """An ``AWS::ECR::Repository``'s names (its logical id and its ``RepositoryName``); () otherwise."""
+        from imds_lint.frontends import yaml_nodes as yn
+
+        resource = self.resources.get(name)
+        if resource is None or self.scalar(yn.get(resource, "Type")) != "AWS::ECR::Repository":
+            return ()
+        spelled = self.resolved(yn.get(yn.get(resource, "Properties"), "RepositoryName"))
+        return (name, spelled) if spelled else (name,)
+
+    def image(self, node, depth: int = 0) -> tuple[str, ...]:
+        """What an ``Image`` value may be called: its text with ``${...}`` and intrinsics left out,
+        and the ECR repositories it takes the URI or name of."""
+        from imds_lint.frontends import yaml_nodes as yn
+
+        written = self.scalar(node)
+        if written is not None:
+            return (written,)
+        call = yn.intrinsic(node) if node is not None and depth < 8 else None
+        if call is None:
+            return ()
+        function, argument = call
+        if function == "Ref":
+            name = argument.value if argument.id == "scalar" and isinstance(argument.value, str) else None
+            default = self.resolved(node)
+            return self.repository(name) + ((default,) if default else ()) if name else ()
+        if function == "Fn::GetAtt":
+            target = argument.value if argument.id == "scalar" else (
+                argument.value[0].value if argument.id == "sequence" and argument.value
+                and argument.value[0].id == "scalar" else "")
+            return self.repository(str(target).split(".", 1)[0])
+        if function == "Fn::Sub":
+            body, variables = argument, None
+            if argument.id == "sequence" and argument.value:
+                body, variables = argument.value[0], (argument.value[1] if len(argument.value) > 1 else None)
+            if body.id != "scalar" or not isinstance(body.value, str):
+                return ()
+            names = []
+            for reference in re.findall(r"\$\{([^!}][^}]*)\}", body.value):
+                bound = yn.get(variables, reference)
+                names.extend(self.image(bound, depth + 1) if bound is not None
+                             else self.repository(reference.split(".", 1)[0]))
+            shown = re.sub(r"\$\{[^}]*\}", "", body.value)
+            return ((shown,) if shown else ()) + tuple(names)
+        if function == "Fn::Join" and argument.id == "sequence" and len(argument.value) == 2:
+            parts = argument.value[1]
+            if parts.id != "sequence":
+                return ()
+            shown, names = "", []
+            for part in parts.value:
+                written = self.resolved(part)  # a parameter's default is part of the text
+                if written is not None:
+                    shown += written
+                else:
+                    names.extend(self.image(part, depth + 1))
+            return ((shown,) if shown else ()) + tuple(names)
+        return ()
+

@@ -166,10 +166,24 @@ class Ancestry:
         first = i
         # Siblings may share a start (zero-width ones): try each that starts where the last one does.
         while i >= 0 and self._top_starts[i] == self._top_starts[first]:
-            if node.end_byte <= tops[i].end_byte:
-                return tops[i]
+            top = tops[i]
+            if node.end_byte <= top.end_byte:
+                if node.start_byte == top.end_byte > top.start_byte:
+                    # A zero-width node where a statement ends may be its last (missing) child or
+                    # a sibling after it, in an ERROR node: only the tree can say which.
+                    return top if _descends(top, node) else None
+                return top
             i -= 1
         return None
+
+
+def _descends(ancestor, node) -> bool:
+    current = ancestor
+    while current.id != node.id:
+        current = current.child_with_descendant(node)
+        if current is None:
+            return False
+    return True
 
 
 class ByteOffsets:
