@@ -43,6 +43,8 @@ CASES = [
      ["IMDS101"]),
     ("ruby-open-uri-token", "ruby",
      "URI.open('http://169.254.169.254/latest/meta-data/', 'X-aws-ec2-metadata-token' => token).read\n", []),
+    ("ruby-net-http-token", "ruby",
+     "Net::HTTP.get(URI('http://169.254.169.254/latest/meta-data/'), 'X-aws-ec2-metadata-token' => token)\n", []),
     ("ruby-system-curl", "ruby", "system('curl -s http://169.254.169.254/latest/meta-data/')\n", ["IMDS101"]),
     ("ruby-ecs", "ruby", "Net::HTTP.get(URI(\"http://169.254.170.2#{ENV['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']}\"))\n", []),
 ]

@@ -453,8 +453,10 @@ def _ruby(reader: Reader, session) -> list:
         callee, name = call.callee, call.name
         if callee in ("Net::HTTP.get", "Net::HTTP.get_response", "Net.HTTP.get", "Net.HTTP.get_response") \
                 and call.args:
-            reader.emit(callee.replace("Net.HTTP", "Net::HTTP"), reader.value(call.args[0]), "GET", (),
-                        call.node, call.node, handle=SourceHandle("ruby"))
+            # Ruby 3's Net::HTTP.get(uri, headers): the hash is the request's headers (a suggestion
+            # that adds the token there must see it on the next pass, or it never converges).
+            reader.emit(callee.replace("Net.HTTP", "Net::HTTP"), reader.value(call.args[0]), "GET",
+                        _ruby_hash_arguments(reader, call), call.node, call.node, handle=SourceHandle("ruby"))
         elif name == "new" and callee.replace("::", ".").startswith("Net.HTTP.") and call.args:
             verb = callee.replace("::", ".").split(".")[2]
             if verb.upper() not in ("GET", "PUT", "HEAD", "POST"):
@@ -470,14 +472,8 @@ def _ruby(reader: Reader, session) -> list:
                            senders=("request",), default_method=verb.upper(),
                            extra_headers=extra + _ruby_index_headers(reader, call))
         elif callee in ("URI.open", "open", "Kernel.open", "URI.parse().open") and call.args:
-            headers = []
-            for arg in call.args[1:]:
-                if arg.type == "pair":
-                    headers.append(reader.header(arg.child_by_field_name("key"), arg.child_by_field_name("value"), arg))
-                elif arg.type == "hash":
-                    headers.extend(reader.headers_of(arg)[0])
-            reader.emit("open-uri", reader.value(call.args[0]), "GET", headers, call.node, call.node,
-                        handle=SourceHandle("ruby"))
+            reader.emit("open-uri", reader.value(call.args[0]), "GET", _ruby_hash_arguments(reader, call),
+                        call.node, call.node, handle=SourceHandle("ruby"))
         elif callee in ("system", "exec", "Kernel.system", "spawn", "Open3.capture2", "Open3.capture3",
                         "IO.popen") and call.args:
             children.extend(_ruby_shell(reader, session, call.args[0]))
@@ -485,6 +481,17 @@ def _ruby(reader: Reader, session) -> list:
         if node.type == "subshell":
             children.extend(_ruby_shell(reader, session, node))
     return children
+
+
+def _ruby_hash_arguments(reader: Reader, call: Call) -> list:
+    """Headers given after the URL as ``'Name' => value`` pairs or a hash literal."""
+    headers = []
+    for arg in call.args[1:]:
+        if arg.type == "pair":
+            headers.append(reader.header(arg.child_by_field_name("key"), arg.child_by_field_name("value"), arg))
+        elif arg.type == "hash":
+            headers.extend(reader.headers_of(arg)[0])
+    return headers
 
 
 def _ruby_index_headers(reader: Reader, call: Call) -> list:
