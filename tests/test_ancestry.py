@@ -59,22 +59,26 @@ def test_every_fixture_node_has_tree_sitters_parent(path):
     assert _check(path.read_text(encoding="utf-8", errors="replace"), random.Random(path.name)) > 0
 
 
-def test_generated_and_mutated_scripts_have_tree_sitters_parents():
-    # Time-bounded: as many random scripts (pieces glued together, then bytes cut, doubled or
-    # swapped) as fit in the budget. By hand: IMDS_FUZZ_SECONDS=600 runs ~10,000 examples or more.
+def _fuzz(pieces: list[str], check, seed: int) -> int:
+    """As many random scripts (pieces glued together, then bytes cut, doubled or swapped) as fit
+    in the budget, each checked; at least 50. By hand: IMDS_FUZZ_SECONDS=600 runs ~10,000 or more."""
     import os
 
     budget = float(os.environ.get("IMDS_FUZZ_SECONDS", "3"))
-    rng = random.Random(19)
+    rng = random.Random(seed)
     deadline, examples = time.monotonic() + budget, 0
     while time.monotonic() < deadline or examples < 50:
-        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40)))
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
         for _ in range(rng.randint(0, 3)):
             i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
             text = rng.choice([text[:i] + text[j:], text[:j] + text[i:j] + text[j:], text[j:] + text[:i]])
-        _check(text, rng)
+        check(text, rng)
         examples += 1
-    assert examples >= 50
+    return examples
+
+
+def test_generated_and_mutated_scripts_have_tree_sitters_parents():
+    assert _fuzz(PIECES, _check, 19) >= 50
 
 
 def test_deep_and_flat_trees_cost_linear_time():
@@ -144,16 +148,4 @@ def test_a_zero_width_node_where_a_statement_ends_is_placed_by_the_tree():
 
 
 def test_generated_and_mutated_powershell_has_tree_sitters_parents():
-    import os
-
-    budget = float(os.environ.get("IMDS_FUZZ_SECONDS", "3"))
-    rng = random.Random(18)
-    deadline, examples = time.monotonic() + budget, 0
-    while time.monotonic() < deadline or examples < 50:
-        text = "".join(rng.choice(PS_PIECES) for _ in range(rng.randint(1, 40)))
-        for _ in range(rng.randint(0, 3)):
-            i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
-            text = rng.choice([text[:i] + text[j:], text[:j] + text[i:j] + text[j:], text[j:] + text[:i]])
-        _check_powershell(text, rng)
-        examples += 1
-    assert examples >= 50
+    assert _fuzz(PS_PIECES, _check_powershell, 18) >= 50
