@@ -247,6 +247,14 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None = None) -> None
     _fsync_folder(path.parent)
 
 
+def _overwrite(fd: int, data: bytes) -> None:
+    """The file behind ``fd`` holds exactly ``data``, on disk (an in-place write through a link)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    _write_all(fd, data)
+    os.ftruncate(fd, len(data))
+    os.fsync(fd)
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -369,16 +377,10 @@ def _write_in_place(path: Path, data: bytes, expected: bytes) -> None:
                     os.ftruncate(fd, len(expected))  # undo any length the reservation added
                     raise SkipFile(f"no room to write the fix ({exc.strerror or exc}); the file is unchanged") from None
         try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            _write_all(fd, data)
-            os.ftruncate(fd, len(data))
-            os.fsync(fd)
+            _overwrite(fd, data)
         except OSError as exc:
             try:
-                os.lseek(fd, 0, os.SEEK_SET)
-                _write_all(fd, expected)
-                os.ftruncate(fd, len(expected))
-                os.fsync(fd)
+                _overwrite(fd, expected)
             except OSError as second:
                 raise SkipFile(f"writing the fix failed ({exc.strerror or exc}) and so did restoring the file "
                                f"({second.strerror or second}): check it") from None
