@@ -224,13 +224,10 @@ class Linter:
 
         if self._settings_print is None:
             self._settings_print = cache.settings_fingerprint(self.settings)
-        project_path = self._project_path(path)
-        key = cache.entry_key(self._settings_print, str(path), display, project_path, source.raw)
-        entry = self.cache.get(key)
-        if entry is not None and self.project.with_root_for(path).still_holds(entry["asked"], self.cache.group):
-            stored = cache.decode_result(entry, display)
-            if stored is not None:
-                return stored
+        key, stored = cache.lookup(self.cache, self._settings_print, self.project, str(path), display,
+                                   self._project_path(path), source.raw)
+        if stored is not None:
+            return stored
         project_index.start_recording()
         try:
             findings, notes = self._lint_loaded(path, display, source, kind)

@@ -139,6 +139,48 @@ class _LazyLinter:
         return self._linter
 
 
+class _WarmStart:
+    """Screening that also answers from the results cache, before the engine is loaded: a
+    pre-commit run whose candidates are all cached never imports the engine, the front-ends,
+    the parsers or the rule catalog."""
+
+    def __init__(self, settings: Settings, cache):
+        self.settings, self.cache = settings, cache
+        self._index = self._print = None
+
+    def screen(self, path: str, display: str) -> FileResult | None:
+        try:
+            result = FileResult(display)
+            loaded = screening.load(path, result, self.settings.max_file_size)
+            if loaded is None:
+                return result
+            from imds_lint import cache
+            from imds_lint.project import relative_to_root
+
+            if self._index is None:
+                from imds_lint.project import forget_real_paths
+                from imds_lint.project_index import ProjectIndex, forget_groups
+
+                forget_real_paths()  # as a Linter does: a new run, links made since count
+                forget_groups()
+                self._index = ProjectIndex.for_settings(self.settings)
+                self._print = cache.settings_fingerprint(self.settings)
+            _, stored = cache.lookup(self.cache, self._print, self._index, str(path), display,
+                                     relative_to_root(str(path), self.settings.root), loaded[0].raw)
+        except Exception as exc:
+            return _internal_error(display, exc)
+        if stored is None:
+            return None
+        from imds_lint.model import ScanError
+
+        findings, notes, dialect = stored
+        result.findings = findings
+        result.errors.extend(ScanError(display, n) for n in notes)
+        if dialect is not None:
+            result.kind = dialect
+        return result
+
+
 def _run_one(linter: Linter, job: tuple[str, bool, bool, bool], path: str, display: str) -> FileResult:
     mode, unsafe, write, through_links = job
     try:
@@ -229,10 +271,16 @@ def run(
             break
     else:
         linter = _LazyLinter(settings, cache)
+        warm = _WarmStart(settings, cache) if cache is not None and job[0] == "lint" else None
         for path, display in pending:
             # Screening only spares the engine's import; once it is loaded, lint_file reads the file
             # itself (screening first would read and decode every candidate twice).
-            settled = None if linter.loaded else _screen(settings, path, display)
+            if linter.loaded:
+                settled = None
+            elif warm is not None:
+                settled = warm.screen(path, display)
+            else:
+                settled = _screen(settings, path, display)
             yield settled or _run_one(linter.get(), job, path, display)
         return
     yield from _pooled(settings, job, workers - 1, pending, iterator, on_other, _probed(cache))
