@@ -13,6 +13,7 @@ to a serial run.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -283,7 +284,10 @@ def run(
                 settled = _screen(settings, path, display)
             yield settled or _run_one(linter.get(), job, path, display)
         return
-    yield from _pooled(settings, job, workers - 1, pending, iterator, on_other, _probed(cache))
+    cache = _probed(cache)
+    warm = _WarmStart(settings, cache) if cache is not None and job[0] == "lint" else None
+    yield from _pooled(settings, job, workers - 1, pending, iterator, on_other, cache,
+                       warm.screen if warm is not None else functools.partial(_screen, settings))
 
 
 class _Batch:
@@ -295,7 +299,8 @@ class _Batch:
         self.chunk, self.settled, self.sent, self.future = chunk, settled, sent, future
 
 
-def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -> Iterator[FileResult]:
+def _pooled(settings, job, pool_size, pending, iterator, on_other, cache, screen) -> Iterator[FileResult]:
+    """``screen`` settles what the main process can (the prefilter, and the results cache when on)."""
     from concurrent.futures import ProcessPoolExecutor  # only big runs pay for multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
@@ -324,7 +329,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -
             batches.append(_Batch(chunk, None, chunk, submit(chunk)))
             return
         # The workers have enough to do: screen this chunk here, pass on what needs parsing.
-        settled = [_screen(settings, path, display) for path, display in chunk]
+        settled = [screen(path, display) for path, display in chunk]
         sent = [entry for entry, result in zip(chunk, settled) if result is None]
         screened += len(chunk)
         sent_on += len(sent)
@@ -370,7 +375,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -
                     yield from results(batches.popleft())
         if chunk:
             dispatch(chunk)
-        _take_back_the_tail(submit, batches, settings)
+        _take_back_the_tail(submit, batches, screen)
         while batches:
             yield from results(batches.popleft())
     except (KeyboardInterrupt, GeneratorExit):
@@ -391,13 +396,13 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _take_back_the_tail(submit, batches: deque[_Batch], settings: Settings) -> None:
+def _take_back_the_tail(submit, batches: deque[_Batch], screen) -> None:
     """With the walk over, the main process screens the chunks no worker has started, newest first,
     while the workers work from the oldest: both finish at about the same time."""
     for batch in reversed(batches):
         if batch.settled is not None or batch.future is None or not batch.future.cancel():
             continue
-        batch.settled = [_screen(settings, path, display) for path, display in batch.chunk]
+        batch.settled = [screen(path, display) for path, display in batch.chunk]
         batch.sent = [entry for entry, result in zip(batch.chunk, batch.settled) if result is None]
         batch.future = submit(batch.sent) if batch.sent else None
 
