@@ -153,8 +153,11 @@ class _WarmStart:
         try:
             result = FileResult(display)
             loaded = screening.load(path, result, self.settings.max_file_size)
-            if loaded is None:
-                return result
+        except Exception as exc:
+            return _internal_error(display, exc)
+        if loaded is None:
+            return result
+        try:
             from imds_lint import cache
             from imds_lint.project import relative_to_root
 
@@ -168,8 +171,8 @@ class _WarmStart:
                 self._print = cache.settings_fingerprint(self.settings)
             _, stored = cache.lookup(self.cache, self._print, self._index, str(path), display,
                                      relative_to_root(str(path), self.settings.root), loaded[0].raw)
-        except Exception as exc:
-            return _internal_error(display, exc)
+        except Exception:  # the cache can only spare work: on any trouble the engine lints the file
+            return None
         if stored is None:
             return None
         from imds_lint.model import ScanError
