@@ -56,6 +56,35 @@ def tune_collector() -> None:
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 100)
+    gc.enable()
+
+
+_collector_paused = False
+# Files the main process lints before the collector it paused at start-up resumes.
+START_UP_FILES = 16
+
+
+def pause_collector() -> None:
+    """The command starts with the collector off, until its first files are linted.
+
+    Importing the engine, a front-end and the rule catalog allocates enough to run
+    ~20 collections that find no garbage (~2.5 ms of a 40 ms pre-commit run with
+    findings). A few files make few cycles (a 5 MB script or a 2 MB Terraform file
+    peaks at the same RSS with the collector off); the run's later files, and the
+    workers, collect as tuned (``tune_collector``).
+    """
+    global _collector_paused
+    import gc
+
+    gc.disable()
+    _collector_paused = True
+
+
+def _resume_collector() -> None:
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
+        tune_collector()
 
 
 def _init(settings: Settings, job: tuple[str, bool, bool, bool]) -> None:
@@ -213,12 +242,16 @@ def run(
             break
     else:
         linter = _LazyLinter(settings)
-        for path, display in pending:
+        for done, (path, display) in enumerate(pending):
+            if done == START_UP_FILES:
+                _resume_collector()
             # Screening only spares the engine's import; once it is loaded, lint_file reads the file
             # itself (screening first would read and decode every candidate twice).
             settled = None if linter.loaded else _screen(settings, path, display)
             yield settled or _run_one(linter.get(), job, path, display)
+        _resume_collector()
         return
+    _resume_collector()  # before the pool forks: workers start from the tuned collector
     yield from _pooled(settings, job, workers - 1, pending, iterator, on_other)
 
 

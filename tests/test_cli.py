@@ -382,3 +382,32 @@ def test_fix_leaves_links_alone_unless_asked(project, capsys):
     assert "IMDS_TOKEN" in (project / "real.sh").read_text(), "the fix reached every hard link"
     assert os.path.samefile(project / "real.sh", project / "hard.sh")
     assert os.path.islink(project / "link.sh")
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["a.sh"], ["a.sh", "dir/", "with space.tf"], ["--fix", "a.sh"], ["--fix", "--unsafe-fixes", "-q", "a.sh"],
+    ["--diff", "--exit-zero", "--no-gitignore", "--statistics", "--quiet", "x"], ["--fix"], ["--fix", "--fix", "a"],
+])
+def test_plain_arguments_are_read_as_argparse_reads_them(argv):
+    """The parser-free path pre-commit runs take gives what argparse would (defaults included)."""
+    from imds_lint.cli import build_parser, plain_args
+
+    assert vars(plain_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    ["-"], ["a.sh", "--fix"], ["a.sh", "--fix", "b.sh"], ["--format", "json", "a.sh"], ["--fi", "a.sh"],
+    ["--", "a.sh"], ["-qq", "a.sh"], ["--jobs=2", "a.sh"], ["--version"], ["-j", "1", "a.sh"],
+])
+def test_anything_else_goes_to_argparse(argv):
+    from imds_lint.cli import plain_args
+
+    assert plain_args(argv) is None
+
+
+def test_plain_argument_defaults_are_not_shared_between_runs():
+    from imds_lint.cli import plain_args
+
+    first = plain_args(["a.sh"])
+    first.output.append(("json", "x"))
+    assert plain_args(["a.sh"]).output == []
