@@ -34,6 +34,9 @@ QUEUED_PER_WORKER = 2
 # and its imports cost more than they save.
 DENSE_CANDIDATES = 0.05
 DENSITY_SAMPLE_CHUNKS = 2
+# Once candidates are dense, the main process screens nothing (a worker reads and screens each
+# file anyway) and waits while this many chunks per worker are in flight.
+IN_FLIGHT_WHEN_DENSE = 4
 
 _worker_linter: Linter | None = None
 _worker_job: tuple[str, bool, bool, bool] | None = None
@@ -276,6 +279,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
     pools = [ProcessPoolExecutor(max_workers=pool_size, initializer=_init, initargs=(settings, job))]
     capacity = pool_size
     screened = sent_on = 0
+    dense = False
 
     def submit(chunk: list[tuple[str, str]]):
         # The pool with the least work queued; futures of every pool line up in ``queued``.
@@ -286,10 +290,10 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
         return future
 
     def dispatch(chunk: list[tuple[str, str]]) -> None:
-        nonlocal screened, sent_on, capacity
+        nonlocal screened, sent_on, capacity, dense
         while queued and queued[0].done():
             queued.popleft()
-        if len(queued) < QUEUED_PER_WORKER * capacity:
+        if dense or len(queued) < QUEUED_PER_WORKER * capacity:
             batches.append(_Batch(chunk, None, chunk, submit(chunk)))
             return
         # The workers have enough to do: screen this chunk here, pass on what needs parsing.
@@ -297,11 +301,23 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
         sent = [entry for entry, result in zip(chunk, settled) if result is None]
         screened += len(chunk)
         sent_on += len(sent)
-        if (len(pools) == 1 and screened >= DENSITY_SAMPLE_CHUNKS * CHUNK
-                and sent_on > DENSE_CANDIDATES * screened):
-            pools.append(ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job)))
-            capacity += 1
+        if screened >= DENSITY_SAMPLE_CHUNKS * CHUNK and sent_on > DENSE_CANDIDATES * screened:
+            # Screening here now only reads each file a second time, on a core the workers need.
+            dense = True
+            if len(pools) == 1:
+                pools.append(ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job)))
+                capacity += 1
         batches.append(_Batch(chunk, settled, sent, submit(sent) if sent else None))
+
+    def wait_for_room() -> None:
+        """Dense candidates: the walk waits for a worker instead of queueing the whole tree."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while True:
+            running = [f for f in queued if not f.done()]
+            if len(running) < IN_FLIGHT_WHEN_DENSE * capacity:
+                return
+            wait(running, return_when=FIRST_COMPLETED)
 
     def results(batch: _Batch) -> Iterator[FileResult]:
         nonlocal broken
@@ -334,12 +350,15 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
             if len(chunk) >= CHUNK:
                 dispatch(chunk)
                 chunk = []
+                if dense:
+                    wait_for_room()
                 # Hand on what is finished, in order: progress shows, memory stays flat.
                 while batches and (batches[0].future is None or batches[0].future.done()):
                     yield from results(batches.popleft())
         if chunk:
             dispatch(chunk)
-        _take_back_the_tail(submit, batches, settings)
+        if not dense:
+            _take_back_the_tail(submit, batches, settings)
         while batches:
             yield from results(batches.popleft())
     except (KeyboardInterrupt, GeneratorExit):

@@ -302,6 +302,40 @@ def test_a_second_worker_joins_only_when_most_files_need_parsing(project, capsys
     assert started == ([1, 1] if dense else [1])
 
 
+def test_with_dense_candidates_the_main_process_stops_screening(project, capsys, monkeypatch):
+    """Once most files need parsing, screening them in the main process only reads each twice."""
+    import time
+
+    from imds_lint import parallel
+    from imds_lint.engine import Linter
+
+    monkeypatch.setattr(parallel, "MIN_FILES_FOR_POOL", 4)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    monkeypatch.setattr(parallel, "IN_FLIGHT_WHEN_DENSE", 2)
+    screened = []  # filled in the main process only (workers fork their own copy)
+    real_screen, real_lint = parallel._screen, Linter.lint_file
+
+    def counting(settings, path, display):
+        screened.append(display)
+        return real_screen(settings, path, display)
+
+    def slow(self, path, display, raw=None):
+        time.sleep(0.01)  # workers slower than the walk: the main process would screen, as on a big tree
+        return real_lint(self, path, display, raw)
+
+    monkeypatch.setattr(parallel, "_screen", counting)
+    monkeypatch.setattr(Linter, "lint_file", slow)
+    for i in range(90):
+        write(project / f"d{i % 3}" / f"s{i:02}.sh", TOKENLESS)
+    assert main(["--format", "json", "-j", "1", "."]) == 1
+    serial = capsys.readouterr().out
+    screened.clear()
+    assert main(["--format", "json", "-j", "2", "."]) == 1
+    assert capsys.readouterr().out == serial
+    # The density sample (two chunks) is all the main process read itself.
+    assert len(screened) <= parallel.DENSITY_SAMPLE_CHUNKS * parallel.CHUNK
+
+
 def test_frontend_crash_falls_back_to_text_scanning(project, monkeypatch, capsys):
     write(project / "a.sh", TOKENLESS)
     monkeypatch.setattr("imds_lint.frontends.shell.analyze", lambda d, s: 1 / 0)
