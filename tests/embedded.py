@@ -4,7 +4,8 @@ runner can compare an embedded script before and after its fix.
 Each extractor takes the outer file's text and the manifest entry and returns a shell
 script; it reads the document with the same rules as the thing that runs it
 (cloud-init's shellify, compose's interpolation and word splitting, kubelet's
-``$$``, CloudFormation's Fn::Join, base64). YAML is loaded with the safe loader only.
+``$$``, CloudFormation's Fn::Join, base64, an ECS task's entryPoint + command). YAML is
+loaded with the safe loader only.
 """
 
 from __future__ import annotations
@@ -74,10 +75,19 @@ def cloudformation_join(text: str, entry: dict) -> str:
     return delimiter.join(part if isinstance(part, str) else refs[part["Ref"]] for part in parts)
 
 
+def ecs_task(text: str, entry: dict) -> str:
+    """A container definition's entryPoint followed by its command: the argv the ECS agent hands Docker."""
+    for container in json.loads(text)["containerDefinitions"]:
+        if container["name"] == entry["container"]:
+            return _argv_script(container.get("entryPoint", []) + container.get("command", []))
+    raise KeyError(entry["container"])
+
+
 EXTRACTORS = {
     "cloud-init": cloud_init,
     "compose": compose,
     "kubernetes": kubernetes,
     "terraform-base64": terraform_base64,
     "cloudformation-join": cloudformation_join,
+    "ecs-task": ecs_task,
 }

@@ -98,3 +98,23 @@ def test_a_parse_error_is_matched_by_file_not_line(score):
     labels = [_label(score, "old.py", 1, "engine", "TP", "IMDS001")]
     tallies, unlabeled = score.score({"o/r": [_finding("old.py", 39, "IMDS001")]}, labels)
     assert (tallies["engine"].tp, tallies["engine"].fp, tallies["engine"].fn) == (1, 0, 0) and unlabeled == []
+
+
+def test_a_run_that_prints_no_report_stops_the_benchmark(score, tmp_path):
+    # A crashed interpreter exits 1, the code for "findings": scoring its empty output would
+    # count every label as missed.
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "boot.sh").write_text("#!/bin/sh\necho hi\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    crashing = f"{sys.executable} -c 'raise ValueError'"
+    with pytest.raises(SystemExit, match="without a JSON report"):
+        score.run_repo(score.Repo("o/r", commit, ""), repo / ".git", crashing, None)
+    with pytest.raises(SystemExit, match="cannot run"):
+        score.run_repo(score.Repo("o/r", commit, ""), repo / ".git", str(tmp_path / "missing"), None)

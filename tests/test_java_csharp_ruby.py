@@ -39,6 +39,17 @@ CASES = [
     ("csharp-azure", "csharp",
      'class W {\n  async Task F() {\n    var m = new HttpRequestMessage(HttpMethod.Get, "http://169.254.169.254/metadata/instance");\n'
      '    m.Headers.Add("Metadata", "true");\n    await client.SendAsync(m);\n  }\n}\n', []),
+    # A WebClient's headers reach the requests after them in their method or a lambda inside it, not
+    # those before them or in another method (one index per file, not every call per request).
+    ("csharp-webclient-header-in-enclosing-method", "csharp",
+     'class W {\n  Func<string> F(WebClient wc, string t) {\n    wc.Headers.Add("X-aws-ec2-metadata-token", t);\n'
+     '    return () => wc.DownloadString("http://169.254.169.254/latest/meta-data/");\n  }\n}\n', []),
+    ("csharp-webclient-header-after-request", "csharp",
+     'class W {\n  string F(WebClient wc, string t) {\n    var id = wc.DownloadString("http://169.254.169.254/latest/meta-data/");\n'
+     '    wc.Headers["X-aws-ec2-metadata-token"] = t;\n    return id;\n  }\n}\n', ["IMDS101"]),
+    ("csharp-webclient-header-in-another-method", "csharp",
+     'class W {\n  WebClient wc;\n  void Auth(string t) {\n    wc.Headers.Add("X-aws-ec2-metadata-token", t);\n  }\n'
+     '  string F() {\n    return wc.DownloadString("http://169.254.169.254/latest/meta-data/");\n  }\n}\n', ["IMDS101"]),
     ("ruby-net-http", "ruby", "require 'net/http'\nputs Net::HTTP.get(URI('http://169.254.169.254/latest/meta-data/'))\n",
      ["IMDS101"]),
     ("ruby-open-uri-token", "ruby",

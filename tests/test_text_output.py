@@ -36,8 +36,8 @@ def carets(out: str) -> list[tuple[str, str]]:
     ("docker-compose.yml", f'services:\n  app:\n    image: alpine\n    command: ["sh", "-c", "curl -s {URL}/ami-id"]\n',
      "curl"),
     ("site.yml", f'- hosts: all\n  tasks:\n    - ansible.builtin.shell: "curl -s {URL}/{{{{ key }}}}"\n', "curl"),
-    ("site.yml", f'- hosts: all\n  vars:\n    imds: http://169.254.169.254\n  tasks:\n'
-                 f'    - ansible.builtin.uri:\n        url: "{{{{ imds }}}}/latest/meta-data/ami-id"\n',
+    ("site.yml", '- hosts: all\n  vars:\n    imds: http://169.254.169.254\n  tasks:\n'
+                 '    - ansible.builtin.uri:\n        url: "{{ imds }}/latest/meta-data/ami-id"\n',
      '"{{ imds }}/latest/meta-data/ami-id"'),
 ], ids=["cloud-init-argv", "cloud-init-sh-c", "cloud-init-string", "compose-sh-c", "ansible-shell-jinja",
         "ansible-uri-jinja"])

@@ -322,13 +322,21 @@ def run_repo(repo: Repo, gd: Path, imds_lint: str, keep: Path | None) -> tuple[R
     try:
         result.missing_blobs = extract(gd, repo.commit, tmp)
         start = time.perf_counter()
-        run = subprocess.run([*shlex.split(imds_lint), "--format", "json", "--jobs", "1", "."], cwd=tmp,
-                             capture_output=True, timeout=900)
+        try:
+            run = subprocess.run([*shlex.split(imds_lint), "--format", "json", "--jobs", "1", "."], cwd=tmp,
+                                 capture_output=True, timeout=900)
+        except OSError as exc:
+            raise SystemExit(f"cannot run {imds_lint!r}: {exc}") from None
         result.seconds = time.perf_counter() - start
-        if run.returncode not in (0, 1):
-            print(f"  {repo.name}: imds-lint exit {run.returncode}: {run.stderr.decode()[-400:]}",
-                  file=sys.stderr)
-        doc = json.loads(run.stdout or b"{}")
+        # A crashed interpreter exits 1 too, the code for "findings": only a JSON report counts,
+        # else every label would be scored as missed and the figures would lie.
+        try:
+            doc = json.loads(run.stdout)
+        except ValueError:
+            doc = None
+        if run.returncode not in (0, 1) or not isinstance(doc, dict):
+            raise SystemExit(f"{repo.name}: imds-lint exit {run.returncode} without a JSON report: "
+                             f"{run.stderr.decode(errors='replace')[-400:]}")
         result.findings = doc.get("findings", [])
         result.notes = doc.get("errors", [])
         result.files_scanned = doc.get("summary", {}).get("files_scanned", 0)

@@ -15,6 +15,8 @@ request. Java, C# and Ruby suggestions go through the plan too, from templates
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 
 from imds_lint.fixers import NoFixes, token_plan
 from imds_lint.fixers.token_plan import Fetch, Limit, Placement, Unproven
@@ -506,8 +508,7 @@ end
 
 
 def _class_end(state, node, body_types: tuple[str, ...]) -> int | None:
-    while node is not None and node.type not in body_types:
-        node = state.parent(node)
+    node = state.enclosing(node, body_types)
     if node is None:
         return None
     return _line_start(state.text, state.span(node).end - 1)
@@ -568,12 +569,19 @@ class TemplateAdapter:
         return edits or None
 
 
+@lru_cache(maxsize=1)
+def _require_line_ends(text: str) -> list[int]:
+    """Where each ``require`` line ends: read once per file version, not once per request (n**2)."""
+    return [m.end() for m in re.finditer(r"^require[^\n]*\n", text, re.M)]
+
+
 def _ruby_helper_at(text: str, before: int) -> int:
     """After the file's top-level ``require`` lines (the helper uses Net::HTTP), else after its leading
     comments (a shebang and magic comments stay first)."""
-    requires = [m.end() for m in re.finditer(r"^require[^\n]*\n", text[:before], re.M)]
-    if requires:
-        return requires[-1]
+    requires = _require_line_ends(text)
+    last = bisect_right(requires, before) - 1
+    if last >= 0:
+        return requires[last]
     leading = re.match(r"(?:#[^\n]*\n)*", text)
     return leading.end() if leading else 0
 

@@ -9,6 +9,8 @@ display-only suggestion).
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from imds_lint.frontends.sourcecode import UNKNOWN, Call, Reader, displayable
 from imds_lint.syntax.sourcecode import SourceHandle
 from imds_lint.syntax.treesitter import walk
@@ -406,19 +408,18 @@ _CS_WEBCLIENT = ("DownloadString", "DownloadData", "DownloadFile", "OpenRead", "
 
 
 def _csharp(reader: Reader) -> list:
+    headers_set = _CsharpHeaders(reader)
     for call in reader.calls:
         callee, name = call.callee, call.name
         if "EC2InstanceMetadata." in callee or callee.startswith("EC2InstanceMetadata"):
             reader.sdk_client("Amazon.Util.EC2InstanceMetadata", "AWSSDK.Core 3.3.634.1", call.node)
         elif name in _CS_GETS + _CS_WEBCLIENT and call.receiver is not None and call.args:
             variable = callee.split(".")[0]
-            headers = reader.header_calls(variable, None, ("Add", "TryAddWithoutValidation", "Set"))
-            headers += _indexed_headers(reader, variable)
             method = "PUT" if name.startswith("Put") or name.startswith("Upload") else "GET"
             if name.startswith("Delete"):
                 method = "DELETE"
-            reader.emit(f"{name}", reader.value(call.args[0]), method, headers, call.node, call.node,
-                        handle=SourceHandle("csharp", variable=variable), method_explicit=True)
+            reader.emit(f"{name}", reader.value(call.args[0]), method, headers_set.reaching(variable, call.node),
+                        call.node, call.node, handle=SourceHandle("csharp", variable=variable), method_explicit=True)
         elif callee == "new HttpRequestMessage" and len(call.args) >= 2:
             _bound_request(reader, call, "HttpRequestMessage", call.args[1], call.args[0],
                            header_methods=("Add", "TryAddWithoutValidation"), header_field="Headers",
@@ -426,22 +427,72 @@ def _csharp(reader: Reader) -> list:
     return []
 
 
-def _indexed_headers(reader: Reader, variable: str) -> list:
-    """``wc.Headers["X-aws-ec2-metadata-token"] = token``."""
-    headers = []
-    indexed = getattr(reader, "_indexed_assignments", None)
-    if indexed is None:  # one walk per file, not per request
-        indexed = reader._indexed_assignments = [
-            (node, left) for node in walk(reader.state.tree.root_node) if node.type == "assignment_expression"
-            for left in (node.child_by_field_name("left"),)
-            if left is not None and left.type == "element_access_expression"]
-    for node, left in indexed:
-        text = reader.source(left)
-        if not text.startswith(variable + "."):
-            continue
-        index = next((c for c in walk(left) if c.type in reader.grammar.strings), None)
-        headers.append(reader.header(index, node.child_by_field_name("right"), node))
-    return headers
+class _CsharpHeaders:
+    """Headers set on a C# client held in a variable: ``web.Headers.Add(name, value)``,
+    ``client.DefaultRequestHeaders.TryAddWithoutValidation``, ``wc.Headers[name] = value``.
+
+    A request sees those set on its own receiver before it, in its method or lambda body or
+    one enclosing it (the lead's call for issue 18: before, every request read every such call
+    in the file, and each fix adds one, so 1,000 nested requests on one WebClient took 44 s and
+    497 MB under --diff). The calls are indexed once per file by receiver and function; of each
+    header name only the first is kept, the one ``Request.header`` reads.
+    """
+
+    _METHODS = ("Add", "TryAddWithoutValidation", "Set")
+
+    def __init__(self, reader: Reader):
+        self.reader = reader
+        # (receiver, function's byte range or None) -> ([start], [Header], names): each name's first, in order.
+        self.calls: dict | None = None
+        self.indexed: dict = {}
+
+    def _build(self) -> None:
+        reader, self.calls = self.reader, {}
+        for call in reader.calls:
+            if call.name in self._METHODS and len(call.args) >= 2:
+                self._add(self.calls, call.callee.split(".", 1)[0], call.node,
+                          lambda c=call: reader.header(c.args[0], c.args[1], c.node))
+        for node in walk(reader.state.tree.root_node):
+            left = node.child_by_field_name("left") if node.type == "assignment_expression" else None
+            if left is None or left.type != "element_access_expression":
+                continue
+            text = reader.source(left)
+            if "." not in text:
+                continue
+            index = next((c for c in walk(left) if c.type in reader.grammar.strings), None)
+            self._add(self.indexed, text.split(".", 1)[0], node,
+                      lambda n=node, i=index: reader.header(i, n.child_by_field_name("right"), n))
+
+    def _add(self, table, receiver: str, node, header) -> None:
+        function = self.reader.enclosing_function(node)
+        scope = (function.start_byte, function.end_byte) if function is not None else None
+        starts, headers, names = table.setdefault((receiver, scope), ([], [], set()))
+        made = header()
+        if made.lower_name not in names:
+            names.add(made.lower_name)
+            starts.append(node.start_byte)
+            headers.append(made)
+
+    def reaching(self, receiver: str, request) -> list:
+        if self.calls is None:
+            self._build()
+        reader, scopes = self.reader, []
+        function = reader.enclosing_function(request)
+        while function is not None:
+            scopes.append((function.start_byte, function.end_byte))
+            function = reader.enclosing_function(reader.state.parent(function))
+        scopes.append(None)
+        found = []
+        for table in (self.calls, self.indexed):
+            before = []
+            for scope in scopes:
+                starts, headers, _ = table.get((receiver, scope), ((), (), ()))
+                before.extend(zip(starts[:bisect_left(starts, request.start_byte)], headers))
+            found.extend(header for _, header in sorted(before, key=lambda pair: pair[0]))
+        first = {}
+        for header in found:
+            first.setdefault(header.lower_name, header)
+        return list(first.values())
 
 
 # -- Ruby ----------------------------------------------------------------------------------

@@ -8,6 +8,11 @@ unescaped flow scalars), so edits can go back into the file.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the model is imported where it is used: YAML routes that find nothing never load it
+    from imds_lint.model import OffsetMap
+
 CFN_TAGS = ("Ref", "Sub", "Base64", "Join", "GetAtt", "If", "Select", "Split", "FindInMap", "ImportValue",
             "GetAZs", "Equals", "Not", "And", "Or", "Condition", "Cidr", "Transform", "Length", "ToJsonString")
 

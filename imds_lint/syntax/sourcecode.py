@@ -35,6 +35,8 @@ class SourceState(NodeText):
     assignments: dict[str, list] = field(default_factory=dict)
     token_plan: SourceTokenPlan | None = None  # the fixer's once-per-file decisions
     _ancestry: Ancestry | None = field(default=None, init=False, repr=False)
+    # (types, node id) -> the nearest node of those types holding it, or None.
+    _enclosing: dict = field(default_factory=dict, init=False, repr=False)
 
     def parent(self, node):
         """A node's parent without ``Node.parent`` (which searches down from the root: walking up from
@@ -42,6 +44,24 @@ class SourceState(NodeText):
         if self._ancestry is None:
             self._ancestry = Ancestry(self.tree.root_node)
         return self._ancestry.parent(node)
+
+    def enclosing(self, node, types):
+        """The nearest node whose type is in ``types`` holding ``node`` (``node`` itself included), or None.
+
+        Remembered for every node walked through: walks up from requests at every level of n nested
+        blocks share their ancestors, so each is walked once (n * depth steps otherwise).
+        """
+        known, walked = self._enclosing, []
+        while node is not None and node.type not in types:
+            found = known.get((types, node.id), walked)
+            if found is not walked:
+                node = found
+                break
+            walked.append(node.id)
+            node = self.parent(node)
+        for step in walked:
+            known[(types, step)] = node
+        return node
 
 
 @dataclass(slots=True)
