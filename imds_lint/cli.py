@@ -100,6 +100,11 @@ def build_parser():
     parser.add_argument("--token-ttl", type=int, metavar="SECONDS", help="token TTL the fixes request (default 21600)")
     parser.add_argument("--config", metavar="FILE", help="read settings from this file instead of searching")
     parser.add_argument("--no-gitignore", action="store_true", help="scan files that .gitignore excludes")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not read or write the results cache (also: IMDS_LINT_NO_CACHE=1)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="results cache folder (also: IMDS_LINT_CACHE_DIR, config cache-dir; "
+                             "default: .imds_lint_cache in the project root); lint runs only")
     parser.add_argument("--jobs", "-j", type=int, metavar="N",
                         help="processes for large runs, the main one included (default: one per core; 1 = serial)")
     parser.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary when clean")
@@ -117,7 +122,8 @@ def build_parser():
 
 # On/off options a hook passes before the file names (pre-commit: ``entry: imds-lint --fix``).
 _PLAIN_FLAGS = {"--fix": "fix", "--diff": "diff", "--unsafe-fixes": "unsafe_fixes", "--quiet": "quiet", "-q": "quiet",
-                "--exit-zero": "exit_zero", "--no-gitignore": "no_gitignore", "--statistics": "statistics"}
+                "--exit-zero": "exit_zero", "--no-gitignore": "no_gitignore", "--statistics": "statistics",
+                "--no-cache": "no_cache"}
 
 
 def _defaults() -> dict:
@@ -128,7 +134,7 @@ def _defaults() -> dict:
             "exclude": None, "fix": False, "unsafe_fixes": False, "fix_through_links": False, "diff": False,
             "baseline": None, "write_baseline": None, "token_ttl": None, "config": None, "no_gitignore": False,
             "jobs": None, "quiet": False, "watch": False, "show_files": False, "show_settings": False,
-            "explain": None, "list_rules": False}
+            "explain": None, "list_rules": False, "no_cache": False, "cache_dir": None}
 
 
 def plain_args(argv: list[str]):
@@ -268,6 +274,7 @@ def _main(argv: list[str] | None) -> int:
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
+    cache = None if fixing or stdin else _results_cache(args, groups)
     walks = ((p, s, None) for p, s, _ in groups) if stdin else _walks(args, config, groups, nested)
     try:
         for project, settings, items in walks:
@@ -278,7 +285,7 @@ def _main(argv: list[str] | None) -> int:
             if items is None:
                 results = iter([_lint_stdin(args, settings)])
             else:
-                results = parallel.run(settings, items, job, note, workers=args.jobs)
+                results = parallel.run(settings, items, job, note, workers=args.jobs, cache=cache)
             progress = None
             try:
                 for done, result in enumerate(results, 1):
@@ -313,6 +320,8 @@ def _main(argv: list[str] | None) -> int:
     except (PatternError, config.ConfigError) as exc:
         sys.stderr.write(f"imds-lint: {exc}\n")
         return EXIT_ERROR
+    if cache is not None:
+        cache.prune()
 
     if args.diff:
         return _show_diffs(args, diffs, report, usage_error)
@@ -369,7 +378,8 @@ def _watch(args, argv: list[str]) -> int:
         return EXIT_ERROR
     from imds_lint import watch
 
-    once = [a for a in argv if a != "--watch"]
+    # Each rescan runs without the results cache: a scan is the cold one, as the issue's figures are.
+    once = [a for a in argv if a != "--watch"] + ["--no-cache"]
     return watch.watch(lambda: _main(once), args.paths or ["."])
 
 
@@ -397,6 +407,16 @@ def _walks(args, config, groups, nested: list):
             queue.append((inner, _settings(args, config, inner).replace(scan_roots=settings.scan_roots),
                           [folder.path], folder))
         nested.clear()
+
+
+def _results_cache(args, groups):
+    """The results cache of a lint run (one folder for the run, from the first project's settings),
+    or None with --no-cache or IMDS_LINT_NO_CACHE set."""
+    if args.no_cache or os.environ.get("IMDS_LINT_NO_CACHE", "") not in ("", "0"):
+        return None
+    from imds_lint.cache import open_cache
+
+    return open_cache(groups[0][1], args.cache_dir)
 
 
 def _show_files(args, config, groups) -> int:
@@ -437,6 +457,7 @@ def _show_settings(args, config, groups) -> int:
         "per-file-ignores": {pattern: list(codes) for pattern, codes in settings.per_file_ignores},
         "token-ttl": settings.token_ttl, "max-file-size": settings.max_file_size,
         "respect-gitignore": settings.respect_gitignore,
+        "cache-dir": str(settings.cache_dir) if settings.cache_dir is not None else None,
     }
     for key, value in shown.items():
         sys.stdout.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")

@@ -90,7 +90,7 @@ def _resume_collector() -> None:
         tune_collector()
 
 
-def _init(settings: Settings, job: tuple[str, bool, bool, bool]) -> None:
+def _init(settings: Settings, job: tuple[str, bool, bool, bool], cache=None) -> None:
     import signal
 
     tune_collector()
@@ -102,7 +102,7 @@ def _init(settings: Settings, job: tuple[str, bool, bool, bool]) -> None:
     from imds_lint.engine import Linter
 
     global _worker_linter, _worker_job
-    _worker_linter, _worker_job = Linter(settings), job
+    _worker_linter, _worker_job = Linter(settings, cache), job
 
 
 def _die_with_parent() -> None:
@@ -154,8 +154,9 @@ class _LazyLinter:
     """The main process's Linter, made for the first file that needs a front-end: importing the
     engine, its front-ends and the rule catalog is most of a pre-commit run that finds nothing."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, cache=None):
         self.settings = settings
+        self.cache = cache
         self._linter: Linter | None = None
 
     @property
@@ -166,7 +167,7 @@ class _LazyLinter:
         if self._linter is None:
             from imds_lint.engine import Linter
 
-            self._linter = Linter(self.settings)
+            self._linter = Linter(self.settings, _probed(self.cache))
         return self._linter
 
 
@@ -211,6 +212,20 @@ def _expand(item: FileResult | bool, display: str) -> FileResult:
     return item if isinstance(item, FileResult) else FileResult(display, scanned=item)
 
 
+def _probed(cache):
+    """The results cache once its folder takes entries (made on first use, by the main process
+    only); else None, after one note on standard error."""
+    if cache is None:
+        return None
+    problem = cache.probe()
+    if problem is None:
+        return cache
+    import sys
+
+    sys.stderr.write(f"imds-lint: {problem}\n")
+    return None
+
+
 def workers_for_this_machine() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -224,11 +239,12 @@ def run(
     job: tuple[str, bool, bool, bool],
     on_other: Callable[[object], None],
     workers: int | None = None,
+    cache=None,
 ) -> Iterator[FileResult]:
     """Yield a FileResult per candidate in ``items``; other items go to ``on_other``.
 
     ``job`` is ("lint" | "fix", unsafe, write, through_links); ``workers`` counts
-    processes, the main one included.
+    processes, the main one included; ``cache`` is the results cache (lint runs only).
     """
     from imds_lint.discovery import Candidate
 
@@ -244,7 +260,7 @@ def run(
         if workers > 1 and len(pending) >= MIN_FILES_FOR_POOL:
             break
     else:
-        linter = _LazyLinter(settings)
+        linter = _LazyLinter(settings, cache)
         for done, (path, display) in enumerate(pending):
             if done == START_UP_FILES:
                 _resume_collector()
@@ -255,7 +271,7 @@ def run(
         _resume_collector()
         return
     _resume_collector()  # before the pool forks: workers start from the tuned collector
-    yield from _pooled(settings, job, workers - 1, pending, iterator, on_other)
+    yield from _pooled(settings, job, workers - 1, pending, iterator, on_other, _probed(cache))
 
 
 class _Batch:
@@ -267,7 +283,7 @@ class _Batch:
         self.chunk, self.settled, self.sent, self.future = chunk, settled, sent, future
 
 
-def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[FileResult]:
+def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -> Iterator[FileResult]:
     from concurrent.futures import ProcessPoolExecutor  # only big runs pay for multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
@@ -276,7 +292,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
     batches: deque[_Batch] = deque()
     queued: deque = deque()  # futures not known to be done, oldest first
     broken = False
-    pools = [ProcessPoolExecutor(max_workers=pool_size, initializer=_init, initargs=(settings, job))]
+    pools = [ProcessPoolExecutor(max_workers=pool_size, initializer=_init, initargs=(settings, job, cache))]
     capacity = pool_size
     screened = sent_on = 0
     dense = False
@@ -305,7 +321,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
             # Screening here now only reads each file a second time, on a core the workers need.
             dense = True
             if len(pools) == 1:
-                pools.append(ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job)))
+                pools.append(ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job, cache)))
                 capacity += 1
         batches.append(_Batch(chunk, settled, sent, submit(sent) if sent else None))
 
@@ -330,7 +346,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other) -> Iterator[F
                     broken = True
             if broken:
                 # A worker died (a native parser crashing, say): find the file that does it.
-                items = list(_isolate(settings, job, batch.sent))
+                items = list(_isolate(settings, job, batch.sent, cache))
         from_worker = iter(zip(items, batch.sent))
         for i, (path, display) in enumerate(batch.chunk):
             settled = batch.settled[i] if batch.settled is not None else None
@@ -390,21 +406,21 @@ def _take_back_the_tail(submit, batches: deque[_Batch], settings: Settings) -> N
         batch.future = submit(batch.sent) if batch.sent else None
 
 
-def _isolate(settings, job, files: list[tuple[str, str]]):
+def _isolate(settings, job, files: list[tuple[str, str]], cache=None):
     """Run files one at a time in a single-worker pool; a file that kills its worker is reported."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     from imds_lint.model import ScanError
 
-    pool = ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job))
+    pool = ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job, cache))
     try:
         for path, display in files:
             try:
                 yield pool.submit(_run_chunk, [(path, display)]).result()[0]
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job))
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(settings, job, cache))
                 result = FileResult(display, scanned=True)
                 result.errors.append(ScanError(display, "the worker process crashed on this file; file skipped "
                                                         "(please report it)"))

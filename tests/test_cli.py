@@ -421,6 +421,7 @@ def test_fix_leaves_links_alone_unless_asked(project, capsys):
 @pytest.mark.parametrize("argv", [
     [], ["a.sh"], ["a.sh", "dir/", "with space.tf"], ["--fix", "a.sh"], ["--fix", "--unsafe-fixes", "-q", "a.sh"],
     ["--diff", "--exit-zero", "--no-gitignore", "--statistics", "--quiet", "x"], ["--fix"], ["--fix", "--fix", "a"],
+    ["--no-cache", "a.sh", "b.sh"],
 ])
 def test_plain_arguments_are_read_as_argparse_reads_them(argv):
     """The parser-free path pre-commit runs take gives what argparse would (defaults included)."""
