@@ -665,7 +665,8 @@ def _command() -> list[str]:
 def same_json(lint: list[str], tree: Path) -> bool:
     outputs = []
     for jobs in ("1", "2"):
-        proc = subprocess.run([*lint, "--format", "json", "-j", jobs, str(tree)], capture_output=True, env=ENV)
+        proc = subprocess.run([*lint, "--no-cache", "--format", "json", "-j", jobs, str(tree)], capture_output=True,
+                              env=ENV)
         outputs.append(proc.stdout)
     return outputs[0] == outputs[1]
 
@@ -673,8 +674,12 @@ def same_json(lint: list[str], tree: Path) -> bool:
 def measure_tree(name: str, tree: Path, lint: list[str], semgrep: str | None, runs: int, rows: list) -> None:
     files, size, largest = tree_size(tree)
     print(f"\n[{name}] {tree}: {files:,} files, {size / 1e6:.0f} MB, largest {largest / 1e3:.0f} KB", flush=True)
+    # Cold: no results cache. Warm: the same run again over a cache the warm-up run filled (kept
+    # out of the tree): a CI job that restores its cache, or a second run on an unchanged checkout.
+    cache = Path(tempfile.mkdtemp(prefix="imds-lint-cache-"))
     commands = {"grep": (["grep", "-rIlE", GREP_PATTERN, str(tree)], {}),
-                "imds-lint": ([*lint, "--format", "json", str(tree)], {})}
+                "imds-lint": ([*lint, "--no-cache", "--format", "json", str(tree)], {}),
+                "imds-lint warm": ([*lint, "--cache-dir", str(cache), "--format", "json", str(tree)], {})}
     rule = None
     if semgrep:
         rule = Path(tempfile.mkstemp(suffix=".yml", prefix="semgrep-imds-")[1])
@@ -684,17 +689,22 @@ def measure_tree(name: str, tree: Path, lint: list[str], semgrep: str | None, ru
     try:
         series = alternate(commands, runs)
     finally:
+        shutil.rmtree(cache, ignore_errors=True)
         if rule is not None:
             rule.unlink()
             (tree / ".semgrepignore").unlink()
-    grep, ours = series["grep"], series["imds-lint"]
+    grep, ours, warm = series["grep"], series["imds-lint"], series["imds-lint warm"]
     print(f"  grep -rIlE  {grep.median:7.2f}s wall ({grep.spread()})  {grep.median_cpu:6.2f}s CPU  "
           f"RSS {max(grep.rss):5.0f} MB")
     print(f"  imds-lint   {ours.median:7.2f}s wall ({ours.spread()})  {ours.median_cpu:6.2f}s CPU  "
           f"RSS {max(ours.rss):5.0f} MB  = {ours.median / grep.median:.2f}x grep wall, "
           f"{ours.median_cpu / grep.median_cpu:.2f}x grep CPU")
+    print(f"  warm cache  {warm.median:7.2f}s wall ({warm.spread()})  {warm.median_cpu:6.2f}s CPU  "
+          f"RSS {max(warm.rss):5.0f} MB  = {warm.median / grep.median:.2f}x grep wall, "
+          f"{warm.median_cpu / grep.median_cpu:.2f}x grep CPU")
     row = {"tree": name, "files": files, "grep": grep.median, "lint": ours.median, "rss": max(ours.rss),
-           "vs_grep": ours.median / grep.median, "grep_cpu": grep.median_cpu, "lint_cpu": ours.median_cpu}
+           "vs_grep": ours.median / grep.median, "grep_cpu": grep.median_cpu, "lint_cpu": ours.median_cpu,
+           "warm": warm.median, "warm_cpu": warm.median_cpu, "warm_vs_grep": warm.median / grep.median}
     if "semgrep" in series:
         peer = series["semgrep"]
         print(f"  semgrep     {peer.median:7.2f}s wall ({peer.spread()})  {peer.median_cpu:6.2f}s CPU  "
@@ -702,6 +712,7 @@ def measure_tree(name: str, tree: Path, lint: list[str], semgrep: str | None, ru
               f"{peer.median_cpu / ours.median_cpu:.1f}x (CPU)")
         row["semgrep"] = peer.median
         row["vs_semgrep"] = peer.median / ours.median
+        row["warm_vs_semgrep"] = peer.median / warm.median
     row["same_json"] = same_json(lint, tree)
     print(f"  -j 1 and -j 2 JSON identical: {row['same_json']}")
     rows.append(row)
@@ -715,10 +726,24 @@ def measure_precommit(trees: dict[str, Path], lint: list[str], runs: int, rows: 
         _write(dirty / f"step{n}.sh", SHELL.format(n=n, k=n + 1) + (SHELL_IMDS if n < 4 else ""))
     runs = max(runs, 11)
     bare = [sys.executable, "-c", "pass"]
+    cache = Path(tempfile.mkdtemp(prefix="imds-lint-cache-"))
+    warm = [*lint, "--cache-dir", str(cache)]
     commands = {"python -c pass": (bare, {}),
-                "clean": ([*lint, *map(str, sorted(clean.iterdir()))], {}),
-                "findings": ([*lint, *map(str, sorted(dirty.iterdir()))], {})}
+                "clean": ([*lint, "--no-cache", *map(str, sorted(clean.iterdir()))], {}),
+                "findings": ([*lint, "--no-cache", *map(str, sorted(dirty.iterdir()))], {}),
+                "findings, warm": ([*warm, *map(str, sorted(dirty.iterdir()))], {})}
     series = alternate(commands, runs)
+    # The usual pre-commit run: the five files changed since the last run (each one misses the
+    # cache and is written to it), against the same run without the cache.
+    changed: dict[str, Series] = {"cache": Series("cache"), "no cache": Series("no cache")}
+    for n in range(runs):
+        for name, cmd in (("cache", warm), ("no cache", [*lint, "--no-cache"])):
+            for i, path in enumerate(sorted(dirty.iterdir())):
+                _write(path, SHELL.format(n=i, k=i + 1) + (SHELL_IMDS if i < 4 else "") + f"# edit {name} {n}\n")
+            changed[name].add(*timed([*cmd, *map(str, sorted(dirty.iterdir()))]))
+    shutil.rmtree(cache, ignore_errors=True)
+    for i, path in enumerate(sorted(dirty.iterdir())):
+        _write(path, SHELL.format(n=i, k=i + 1) + (SHELL_IMDS if i < 4 else ""))
     base = series["python -c pass"].median
     print(f"\n[pre-commit] python -c pass {base * 1000:.0f} ms; "
           f"5 clean files {series['clean'].median * 1000:.0f} ms = {series['clean'].median / base:.2f}x; "
@@ -727,14 +752,20 @@ def measure_precommit(trees: dict[str, Path], lint: list[str], runs: int, rows: 
     cpu = series["python -c pass"].median_cpu
     print(f"             CPU: {cpu * 1000:.0f} ms; clean {series['clean'].median_cpu / cpu:.2f}x; "
           f"findings {series['findings'].median_cpu / cpu:.2f}x")
+    print(f"             results cache: 5 files unchanged {series['findings, warm'].median * 1000:.0f} ms = "
+          f"{series['findings, warm'].median / base:.2f}x; 5 files changed {changed['cache'].median * 1000:.0f} ms "
+          f"= {changed['cache'].median / base:.2f}x (without the cache "
+          f"{changed['no cache'].median * 1000:.0f} ms = {changed['no cache'].median / base:.2f}x)")
     rows.append({"tree": "pre-commit", "bare": base, "clean": series["clean"].median,
-                 "findings": series["findings"].median})
+                 "findings": series["findings"].median, "findings_warm": series["findings, warm"].median,
+                 "findings_changed_cache": changed["cache"].median,
+                 "findings_changed_no_cache": changed["no cache"].median})
 
 
 def measure_large(lint: list[str], scratch: Path, rows: list) -> None:
     print("\n[single large files]")
     for label, path in build_large(scratch / "large").items():
-        t, _, rss = timed([*lint, "--format", "json", str(path)])
+        t, _, rss = timed([*lint, "--no-cache", "--format", "json", str(path)])
         mb = path.stat().st_size / 1024 / 1024
         print(f"  {label}: {t:.2f}s, peak RSS {rss:.0f} MB = {rss / mb:.0f} MB per MB of input")
         rows.append({"tree": label, "lint": t, "rss": rss, "rss_per_mb": rss / mb})

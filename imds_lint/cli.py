@@ -6,7 +6,6 @@ Exit codes: 0 nothing found, 1 findings (or, with --diff, changes to show),
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -20,28 +19,12 @@ SEVERITIES = ("info", "warning", "error")
 PROGRESS_AFTER = 300
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 too; keep its message, lose the traceback risk
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"imds-lint: error: {message}\n")
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, told the width: left to itself it imports shutil (and with it bz2
-    and lzma, ~6 ms of every run) just to ask the terminal's size."""
-
-    def __init__(self, prog: str):
-        try:
-            columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 80
-        super().__init__(prog, width=columns - 2)
-
-
 def _output(value: str) -> tuple[str, str]:
     """``FORMAT:FILE`` (semgrep has --sarif-output=FILE per format; one option for all reads better)."""
     name, sep, path = value.partition(":")
     if not sep or not path or name not in FORMATS:
+        import argparse
+
         raise argparse.ArgumentTypeError(f"expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}, got {value!r}")
     return name, path
 
@@ -50,7 +33,25 @@ def _codes(value: str) -> list[str]:
     return [v.strip().upper() for v in value.split(",") if v.strip()]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
+    import argparse  # only here: a run over plain file names is parsed by plain_args
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str):  # argparse exits 2 too; keep its message, lose the traceback risk
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_ERROR, f"imds-lint: error: {message}\n")
+
+    class _HelpFormatter(argparse.HelpFormatter):
+        """argparse's formatter, told the width: left to itself it imports shutil (and with it bz2
+        and lzma, ~6 ms of every run) just to ask the terminal's size."""
+
+        def __init__(self, prog: str):
+            try:
+                columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.__stdout__.fileno()).columns
+            except (AttributeError, ValueError, OSError):
+                columns = 80
+            super().__init__(prog, width=columns - 2)
+
     parser = _Parser(
         prog="imds-lint",
         description="Find code that breaks when EC2 instances require IMDSv2 tokens, and fix it token-first.",
@@ -99,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-ttl", type=int, metavar="SECONDS", help="token TTL the fixes request (default 21600)")
     parser.add_argument("--config", metavar="FILE", help="read settings from this file instead of searching")
     parser.add_argument("--no-gitignore", action="store_true", help="scan files that .gitignore excludes")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not read or write the results cache (also: IMDS_LINT_NO_CACHE=1)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="results cache folder (also: IMDS_LINT_CACHE_DIR, config cache-dir; "
+                             "default: .imds_lint_cache in the project root); lint runs only")
     parser.add_argument("--jobs", "-j", type=int, metavar="N",
                         help="processes for large runs, the main one included (default: one per core; 1 = serial)")
     parser.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary when clean")
@@ -112,6 +118,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     parser.add_argument("--version", action="version", version=f"imds-lint {__version__}")
     return parser
+
+
+# On/off options a hook passes before the file names (pre-commit: ``entry: imds-lint --fix``).
+_PLAIN_FLAGS = {"--fix": "fix", "--diff": "diff", "--unsafe-fixes": "unsafe_fixes", "--quiet": "quiet", "-q": "quiet",
+                "--exit-zero": "exit_zero", "--no-gitignore": "no_gitignore", "--statistics": "statistics",
+                "--no-cache": "no_cache"}
+
+
+def _defaults() -> dict:
+    """What ``build_parser().parse_args([])`` holds (tests/test_cli.py keeps the two equal)."""
+    return {"paths": [], "format": "text", "output_file": None, "output": [], "exit_zero": False,
+            "failure_threshold": "info", "statistics": False, "color": "auto", "stdin_filename": None,
+            "repository_name": None, "commit": None, "merge": False, "select": None, "ignore": None,
+            "exclude": None, "fix": False, "unsafe_fixes": False, "fix_through_links": False, "diff": False,
+            "baseline": None, "write_baseline": None, "token_ttl": None, "config": None, "no_gitignore": False,
+            "jobs": None, "quiet": False, "watch": False, "show_files": False, "show_settings": False,
+            "explain": None, "list_rules": False, "no_cache": False, "cache_dir": None}
+
+
+def plain_args(argv: list[str]):
+    """The options argparse gives ``argv`` when it is on/off flags followed by file names (how
+    pre-commit and editors call us), else None. Building the parser costs ~3.5 ms of such a run:
+    argparse's import, and gettext looking for a catalogue for every help string."""
+    start = 0
+    while start < len(argv) and argv[start] in _PLAIN_FLAGS:
+        start += 1
+    paths = argv[start:]
+    if any(path.startswith("-") for path in paths):
+        return None
+    from types import SimpleNamespace
+
+    options = _defaults()
+    options.update((_PLAIN_FLAGS[flag], True) for flag in argv[:start])
+    options["paths"] = list(paths)
+    return SimpleNamespace(**options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,9 +183,12 @@ def run() -> None:
     monorepo scan) and helps no one: output is flushed here, files are
     already written and closed, and the worker pool is already shut down.
     """
-    from imds_lint.parallel import tune_collector
+    import gc
 
-    tune_collector()
+    gc.disable()  # before the imports below too: imds_lint.parallel.pause_collector says why
+    from imds_lint.parallel import pause_collector
+
+    pause_collector()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -155,8 +199,10 @@ def run() -> None:
 
 
 def _main(argv: list[str] | None) -> int:
+    args = plain_args(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        if args is None:
+            args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     if args.list_rules:
@@ -228,6 +274,7 @@ def _main(argv: list[str] | None) -> int:
 
     fixing = args.fix or args.diff
     job = ("fix" if fixing else "lint", args.unsafe_fixes, args.fix and not args.diff, args.fix_through_links)
+    cache = None if fixing or stdin else _results_cache(args, groups)
     walks = ((p, s, None) for p, s, _ in groups) if stdin else _walks(args, config, groups, nested)
     try:
         for project, settings, items in walks:
@@ -238,7 +285,7 @@ def _main(argv: list[str] | None) -> int:
             if items is None:
                 results = iter([_lint_stdin(args, settings)])
             else:
-                results = parallel.run(settings, items, job, note, workers=args.jobs)
+                results = parallel.run(settings, items, job, note, workers=args.jobs, cache=cache)
             progress = None
             try:
                 for done, result in enumerate(results, 1):
@@ -276,6 +323,8 @@ def _main(argv: list[str] | None) -> int:
     except (PatternError, config.ConfigError) as exc:
         sys.stderr.write(f"imds-lint: {exc}\n")
         return EXIT_ERROR
+    if cache is not None:
+        cache.prune()
 
     if args.diff:
         return _show_diffs(args, diffs, report, usage_error)
@@ -332,7 +381,8 @@ def _watch(args, argv: list[str]) -> int:
         return EXIT_ERROR
     from imds_lint import watch
 
-    once = [a for a in argv if a != "--watch"]
+    # Each rescan runs without the results cache: a scan is the cold one, as the issue's figures are.
+    once = [a for a in argv if a != "--watch"] + ["--no-cache"]
     return watch.watch(lambda: _main(once), args.paths or ["."])
 
 
@@ -360,6 +410,16 @@ def _walks(args, config, groups, nested: list):
             queue.append((inner, _settings(args, config, inner).replace(scan_roots=settings.scan_roots),
                           [folder.path], folder))
         nested.clear()
+
+
+def _results_cache(args, groups):
+    """The results cache of a lint run (one folder for the run, from the first project's settings),
+    or None with --no-cache or IMDS_LINT_NO_CACHE set."""
+    if args.no_cache or os.environ.get("IMDS_LINT_NO_CACHE", "") not in ("", "0"):
+        return None
+    from imds_lint.cache import open_cache
+
+    return open_cache(groups[0][1], args.cache_dir)
 
 
 def _show_files(args, config, groups) -> int:
@@ -400,6 +460,7 @@ def _show_settings(args, config, groups) -> int:
         "per-file-ignores": {pattern: list(codes) for pattern, codes in settings.per_file_ignores},
         "token-ttl": settings.token_ttl, "max-file-size": settings.max_file_size,
         "respect-gitignore": settings.respect_gitignore,
+        "cache-dir": str(settings.cache_dir) if settings.cache_dir is not None else None,
     }
     for key, value in shown.items():
         sys.stdout.write(f"{key}: {json.dumps(value, ensure_ascii=False)}\n")

@@ -23,13 +23,13 @@ class Settings:
     """
 
     __slots__ = ("select", "ignore", "exclude", "per_file_ignores", "token_ttl", "max_file_size",
-                 "respect_gitignore", "root", "config_path", "scan_roots")
+                 "respect_gitignore", "root", "config_path", "scan_roots", "cache_dir")
 
     def __init__(self, select: tuple[str, ...] = ("ALL",), ignore: tuple[str, ...] = (),
                  exclude: tuple[str, ...] = (), per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
                  token_ttl: int = MAX_TOKEN_TTL, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
                  respect_gitignore: bool = True, root: Path | None = None, config_path: Path | None = None,
-                 scan_roots: tuple[str, ...] = ()):
+                 scan_roots: tuple[str, ...] = (), cache_dir: Path | None = None):
         values = locals()
         # Where relative exclude patterns are anchored: the config file's folder, or cwd.
         values["root"] = Path.cwd() if root is None else root
@@ -59,7 +59,7 @@ class Settings:
 
 
 _KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "extend-per-file-ignores",
-         "token-ttl", "max-file-size", "respect-gitignore", "extend"}
+         "token-ttl", "max-file-size", "respect-gitignore", "extend", "cache-dir"}
 
 
 def find_config(start: Path, stop_at: Path | None = None) -> Path | None:
@@ -183,7 +183,7 @@ def from_table(table: dict, path: Path, base: Settings | None = None) -> Setting
     updates: dict = {}
     if base is not None:
         updates = {name: getattr(base, name) for name in ("select", "ignore", "token_ttl", "max_file_size",
-                                                          "respect_gitignore")}
+                                                          "respect_gitignore", "cache_dir")}
         updates["exclude"] = rebase_patterns(base.exclude, base.root, root)
         updates["per_file_ignores"] = tuple(
             (moved, codes) for pattern, codes in base.per_file_ignores
@@ -226,6 +226,11 @@ def from_table(table: dict, path: Path, base: Settings | None = None) -> Setting
         if not isinstance(table["respect-gitignore"], bool):
             raise ConfigError(f"{path}: 'respect-gitignore' must be true or false")
         updates["respect_gitignore"] = table["respect-gitignore"]
+    if "cache-dir" in table:
+        value = table["cache-dir"]
+        if not isinstance(value, str) or not value or "\0" in value:
+            raise ConfigError(f"{path}: 'cache-dir' must be the path of a folder")
+        updates["cache_dir"] = root / os.path.expanduser(value)  # relative to the config's folder
     return settings.replace(**updates)
 
 

@@ -236,6 +236,8 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool, con
         except OSError as exc:
             yield Problem(display, f"cannot list folder: {exc.strerror or exc}")
             continue
+        if folder != top_folder and any(e.name == "CACHEDIR.TAG" for e in entries):
+            continue  # a cache (imds-lint's under any --cache-dir, or another tool's): nothing to scan
         if config_in is not None and folder != top_folder:
             config = config_in(Path(folder), {e.name for e in entries if e.name in _CONFIG_NAMES})
             if config is not None:

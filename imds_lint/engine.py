@@ -77,11 +77,16 @@ class Session:
 
 
 class Linter:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, cache=None):
         from imds_lint.project import forget_real_paths
+        from imds_lint.project_index import forget_groups
 
         forget_real_paths()
+        forget_groups()
         self.settings = settings
+        # The results cache (imds_lint.cache.ResultsCache) lint_file reads and writes; None: off.
+        self.cache = cache
+        self._settings_print: str | None = None
         self._rules: list | None = None
         self._known: set[str] | None = None
         self._project = None
@@ -201,13 +206,45 @@ class Linter:
         if loaded is None:
             return result
         source, kind = loaded
-        findings, notes = self.lint_text(source.text, kind, source, display, origin=Path(path),
-                                         container=self._container(path, kind), project_path=self._project_path(path))
+        if self.cache is not None and raw is None:
+            findings, notes, dialect = self._lint_cached(path, display, source, kind)
+        else:
+            findings, notes = self._lint_loaded(path, display, source, kind)
+            dialect = _dialect(kind, source.text) if findings else None
         result.findings = findings
         result.errors.extend(ScanError(display, n) for n in notes)
-        if findings:
-            result.kind = _dialect(kind, source.text)
+        if dialect is not None:
+            result.kind = dialect
         return result
+
+    def _lint_loaded(self, path: str | Path, display: str, source: SourceText, kind: str):
+        return self.lint_text(source.text, kind, source, display, origin=Path(path),
+                              container=self._container(path, kind), project_path=self._project_path(path))
+
+    def _lint_cached(self, path: str | Path, display: str, source: SourceText, kind: str):
+        """lint_file's result from the cache when every question its analysis asked of the project
+        index gets the answer it got then; else computed, and stored with those questions."""
+        from imds_lint import cache, project_index
+
+        if self._settings_print is None:
+            self._settings_print = cache.settings_fingerprint(self.settings)
+        project_path = self._project_path(path)
+        key = cache.entry_key(self._settings_print, str(path), display, project_path, source.raw)
+        entry = self.cache.get(key)
+        if entry is not None and self.project.with_root_for(path).still_holds(entry["asked"], self.cache.group):
+            stored = cache.decode_result(entry, display)
+            if stored is not None:
+                return stored
+        project_index.start_recording()
+        try:
+            findings, notes = self._lint_loaded(path, display, source, kind)
+        finally:
+            asked = project_index.stop_recording()
+        dialect = _dialect(kind, source.text) if findings else None
+        if asked is not None:
+            self.cache.put_groups(asked)
+            self.cache.put(key, cache.encode_result(findings, notes, dialect, asked))
+        return findings, notes, dialect
 
     def _project_path(self, path: str | Path) -> str:
         from imds_lint.project import relative_to_root

@@ -18,6 +18,12 @@ folder for a file), else the settings' root (the configuration file's folder,
 or the working directory); a file linted from outside every root (a library
 call) has its own folder as its root. Answers are cached for the life of the
 process (one run), so a module's siblings are read once for all its files.
+
+While a results cache is on (imds_lint.cache), every question a file's analysis asks
+is recorded with its answer, at the level of the primitives below (``inside``,
+``admits``, ``read``, a folder's listing): a read as the digest of the text, a
+listing as the digest of its names. A later run asks the same questions again
+(``still_holds``); one different answer and the stored result is not used.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from __future__ import annotations
 import os
 import stat
 from collections import OrderedDict
+try:  # the blake2b hashlib hands out, without hashlib's import of OpenSSL (~3 ms of a pre-commit run)
+    from _blake2 import blake2b
+except ImportError:
+    from hashlib import blake2b
 from pathlib import Path, PurePath
 from typing import Callable
 
@@ -33,6 +43,63 @@ from imds_lint.records import dataclass
 
 MAX_FILE_BYTES = 1_000_000
 _MEMO_SIZE = 256
+
+
+# The recordings in progress, innermost last: a file's analysis, and inside it the memo being
+# built (whose questions are kept with its value, for the next file that gets it from the memo).
+_recordings: list[dict] = []
+# A memo built while nothing recorded, taken while something does: what it asked is unknown.
+_UNKNOWN = ("unknown",)
+
+
+# What memos asked, by the digest of their questions and answers: an entry names the group
+# (``("group", digest)``) instead of repeating it, so a module's 50 files store and check their
+# siblings' answers once, not 50 times. Kept for the run, for the cache to store.
+groups: dict[str, list] = {}
+MAX_GROUPS = 4096
+
+
+def start_recording() -> None:
+    _recordings.append({})
+
+
+def stop_recording() -> dict | None:
+    """The questions asked since ``start_recording`` with their answers; None when unknown."""
+    asked = _recordings.pop()
+    return None if _UNKNOWN in asked else asked
+
+
+def group_of(asked: dict) -> tuple | None:
+    """The question that stands for all of ``asked`` (its group), or None when it cannot."""
+    if _UNKNOWN in asked or len(groups) >= MAX_GROUPS:
+        return None
+    import json
+
+    members = sorted(([*question, answer] for question, answer in asked.items()),
+                     key=lambda member: json.dumps(member, ensure_ascii=True))
+    name = group_digest(members)
+    groups.setdefault(name, members)
+    return ("group", name)
+
+
+def forget_groups() -> None:
+    """A new run starts: the last one's groups are stored or not needed."""
+    groups.clear()
+
+
+def group_digest(members: list) -> str:
+    import json
+
+    return digest(json.dumps(members, ensure_ascii=True, separators=(",", ":")).encode("ascii"))
+
+
+def _record(question: tuple, answer) -> None:
+    if _recordings:
+        _recordings[-1][question] = answer
+
+
+def digest(data: bytes) -> str:
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +130,8 @@ class ProjectIndex:
         self._memo: OrderedDict[tuple, object] = OrderedDict()
         self._folder_rules: dict[str, tuple] = {}
         self._dropped_memo: dict[str, bool] = {}
+        self._digests: dict[tuple, str] = {}
+        self._answers: dict[tuple, object] = {}  # questions of cache entries, answered for this run
 
     @classmethod
     def for_settings(cls, settings) -> ProjectIndex:
@@ -85,6 +154,12 @@ class ProjectIndex:
 
     def inside(self, path: str | Path) -> str | None:
         """The real path of ``path`` when it lies inside a scan root, else None."""
+        real = self._inside(path)
+        if _recordings:
+            _record(("inside", os.fspath(path)), real)
+        return real
+
+    def _inside(self, path: str | Path) -> str | None:
         try:
             real = real_path(path)
         except (OSError, ValueError):
@@ -93,11 +168,14 @@ class ProjectIndex:
 
     def admits(self, path: str | Path) -> bool:
         """Whether discovery's rules let this file be read (see the module's docstring)."""
-        return self._admitted(path) is not None
+        admitted = self._admitted(path) is not None
+        if _recordings:
+            _record(("admits", os.fspath(path)), admitted)
+        return admitted
 
     def _admitted(self, path: str | Path) -> tuple[str, os.stat_result] | None:
         """(real path, stat) of an admitted file: what ``admits`` decides, for ``read`` to reuse."""
-        real = self.inside(path)
+        real = self._inside(path)
         if real is None or real in self.roots:
             return None
         try:
@@ -164,6 +242,19 @@ class ProjectIndex:
     # -- reading -------------------------------------------------------------------------
     def read(self, path: str | Path, max_bytes: int | None = None) -> FileText | None:
         """The text of an admitted file (UTF-8, errors replaced), or None; re-read when it changed."""
+        found = self._read(path, max_bytes)
+        if _recordings:
+            _record(("read", os.fspath(path), max_bytes), None if found is None else self.text_digest(found))
+        return found
+
+    def text_digest(self, found: FileText) -> str:
+        """The digest of a text read, once per version of the file."""
+        known = self._digests.get(found.key)
+        if known is None:
+            known = self._digests[found.key] = digest(found.text.encode("utf-8", "surrogatepass"))
+        return known
+
+    def _read(self, path: str | Path, max_bytes: int | None = None) -> FileText | None:
         key = os.path.abspath(path)
         admitted = self._admitted(key)
         if admitted is None:
@@ -187,8 +278,14 @@ class ProjectIndex:
 
     def folder_state(self, folder: str | Path) -> tuple[str, int] | None:
         """(folder, modification time): changes when a file is added, removed or renamed into it (--fix)."""
+        state = self._folder_state(folder)
+        if _recordings:  # whether it exists: the time only says when the memos built on it are stale
+            _record(("folder", os.fspath(folder)), state is not None)
+        return state
+
+    def _folder_state(self, folder: str | Path) -> tuple[str, int] | None:
         folder = os.path.abspath(folder)
-        if self.inside(folder) is None:
+        if self._inside(folder) is None:
             return None
         try:
             return folder, os.stat(folder).st_mtime_ns
@@ -197,9 +294,19 @@ class ProjectIndex:
 
     def files_in(self, folder: str | Path, wanted: Callable[[str], bool]) -> tuple[str, ...]:
         """The admitted files of one folder whose names ``wanted`` accepts, sorted by name."""
-        state = self.folder_state(folder)
+        state, listing = self._listing(folder)
+        if _recordings:
+            _record(("list", os.fspath(folder)), None if state is None else digest("\0".join(listing).encode(
+                "utf-8", "surrogateescape")))
         if state is None:
             return ()
+        return tuple(os.path.join(state[0], name) for name in listing
+                     if wanted(name) and self.admits(os.path.join(state[0], name)))
+
+    def _listing(self, folder: str | Path) -> tuple[tuple[str, int] | None, tuple[str, ...]]:
+        state = self._folder_state(folder)
+        if state is None:
+            return None, ()
         listing = self._listings.get(state)
         if listing is None:
             try:
@@ -207,8 +314,7 @@ class ProjectIndex:
             except OSError:
                 listing = ()
             self._listings[state] = listing
-        return tuple(os.path.join(state[0], name) for name in listing
-                     if wanted(name) and self.admits(os.path.join(state[0], name)))
+        return state, listing
 
     def files_above(self, path: str | PurePath, wanted: Callable[[str], bool], levels: int) -> list[str]:
         """The admitted files ``wanted`` accepts in the folder of ``path`` and its parents, nearest
@@ -227,15 +333,82 @@ class ProjectIndex:
         return found
 
     def memo(self, key: tuple, build: Callable[[], object]):
-        """Something a front-end derives from files (a parse), kept for this index's run; bounded."""
+        """Something a front-end derives from files (a parse), kept for this index's run; bounded.
+        What building it asked is kept with it: a file that takes it from here asked the same."""
         if key in self._memo:
             self._memo.move_to_end(key)
-            return self._memo[key]
-        value = build()
-        self._memo[key] = value
+            value, group = self._memo[key]
+            if _recordings:
+                _recordings[-1][group if group is not None else _UNKNOWN] = True
+            return value
+        if not _recordings:
+            value, group = build(), None
+        else:
+            start_recording()
+            try:
+                value = build()
+            finally:
+                asked = _recordings.pop()
+            group = group_of(asked)
+            if group is None:
+                _recordings[-1].update(asked)
+            else:
+                _recordings[-1][group] = True
+        self._memo[key] = (value, group)
         if len(self._memo) > _MEMO_SIZE:
             self._memo.popitem(last=False)
         return value
+
+    # -- a recorded analysis, asked again ------------------------------------------------
+    def still_holds(self, asked, load_group: Callable[[str], list | None] = lambda name: None,
+                    depth: int = 0) -> bool:
+        """Whether every question of a recording (a list of [kind, path, (max bytes,) answer]
+        lists, from a cache entry: checked, never trusted) gets the same answer now; a group is
+        asked through ``load_group`` (its members, or None). Each question is answered once per
+        run: a module's files all ask about the same siblings."""
+        if depth > 8:
+            return False
+        try:
+            for question in asked:
+                key = tuple(question[:-1])
+                now = self._answers.get(key, _UNKNOWN)
+                if now is _UNKNOWN:
+                    if key[0] == "group" and len(key) == 2:
+                        self._answers[key] = False  # while it is being checked (a group in itself)
+                        members = load_group(key[1])
+                        now = members is not None and self.still_holds(members, load_group, depth + 1)
+                    else:
+                        now = self._answer(key)
+                    self._answers[key] = now
+                answer = question[-1]
+                if now != answer or type(now) is not type(answer):
+                    return False
+        except (TypeError, ValueError, IndexError, KeyError, OSError):
+            return False
+        return True
+
+    def _answer(self, question: tuple):
+        kind, path = question[0], question[1]
+        if not isinstance(path, str) or "\0" in path:
+            raise ValueError("not a path")
+        if kind == "read" and len(question) == 3:
+            limit = question[2]
+            if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+                raise ValueError("not a size")
+            found = self._read(path, limit)
+            return None if found is None else self.text_digest(found)
+        if len(question) != 2:
+            raise ValueError("not a question")
+        if kind == "inside":
+            return self._inside(path)
+        if kind == "admits":
+            return self._admitted(path) is not None
+        if kind == "folder":
+            return self._folder_state(path) is not None
+        if kind == "list":
+            state, listing = self._listing(path)
+            return None if state is None else digest("\0".join(listing).encode("utf-8", "surrogateescape"))
+        raise ValueError("not a question")
 
     def relative_to(self, origin: str | Path, written: str) -> str | None:
         """``written`` (a path as a file names it) against the folder of ``origin``; None outside the root."""

@@ -39,6 +39,17 @@ settings.register_profile("fuzz", max_examples=10_000, deadline=None, suppress_h
 settings.load_profile("fuzz" if os.environ.get("IMDS_LINT_FUZZ") == "1" else "default")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _results_cache_outside_the_checkout(tmp_path_factory):
+    """Runs keep their results cache in a folder of this session, never in the checkout or a
+    fixture tree (the default is .imds_lint_cache in the project root). The cache stays on, so
+    every CLI test also checks that cached answers are right; tests/test_cache.py compares warm
+    and cold runs directly."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IMDS_LINT_CACHE_DIR", str(tmp_path_factory.mktemp("results-cache")))
+        yield
+
+
 @pytest.fixture
 def git_repo(tmp_path, monkeypatch):
     """An empty repository (a .git folder is all imds-lint looks for) as the current folder, colour off."""
