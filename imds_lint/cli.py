@@ -299,6 +299,9 @@ def _main(argv: list[str] | None) -> int:
                     if args.diff:
                         from imds_lint.engine import unified_diff
 
+                        # A patch shows no findings (nor does its summary): the final pass's hold
+                        # a parsed tree per embedded document, which would sit beside the diff.
+                        result.findings = []
                         diffs.append(unified_diff(result))
                     elif args.fix:
                         report.fixes_applied += result.fixes_applied
