@@ -6,7 +6,6 @@ Exit codes: 0 nothing found, 1 findings (or, with --diff, changes to show),
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -20,28 +19,12 @@ SEVERITIES = ("info", "warning", "error")
 PROGRESS_AFTER = 300
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 too; keep its message, lose the traceback risk
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"imds-lint: error: {message}\n")
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, told the width: left to itself it imports shutil (and with it bz2
-    and lzma, ~6 ms of every run) just to ask the terminal's size."""
-
-    def __init__(self, prog: str):
-        try:
-            columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 80
-        super().__init__(prog, width=columns - 2)
-
-
 def _output(value: str) -> tuple[str, str]:
     """``FORMAT:FILE`` (semgrep has --sarif-output=FILE per format; one option for all reads better)."""
     name, sep, path = value.partition(":")
     if not sep or not path or name not in FORMATS:
+        import argparse
+
         raise argparse.ArgumentTypeError(f"expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}, got {value!r}")
     return name, path
 
@@ -50,7 +33,25 @@ def _codes(value: str) -> list[str]:
     return [v.strip().upper() for v in value.split(",") if v.strip()]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
+    import argparse  # only here: a run over plain file names is parsed by plain_args
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str):  # argparse exits 2 too; keep its message, lose the traceback risk
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_ERROR, f"imds-lint: error: {message}\n")
+
+    class _HelpFormatter(argparse.HelpFormatter):
+        """argparse's formatter, told the width: left to itself it imports shutil (and with it bz2
+        and lzma, ~6 ms of every run) just to ask the terminal's size."""
+
+        def __init__(self, prog: str):
+            try:
+                columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.__stdout__.fileno()).columns
+            except (AttributeError, ValueError, OSError):
+                columns = 80
+            super().__init__(prog, width=columns - 2)
+
     parser = _Parser(
         prog="imds-lint",
         description="Find code that breaks when EC2 instances require IMDSv2 tokens, and fix it token-first.",
@@ -119,6 +120,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# On/off options a hook passes before the file names (pre-commit: ``entry: imds-lint --fix``).
+_PLAIN_FLAGS = {"--fix": "fix", "--diff": "diff", "--unsafe-fixes": "unsafe_fixes", "--quiet": "quiet", "-q": "quiet",
+                "--exit-zero": "exit_zero", "--no-gitignore": "no_gitignore", "--statistics": "statistics",
+                "--no-cache": "no_cache"}
+
+
+def _defaults() -> dict:
+    """What ``build_parser().parse_args([])`` holds (tests/test_cli.py keeps the two equal)."""
+    return {"paths": [], "format": "text", "output_file": None, "output": [], "exit_zero": False,
+            "failure_threshold": "info", "statistics": False, "color": "auto", "stdin_filename": None,
+            "repository_name": None, "commit": None, "merge": False, "select": None, "ignore": None,
+            "exclude": None, "fix": False, "unsafe_fixes": False, "fix_through_links": False, "diff": False,
+            "baseline": None, "write_baseline": None, "token_ttl": None, "config": None, "no_gitignore": False,
+            "jobs": None, "quiet": False, "watch": False, "show_files": False, "show_settings": False,
+            "explain": None, "list_rules": False, "no_cache": False, "cache_dir": None}
+
+
+def plain_args(argv: list[str]):
+    """The options argparse gives ``argv`` when it is on/off flags followed by file names (how
+    pre-commit and editors call us), else None. Building the parser costs ~3.5 ms of such a run:
+    argparse's import, and gettext looking for a catalogue for every help string."""
+    start = 0
+    while start < len(argv) and argv[start] in _PLAIN_FLAGS:
+        start += 1
+    paths = argv[start:]
+    if any(path.startswith("-") for path in paths):
+        return None
+    from types import SimpleNamespace
+
+    options = _defaults()
+    options.update((_PLAIN_FLAGS[flag], True) for flag in argv[:start])
+    options["paths"] = list(paths)
+    return SimpleNamespace(**options)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -147,9 +183,12 @@ def run() -> None:
     monorepo scan) and helps no one: output is flushed here, files are
     already written and closed, and the worker pool is already shut down.
     """
-    from imds_lint.parallel import tune_collector
+    import gc
 
-    tune_collector()
+    gc.disable()  # before the imports below too: imds_lint.parallel.pause_collector says why
+    from imds_lint.parallel import pause_collector
+
+    pause_collector()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -160,8 +199,10 @@ def run() -> None:
 
 
 def _main(argv: list[str] | None) -> int:
+    args = plain_args(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        if args is None:
+            args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     if args.list_rules:
@@ -258,6 +299,9 @@ def _main(argv: list[str] | None) -> int:
                     if args.diff:
                         from imds_lint.engine import unified_diff
 
+                        # A patch shows no findings (nor does its summary): the final pass's hold
+                        # a parsed tree per embedded document, which would sit beside the diff.
+                        result.findings = []
                         diffs.append(unified_diff(result))
                     elif args.fix:
                         report.fixes_applied += result.fixes_applied

@@ -10,9 +10,10 @@ all at once.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import zlib
+
+# base64 (and struct under it) loads with the first payload: most runs decode none.
 
 _STEP = 1 << 20
 
@@ -54,6 +55,8 @@ def b64decode(value: str, budget: DecodeBudget, what: str = "a base64 payload") 
     """The bytes ``value`` spells in base64 (whitespace ignored), None when it is not base64."""
     compact = "".join(value.split())
     budget.take(len(compact) // 4 * 3, what)
+    import base64
+
     try:
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
@@ -103,6 +106,8 @@ def b64_renderer(spelling: str, gzipped: bool = False):
     if not width or any(len(line) != width for line in lines[:-1]) or not 0 < len(lines[-1]) <= width:
         return None
     compact = "".join(lines)
+    import base64
+
     try:
         raw = base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):

@@ -140,7 +140,11 @@ class Linter:
         analyses = session.analyze(Document(kind, text, container=container, path=path))
         findings: list[Finding] = []
         text_scanned: list[tuple[int, str]] = []
-        for analysis in analyses:
+        # Each document is let go once its rules have run (its findings keep no reference to it):
+        # a file of n embedded documents then never holds all n parsed trees beside all n findings.
+        analyses.reverse()
+        while analyses:
+            analysis = analyses.pop()
             ctx = RuleContext(analysis, self.settings.token_ttl, fixer_for(analysis))
             self._parse_problems(analysis, ctx, source, text_scanned)
             for rule in self.rules:
@@ -285,12 +289,15 @@ class Linter:
         if (not write) if display_only is None else display_only:
             allowed.add(Applicability.DISPLAY_ONLY)
         project_path = self._project_path(path)
-        fixed, applied, notes = self.fix_text(source, kind, display, allowed, origin=Path(path),
-                                              project_path=project_path)
+        fixed, applied, notes, last = self._fix_passes(source, kind, display, allowed, origin=Path(path),
+                                                       project_path=project_path)
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
         container = self._container(path, kind)
-        final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
-                                           container=container, project_path=project_path)
+        if last is not None and container is None:
+            final, more_notes = last  # the fix loop's last pass linted this very text, as this would
+        else:
+            final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
+                                               container=container, project_path=project_path)
         result.findings = final
         if final:
             result.kind = _dialect(kind, source.text)
@@ -313,31 +320,40 @@ class Linter:
     def fix_text(self, source: SourceText, kind: str, path: str,
                  allowed: set[Applicability], origin: Path | None = None,
                  project_path: str | None = None) -> tuple[str, int, list[str]]:
+        text, applied, notes, _ = self._fix_passes(source, kind, path, allowed, origin, project_path)
+        return text, applied, notes
+
+    def _fix_passes(self, source: SourceText, kind: str, path: str, allowed: set[Applicability],
+                    origin: Path | None = None, project_path: str | None = None):
+        """The fixed text, the fixes applied, notes, and the last pass's (findings, notes) where that
+        pass linted the text returned (None otherwise): linting it once more would cost a third of
+        a --diff of many MIME parts, and its peak memory."""
         text = source.text
         applied = 0
         notes: list[str] = []
         if not source.rewritable:
-            return text, 0, notes
+            return text, 0, notes, None
         baseline_errors = syntax_errors(text, kind)
-        seen: set[str] = {text}
+        seen: set[bytes] = {_digest(text)}  # every text a pass produced, to stop on a cycle
         for _ in range(MAX_FIX_PASSES):
-            findings, _ = self.lint_text(text, kind, _retext(source, text), path, origin=origin,
-                                         project_path=project_path)
+            linted = self.lint_text(text, kind, _retext(source, text), path, origin=origin,
+                                    project_path=project_path)
             # A withheld suggestion (no edits, only the reason in its title) is nothing to apply.
-            fixes = [f.fix for f in findings if f.fix is not None and f.fix.applicability in allowed and f.fix.edits]
+            fixes = [f.fix for f in linted[0] if f.fix is not None and f.fix.applicability in allowed and f.fix.edits]
             if not fixes:
-                return text, applied, notes
+                return text, applied, notes, linted
             chosen, _ = select_fixes(merge_rewrites(fixes))
             candidate = apply_edits(text, [e for fix in chosen for e in fix.edits])
             if syntax_errors(candidate, kind) > baseline_errors:
                 chosen, candidate = self._without_breaking_fixes(text, kind, chosen, baseline_errors, notes)
-            if candidate == text or candidate in seen:
-                return text, applied, notes
-            seen.add(candidate)
+            if candidate == text or _digest(candidate) in seen:
+                return text, applied, notes, linted
+            seen.add(_digest(candidate))
             text = candidate
             applied += sum(fix.merged for fix in chosen)
+            del linted, fixes, chosen  # not held while the next pass parses the new text
         notes.append(f"fixes did not converge after {MAX_FIX_PASSES} passes; the last pass was kept")
-        return text, applied, notes
+        return text, applied, notes, None
 
     def _without_breaking_fixes(self, text, kind, chosen, baseline, notes):
         """The fixes that parse, found by halving: a group that parses with those kept so far is
@@ -372,6 +388,14 @@ def syntax_errors(text: str, kind: str) -> int:
         return counter(text) if counter is not None else 0
     except ParserGaveUp:
         return 10**9  # as good as unparseable: no fix may be judged against it
+
+
+def _digest(text: str) -> bytes:
+    """A text's identity for the fix loop's cycle check: the texts themselves were kept, a copy of
+    the whole file per pass."""
+    import hashlib
+
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
 
 
 def _retext(source: SourceText, text: str) -> SourceText:

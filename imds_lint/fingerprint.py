@@ -8,7 +8,6 @@ occurrence index tells apart identical lines in one file, counted top down.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Callable, Iterable, Sequence
 
@@ -39,6 +38,8 @@ def normalise_snippet(snippet: str) -> str:
 
 
 def fingerprint(code: str, path: str, snippet: str, occurrence: int) -> str:
+    import hashlib  # OpenSSL's, ~3 ms: only a run that writes or reads fingerprints pays for it
+
     material = "\0".join((str(VERSION), code, normalise_path(path), normalise_snippet(snippet), str(occurrence)))
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 

@@ -31,7 +31,10 @@ from __future__ import annotations
 import os
 import stat
 from collections import OrderedDict
-from hashlib import blake2b
+try:  # the blake2b hashlib hands out, without hashlib's import of OpenSSL (~3 ms of a pre-commit run)
+    from _blake2 import blake2b
+except ImportError:
+    from hashlib import blake2b
 from pathlib import Path, PurePath
 from typing import Callable
 

@@ -20,7 +20,9 @@ WINDOW = 32
 def unified_diff(a: list[str], b: list[str], fromfile: str, tofile: str, n: int = 3) -> str:
     if len(a) <= DIFFLIB_LINES and len(b) <= DIFFLIB_LINES:
         return "".join(difflib.unified_diff(a, b, fromfile=fromfile, tofile=tofile, n=n))
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # No sequences given: the matcher would index every line of ``b`` (a dict of lists, about
+    # 10 MB per MB of fixed text) only to have its opcodes replaced.
+    matcher = difflib.SequenceMatcher(None, (), (), autojunk=False)
     matcher.opcodes = linear_opcodes(a, b)  # get_opcodes() returns these; grouping is difflib's
     out: list[str] = []
     for group in matcher.get_grouped_opcodes(n):
@@ -28,15 +30,22 @@ def unified_diff(a: list[str], b: list[str], fromfile: str, tofile: str, n: int 
             out += [f"--- {fromfile}\n", f"+++ {tofile}\n"]
         first, last = group[0], group[-1]
         out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        # The marker and the line as two pieces: the lines are not copied once more before the join.
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                out.extend(" " + line for line in a[i1:i2])
+                _marked(out, " ", a, i1, i2)
                 continue
             if tag in ("replace", "delete"):
-                out.extend("-" + line for line in a[i1:i2])
+                _marked(out, "-", a, i1, i2)
             if tag in ("replace", "insert"):
-                out.extend("+" + line for line in b[j1:j2])
+                _marked(out, "+", b, j1, j2)
     return "".join(out)
+
+
+def _marked(out: list[str], marker: str, lines: list[str], start: int, stop: int) -> None:
+    for i in range(start, stop):
+        out.append(marker)
+        out.append(lines[i])
 
 
 def _range(start: int, stop: int) -> str:

@@ -302,6 +302,40 @@ def test_a_second_worker_joins_only_when_most_files_need_parsing(project, capsys
     assert started == ([1, 1] if dense else [1])
 
 
+def test_with_dense_candidates_the_main_process_stops_screening(project, capsys, monkeypatch):
+    """Once most files need parsing, screening them in the main process only reads each twice."""
+    import time
+
+    from imds_lint import parallel
+    from imds_lint.engine import Linter
+
+    monkeypatch.setattr(parallel, "MIN_FILES_FOR_POOL", 4)
+    monkeypatch.setattr(parallel, "CHUNK", 3)
+    monkeypatch.setattr(parallel, "IN_FLIGHT_WHEN_DENSE", 2)
+    screened = []  # filled in the main process only (workers fork their own copy)
+    real_screen, real_lint = parallel._screen, Linter.lint_file
+
+    def counting(settings, path, display):
+        screened.append(display)
+        return real_screen(settings, path, display)
+
+    def slow(self, path, display, raw=None):
+        time.sleep(0.01)  # workers slower than the walk: the main process would screen, as on a big tree
+        return real_lint(self, path, display, raw)
+
+    monkeypatch.setattr(parallel, "_screen", counting)
+    monkeypatch.setattr(Linter, "lint_file", slow)
+    for i in range(90):
+        write(project / f"d{i % 3}" / f"s{i:02}.sh", TOKENLESS)
+    assert main(["--format", "json", "-j", "1", "."]) == 1
+    serial = capsys.readouterr().out
+    screened.clear()
+    assert main(["--format", "json", "-j", "2", "."]) == 1
+    assert capsys.readouterr().out == serial
+    # The density sample (two chunks) is all the main process read itself.
+    assert len(screened) <= parallel.DENSITY_SAMPLE_CHUNKS * parallel.CHUNK
+
+
 def test_frontend_crash_falls_back_to_text_scanning(project, monkeypatch, capsys):
     write(project / "a.sh", TOKENLESS)
     monkeypatch.setattr("imds_lint.frontends.shell.analyze", lambda d, s: 1 / 0)
@@ -382,3 +416,33 @@ def test_fix_leaves_links_alone_unless_asked(project, capsys):
     assert "IMDS_TOKEN" in (project / "real.sh").read_text(), "the fix reached every hard link"
     assert os.path.samefile(project / "real.sh", project / "hard.sh")
     assert os.path.islink(project / "link.sh")
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["a.sh"], ["a.sh", "dir/", "with space.tf"], ["--fix", "a.sh"], ["--fix", "--unsafe-fixes", "-q", "a.sh"],
+    ["--diff", "--exit-zero", "--no-gitignore", "--statistics", "--quiet", "x"], ["--fix"], ["--fix", "--fix", "a"],
+    ["--no-cache", "a.sh", "b.sh"],
+])
+def test_plain_arguments_are_read_as_argparse_reads_them(argv):
+    """The parser-free path pre-commit runs take gives what argparse would (defaults included)."""
+    from imds_lint.cli import build_parser, plain_args
+
+    assert vars(plain_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    ["-"], ["a.sh", "--fix"], ["a.sh", "--fix", "b.sh"], ["--format", "json", "a.sh"], ["--fi", "a.sh"],
+    ["--", "a.sh"], ["-qq", "a.sh"], ["--jobs=2", "a.sh"], ["--version"], ["-j", "1", "a.sh"],
+])
+def test_anything_else_goes_to_argparse(argv):
+    from imds_lint.cli import plain_args
+
+    assert plain_args(argv) is None
+
+
+def test_plain_argument_defaults_are_not_shared_between_runs():
+    from imds_lint.cli import plain_args
+
+    first = plain_args(["a.sh"])
+    first.output.append(("json", "x"))
+    assert plain_args(["a.sh"]).output == []

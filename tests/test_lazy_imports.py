@@ -62,3 +62,6 @@ def test_a_file_that_needs_a_front_end_loads_only_its_own(tmp_path):
                           capture_output=True, text=True, timeout=60)
     at_start = set(json.loads(bare.stdout))
     assert not (modules - at_start) & {"importlib.resources", "tempfile", "shutil", "lzma", "bz2", "random"}
+    # File names alone are read without argparse (and gettext's catalogue lookups); fingerprints
+    # (OpenSSL's hashlib) and base64 payloads load only for a run that uses them.
+    assert not (modules - at_start) & {"argparse", "gettext", "locale", "hashlib", "_hashlib", "base64"}

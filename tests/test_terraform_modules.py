@@ -90,13 +90,13 @@ def test_a_sibling_without_the_name_is_never_parsed(tmp_path, monkeypatch):
     assert parsed == ["web", "lt"]  # c.tf names neither aws_launch_template nor lt
 
 
-def test_container_signs_word_gate_gives_the_patterns_answer():
+def test_container_and_node_signs_word_gates_give_the_patterns_answer():
     from pathlib import Path
 
     from imds_lint.frontends import iac
 
-    def by_patterns(text):
-        return next((reason for pattern, reason in iac._CONTAINER_SIGNS if pattern.search(text)), None)
+    def by_patterns(signs, text):
+        return next((reason for _, pattern, reason in signs if pattern.search(text)), None)
 
     snippets = ["/etc/eks/bootstrap.sh my-cluster", "bootstrap.sh --kubelet-extra-args", "nodeadm init",
                 "kind: NodeConfig\napiVersion: node.eks.aws/v1alpha1", "ECS_CLUSTER=prod", "curl -sfL get.k3s.io | sh",
@@ -111,4 +111,5 @@ def test_container_signs_word_gate_gives_the_patterns_answer():
     for _ in range(3000):
         texts.append(" ".join(rng.choice(snippets) for _ in range(rng.randint(1, 4))))
     for text in texts:
-        assert iac.container_signs(text) == by_patterns(text), text
+        assert iac.container_signs(text) == by_patterns(iac._CONTAINER_SIGNS, text), text
+        assert iac.node_signs(text) == by_patterns(iac._NODE_SIGNS, text), text

@@ -17,8 +17,10 @@ from imds_lint.kinds import Kind, sniff
 from imds_lint.model import Document, OffsetMap, Segment, Span
 from imds_lint.prefilter import may_touch_imds
 
-# A lexical token scan, not a parse: quoted base64 of at least 24 characters.
-_BLOB = re.compile(r"""(?<=["'])[A-Za-z0-9+/]{24,}={0,2}(?=["'])""")
+# A lexical token scan, not a parse: quoted base64 of at least 24 characters (group 1). The
+# opening quote is matched, not looked behind for: a literal first character lets the regex
+# engine skip to the quotes (3x faster on a Terraform file; the same blobs, tests/test_blobs.py).
+_BLOB = re.compile(r"""["']([A-Za-z0-9+/]{24,}={0,2})(?=["'])""")
 _MAX_BLOBS = 64
 
 
@@ -49,11 +51,11 @@ def scan(document: Document, session, skip: list[Span] | None = None) -> list[An
     for count, match in enumerate(_BLOB.finditer(document.text)):
         if count >= _MAX_BLOBS:
             break
-        span = Span(match.start(), match.end())
+        span = Span(match.start(1), match.end(1))
         if skip and any(s.overlaps(span) for s in skip):
             continue
         try:
-            decoded = decode_user_data(match.group(0), budget)
+            decoded = decode_user_data(match.group(1), budget)
         except decoding.BudgetExceeded as exc:
             session.errors.append(str(exc))
             break
@@ -61,7 +63,7 @@ def scan(document: Document, session, skip: list[Span] | None = None) -> list[An
             continue
         kind, text = decoded
         offsets = OffsetMap([Segment(0, len(text), span.start, span.end)])
-        render = decoding.b64_renderer(match.group(0))
+        render = decoding.b64_renderer(match.group(1))
         found.extend(session.analyze(document.embed(kind, text, offsets, label="base64 user-data",
                                                     writable=render is not None, render=render, rendered_span=span)))
     return found

@@ -91,55 +91,51 @@ class ComputeResource:
 
 # Signs that an instance runs containers whose processes call IMDS through a
 # network hop (bridge networking): a heuristic over user-data text, not a parse.
+# Each pattern comes with the words every one of its matches contains: a text holding none of
+# them (most resource blocks) is turned away by substring searches instead of a regex scan.
 _CONTAINER_SIGNS = [
-    (re.compile(r"/etc/eks/bootstrap\.sh|\bbootstrap\.sh\b.*--kubelet|\bnodeadm\b|NodeConfig\b.*node\.eks\.aws", re.S),
+    (("bootstrap.sh", "nodeadm", "NodeConfig"),
+     re.compile(r"/etc/eks/bootstrap\.sh|\bbootstrap\.sh\b.*--kubelet|\bnodeadm\b|NodeConfig\b.*node\.eks\.aws", re.S),
      "bootstraps an EKS node"),
-    (re.compile(r"\bECS_CLUSTER\s*="), "joins an ECS cluster"),
-    (re.compile(r"\b(?:k3s|kubeadm\s+join|microk8s|rke2)\b"), "runs a Kubernetes node"),
-    (re.compile(r"\b(?:systemctl\s+(?:enable|start|restart)(?:\s+--now)?\s+docker|service\s+docker\s+start|"
+    (("ECS_CLUSTER",), re.compile(r"\bECS_CLUSTER\s*="), "joins an ECS cluster"),
+    (("k3s", "kubeadm", "microk8s", "rke2"), re.compile(r"\b(?:k3s|kubeadm\s+join|microk8s|rke2)\b"),
+     "runs a Kubernetes node"),
+    (("docker", "containerd", "podman"),
+     re.compile(r"\b(?:systemctl\s+(?:enable|start|restart)(?:\s+--now)?\s+docker|service\s+docker\s+start|"
                 r"(?:yum|dnf|apt-get|apt|amazon-linux-extras|zypper|apk)\s+(?:-\S+\s+)*install\b[^\n]*\b(?:docker(?:\.io|-ce)?|containerd|podman)\b|"
                 r"get\.docker\.com|docker\s+(?:run|compose|pull)|docker-compose\s+up|podman\s+run)"),
      "installs or starts a container runtime"),
-    (re.compile(r"/etc/ecs/ecs\.config"), "joins an ECS cluster"),
+    (("/etc/ecs/ecs.config",), re.compile(r"/etc/ecs/ecs\.config"), "joins an ECS cluster"),
 ]
 # Signs that the instance is a container host whose operators chose its hop limit (kops,
 # eksctl tags, EKS/ECS AMIs): enough to withhold "lower the hop limit" advice (IMDS211), not
 # enough to say its containers need a higher one (kops and EKS keep nodes at 1 on purpose).
 _NODE_SIGNS = [
-    (re.compile(r"\bnodeup\b|kops-configuration|/opt/kops/"), "runs a kops Kubernetes node"),
-    (re.compile(r"kubernetes\.io/cluster/|k8s\.io/role/(?:master|node|control-plane)|alpha\.eksctl\.io/nodegroup|"
+    (("nodeup", "kops"), re.compile(r"\bnodeup\b|kops-configuration|/opt/kops/"), "runs a kops Kubernetes node"),
+    (("kubernetes.io/cluster/", "k8s.io/role/", "alpha.eksctl.io/nodegroup", "eks:nodegroup-name"),
+     re.compile(r"kubernetes\.io/cluster/|k8s\.io/role/(?:master|node|control-plane)|alpha\.eksctl\.io/nodegroup|"
                 r"eks:nodegroup-name"), "is tagged as a Kubernetes node"),
-    (re.compile(r"/aws/service/(?:eks|ecs|bottlerocket)/|amazon-eks-node-|amzn2-ami-ecs-"),
+    (("/aws/service/", "amazon-eks-node-", "amzn2-ami-ecs-"),
+     re.compile(r"/aws/service/(?:eks|ecs|bottlerocket)/|amazon-eks-node-|amzn2-ami-ecs-"),
      "boots a container-optimized (EKS/ECS) AMI"),
 ]
 
 
-# Every pattern above (both lists) needs one of these words: a text holding none (most resource
-# blocks) is turned away by substring searches instead of eight regex scans.
-_SIGN_WORDS = ("bootstrap.sh", "nodeadm", "NodeConfig", "ECS_CLUSTER", "k3s", "kubeadm", "microk8s", "rke2",
-               "docker", "containerd", "podman", "nodeup", "kops", "kubernetes.io/cluster/", "k8s.io/role/",
-               "alpha.eksctl.io/nodegroup", "eks:nodegroup-name", "/etc/ecs/ecs.config", "/aws/service/",
-               "amazon-eks-node-", "amzn2-ami-ecs-")
+def _first_sign(signs, text: str) -> str | None:
+    for words, pattern, reason in signs:
+        if any(word in text for word in words) and pattern.search(text):
+            return reason
+    return None
 
 
 def container_signs(text: str) -> str | None:
     """Why ``text`` (user-data, a module source) suggests containers run on the instance."""
-    if not any(word in text for word in _SIGN_WORDS):
-        return None
-    for pattern, reason in _CONTAINER_SIGNS:
-        if pattern.search(text):
-            return reason
-    return None
+    return _first_sign(_CONTAINER_SIGNS, text)
 
 
 def node_signs(text: str) -> str | None:
     """Why ``text`` (a resource's own source) suggests a container host, short of proof."""
-    if not any(word in text for word in _SIGN_WORDS):
-        return None
-    for pattern, reason in _NODE_SIGNS:
-        if pattern.search(text):
-            return reason
-    return None
+    return _first_sign(_NODE_SIGNS, text)
 
 
 _SPELLING = {

@@ -789,6 +789,7 @@ def analyze_shell(document: Document, session, inherited: dict[str, list] | None
     walker = _Walker(document, session, inherited)
     analysis = walker.analyze()
     installs.scan_datadog(analysis, document.text)
+    walker.state.release_walk()
     return [analysis, *walker.children]
 
 
