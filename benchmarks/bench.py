@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark imds-lint against `grep -rIlE` and semgrep on trees shaped like real repositories.
 
-    python benchmarks/bench.py [--work DIR] [--runs 5] [--rebuild] [--only NAME,...]
+    python benchmarks/bench.py [--work DIR] [--scratch DIR] [--runs 5] [--rebuild] [--only NAME,...]
                                [--python-tree DIR] [--semgrep PATH]
 
 Builds (once, under --work) and measures, side by side in one run:
@@ -613,6 +613,14 @@ class Series:
         return f"{min(self.times):.2f}-{max(self.times):.2f}"
 
 
+def load_average() -> str:
+    """The 1-minute load average, printed beside figures taken on a machine others share."""
+    try:
+        return f"load {os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "load unknown"
+
+
 def alternate(commands: dict[str, tuple[list[str], dict]], runs: int) -> dict[str, Series]:
     """Each command once to warm caches, then ``runs`` rounds of all of them in turn."""
     series = {name: Series(name) for name in commands}
@@ -673,7 +681,8 @@ def same_json(lint: list[str], tree: Path) -> bool:
 
 def measure_tree(name: str, tree: Path, lint: list[str], semgrep: str | None, runs: int, rows: list) -> None:
     files, size, largest = tree_size(tree)
-    print(f"\n[{name}] {tree}: {files:,} files, {size / 1e6:.0f} MB, largest {largest / 1e3:.0f} KB", flush=True)
+    print(f"\n[{name}] {tree}: {files:,} files, {size / 1e6:.0f} MB, largest {largest / 1e3:.0f} KB "
+          f"({load_average()})", flush=True)
     # Cold: no results cache. Warm: the same run again over a cache the warm-up run filled (kept
     # out of the tree): a CI job that restores its cache, or a second run on an unchanged checkout.
     cache = Path(tempfile.mkdtemp(prefix="imds-lint-cache-"))
@@ -714,7 +723,7 @@ def measure_tree(name: str, tree: Path, lint: list[str], semgrep: str | None, ru
         row["vs_semgrep"] = peer.median / ours.median
         row["warm_vs_semgrep"] = peer.median / warm.median
     row["same_json"] = same_json(lint, tree)
-    print(f"  -j 1 and -j 2 JSON identical: {row['same_json']}")
+    print(f"  -j 1 and -j 2 JSON identical: {row['same_json']} ({load_average()} at the end)")
     rows.append(row)
 
 
@@ -745,7 +754,7 @@ def measure_precommit(trees: dict[str, Path], lint: list[str], runs: int, rows: 
     for i, path in enumerate(sorted(dirty.iterdir())):
         _write(path, SHELL.format(n=i, k=i + 1) + (SHELL_IMDS if i < 4 else ""))
     base = series["python -c pass"].median
-    print(f"\n[pre-commit] python -c pass {base * 1000:.0f} ms; "
+    print(f"\n[pre-commit] ({load_average()}) python -c pass {base * 1000:.0f} ms; "
           f"5 clean files {series['clean'].median * 1000:.0f} ms = {series['clean'].median / base:.2f}x; "
           f"5 files, 4 tokenless curls {series['findings'].median * 1000:.0f} ms = "
           f"{series['findings'].median / base:.2f}x (wall)")
@@ -763,7 +772,7 @@ def measure_precommit(trees: dict[str, Path], lint: list[str], runs: int, rows: 
 
 
 def measure_large(lint: list[str], scratch: Path, rows: list) -> None:
-    print("\n[single large files]")
+    print(f"\n[single large files] ({load_average()})")
     for label, path in build_large(scratch / "large").items():
         t, _, rss = timed([*lint, "--no-cache", "--format", "json", str(path)])
         mb = path.stat().st_size / 1024 / 1024
@@ -797,6 +806,9 @@ def slowest_python_files(tree: Path, count: int = 5) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=HERE / "trees", help="where the generated trees live")
+    parser.add_argument("--scratch", type=Path,
+                        help="where the pre-commit and large files are written (default: --work), for trees "
+                             "shared read-only; only a run with semgrep writes into a tree (an empty .semgrepignore)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--only", default="current,iac,tf20k,python,real,precommit,large",
@@ -829,9 +841,9 @@ def main() -> int:
             if name in ("python", "real"):
                 slowest_python_files(tree)
     if "precommit" in only:
-        measure_precommit(trees, lint, args.runs, rows, args.work)
+        measure_precommit(trees, lint, args.runs, rows, args.scratch or args.work)
     if "large" in only:
-        measure_large(lint, args.work, rows)
+        measure_large(lint, args.scratch or args.work, rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0

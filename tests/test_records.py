@@ -58,7 +58,7 @@ def _twin(cls: type) -> type:
 
 def _arguments(cls: type) -> dict:
     # Distinct increasing integers for the fields __init__ requires (Span checks start <= end).
-    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    params = [p for p in inspect.signature(records.init_of(cls)).parameters.values() if p.name != "self"]
     return {p.name: 10 + i for i, p in enumerate(params) if p.default is inspect.Parameter.empty}
 
 
@@ -76,7 +76,8 @@ def _outcome(fn):
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: f"{c.__module__.removeprefix('imds_lint.')}.{c.__qualname__}")
 def test_record_class_behaves_as_the_standard_dataclass(cls):
     twin = _twin(cls)
-    ours_params = [(p.name, p.default is inspect.Parameter.empty) for p in inspect.signature(cls.__init__).parameters.values()]
+    ours_params = [(p.name, p.default is inspect.Parameter.empty)
+                   for p in inspect.signature(records.init_of(cls)).parameters.values()]
     twin_params = [(p.name, p.default is inspect.Parameter.empty) for p in inspect.signature(twin.__init__).parameters.values()]
     assert ours_params == twin_params
     args = _arguments(cls)
@@ -151,3 +152,28 @@ def test_the_package_no_longer_pays_for_dataclasses():
              "print('dataclasses' in sys.modules, 'inspect' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_init_is_compiled_when_the_first_instance_is_made():
+    @records.dataclass(frozen=True, slots=True)
+    class Lazy:
+        a: int
+        b: str = "x"
+
+    assert getattr(Lazy.__dict__["__init__"], "__record_pending__", None) is not None
+    assert Lazy(1) == Lazy(a=1, b="x") and repr(Lazy(2, "y")) == "Lazy(a=2, b='y')"
+    compiled = Lazy.__dict__["__init__"]
+    assert not hasattr(compiled, "__record_pending__") and records.init_of(Lazy) is compiled
+    assert compiled.__qualname__.endswith("Lazy.__init__")
+    with pytest.raises(TypeError):
+        Lazy()  # the compiled signature: a is required
+
+    @records.dataclass
+    class Other:
+        n: int
+
+    class Sub(Other):
+        pass
+
+    # A plain subclass made first compiles its record base's __init__.
+    assert Sub(3).n == 3 and Other(4).n == 4 and "__record_pending__" not in vars(Other.__init__)

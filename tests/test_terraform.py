@@ -210,3 +210,57 @@ def test_cloudinit_config_parts_are_user_data_of_the_instances_using_them():
     assert sorted((f.code, f.start.line) for f in lint(tf, Kind.TERRAFORM)) == [("IMDS101", 7), ("IMDS210", 12)]
     fixed = fix(tf, Kind.TERRAFORM)
     assert '      : "$${IMDS_TOKEN=' in fixed and terraform.syntax_errors(fixed) == 0
+
+
+def _string_literal_by_the_tree(file, node):
+    """hcl.tree.string_literal as it read every string before its byte fast path."""
+    from imds_lint.hcl.tree import unwrap
+
+    node = unwrap(node)
+    if node is None or node.type not in ("string_lit", "quoted_template"):
+        return None
+    if any(c.type in ("template_interpolation", "template_directive") for c in node.named_children):
+        return None
+    span = file.span(node)
+    inner = file.text[span.start + 1:span.end - 1]
+    if "\\" in inner or "$" in inner or "%" in inner:
+        inner, _ = hcl_template.decode(file.text, span.start + 1, span.end - 1, quoted=True)
+    return inner
+
+
+def _outcome(read, file, node):
+    try:
+        return read(file, node)
+    except Exception as exc:  # the same failure counts as the same answer
+        return type(exc)
+
+
+def test_string_literals_read_off_the_bytes_equal_the_tree_reading_on_fixtures_and_generated_hcl():
+    import random
+    import time
+
+    from imds_lint.hcl.tree import HclFile, string_literal
+    from imds_lint.syntax.treesitter import walk
+    from tests.conftest import ROOT
+
+    texts = [p.read_text(encoding="utf-8", errors="surrogateescape") for p in (ROOT / "fixtures").rglob("*")
+             if p.is_file() and p.name.endswith((".tf", ".hcl", ".tfvars"))]
+    assert len(texts) >= 9
+    pieces = ['resource "aws_instance" "x" {\n', 'tags = { Name = "', '"', '\\"', "\\n", "\\\\", "${var.a}", "$${b}",
+              "%{ if c }", "%%{", "%", "$", "é", "\U0001f600", "\ud800", "}\n", "x = ", "[", "]", "'", "<<EOF\n",
+              "EOF\n", "\n", "label", 'module "m" {\n source = "terraform-aws-modules/ec2-instance/aws"\n']
+    rng = random.Random(19)
+    checked = 0
+    deadline = time.process_time() + 2
+    while True:
+        if texts:
+            text = texts.pop()
+        elif time.process_time() < deadline:
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        else:
+            break
+        file = HclFile(text, own=True)
+        for node in walk(file.tree.root_node):
+            assert _outcome(string_literal, file, node) == _outcome(_string_literal_by_the_tree, file, node), (text, node)
+            checked += node.type in ("string_lit", "quoted_template")
+    assert checked > 1000

@@ -151,6 +151,14 @@ def string_literal(file: HclFile, node) -> str | None:
     node = unwrap(node)
     if node is None or node.type not in ("string_lit", "quoted_template"):
         return None
+    start, end = node.start_byte, node.end_byte
+    src = file.src
+    if file.offsets.ascii and end - start >= 2 and src[start] == src[end - 1] == 0x22:
+        # The common case, read off the bytes of an ASCII file: without "$", "%" or a backslash there
+        # is no interpolation, directive or escape (held equal to the reading below in tests/test_terraform.py).
+        inner = src[start + 1:end - 1]
+        if b"$" not in inner and b"%" not in inner and b"\\" not in inner:
+            return inner.decode("ascii")
     if any(c.type in ("template_interpolation", "template_directive") for c in node.named_children):
         return None
     span = file.span(node)
