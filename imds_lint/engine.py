@@ -393,9 +393,9 @@ def syntax_errors(text: str, kind: str) -> int:
 def _digest(text: str) -> bytes:
     """A text's identity for the fix loop's cycle check: the texts themselves were kept, a copy of
     the whole file per pass."""
-    import hashlib
+    from imds_lint.project_index import blake2b  # hashlib's, without its import of OpenSSL
 
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
 
 
 def _retext(source: SourceText, text: str) -> SourceText:

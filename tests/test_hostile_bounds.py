@@ -339,6 +339,61 @@ def test_nested_substitutions_under_diff_are_linear(tmp_path):
     assert "X-aws-ec2-metadata-token" in run.out
 
 
+_TF_TOKENS = 'variable "tokens" {\n  default = "optional"\n}\n\n'
+
+
+def _terraform_instances(count: int) -> str:
+    """``count`` instances whose http_tokens reads a variable (the one ``.parent`` step left, in
+    hcl/module.py: tree-sitter's walks down from the root, past every block before it)."""
+    return _TF_TOKENS + "".join(f'resource "aws_instance" "i{i}" {{\n  ami = var.ami\n  metadata_options {{\n'
+                                f'    http_tokens = var.tokens\n  }}\n}}\n\n' for i in range(count))
+
+
+def test_terraform_blocks_reading_variables_are_linear(tmp_path):
+    # Measured this round, linear already: 2,500 / 10,000 blocks 0.5 / 1.2 s CPU, 168 MB at 10,000.
+    runs = {}
+    for count in (2500, 10000):
+        (tmp_path / str(count)).mkdir()
+        (tmp_path / str(count) / "main.tf").write_text(_terraform_instances(count))
+        runs[count] = run_cli(["--format", "json", "--no-cache", "-j", "1", "main.tf"], tmp_path / str(count))
+        assert runs[count].code == 1 and len(runs[count].json()["findings"]) == count
+    assert runs[10000].cpu_seconds < 8 * runs[2500].cpu_seconds, \
+        f"{runs[2500].cpu_seconds:.1f} s CPU for 2,500 blocks, {runs[10000].cpu_seconds:.1f} s for 10,000"
+    assert runs[10000].peak_mb < 400, f"peak RSS {runs[10000].peak_mb:.0f} MB for 1.1 MB of Terraform"
+
+
+def test_ten_thousand_nested_terraform_blocks_are_bounded(tmp_path):
+    # Each level reads the variable; the instance's own http_tokens is still resolved through it.
+    text = (_TF_TOKENS + 'resource "aws_instance" "x" {\n  metadata_options {\n    http_tokens = var.tokens\n  }\n'
+            + "".join(f"  b{i} {{\n    v = var.tokens\n" for i in range(10000)) + "  }\n" * 10000 + "}\n")
+    (tmp_path / "main.tf").write_text(text)
+    run = run_cli(["--format", "json", "--no-cache", "-j", "1", "main.tf"], tmp_path)
+    assert_bounded(run, seconds=30, peak_mb=250)
+    assert [f["rule"] for f in run.json()["findings"]] == ["IMDS301"]
+
+
+@pytest.mark.slow
+def test_a_diff_of_many_terraform_heredocs_is_linear(tmp_path):
+    # user_data heredocs, each a shell document fixed token-first inside the HCL file. Before:
+    # 2,500 / 10,000 heredocs 4.8 / 19.0 s CPU, 393 / 1,371 MB; after: 3.2 / 11.9 s, 256 / 960 MB
+    # (1,000 / 4,000: 1.3 / 4.7 s, 111 / 397 MB). Most of the memory is tree-sitter-hcl's own tree
+    # of the fixed file, ~100 MB per MB of HCL with heredocs (445 bytes per node).
+    def heredocs(count: int) -> str:
+        return "".join(f'resource "aws_instance" "i{i}" {{\n  ami = "ami-{i}"\n  metadata_options {{\n'
+                       f'    http_tokens = "required"\n  }}\n  user_data = <<-EOT\n    #!/bin/bash\n'
+                       f"    curl -s {URL}\n  EOT\n}}\n\n" for i in range(count))
+
+    runs = {}
+    for count in (1000, 4000):
+        (tmp_path / str(count)).mkdir()
+        (tmp_path / str(count) / "main.tf").write_text(heredocs(count))
+        runs[count] = run_cli(["--diff", "--no-cache", "-j", "1", "main.tf"], tmp_path / str(count), timeout=600)
+        assert runs[count].code == 1 and runs[count].out.count("X-aws-ec2-metadata-token: $IMDS_TOKEN") == count
+    assert runs[4000].cpu_seconds < 6 * runs[1000].cpu_seconds, \
+        f"{runs[1000].cpu_seconds:.1f} s CPU for 1,000 heredocs, {runs[4000].cpu_seconds:.1f} s for 4,000"
+    assert runs[4000].peak_mb < 800, f"peak RSS {runs[4000].peak_mb:.0f} MB for 0.87 MB of Terraform"
+
+
 def _mime_parts(count: int) -> str:
     boundary = "==BOUNDARY=="
     parts = [f'Content-Type: multipart/mixed; boundary="{boundary}"\nMIME-Version: 1.0\n']
@@ -368,7 +423,8 @@ def test_a_diff_of_many_mime_parts_is_linear(tmp_path):
 def test_a_diff_of_many_mime_parts_stays_within_a_hundred_megabytes_per_megabyte(tmp_path):
     # 20,000 parts, 3.3 MB. Before: 356 MB (108 MB per MB): every pass's parsed parts, all of them
     # beside all their findings, the fixed text linted once more after the loop's last pass had,
-    # each pass's text kept for the cycle check. After: ~311 MB (94 MB per MB), ~15 s CPU.
+    # each pass's text kept for the cycle check, the parsed message beside every part's tree.
+    # After: ~294 MB (89 MB per MB), ~14 s CPU.
     text = _mime_parts(20000)
     (tmp_path / "user-data.txt").write_text(text)
     run = run_cli(["--diff", "-j", "1", "user-data.txt"], tmp_path, timeout=600)
@@ -413,6 +469,29 @@ def test_suppressions_are_matched_without_comparing_every_pair():
     assert time.process_time() - start < 20
     assert sum(f.code == "IMDS101" for f in kept) == 20_000  # none of them names IMDS101
     assert sum(f.code == "IMDS002" for f in kept) == 20_000  # so each is unused
+
+
+def test_baseline_matching_is_not_pairwise(tmp_path):
+    # 20,000 findings against 30,000 entries: fingerprints of identical lines (told apart by their
+    # occurrence index), entries of this file that match nothing, entries of a file that is gone.
+    # Counted by fingerprint, never compared pairwise: ~0.3 s CPU (fingerprints included).
+    from imds_lint import baseline
+    from imds_lint.fingerprint import fingerprints
+    from imds_lint.model import Category, Finding, Location, Severity, Span
+
+    findings = [Finding("IMDS101", "tokenless-request", Category.IMDSV1_CALL, Severity.ERROR, "m", Span(i, i + 4),
+                        path="same.sh", start=Location(i + 1, 1), snippet=f"curl  {URL}") for i in range(20_000)]
+    start = time.process_time()
+    prints = fingerprints(findings)
+    assert len(set(prints)) == 20_000, "identical lines, told apart by occurrence"
+    entries = [{"fingerprint": fp, "path": "same.sh"} for fp in prints[::2]]
+    entries += [{"fingerprint": f"{i:032x}", "path": "same.sh"} for i in range(10_000)]
+    entries += [{"fingerprint": fp, "path": "gone.sh"} for fp in prints[1::2]]  # matches the same fingerprints
+    filtered = baseline.apply(entries, findings, prints, scanned={"same.sh"}, roots=[tmp_path])
+    assert time.process_time() - start < 10
+    # Each entry hides one finding, whichever file it names (fingerprints carry the path).
+    assert filtered.matched == 20_000 and not filtered.kept
+    assert len(filtered.stale) == 10_000 and all(e["path"] == "same.sh" for e in filtered.stale)
 
 
 def test_fix_selection_is_not_pairwise():
