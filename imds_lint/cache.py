@@ -123,6 +123,17 @@ def entry_key(settings_print: str, path: str, display: str, project_path: str, r
     return digest("\0".join(parts).encode("utf-8", "surrogateescape"))
 
 
+def lookup(store: ResultsCache, settings_print: str, index, path: str, display: str, project_path: str,
+           raw: bytes) -> tuple[str, tuple[list, list[str], str | None] | None]:
+    """(key, stored result or None) for one file: the entry's, when every question its analysis
+    asked of the project index ``index`` gets the same answer now."""
+    key = entry_key(settings_print, path, display, project_path, raw)
+    entry = store.get(key)
+    if entry is not None and index.with_root_for(path).still_holds(entry["asked"], store.group):
+        return key, decode_result(entry, display)
+    return key, None
+
+
 def folder_for(settings, given: str | None) -> tuple[str, bool]:
     """The cache folder and whether the user named it (``--cache-dir``, ``IMDS_LINT_CACHE_DIR``):
     only a named folder may be a link. ``cache-dir`` in a config is the repository's word, and the

@@ -217,9 +217,11 @@ class Linter:
             result.kind = dialect
         return result
 
-    def _lint_loaded(self, path: str | Path, display: str, source: SourceText, kind: str):
+    def _lint_loaded(self, path: str | Path, display: str, source: SourceText, kind: str,
+                     project_path: str | None = None):
         return self.lint_text(source.text, kind, source, display, origin=Path(path),
-                              container=self._container(path, kind), project_path=self._project_path(path))
+                              container=self._container(path, kind),
+                              project_path=self._project_path(path) if project_path is None else project_path)
 
     def _lint_cached(self, path: str | Path, display: str, source: SourceText, kind: str):
         """lint_file's result from the cache when every question its analysis asked of the project
@@ -229,21 +231,25 @@ class Linter:
         if self._settings_print is None:
             self._settings_print = cache.settings_fingerprint(self.settings)
         project_path = self._project_path(path)
-        key = cache.entry_key(self._settings_print, str(path), display, project_path, source.raw)
-        entry = self.cache.get(key)
-        if entry is not None and self.project.with_root_for(path).still_holds(entry["asked"], self.cache.group):
-            stored = cache.decode_result(entry, display)
-            if stored is not None:
-                return stored
+        try:
+            key, stored = cache.lookup(self.cache, self._settings_print, self.project, str(path), display,
+                                       project_path, source.raw)
+        except Exception:  # the cache can only spare work: on any trouble the file is linted
+            key, stored = None, None
+        if stored is not None:
+            return stored
         project_index.start_recording()
         try:
-            findings, notes = self._lint_loaded(path, display, source, kind)
+            findings, notes = self._lint_loaded(path, display, source, kind, project_path)
         finally:
             asked = project_index.stop_recording()
         dialect = _dialect(kind, source.text) if findings else None
-        if asked is not None:
-            self.cache.put_groups(asked)
-            self.cache.put(key, cache.encode_result(findings, notes, dialect, asked))
+        if asked is not None and key is not None:
+            try:
+                self.cache.put_groups(asked)
+                self.cache.put(key, cache.encode_result(findings, notes, dialect, asked))
+            except Exception:  # an entry not written is a miss next time, never this run's loss
+                pass
         return findings, notes, dialect
 
     def _project_path(self, path: str | Path) -> str:

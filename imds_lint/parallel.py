@@ -13,6 +13,7 @@ to a serial run.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -171,6 +172,51 @@ class _LazyLinter:
         return self._linter
 
 
+class _WarmStart:
+    """Screening that also answers from the results cache, before the engine is loaded: a
+    pre-commit run whose candidates are all cached never imports the engine, the front-ends,
+    the parsers or the rule catalog."""
+
+    def __init__(self, settings: Settings, cache):
+        self.settings, self.cache = settings, cache
+        self._index = self._print = None
+
+    def screen(self, path: str, display: str) -> FileResult | None:
+        try:
+            result = FileResult(display)
+            loaded = screening.load(path, result, self.settings.max_file_size)
+        except Exception as exc:
+            return _internal_error(display, exc)
+        if loaded is None:
+            return result
+        try:
+            from imds_lint import cache
+            from imds_lint.project import relative_to_root
+
+            if self._index is None:
+                from imds_lint.project import forget_real_paths
+                from imds_lint.project_index import ProjectIndex, forget_groups
+
+                forget_real_paths()  # as a Linter does: a new run, links made since count
+                forget_groups()
+                self._index = ProjectIndex.for_settings(self.settings)
+                self._print = cache.settings_fingerprint(self.settings)
+            _, stored = cache.lookup(self.cache, self._print, self._index, str(path), display,
+                                     relative_to_root(str(path), self.settings.root), loaded[0].raw)
+        except Exception:  # the cache can only spare work: on any trouble the engine lints the file
+            return None
+        if stored is None:
+            return None
+        from imds_lint.model import ScanError
+
+        findings, notes, dialect = stored
+        result.findings = findings
+        result.errors.extend(ScanError(display, n) for n in notes)
+        if dialect is not None:
+            result.kind = dialect
+        return result
+
+
 def _run_one(linter: Linter, job: tuple[str, bool, bool, bool], path: str, display: str) -> FileResult:
     mode, unsafe, write, through_links = job
     try:
@@ -261,17 +307,26 @@ def run(
             break
     else:
         linter = _LazyLinter(settings, cache)
+        warm = _WarmStart(settings, cache) if cache is not None and job[0] == "lint" else None
         for done, (path, display) in enumerate(pending):
             if done == START_UP_FILES:
                 _resume_collector()
             # Screening only spares the engine's import; once it is loaded, lint_file reads the file
             # itself (screening first would read and decode every candidate twice).
-            settled = None if linter.loaded else _screen(settings, path, display)
+            if linter.loaded:
+                settled = None
+            elif warm is not None:
+                settled = warm.screen(path, display)
+            else:
+                settled = _screen(settings, path, display)
             yield settled or _run_one(linter.get(), job, path, display)
         _resume_collector()
         return
+    cache = _probed(cache)
+    warm = _WarmStart(settings, cache) if cache is not None and job[0] == "lint" else None
     _resume_collector()  # before the pool forks: workers start from the tuned collector
-    yield from _pooled(settings, job, workers - 1, pending, iterator, on_other, _probed(cache))
+    yield from _pooled(settings, job, workers - 1, pending, iterator, on_other, cache,
+                       warm.screen if warm is not None else functools.partial(_screen, settings))
 
 
 class _Batch:
@@ -283,7 +338,8 @@ class _Batch:
         self.chunk, self.settled, self.sent, self.future = chunk, settled, sent, future
 
 
-def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -> Iterator[FileResult]:
+def _pooled(settings, job, pool_size, pending, iterator, on_other, cache, screen) -> Iterator[FileResult]:
+    """``screen`` settles what the main process can (the prefilter, and the results cache when on)."""
     from concurrent.futures import ProcessPoolExecutor  # only big runs pay for multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
@@ -313,7 +369,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -
             batches.append(_Batch(chunk, None, chunk, submit(chunk)))
             return
         # The workers have enough to do: screen this chunk here, pass on what needs parsing.
-        settled = [_screen(settings, path, display) for path, display in chunk]
+        settled = [screen(path, display) for path, display in chunk]
         sent = [entry for entry, result in zip(chunk, settled) if result is None]
         screened += len(chunk)
         sent_on += len(sent)
@@ -374,7 +430,7 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -
         if chunk:
             dispatch(chunk)
         if not dense:
-            _take_back_the_tail(submit, batches, settings)
+            _take_back_the_tail(submit, batches, screen)
         while batches:
             yield from results(batches.popleft())
     except (KeyboardInterrupt, GeneratorExit):
@@ -395,13 +451,13 @@ def _pooled(settings, job, pool_size, pending, iterator, on_other, cache=None) -
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _take_back_the_tail(submit, batches: deque[_Batch], settings: Settings) -> None:
+def _take_back_the_tail(submit, batches: deque[_Batch], screen) -> None:
     """With the walk over, the main process screens the chunks no worker has started, newest first,
     while the workers work from the oldest: both finish at about the same time."""
     for batch in reversed(batches):
         if batch.settled is not None or batch.future is None or not batch.future.cancel():
             continue
-        batch.settled = [_screen(settings, path, display) for path, display in batch.chunk]
+        batch.settled = [screen(path, display) for path, display in batch.chunk]
         batch.sent = [entry for entry, result in zip(batch.chunk, batch.settled) if result is None]
         batch.future = submit(batch.sent) if batch.sent else None
 

@@ -397,6 +397,21 @@ def test_standard_input_uses_no_cache(capsys, chdir_tmp, monkeypatch):
     assert not cache.exists()
 
 
+@pytest.mark.parametrize("where", ["decode_result", "entry_key"])
+def test_a_failing_cache_costs_the_file_nothing(capsys, chdir_tmp, monkeypatch, where):
+    """Whatever goes wrong inside the cache (a bug included), the file is linted as without it."""
+    for n in range(3):
+        write(chdir_tmp / f"s{n}.sh", f"#!/bin/sh\ncurl -s {URL}/{n}\n")
+    cache = chdir_tmp.parent / "cache"
+    cold = _warm(capsys, chdir_tmp, cache)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the cache")
+
+    monkeypatch.setattr(results_cache, where, broken)
+    assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+
+
 # -- a folder that cannot take entries -----------------------------------------------------------
 def test_an_unwritable_cache_folder_is_one_note_and_the_cold_answer(capsys, chdir_tmp):
     write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
