@@ -61,12 +61,8 @@ def run(path) -> tuple[int, float, float]:
     return int(code), float(cpu), int(peak_kb) / 1024
 
 
-# Each of these takes 5 to 10 s of CPU at 1,000 + 4,000 levels; PowerShell, the first found, runs in the quick suite.
-_SLOW = {"go", "javascript", "typescript", "csharp", "java", "ruby"}
-
-
-@pytest.mark.parametrize("language", [pytest.param(language, marks=pytest.mark.slow) if language in _SLOW else language
-                                      for language in sorted(SHAPES)])
+# 2.5 to 4.5 s each (up to 7.5 s at load 4): under the ~10 s that marks a test slow.
+@pytest.mark.parametrize("language", sorted(SHAPES))
 def test_requests_nested_deep_cost_linear_time(tmp_path, language):
     # PowerShell before: 500 levels 12 s CPU, 1,000 levels 103 s (x8.5 for x2); after: 1,000 /
     # 4,000 / 10,000 levels in ~0.4 / 1.1 / 2.5 s CPU, 179 MB at 10,000 (0.97 MB).
@@ -83,3 +79,44 @@ def test_requests_nested_deep_cost_linear_time(tmp_path, language):
     (_, small, _), (_, large, peak) = runs[1000], runs[4000]
     assert large < 8 * small, f"{language}: {small:.1f} s CPU for 1,000 levels, {large:.1f} s for 4,000"
     assert peak < 300, f"{language}: peak RSS {peak:.0f} MB for 4,000 levels"
+
+
+_LANGUAGES = {".go": "go", ".js": "javascript", ".mjs": "javascript", ".ts": "typescript", ".java": "java",
+              ".cs": "csharp", ".rb": "ruby"}
+
+
+def _sources():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    for path in sorted(root.rglob("*")):
+        language = _LANGUAGES.get(path.suffix) or ("ruby" if path.name == "Rakefile" else None)
+        if language is not None:
+            yield language, path.read_text(encoding="utf-8")
+    for language, name in (("go", "go"), ("javascript", "javascript"), ("csharp", "csharp"), ("java", "java"),
+                           ("ruby", "ruby")):
+        yield language, nested(name, 40)
+
+
+@pytest.mark.parametrize("language,text", list(_sources()), ids=lambda v: v if len(v) < 12 else None)
+def test_the_call_index_answers_as_a_scan_of_every_call(language, text):
+    # The source reader finds a variable's calls within a scope from an index (bisection); it
+    # must find exactly what scanning every call of the file found, in the same order.
+    from imds_lint.frontends.sourcecode import Reader
+    from imds_lint.model import Document
+
+    reader = Reader(Document(language, text), language)  # the file kinds are named as the languages
+    reader.collect()
+    scopes = [None] + list(dict.fromkeys(filter(None, (reader.enclosing_function(c.node) for c in reader.calls))))
+    variables = {c.callee.split(".", 1)[0] for c in reader.calls} | {
+        reader.source(a) for c in reader.calls for a in c.args if a.end_byte - a.start_byte < 40}
+    names = tuple({c.name for c in reader.calls})
+    assert reader.calls and variables
+    for scope in scopes:
+        start, end = (scope.start_byte, scope.end_byte) if scope is not None else (0, len(reader.state.src))
+        inside = [c for c in reader.calls if start <= c.node.start_byte and c.node.end_byte <= end]
+        for variable in variables:
+            assert list(reader.calls_on(variable, scope)) == [c for c in inside if c.callee.split(".", 1)[0] == variable]
+            for chosen in (names, names[:1]):
+                assert list(reader.calls_with_argument(variable, chosen, scope)) == [
+                    c for c in inside if c.name in chosen and any(reader.source(a) == variable for a in c.args)]

@@ -604,7 +604,9 @@ class Reader:
                      if any(self.source(a) == variable for a in call.args)]
         else:
             found = [call for name in dict.fromkeys(names) for call in self._by_argument.within((name, variable), start, end)]
-        return iter(sorted(found, key=lambda call: call.node.start_byte) if len(names) > 1 else found)
+        if len(names) > 1:  # document order, as the walk met them: an outer call before one it starts with
+            found.sort(key=lambda call: (call.node.start_byte, -call.node.end_byte))
+        return iter(found)
 
     # -- headers --------------------------------------------------------------------------
     def header(self, name_node, value_node, span_node) -> Header:
