@@ -175,10 +175,13 @@ class ResultsCache:
             return self._entries_fd
         if self.problem is not None:
             return None
+        if os.open not in os.supports_dir_fd or not hasattr(os, "O_NOFOLLOW"):
+            self._off("needs openat and O_NOFOLLOW, which this system lacks")
+            return None
         if create:
             self._create()
         flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
-        nofollow = getattr(os, "O_NOFOLLOW", 0)
+        nofollow = os.O_NOFOLLOW
         try:
             top = os.open(self.folder, flags | (0 if self.named else nofollow))
         except OSError as exc:

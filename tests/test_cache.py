@@ -137,6 +137,35 @@ def test_the_other_file_edited_removed_or_added_gives_the_cold_answer(capsys, tm
     assert _uses(same_as_cold(capsys, scan, cache, "--format", "json")[1], question)
 
 
+def test_every_file_of_a_module_sees_its_siblings_change(capsys, chdir_tmp):
+    """The second file of a module takes the siblings from the index's memo, not from the disk:
+    what building the memo asked must be in its entry too."""
+    for name in ("a", "b", "c"):
+        write(chdir_tmp / f"mod/{name}.tf", f'resource "aws_instance" "{name}" {{\n  metadata_options {{\n'
+                                            '    http_tokens = var.tokens\n  }\n}\n')
+    variables = write(chdir_tmp / "mod/variables.tf", 'variable "tokens" {\n  default = "optional"\n}\n')
+    cache = chdir_tmp.parent / "cache"
+    flagged = json.loads(same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[1])["findings"]
+    assert len([f for f in flagged if f["rule"] == "IMDS301"]) == 3
+    variables.write_text('variable "tokens" {\n  default = "required"\n}\n')
+    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 0
+
+
+def test_a_file_turned_into_a_link_elsewhere_gives_the_cold_answer(capsys, chdir_tmp):
+    """Same path, same bytes, but its real place (where its Dockerfile is looked for) moved."""
+    script = f"#!/bin/sh\ncurl -s {URL}\n"
+    write(chdir_tmp / "app/entrypoint.sh", script)
+    write(chdir_tmp / "app/Dockerfile", 'FROM alpine\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n')
+    cache = chdir_tmp.parent / "cache"
+    shown = same_as_cold(capsys, chdir_tmp, cache, "--format", "json", "app/entrypoint.sh")[1]
+    assert "IMDS201" in {f["rule"] for f in json.loads(shown)["findings"]}
+    write(chdir_tmp / "lib/entrypoint.sh", script)
+    (chdir_tmp / "app/entrypoint.sh").unlink()
+    (chdir_tmp / "app/entrypoint.sh").symlink_to(chdir_tmp / "lib/entrypoint.sh")
+    shown = same_as_cold(capsys, chdir_tmp, cache, "--format", "json", "app/entrypoint.sh")[1]
+    assert "IMDS201" not in {f["rule"] for f in json.loads(shown)["findings"]}
+
+
 def test_a_config_change_gives_the_cold_answer(capsys, chdir_tmp):
     write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
     cache = chdir_tmp.parent / "cache"
@@ -273,6 +302,38 @@ def test_a_forged_clean_entry_for_another_file_is_not_taken(capsys, chdir_tmp):
     for name in stored:  # every entry swapped for the clean one, under its own name
         (cache / results_cache.ENTRIES / name).write_text(json.dumps(clean))
     assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+
+
+def test_a_group_whose_questions_are_not_its_name_is_not_taken(capsys, chdir_tmp):
+    """A module's shared answers are stored once, named by their digest: a group edited to say
+    nothing (so that every answer 'holds') is refused, and the edited sibling counts."""
+    write(chdir_tmp / "mod/a.tf", 'resource "aws_instance" "a" {\n  metadata_options {\n'
+                                  '    http_tokens = var.tokens\n  }\n}\n')
+    variables = write(chdir_tmp / "mod/variables.tf", 'variable "tokens" {\n  default = "optional"\n}\n')
+    cache = chdir_tmp.parent / "cache"
+    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 1
+    groups = [p for p in entries(cache) if "findings" not in json.loads(p.read_bytes())]
+    assert groups, "the module's siblings were not stored as a group"
+    variables.write_text('variable "tokens" {\n  default = "required"\n}\n')
+    for group in groups:
+        group.write_text(json.dumps({**json.loads(group.read_bytes()), "asked": []}))
+    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 0
+
+
+def test_a_memo_built_unrecorded_makes_the_recording_unknown(tmp_path):
+    """What a memo built while nothing recorded asked is unknown: a file that takes it is not stored."""
+    from imds_lint import project_index
+
+    index = project_index.ProjectIndex((tmp_path,))
+    index.memo(("k",), lambda: index.read(write(tmp_path / "a.tf", "x = 1\n")))
+    project_index.start_recording()
+    index.memo(("k",), lambda: None)
+    assert project_index.stop_recording() is None
+    project_index.start_recording()
+    index.memo(("j",), lambda: index.read(tmp_path / "a.tf"))
+    index.memo(("j",), lambda: None)
+    asked = project_index.stop_recording()
+    assert asked is not None and [q[0] for q in asked] == ["group"]
 
 
 @pytest.mark.parametrize("what", ["link to a folder", "link to /dev/zero", "fifo", "folder", "link loop"])
