@@ -213,19 +213,13 @@ def test_cloudinit_config_parts_are_user_data_of_the_instances_using_them():
 
 
 def _string_literal_by_the_tree(file, node):
-    """hcl.tree.string_literal as it read every string before its byte fast path."""
-    from imds_lint.hcl.tree import unwrap
+    """hcl.tree.string_literal with its byte fast path off (the file seen as non-ASCII): the tree reading."""
+    from types import SimpleNamespace
 
-    node = unwrap(node)
-    if node is None or node.type not in ("string_lit", "quoted_template"):
-        return None
-    if any(c.type in ("template_interpolation", "template_directive") for c in node.named_children):
-        return None
-    span = file.span(node)
-    inner = file.text[span.start + 1:span.end - 1]
-    if "\\" in inner or "$" in inner or "%" in inner:
-        inner, _ = hcl_template.decode(file.text, span.start + 1, span.end - 1, quoted=True)
-    return inner
+    from imds_lint.hcl.tree import string_literal
+
+    tree_only = SimpleNamespace(text=file.text, src=file.src, span=file.span, offsets=SimpleNamespace(ascii=False))
+    return string_literal(tree_only, node)
 
 
 def _outcome(read, file, node):

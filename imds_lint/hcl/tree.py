@@ -97,6 +97,7 @@ class Block:
         self.labels = [string_literal(file, c) or "" for c in children[1:] if c.type == "string_lit"]
         self.body = next((c for c in children if c.type == "body"), None)
         self._attributes: dict[str, object] | None = None
+        self._blocks: list[Block] | None = None
 
     def attributes(self) -> dict[str, object]:
         """Name -> expression node, read once per block (callers only read it)."""
@@ -116,7 +117,9 @@ class Block:
     def sub_blocks(self, name: str) -> list[Block]:
         if self.body is None:
             return []
-        return [b for b in (Block(self.file, c) for c in self.body.named_children if c.type == "block") if b.type == name]
+        if self._blocks is None:  # read once per block: a resource is asked for several kinds
+            self._blocks = [Block(self.file, c) for c in self.body.named_children if c.type == "block"]
+        return [b for b in self._blocks if b.type == name]
 
     def dynamic_content(self, name: str) -> Block | None:
         """The ``content`` block of a ``dynamic "<name>"`` block in this one, if any."""
