@@ -68,6 +68,7 @@ class Repo:
     name: str
     commit: str
     why: str
+    held_out: bool = False  # added in session 3 and scored before anything was tuned on it
 
     @property
     def mirror_name(self) -> str:
@@ -114,7 +115,8 @@ class RepoResult:
 
 def read_corpus(path: Path) -> list[Repo]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [Repo(r["repo"], r["commit"], r.get("why", "")) for r in data["repo"]]
+    return [Repo(r["repo"], r["commit"], r.get("why", ""), bool(r.get("held_out", False)))
+            for r in data["repo"]]
 
 
 def read_labels(path: Path) -> list[Label]:
@@ -323,7 +325,10 @@ def run_repo(repo: Repo, gd: Path, imds_lint: str, keep: Path | None) -> tuple[R
         result.missing_blobs = extract(gd, repo.commit, tmp)
         start = time.perf_counter()
         try:
-            run = subprocess.run([*shlex.split(imds_lint), "--format", "json", "--jobs", "1", "."], cwd=tmp,
+            # --no-cache: a results cache written into the tree would be grepped as hits, and one
+            # left from an earlier run would answer for the build under test.
+            run = subprocess.run([*shlex.split(imds_lint), "--format", "json", "--jobs", "1", "--no-cache", "."],
+                                 cwd=tmp,
                                  capture_output=True, timeout=900)
         except OSError as exc:
             raise SystemExit(f"cannot run {imds_lint!r}: {exc}") from None
@@ -358,6 +363,10 @@ def run_repo(repo: Repo, gd: Path, imds_lint: str, keep: Path | None) -> tuple[R
 
 def fmt(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.3f}"
+
+
+def _row(t: Tally) -> str:
+    return f"{t.tp:>4} {t.fp:>4} {t.fn:>4} {fmt(t.precision()):>9} {fmt(t.recall()):>7}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -411,11 +420,18 @@ def main(argv: list[str] | None = None) -> int:
     tallies, unlabeled = score({name: r.findings for name, r in results.items()}, labels)
     for repo, path, line, cat, rule, message in unlabeled:
         draft_rows.append((repo, path, line, cat, rule, "?", "finding: " + message[:140]))
+    held_out = {r.name for r in repos if r.held_out and r.name in results}
+    held_tallies = score({n: r.findings for n, r in results.items() if n in held_out}, labels)[0]
 
-    print(f"\n{'category':<12} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}")
+    print(f"\n{'':<12} {'all ' + str(len(results)) + ' repositories':^32}"
+          + (f"   {'held-out ' + str(len(held_out)) + ' (session 3)':^32}" if held_out else ""))
+    columns = f"{'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}"
+    print(f"{'category':<12} {columns}" + (f"   {columns}" if held_out else ""))
     for cat in ("tokenless", "hop-limit", "protocol", "enforcement", "dependency", "engine"):
-        t = tallies.get(cat, Tally())
-        print(f"{cat:<12} {t.tp:>4} {t.fp:>4} {t.fn:>4} {fmt(t.precision()):>9} {fmt(t.recall()):>7}")
+        line = f"{cat:<12} {_row(tallies.get(cat, Tally()))}"
+        if held_out:
+            line += f"   {_row(held_tallies.get(cat, Tally()))}"
+        print(line)
     print(f"\nunlabeled findings (counted as FP): {len(unlabeled)}")
     valid = [(n, *e) for n, r in results.items() for e in r.imds001_valid]
     unchecked = [(n, *e) for n, r in results.items() for e in r.imds001_unchecked]
