@@ -116,11 +116,69 @@ def settings_fingerprint(settings) -> str:
     return digest("\n".join(values).encode("utf-8", "surrogateescape"))
 
 
+SECRET_BYTES = 32
+_secret: bytes | None = None
+_secret_problem: str | None = None
+
+
+def secret_folder() -> str:
+    """Where this user's key for entry names lives: never in a scanned tree, so a repository
+    cannot bring it along (``IMDS_LINT_SECRET_DIR``, else the user's cache folder)."""
+    named = os.environ.get("IMDS_LINT_SECRET_DIR")
+    if named:
+        return os.path.abspath(os.path.expanduser(named))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.path.abspath(base), "imds-lint")
+
+
+def machine_secret() -> bytes | None:
+    """32 random bytes made once per user (a 0600 file in ``secret_folder``), or None with the
+    reason in ``_secret_problem``. Entry names are keyed with it: a scanned repository can commit a
+    cache folder, and without the key it cannot name an entry this machine would take, so a forged
+    "no findings" entry is never read."""
+    global _secret, _secret_problem
+    if _secret is not None or _secret_problem is not None:
+        return _secret
+    folder = secret_folder()
+    path = os.path.join(folder, "secret")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            try:
+                os.write(fd, os.urandom(SECRET_BYTES))
+            finally:
+                os.close(fd)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            info = os.fstat(fd)
+            value = os.read(fd, SECRET_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        _secret_problem = f"no key for its entries in {folder}: {exc.strerror or exc}"
+        return None
+    # Another user's file, one others may read or write, or a short one: not a secret.
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077 \
+            or len(value) != SECRET_BYTES:
+        _secret_problem = f"its key {path} is not a private {SECRET_BYTES}-byte file of this user"
+        return None
+    _secret = value
+    return _secret
+
+
 def entry_key(settings_print: str, path: str, display: str, project_path: str, raw: bytes) -> str:
-    """The key of one file's result: tool, settings, where it is and how it is shown, its bytes."""
+    """The key of one file's result: tool, settings, where it is and how it is shown, its bytes,
+    keyed with this user's secret (nobody else can compute it, so no one can plant an entry)."""
+    from imds_lint.project_index import blake2b
+
     parts = (str(FORMAT), tool_fingerprint(), settings_print, os.path.abspath(path), display, project_path,
              digest(raw))
-    return digest("\0".join(parts).encode("utf-8", "surrogateescape"))
+    return blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=16,
+                   key=machine_secret() or b"").hexdigest()
 
 
 def lookup(store: ResultsCache, settings_print: str, index, path: str, display: str, project_path: str,
@@ -177,6 +235,9 @@ class ResultsCache:
             return None
         if os.open not in os.supports_dir_fd or not hasattr(os, "O_NOFOLLOW"):
             self._off("needs openat and O_NOFOLLOW, which this system lacks")
+            return None
+        if machine_secret() is None:
+            self._off(_secret_problem)
             return None
         if create:
             self._create()

@@ -47,6 +47,7 @@ def _results_cache_outside_the_checkout(tmp_path_factory):
     and cold runs directly."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("IMDS_LINT_CACHE_DIR", str(tmp_path_factory.mktemp("results-cache")))
+        patch.setenv("IMDS_LINT_SECRET_DIR", str(tmp_path_factory.mktemp("results-cache-key")))
         yield
 
 

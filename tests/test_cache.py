@@ -304,6 +304,67 @@ def test_a_forged_clean_entry_for_another_file_is_not_taken(capsys, chdir_tmp):
     assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
 
 
+@pytest.fixture
+def fresh_secret(tmp_path, monkeypatch):
+    """This user's key for entry names made anew in a folder of the test's own."""
+    folder = tmp_path / "key"
+    monkeypatch.setenv("IMDS_LINT_SECRET_DIR", str(folder))
+    monkeypatch.setattr(results_cache, "_secret", None)
+    monkeypatch.setattr(results_cache, "_secret_problem", None)
+    return folder
+
+
+def test_an_entry_planted_by_someone_without_this_users_key_is_not_taken(capsys, chdir_tmp, fresh_secret,
+                                                                        monkeypatch):
+    # A repository can commit a cache folder, and everything in a key but the user's secret is
+    # public (version, RECORD, CI's checkout path). The attacker here runs imds-lint with a key of
+    # their own at the same path and edits the entries it wrote to say "no findings".
+    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = chdir_tmp.parent / "cache"
+    cold = run(capsys, chdir_tmp, "--format", "json", cache=None)
+    assert json.loads(cold[1])["findings"]
+    theirs = os.urandom(results_cache.SECRET_BYTES)
+    monkeypatch.setattr(results_cache, "_secret", theirs)
+    run(capsys, chdir_tmp, "--format", "json", cache=cache)
+    for entry in entries(cache):
+        forged = json.loads(entry.read_bytes())
+        forged["findings"], forged["notes"] = [], []
+        entry.write_text(json.dumps(forged))
+    # With the attacker's key the forgery works (so this test can fail)...
+    assert json.loads(run(capsys, chdir_tmp, "--format", "json", cache=cache)[1])["findings"] == []
+    # ...with this user's own key it is never looked at.
+    monkeypatch.setattr(results_cache, "_secret", None)
+    assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+    assert (fresh_secret / "secret").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("problem", ["others may read it", "short", "a link", "a file in the folder's place"])
+def test_a_key_that_is_not_private_turns_the_cache_off_with_one_note(capsys, chdir_tmp, fresh_secret, problem):
+    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    fresh_secret.mkdir()
+    key = fresh_secret / "secret"
+    if problem == "others may read it":
+        key.write_bytes(os.urandom(results_cache.SECRET_BYTES))
+        key.chmod(0o644)
+    elif problem == "short":
+        key.write_bytes(b"0123")
+        key.chmod(0o600)
+    elif problem == "a link":
+        target = chdir_tmp.parent / "planted"
+        target.write_bytes(os.urandom(results_cache.SECRET_BYTES))
+        target.chmod(0o600)
+        key.symlink_to(target)
+    else:
+        fresh_secret.rmdir()
+        fresh_secret.write_text("")
+    cold = run(capsys, chdir_tmp, "--format", "json", cache=None)
+    cache = chdir_tmp.parent / "cache"
+    code, out, err = run(capsys, chdir_tmp, "--format", "json", cache=cache)
+    assert (code, out) == cold[:2]
+    assert err.count("imds-lint: note: results cache") == 1, err
+    assert not entries(cache)
+
+
 def test_a_group_whose_questions_are_not_its_name_is_not_taken(capsys, chdir_tmp):
     """A module's shared answers are stored once, named by their digest: a group edited to say
     nothing (so that every answer 'holds') is refused, and the edited sibling counts."""
