@@ -101,6 +101,37 @@ def test_urls_through_variables_and_expansion():
     assert [f.start.line for f in ps(text)] == [3, 4, 5]
 
 
+def test_urls_through_parameters_bound_where_the_function_is_called():
+    # A crawler that walks the metadata tree recursively, and a helper called by name or position:
+    # the URL reaches the request only through the parameter a call binds.
+    text = ("param([string]$Root = 'http://169.254.169.254/latest/meta-data')\n"
+            "$wc = New-Object System.Net.WebClient\n"
+            "function Read-Tree($Node) {\n"
+            "    foreach ($child in $wc.DownloadString($Node).Split(\"`n\")) {\n"
+            "        Read-Tree(\"$Node/$child\")\n"
+            "    }\n"
+            "}\n"
+            "function Read-Key {\n"
+            "    param([string]$Name, [string]$Under)\n"
+            "    Invoke-RestMethod -Uri \"$Under/$Name\"\n"
+            "}\n"
+            "function Read-Page($Page) { Invoke-RestMethod -Uri $Page }\n"
+            "Read-Tree($Root)\n"
+            "Read-Key -Und $Root -Name 'instance-id'\n"
+            "Read-Key 'ami-id' $Root\n"
+            "Read-Page 'https://example.com/status'\n")
+    assert [(f.start.line, f.code) for f in ps(text)] == [(4, "IMDS101"), (10, "IMDS101")]
+
+
+def test_a_parameter_bound_only_to_other_urls_or_never_called_is_not_imds():
+    text = ("function Get-Page($Url) { Invoke-RestMethod -Uri $Url }\n"
+            "function Get-Unused($Url2) { Invoke-RestMethod -Uri $Url2 }\n"
+            "Get-Page -Url 'https://example.com/a'\n"
+            "Get-Page 'https://example.com/b'\n"
+            "Write-Output 'http://169.254.169.254/latest/meta-data'\n")
+    assert ps(text) == []
+
+
 def test_tokens_in_hashtables_and_variables_are_seen():
     text = (f"$t = Invoke-RestMethod -Method Put -Uri http://169.254.169.254/latest/api/token "
             f"-Headers @{{'X-aws-ec2-metadata-token-ttl-seconds' = 300}}\n"

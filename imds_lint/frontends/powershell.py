@@ -85,7 +85,17 @@ class _Reader:
 
     # -- values ------------------------------------------------------------------
     def collect(self) -> None:
+        functions: dict[str, list[str]] = {}  # function name -> its parameters, in order
+        commands = []
         for node in _walk(self.state.tree.root_node):
+            if node.type == "function_statement":
+                name_node = next((c for c in node.named_children if c.type == "function_name"), None)
+                if name_node is not None:
+                    functions[self.source(name_node).lower()] = self.function_parameters(node)
+                continue
+            if node.type == "command":
+                commands.append(node)
+                continue
             if node.type == "script_parameter":
                 # param([string]$Root = "http://169.254.169.254/latest"): the default is its value.
                 variable = next((c for c in node.named_children if c.type == "variable"), None)
@@ -107,6 +117,48 @@ class _Reader:
             client = self.client_type(_unwrap(value))
             if client is not None:
                 self.clients[name] = client
+        for node in commands:
+            self.bind_arguments(node, functions)
+
+    def function_parameters(self, function) -> list[str]:
+        """``function F($A, $B)`` or ``function F { param($A, $B) ... }``: the names, lower-cased."""
+        declared = next((c for c in function.named_children if c.type == "function_parameter_declaration"), None)
+        if declared is None:
+            body = next((c for c in function.named_children if c.type == "script_block"), None)
+            declared = next((c for c in body.named_children if c.type == "param_block"), None) if body else None
+        listed = next((c for c in declared.named_children if c.type == "parameter_list"), None) if declared else None
+        names = []
+        for parameter in listed.named_children if listed is not None else ():
+            variable = next((c for c in parameter.named_children if c.type == "variable"), None)
+            if parameter.type == "script_parameter" and variable is not None:
+                names.append(_variable_name(self.source(variable)).lower())
+        return names
+
+    def bind_arguments(self, node, functions: dict[str, list[str]]) -> None:
+        """A call of a function defined in the file, ``F $u`` / ``F($u)`` / ``F -Url $u``: each
+        argument is a value its parameter can hold, as an assignment would be (variables are not
+        scoped here either: a parameter named like a script variable shares its values)."""
+        name_node = node.child_by_field_name("command_name") or next(
+            (c for c in node.named_children if c.type == "command_name"), None)
+        parameters = functions.get(self.source(name_node).lower()) if name_node is not None else None
+        elements = next((c for c in node.named_children if c.type == "command_elements"), None)
+        if not parameters or elements is None:
+            return
+        items = [c for c in elements.named_children if c.type != "command_argument_sep"]
+        positional = iter([p for p in parameters])
+        named: str | None = None
+        for item in items:
+            if self.is_parameter(item):
+                written = self.parameter_name(item).split(":")[0].lower()
+                # PowerShell takes any unambiguous prefix of a parameter's name.
+                matches = [p for p in parameters if p == written] or [p for p in parameters if p.startswith(written)]
+                named = matches[0] if len(matches) == 1 else ""
+                continue
+            target = named if named is not None else next(positional, None)
+            named = None
+            if target:
+                self.state.variables.add(target)
+                self.state.assignments.setdefault(target, []).append(item)
 
     def client_type(self, node) -> str | None:
         if node is None:
