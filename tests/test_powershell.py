@@ -171,6 +171,35 @@ def test_token_fixes_are_unsafe_and_say_no_runtime_ran_them():
     assert fix(text, "powershell") == text
 
 
+SHARED_URL = "the wrapper also serves callers that talk to other hosts"
+SHARED_CLIENT = "the client also sends requests to other hosts"
+
+
+@pytest.mark.parametrize("text, reason", [
+    # One helper fetches pages for IMDS and for another host: the token would go to both.
+    ("function Get-Doc($Address) {\n    $c = New-Object System.Net.WebClient\n    $c.DownloadString($Address)\n}\n"
+     f"Get-Doc '{URL}'\nGet-Doc 'https://status.example.org/ping'\n", SHARED_URL),
+    ("$target = 'https://status.example.org/ping'\n$target = '" + URL + "'\nInvoke-RestMethod -Uri $target\n",
+     SHARED_URL),
+    # One WebClient reads IMDS, then a page elsewhere: the header set on it goes with both.
+    (f"$web = New-Object System.Net.WebClient\n$id = $web.DownloadString('{URL}')\n"
+     "$page = $web.DownloadString('https://status.example.org/ping')\n", SHARED_CLIENT),
+])
+def test_a_token_that_would_also_reach_another_host_says_so(text, reason):
+    [finding] = ps(text)
+    assert finding.fix.applicability is Applicability.UNSAFE and reason in finding.fix.title, finding.fix.title
+
+
+def test_a_helper_and_a_client_used_for_imds_only_have_no_such_reason():
+    text = ("function Get-Doc($Address) {\n    $c = New-Object System.Net.WebClient\n    $c.DownloadString($Address)\n}\n"
+            f"Get-Doc '{URL}'\nGet-Doc '{URL}/../ami-id'\n"
+            f"$web = New-Object System.Net.WebClient\n$id = $web.DownloadString('{URL}')\n")
+    findings = ps(text)
+    assert len(findings) == 2
+    for finding in findings:
+        assert SHARED_URL not in finding.fix.title and SHARED_CLIENT not in finding.fix.title, finding.fix.title
+
+
 def test_protocol_fixes_on_a_token_request_stay_safe():
     # A GET to the token path fails in every world; sending it as PUT changes nothing else.
     text = ("$t = Invoke-RestMethod -Uri http://169.254.169.254/latest/api/token "

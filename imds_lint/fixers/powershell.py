@@ -58,7 +58,7 @@ class PowerShellFixer(NoFixes):
         if state.token_plan is None:
             state.token_plan = PowerShellTokenPlan()
         return token_plan.plan(request, PowerShellAdapter(state, analysis), state.token_plan, analysis.document.text,
-                               ttl)
+                               ttl, shared=handle.shared)
 
     def add_put_method(self, request: Request) -> Fix | None:
         handle = request.handle
@@ -93,6 +93,8 @@ class PowerShellAdapter(token_plan.ScriptAdapter):
         self.text = analysis.document.text
 
     def unproven(self, request: Request) -> tuple[Unproven, ...]:
+        if request.handle.client_shared:
+            return (Unproven.SHARED_CLIENT, Unproven.NOT_RUN_POWERSHELL)
         return (Unproven.NOT_RUN_POWERSHELL,)
 
     # -- where ---------------------------------------------------------------------

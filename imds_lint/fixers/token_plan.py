@@ -45,6 +45,7 @@ class Unproven(Enum):
 
     # The token goes to IMDS only.
     SHARED_WRAPPER = "the wrapper also serves callers that talk to other hosts, which would get the token"
+    SHARED_CLIENT = "the client also sends requests to other hosts, and a header set on it goes with each of them"
     # The fetch keeps the request's time limit.
     HIDDEN_LIMIT = "the request's options (and so its time limit) come partly from an expansion the fixer cannot read"
     SUBPROCESS_LIMIT = "the command run by subprocess keeps its own time limit, which the token fetch cannot copy"

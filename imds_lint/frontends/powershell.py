@@ -22,6 +22,7 @@ from imds_lint.frontends import Analysis, ParseProblem
 from imds_lint.clients import Arg, parse_argv, program_name, requests_for
 from imds_lint.protocol import TOKEN_HEADER_NAME
 from imds_lint.model import Document, Header, Request, Span
+from imds_lint.records import replace
 
 UNKNOWN = "*"
 _WEB_CMDLETS = {"invoke-restmethod": "Invoke-RestMethod", "irm": "Invoke-RestMethod",
@@ -75,6 +76,7 @@ class _Reader:
         self.state = PowerShellState(tree, src, document.text, len(src) == len(document.text))
         self.analysis = Analysis(document, state=self.state)
         self.clients: dict[str, str] = {}  # variable -> "WebClient" | "HttpClient"
+        self.client_urls: dict[str, list[str]] = {}  # variable -> the URLs its method calls read
         self._resolving: set[str] = set()
 
     def source(self, node) -> str:
@@ -222,6 +224,7 @@ class _Reader:
                 arguments = _argument_list_after(node, self.state.parent)
                 if arguments is not None:
                     self.invocation(node, arguments)
+        self.mark_shared()
         self.find_token_variables()
         if self.state.tree.root_node.has_error:
             for node in _walk(self.state.tree.root_node):
@@ -398,11 +401,14 @@ class _Reader:
         if kind is None or not arguments.named_children:
             return
         url = self.resolve(arguments.named_children[0])
+        if variable is not None:
+            self.client_urls.setdefault(variable, []).append(url)
         headers: tuple[Header, ...] = ()
         if variable is not None and self.sets_token_header(variable):
             headers = (Header(TOKEN_HEADER_NAME, None),)
         self.emit(node, member, kind, url, "GET", headers,
-                  PowerShellHandle("dotnet", node, member, variable=variable, client=kind))
+                  PowerShellHandle("dotnet", node, member, variable=variable, client=kind,
+                                   url_node=arguments.named_children[0]))
 
     def web_request(self, node, member, url_node) -> None:
         """``$r = [System.Net.WebRequest]::Create(url)``: headers and method are set on ``$r`` later."""
@@ -441,6 +447,38 @@ class _Reader:
             span=self.span(node), anchor=self.span(anchor_node), document=self.document,
             container=self.document.container, handle=handle,
         ))
+
+    def mark_shared(self) -> None:
+        """Requests whose token header would also reach another host: the URL's variables hold a
+        non-IMDS address too (a helper called for several hosts), or the WebClient whose Headers the
+        fix sets is also used for one (its headers go with every later call)."""
+        for i, request in enumerate(self.analysis.requests):
+            handle = request.handle
+            if not isinstance(handle, PowerShellHandle) or handle.kind not in ("cmdlet", "dotnet"):
+                continue
+            shared = handle.url_node is not None and self.may_hold_other_hosts(handle.url_node)
+            client_shared = handle.kind == "dotnet" and handle.variable is not None and any(
+                parse_imds_url(u) is None for u in self.client_urls.get(handle.variable, ()))
+            if shared or client_shared:
+                handle = replace(handle, shared=shared, client_shared=client_shared)
+                self.analysis.requests[i] = replace(request, handle=handle)
+
+    def may_hold_other_hosts(self, node) -> bool:
+        """Whether a variable the expression reads (or one those read, and so on) is ever given
+        an address that is not IMDS (lookup keeps the IMDS one, which is right for detection only)."""
+        pending = _referenced_names(self.source(node))
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for value in self.state.assignments.get(name, ()):
+                resolved = self.resolve(value)
+                if "://" in resolved and parse_imds_url(resolved) is None:
+                    return True
+                pending.extend(_referenced_names(self.source(value)))
+        return False
 
     def find_token_variables(self) -> None:
         fetches = {r.span for r in self.analysis.requests if r.is_token_fetch and r.method == "PUT"}
@@ -495,6 +533,11 @@ def _parameter(written: str) -> str | None:
         return written
     matches = [p for p in _IWR_PARAMETERS if p.startswith(written)]
     return matches[0] if len(matches) == 1 else None
+
+
+def _referenced_names(text: str) -> list[str]:
+    """The variables an expression's text reads (``$u``, ``${u}``, ``$script:u``), lower-cased."""
+    return [_variable_name(m.group(0)).lower() for m in re.finditer(r"\$\{[^}]+\}|\$\w+(?::\w+)?", text)]
 
 
 def _variable_name(text: str) -> str:

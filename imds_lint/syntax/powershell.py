@@ -26,6 +26,10 @@ class PowerShellHandle:
     client: str | None = None  # "WebClient" | "HttpClient"
     timeout: object | None = None  # the -TimeoutSec value, as written (or a splatted table's TimeoutSec)
     options_hidden: bool = False  # splatted from a table the reader could not see: a -TimeoutSec may hide there
+    # The URL's variables also hold addresses that are not IMDS (a helper called for several hosts).
+    shared: bool = False
+    # The WebClient is also used for another host: the header set on it goes with every later call.
+    client_shared: bool = False
 
 
 @dataclass
