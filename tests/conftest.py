@@ -52,6 +52,17 @@ def _results_cache_outside_the_checkout(tmp_path_factory):
 
 
 @pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A repository (``tmp_path/repo``) as the current folder, colour off, with room beside it
+    (its parent) for what must stay outside it: a cache folder, a config above the root."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return root
+
+
+@pytest.fixture
 def git_repo(tmp_path, monkeypatch):
     """An empty repository (a .git folder is all imds-lint looks for) as the current folder, colour off."""
     (tmp_path / ".git").mkdir()

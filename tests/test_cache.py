@@ -44,16 +44,6 @@ def entries(cache: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
 
 
-@pytest.fixture
-def chdir_tmp(tmp_path, monkeypatch):
-    """A repository as the current folder, with room beside it (its parent) for a cache folder."""
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    monkeypatch.chdir(repo)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return repo
-
-
 # -- warm == cold on the fixtures ----------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["json", "sarif", "text"])
 def test_fixtures_warm_equals_cold(capsys, tmp_path, fmt):
@@ -66,31 +56,31 @@ def test_fixtures_warm_equals_cold(capsys, tmp_path, fmt):
     assert first[0] == 1
 
 
-def test_every_format_warm_equals_cold(capsys, chdir_tmp):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    write(chdir_tmp / "b.py", f"import requests\nrequests.get('{URL}')\n")
-    write(chdir_tmp / "broken.json", '{"UserData": "curl ' + URL + '",\n')
-    (chdir_tmp / "bad.sh").write_bytes(b"#!/bin/sh\ncurl \xff " + URL.encode() + b"\n")
-    cache = chdir_tmp.parent / "cache"
+def test_every_format_warm_equals_cold(capsys, repo):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    write(repo / "b.py", f"import requests\nrequests.get('{URL}')\n")
+    write(repo / "broken.json", '{"UserData": "curl ' + URL + '",\n')
+    (repo / "bad.sh").write_bytes(b"#!/bin/sh\ncurl \xff " + URL.encode() + b"\n")
+    cache = repo.parent / "cache"
     from imds_lint.cli import FORMATS
 
     for fmt in FORMATS:
-        run(capsys, chdir_tmp, "--format", fmt, cache=cache)
-        assert same_as_cold(capsys, chdir_tmp, cache, "--format", fmt)[0] == 1, fmt
+        run(capsys, repo, "--format", fmt, cache=cache)
+        assert same_as_cold(capsys, repo, cache, "--format", fmt)[0] == 1, fmt
 
 
-def test_results_are_served_from_the_cache(capsys, chdir_tmp, monkeypatch):
+def test_results_are_served_from_the_cache(capsys, repo, monkeypatch):
     """A warm run does not run the front-ends at all (else the cache would only cost)."""
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
-    cold = run(capsys, chdir_tmp, "--format", "json", cache=cache)
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
+    cold = run(capsys, repo, "--format", "json", cache=cache)
     from imds_lint import engine
 
     def no_lint(*args, **kwargs):
         raise AssertionError("linted although the cache holds the result")
 
     monkeypatch.setattr(engine.Linter, "lint_text", no_lint)
-    assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+    assert run(capsys, repo, "--format", "json", cache=cache) == cold
 
 
 # -- each cross-file question, changed between two runs ------------------------------------------
@@ -137,62 +127,62 @@ def test_the_other_file_edited_removed_or_added_gives_the_cold_answer(capsys, tm
     assert _uses(same_as_cold(capsys, scan, cache, "--format", "json")[1], question)
 
 
-def test_every_file_of_a_module_sees_its_siblings_change(capsys, chdir_tmp):
+def test_every_file_of_a_module_sees_its_siblings_change(capsys, repo):
     """The second file of a module takes the siblings from the index's memo, not from the disk:
     what building the memo asked must be in its entry too."""
     for name in ("a", "b", "c"):
-        write(chdir_tmp / f"mod/{name}.tf", f'resource "aws_instance" "{name}" {{\n  metadata_options {{\n'
+        write(repo / f"mod/{name}.tf", f'resource "aws_instance" "{name}" {{\n  metadata_options {{\n'
                                             '    http_tokens = var.tokens\n  }\n}\n')
-    variables = write(chdir_tmp / "mod/variables.tf", 'variable "tokens" {\n  default = "optional"\n}\n')
-    cache = chdir_tmp.parent / "cache"
-    flagged = json.loads(same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[1])["findings"]
+    variables = write(repo / "mod/variables.tf", 'variable "tokens" {\n  default = "optional"\n}\n')
+    cache = repo.parent / "cache"
+    flagged = json.loads(same_as_cold(capsys, repo, cache, "--format", "json")[1])["findings"]
     assert len([f for f in flagged if f["rule"] == "IMDS301"]) == 3
     variables.write_text('variable "tokens" {\n  default = "required"\n}\n')
-    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 0
+    assert same_as_cold(capsys, repo, cache, "--format", "json")[0] == 0
 
 
-def test_a_file_turned_into_a_link_elsewhere_gives_the_cold_answer(capsys, chdir_tmp):
+def test_a_file_turned_into_a_link_elsewhere_gives_the_cold_answer(capsys, repo):
     """Same path, same bytes, but its real place (where its Dockerfile is looked for) moved."""
     script = f"#!/bin/sh\ncurl -s {URL}\n"
-    write(chdir_tmp / "app/entrypoint.sh", script)
-    write(chdir_tmp / "app/Dockerfile", 'FROM alpine\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n')
-    cache = chdir_tmp.parent / "cache"
-    shown = same_as_cold(capsys, chdir_tmp, cache, "--format", "json", "app/entrypoint.sh")[1]
+    write(repo / "app/entrypoint.sh", script)
+    write(repo / "app/Dockerfile", 'FROM alpine\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n')
+    cache = repo.parent / "cache"
+    shown = same_as_cold(capsys, repo, cache, "--format", "json", "app/entrypoint.sh")[1]
     assert "IMDS201" in {f["rule"] for f in json.loads(shown)["findings"]}
-    write(chdir_tmp / "lib/entrypoint.sh", script)
-    (chdir_tmp / "app/entrypoint.sh").unlink()
-    (chdir_tmp / "app/entrypoint.sh").symlink_to(chdir_tmp / "lib/entrypoint.sh")
-    shown = same_as_cold(capsys, chdir_tmp, cache, "--format", "json", "app/entrypoint.sh")[1]
+    write(repo / "lib/entrypoint.sh", script)
+    (repo / "app/entrypoint.sh").unlink()
+    (repo / "app/entrypoint.sh").symlink_to(repo / "lib/entrypoint.sh")
+    shown = same_as_cold(capsys, repo, cache, "--format", "json", "app/entrypoint.sh")[1]
     assert "IMDS201" not in {f["rule"] for f in json.loads(shown)["findings"]}
 
 
-def test_a_config_change_gives_the_cold_answer(capsys, chdir_tmp):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
-    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 1
-    write(chdir_tmp / "imds-lint.toml", 'ignore = ["IMDS101"]\n')
-    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 0
-    write(chdir_tmp / "imds-lint.toml", 'per-file-ignores = { "b.sh" = ["IMDS1"] }\n')
-    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 1
-    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json", "--select", "IMDS3")[0] == 0
+def test_a_config_change_gives_the_cold_answer(capsys, repo):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
+    assert same_as_cold(capsys, repo, cache, "--format", "json")[0] == 1
+    write(repo / "imds-lint.toml", 'ignore = ["IMDS101"]\n')
+    assert same_as_cold(capsys, repo, cache, "--format", "json")[0] == 0
+    write(repo / "imds-lint.toml", 'per-file-ignores = { "b.sh" = ["IMDS1"] }\n')
+    assert same_as_cold(capsys, repo, cache, "--format", "json")[0] == 1
+    assert same_as_cold(capsys, repo, cache, "--format", "json", "--select", "IMDS3")[0] == 0
 
 
-def test_a_nested_config_gives_its_own_answer(capsys, chdir_tmp):
+def test_a_nested_config_gives_its_own_answer(capsys, repo):
     body = f"#!/bin/sh\ncurl -s {URL}\n"
-    write(chdir_tmp / "a.sh", body)
-    write(chdir_tmp / "sub/a.sh", body)
-    cache = chdir_tmp.parent / "cache"
-    same_as_cold(capsys, chdir_tmp, cache, "--format", "json")
-    write(chdir_tmp / "sub/imds-lint.toml", 'ignore = ["IMDS101"]\n')
-    out = same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[1]
+    write(repo / "a.sh", body)
+    write(repo / "sub/a.sh", body)
+    cache = repo.parent / "cache"
+    same_as_cold(capsys, repo, cache, "--format", "json")
+    write(repo / "sub/imds-lint.toml", 'ignore = ["IMDS101"]\n')
+    out = same_as_cold(capsys, repo, cache, "--format", "json")[1]
     shown = [f["path"] for f in json.loads(out)["findings"] if f["rule"] == "IMDS101"]
     assert len(shown) == 1 and not shown[0].endswith("sub/a.sh")
 
 
-def test_the_same_file_shown_under_another_name_is_its_own_entry(capsys, chdir_tmp):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
-    same_as_cold(capsys, chdir_tmp, cache, "--format", "json")
+def test_the_same_file_shown_under_another_name_is_its_own_entry(capsys, repo):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
+    same_as_cold(capsys, repo, cache, "--format", "json")
     code = main(["--cache-dir", str(cache), "--format", "json", "./a.sh"])
     warm = capsys.readouterr().out
     main(["--no-cache", "--format", "json", "./a.sh"])
@@ -279,29 +269,29 @@ def _warm(capsys, tree: Path, cache: Path) -> tuple[int, str, str]:
     return cold
 
 
-def test_hostile_entries_are_misses_never_crashes_never_hidden_findings(capsys, chdir_tmp):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
-    cold = _warm(capsys, chdir_tmp, cache)
+def test_hostile_entries_are_misses_never_crashes_never_hidden_findings(capsys, repo):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
+    cold = _warm(capsys, repo, cache)
     (entry,) = entries(cache)
     for label, payload in _hostile_payloads(entry.name).items():
         entry.write_bytes(payload)
-        assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold, label
+        assert run(capsys, repo, "--format", "json", cache=cache) == cold, label
         # The miss stored the right entry again.
         assert json.loads(entry.read_bytes())["key"] == entry.name, label
 
 
-def test_a_forged_clean_entry_for_another_file_is_not_taken(capsys, chdir_tmp):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    write(chdir_tmp / "b.sh", "#!/bin/sh\ncurl -s http://169.254.169.254/latest/api/token -X PUT "
+def test_a_forged_clean_entry_for_another_file_is_not_taken(capsys, repo):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    write(repo / "b.sh", "#!/bin/sh\ncurl -s http://169.254.169.254/latest/api/token -X PUT "
                               "-H 'X-aws-ec2-metadata-token-ttl-seconds: 60'\n")
-    cache = chdir_tmp.parent / "cache"
-    cold = _warm(capsys, chdir_tmp, cache)
+    cache = repo.parent / "cache"
+    cold = _warm(capsys, repo, cache)
     stored = {p.name: json.loads(p.read_bytes()) for p in entries(cache)}
     clean = next(e for e in stored.values() if not e["findings"])
     for name in stored:  # every entry swapped for the clean one, under its own name
         (cache / results_cache.ENTRIES / name).write_text(json.dumps(clean))
-    assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+    assert run(capsys, repo, "--format", "json", cache=cache) == cold
 
 
 @pytest.fixture
@@ -314,33 +304,33 @@ def fresh_secret(tmp_path, monkeypatch):
     return folder
 
 
-def test_an_entry_planted_by_someone_without_this_users_key_is_not_taken(capsys, chdir_tmp, fresh_secret,
+def test_an_entry_planted_by_someone_without_this_users_key_is_not_taken(capsys, repo, fresh_secret,
                                                                         monkeypatch):
     # A repository can commit a cache folder, and everything in a key but the user's secret is
     # public (version, RECORD, CI's checkout path). The attacker here runs imds-lint with a key of
     # their own at the same path and edits the entries it wrote to say "no findings".
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
-    cold = run(capsys, chdir_tmp, "--format", "json", cache=None)
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
+    cold = run(capsys, repo, "--format", "json", cache=None)
     assert json.loads(cold[1])["findings"]
     theirs = os.urandom(results_cache.SECRET_BYTES)
     monkeypatch.setattr(results_cache, "_secret", theirs)
-    run(capsys, chdir_tmp, "--format", "json", cache=cache)
+    run(capsys, repo, "--format", "json", cache=cache)
     for entry in entries(cache):
         forged = json.loads(entry.read_bytes())
         forged["findings"], forged["notes"] = [], []
         entry.write_text(json.dumps(forged))
     # With the attacker's key the forgery works (so this test can fail)...
-    assert json.loads(run(capsys, chdir_tmp, "--format", "json", cache=cache)[1])["findings"] == []
+    assert json.loads(run(capsys, repo, "--format", "json", cache=cache)[1])["findings"] == []
     # ...with this user's own key it is never looked at.
     monkeypatch.setattr(results_cache, "_secret", None)
-    assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+    assert run(capsys, repo, "--format", "json", cache=cache) == cold
     assert (fresh_secret / "secret").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("problem", ["others may read it", "short", "a link", "a file in the folder's place"])
-def test_a_key_that_is_not_private_turns_the_cache_off_with_one_note(capsys, chdir_tmp, fresh_secret, problem):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+def test_a_key_that_is_not_private_turns_the_cache_off_with_one_note(capsys, repo, fresh_secret, problem):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
     fresh_secret.mkdir()
     key = fresh_secret / "secret"
     if problem == "others may read it":
@@ -350,35 +340,35 @@ def test_a_key_that_is_not_private_turns_the_cache_off_with_one_note(capsys, chd
         key.write_bytes(b"0123")
         key.chmod(0o600)
     elif problem == "a link":
-        target = chdir_tmp.parent / "planted"
+        target = repo.parent / "planted"
         target.write_bytes(os.urandom(results_cache.SECRET_BYTES))
         target.chmod(0o600)
         key.symlink_to(target)
     else:
         fresh_secret.rmdir()
         fresh_secret.write_text("")
-    cold = run(capsys, chdir_tmp, "--format", "json", cache=None)
-    cache = chdir_tmp.parent / "cache"
-    code, out, err = run(capsys, chdir_tmp, "--format", "json", cache=cache)
+    cold = run(capsys, repo, "--format", "json", cache=None)
+    cache = repo.parent / "cache"
+    code, out, err = run(capsys, repo, "--format", "json", cache=cache)
     assert (code, out) == cold[:2]
     assert err.count("imds-lint: note: results cache") == 1, err
     assert not entries(cache)
 
 
-def test_a_group_whose_questions_are_not_its_name_is_not_taken(capsys, chdir_tmp):
+def test_a_group_whose_questions_are_not_its_name_is_not_taken(capsys, repo):
     """A module's shared answers are stored once, named by their digest: a group edited to say
     nothing (so that every answer 'holds') is refused, and the edited sibling counts."""
-    write(chdir_tmp / "mod/a.tf", 'resource "aws_instance" "a" {\n  metadata_options {\n'
+    write(repo / "mod/a.tf", 'resource "aws_instance" "a" {\n  metadata_options {\n'
                                   '    http_tokens = var.tokens\n  }\n}\n')
-    variables = write(chdir_tmp / "mod/variables.tf", 'variable "tokens" {\n  default = "optional"\n}\n')
-    cache = chdir_tmp.parent / "cache"
-    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 1
+    variables = write(repo / "mod/variables.tf", 'variable "tokens" {\n  default = "optional"\n}\n')
+    cache = repo.parent / "cache"
+    assert same_as_cold(capsys, repo, cache, "--format", "json")[0] == 1
     groups = [p for p in entries(cache) if "findings" not in json.loads(p.read_bytes())]
     assert groups, "the module's siblings were not stored as a group"
     variables.write_text('variable "tokens" {\n  default = "required"\n}\n')
     for group in groups:
         group.write_text(json.dumps({**json.loads(group.read_bytes()), "asked": []}))
-    assert same_as_cold(capsys, chdir_tmp, cache, "--format", "json")[0] == 0
+    assert same_as_cold(capsys, repo, cache, "--format", "json")[0] == 0
 
 
 def test_a_memo_built_unrecorded_makes_the_recording_unknown(tmp_path):
@@ -398,14 +388,14 @@ def test_a_memo_built_unrecorded_makes_the_recording_unknown(tmp_path):
 
 
 @pytest.mark.parametrize("what", ["link to a folder", "link to /dev/zero", "fifo", "folder", "link loop"])
-def test_entries_that_are_not_files_are_misses(capsys, chdir_tmp, what):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
-    cold = _warm(capsys, chdir_tmp, cache)
+def test_entries_that_are_not_files_are_misses(capsys, repo, what):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
+    cold = _warm(capsys, repo, cache)
     (entry,) = entries(cache)
     entry.unlink()
     if what == "link to a folder":
-        entry.symlink_to(chdir_tmp)
+        entry.symlink_to(repo)
     elif what == "link to /dev/zero":
         entry.symlink_to("/dev/zero")
     elif what == "fifo":
@@ -414,18 +404,18 @@ def test_entries_that_are_not_files_are_misses(capsys, chdir_tmp, what):
         entry.mkdir()
     else:
         entry.symlink_to(entry)
-    assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+    assert run(capsys, repo, "--format", "json", cache=cache) == cold
 
 
-def test_a_default_cache_folder_that_is_a_link_is_not_used(capsys, chdir_tmp, monkeypatch):
+def test_a_default_cache_folder_that_is_a_link_is_not_used(capsys, repo, monkeypatch):
     """A scanned repository may commit .imds_lint_cache as a link to anywhere: nothing is written
     through it (one note), and the run's answer is the cold one."""
     monkeypatch.delenv("IMDS_LINT_CACHE_DIR", raising=False)
     monkeypatch.delenv("IMDS_LINT_NO_CACHE", raising=False)
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    elsewhere = chdir_tmp.parent / "elsewhere"
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    elsewhere = repo.parent / "elsewhere"
     elsewhere.mkdir()
-    (chdir_tmp / ".imds_lint_cache").symlink_to(elsewhere)
+    (repo / ".imds_lint_cache").symlink_to(elsewhere)
     code = main(["--format", "json", "."])
     captured = capsys.readouterr()
     assert code == 1 and captured.err.count("results cache") == 1 and "symbolic link" in captured.err
@@ -434,26 +424,26 @@ def test_a_default_cache_folder_that_is_a_link_is_not_used(capsys, chdir_tmp, mo
     assert captured.out == capsys.readouterr().out
 
 
-def test_the_entries_folder_as_a_link_is_not_followed(capsys, chdir_tmp):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
+def test_the_entries_folder_as_a_link_is_not_followed(capsys, repo):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
     cache.mkdir()
-    elsewhere = chdir_tmp.parent / "elsewhere"
+    elsewhere = repo.parent / "elsewhere"
     elsewhere.mkdir()
     (cache / results_cache.ENTRIES).symlink_to(elsewhere)
-    cold = run(capsys, chdir_tmp, "--format", "json", cache=None)
-    code, out, err = run(capsys, chdir_tmp, "--format", "json", cache=cache)
+    cold = run(capsys, repo, "--format", "json", cache=None)
+    code, out, err = run(capsys, repo, "--format", "json", cache=cache)
     assert (code, out) == cold[:2] and err.count("results cache") == 1
     assert list(elsewhere.iterdir()) == []
 
 
-def test_the_default_folder_is_made_with_its_gitignore_and_tag_and_never_scanned(capsys, chdir_tmp, monkeypatch):
+def test_the_default_folder_is_made_with_its_gitignore_and_tag_and_never_scanned(capsys, repo, monkeypatch):
     monkeypatch.delenv("IMDS_LINT_CACHE_DIR", raising=False)
     monkeypatch.delenv("IMDS_LINT_NO_CACHE", raising=False)
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
     assert main(["--format", "json", "."]) == 1
     first = capsys.readouterr().out
-    folder = chdir_tmp / ".imds_lint_cache"
+    folder = repo / ".imds_lint_cache"
     assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (folder / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert entries(folder)
@@ -465,21 +455,21 @@ def test_the_default_folder_is_made_with_its_gitignore_and_tag_and_never_scanned
         assert data["summary"]["files_scanned"] == json.loads(first)["summary"]["files_scanned"]
 
 
-def test_a_configured_cache_dir_elsewhere_in_the_tree_is_not_scanned(capsys, chdir_tmp, monkeypatch):
+def test_a_configured_cache_dir_elsewhere_in_the_tree_is_not_scanned(capsys, repo, monkeypatch):
     monkeypatch.delenv("IMDS_LINT_CACHE_DIR", raising=False)
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    write(chdir_tmp / "imds-lint.toml", 'cache-dir = "build/lint-cache"\n')
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    write(repo / "imds-lint.toml", 'cache-dir = "build/lint-cache"\n')
     main(["--format", "json", "--no-gitignore", "."])
     first = capsys.readouterr().out
-    assert entries(chdir_tmp / "build/lint-cache")
+    assert entries(repo / "build/lint-cache")
     main(["--format", "json", "--no-gitignore", "."])
     assert capsys.readouterr().out == first
     main(["--no-cache", "--format", "json", "--no-gitignore", "."])
     assert capsys.readouterr().out == first
 
 
-def test_environment_and_option_choose_the_folder(capsys, chdir_tmp, monkeypatch, tmp_path_factory):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+def test_environment_and_option_choose_the_folder(capsys, repo, monkeypatch, tmp_path_factory):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
     from_env = tmp_path_factory.mktemp("env-cache")
     monkeypatch.setenv("IMDS_LINT_CACHE_DIR", str(from_env))
     main(["."])
@@ -495,9 +485,9 @@ def test_environment_and_option_choose_the_folder(capsys, chdir_tmp, monkeypatch
 
 
 @pytest.mark.parametrize("options", [["--fix"], ["--diff"], ["--watch"]])
-def test_fix_diff_and_watch_runs_use_no_cache(capsys, chdir_tmp, monkeypatch, options):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    cache = chdir_tmp.parent / "cache"
+def test_fix_diff_and_watch_runs_use_no_cache(capsys, repo, monkeypatch, options):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    cache = repo.parent / "cache"
     if options == ["--watch"]:
         from imds_lint import watch
 
@@ -507,11 +497,11 @@ def test_fix_diff_and_watch_runs_use_no_cache(capsys, chdir_tmp, monkeypatch, op
     assert not cache.exists()
 
 
-def test_standard_input_uses_no_cache(capsys, chdir_tmp, monkeypatch):
+def test_standard_input_uses_no_cache(capsys, repo, monkeypatch):
     import io
     import sys
 
-    cache = chdir_tmp.parent / "cache"
+    cache = repo.parent / "cache"
     text = f"#!/bin/sh\ncurl -s {URL}\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
     assert main(["--cache-dir", str(cache), "--stdin-filename", "a.sh", "-"]) == 1
@@ -520,37 +510,37 @@ def test_standard_input_uses_no_cache(capsys, chdir_tmp, monkeypatch):
 
 
 @pytest.mark.parametrize("where", ["decode_result", "entry_key"])
-def test_a_failing_cache_costs_the_file_nothing(capsys, chdir_tmp, monkeypatch, where):
+def test_a_failing_cache_costs_the_file_nothing(capsys, repo, monkeypatch, where):
     """Whatever goes wrong inside the cache (a bug included), the file is linted as without it."""
     for n in range(3):
-        write(chdir_tmp / f"s{n}.sh", f"#!/bin/sh\ncurl -s {URL}/{n}\n")
-    cache = chdir_tmp.parent / "cache"
-    cold = _warm(capsys, chdir_tmp, cache)
+        write(repo / f"s{n}.sh", f"#!/bin/sh\ncurl -s {URL}/{n}\n")
+    cache = repo.parent / "cache"
+    cold = _warm(capsys, repo, cache)
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the cache")
 
     monkeypatch.setattr(results_cache, where, broken)
-    assert run(capsys, chdir_tmp, "--format", "json", cache=cache) == cold
+    assert run(capsys, repo, "--format", "json", cache=cache) == cold
 
 
 # -- a folder that cannot take entries -----------------------------------------------------------
-def test_an_unwritable_cache_folder_is_one_note_and_the_cold_answer(capsys, chdir_tmp):
-    write(chdir_tmp / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
-    write(chdir_tmp / "b.sh", f"#!/bin/sh\ncurl -s {URL}/b\n")
-    blocker = chdir_tmp.parent / "a-file"
+def test_an_unwritable_cache_folder_is_one_note_and_the_cold_answer(capsys, repo):
+    write(repo / "a.sh", f"#!/bin/sh\ncurl -s {URL}\n")
+    write(repo / "b.sh", f"#!/bin/sh\ncurl -s {URL}/b\n")
+    blocker = repo.parent / "a-file"
     blocker.write_text("")
-    cold = run(capsys, chdir_tmp, "--format", "json", cache=None)
-    code, out, err = run(capsys, chdir_tmp, "--format", "json", cache=blocker / "cache")
+    cold = run(capsys, repo, "--format", "json", cache=None)
+    code, out, err = run(capsys, repo, "--format", "json", cache=blocker / "cache")
     assert (code, out) == cold[:2]
     assert err.count("imds-lint: note: results cache") == 1, err
 
 
-def test_a_full_disk_turns_writing_off(capsys, chdir_tmp, monkeypatch):
+def test_a_full_disk_turns_writing_off(capsys, repo, monkeypatch):
     for n in range(3):
-        write(chdir_tmp / f"s{n}.sh", f"#!/bin/sh\ncurl -s {URL}/{n}\n")
-    cache = chdir_tmp.parent / "cache"
-    cold = run(capsys, chdir_tmp, "--format", "json", cache=None)
+        write(repo / f"s{n}.sh", f"#!/bin/sh\ncurl -s {URL}/{n}\n")
+    cache = repo.parent / "cache"
+    cold = run(capsys, repo, "--format", "json", cache=None)
     calls = []
     real_rename = os.rename
 
@@ -559,7 +549,7 @@ def test_a_full_disk_turns_writing_off(capsys, chdir_tmp, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "rename", full)
-    assert run(capsys, chdir_tmp, "--format", "json", cache=cache)[:2] == cold[:2]
+    assert run(capsys, repo, "--format", "json", cache=cache)[:2] == cold[:2]
     monkeypatch.setattr(os, "rename", real_rename)
     assert len(calls) == 1, "writing went on after the disk was full"
     assert entries(cache) == [] and not [p for p in (cache / results_cache.ENTRIES).iterdir()

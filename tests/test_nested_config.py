@@ -20,15 +20,6 @@ from tests.helpers import write
 TOKENLESS = "#!/bin/bash\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n"
 
 
-@pytest.fixture
-def repo(tmp_path, monkeypatch):
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return root
-
-
 def found(capsys, args: list[str], code: int = 1) -> list[tuple[str, str]]:
     assert main(["--format", "json", *args]) == code
     data = json.loads(capsys.readouterr().out)
