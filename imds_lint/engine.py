@@ -151,7 +151,7 @@ class Linter:
                 for request in analysis.requests:
                     rule.check_request(request, ctx)
                 rule.check_analysis(analysis, ctx)
-            findings.extend(ctx.findings)
+            findings.extend(_unfixable_where_unparsed(ctx.findings, analysis))
         if text_scanned:
             notes.append(_text_scanned_note(text_scanned))
         findings = _dedupe(findings)
@@ -400,6 +400,24 @@ def _digest(text: str) -> bytes:
 
 def _retext(source: SourceText, text: str) -> SourceText:
     return SourceText(source.raw, text, source.encoding, source.bom, source.lossy, source.escaped)
+
+
+def _unfixable_where_unparsed(findings: list[Finding], analysis: Analysis) -> list[Finding]:
+    """No fix touches a region the parser could not read: its tree there is the grammar's guess,
+    so an edit placed by it may land inside the broken construct and never take (a header added
+    into an unclosed ``$(`` was added again on every pass)."""
+    if not analysis.problems:
+        return findings
+    document = analysis.document
+    regions = [(document.to_root_offset(p.span.start), document.to_root_offset(p.span.end))
+               for p in analysis.problems]
+
+    def touches(start: int, end: int) -> bool:
+        return any(start <= r_end and end >= r_start for r_start, r_end in regions)
+
+    return [replace(f, fix=None) if f.fix is not None and (
+        touches(f.span.start, f.span.end) or any(touches(e.start, e.end) for e in f.fix.edits)) else f
+        for f in findings]
 
 
 def _text_scanned_note(regions: list[tuple[int, str]]) -> str:

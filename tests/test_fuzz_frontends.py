@@ -68,3 +68,11 @@ def _check(kind: str, text: str) -> None:
 @pytest.mark.parametrize("kind", sorted(PIECES))
 def test_frontend_and_fixer_hold_under_random_input(kind):
     given(_source(kind))(lambda text: _check(kind, text))()
+
+
+def test_no_fix_lands_in_a_region_the_grammar_could_not_read():
+    # Found by the fuzz profile: the httpie request's header went into the unclosed `$(` after its
+    # URL, where the next parse could not see it, and was added again on every pass.
+    text = "http GET http://169.254.169.254/latest/meta-data/instance-id$(curl -s "
+    _check("shell", text)
+    assert fix(text, "shell", unsafe=True) == text
