@@ -223,28 +223,18 @@ class JsAdapter:
         return [Edit(at, at, f" {entry},")]
 
 
+_CALLS = ("call_expression", "new_expression")
+_CSHARP_CALLS = ("invocation_expression", "object_creation_expression")
+
+
 def _node_at(state, span):
-    nodes = getattr(state, "_nodes_by_span", None)
-    if nodes is None:
-        nodes = {}
-        for n in walk(state.tree.root_node):
-            if n.type in ("call_expression", "new_expression"):
-                nodes.setdefault((state.span(n).start, state.span(n).end), n)
-        state._nodes_by_span = nodes
-    return nodes.get((span.start, span.end))
+    return state.node_at(span, _CALLS)
 
 
 def _csharp_call_at(state, span):
-    """The node written at ``span`` (a C# request is its call), from one index of the file's calls; the
-    first such node of the whole tree where the span is no call's (one walk per file, not per request)."""
-    calls = getattr(state, "_csharp_calls", None)
-    if calls is None:
-        calls = {}
-        for n in walk(state.tree.root_node):
-            if n.type in ("invocation_expression", "object_creation_expression"):
-                calls.setdefault((state.span(n).start, state.span(n).end), n)
-        state._csharp_calls = calls
-    found = calls.get((span.start, span.end))
+    """The C# call written at ``span``; where the span is no call's, the first node of the tree
+    written there."""
+    found = state.node_at(span, _CSHARP_CALLS)
     if found is None:
         found = next((n for n in walk(state.tree.root_node) if state.span(n) == span), None)
     return found

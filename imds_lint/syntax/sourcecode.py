@@ -37,6 +37,8 @@ class SourceState(NodeText):
     _ancestry: Ancestry | None = field(default=None, init=False, repr=False)
     # (types, node id) -> the nearest node of those types holding it, or None.
     _enclosing: dict = field(default_factory=dict, init=False, repr=False)
+    # types -> {(start, end): the first node of those types written exactly there}
+    _by_span: dict = field(default_factory=dict, init=False, repr=False)
 
     def parent(self, node):
         """A node's parent without ``Node.parent`` (which searches down from the root: walking up from
@@ -62,6 +64,18 @@ class SourceState(NodeText):
         for step in walked:
             known[(types, step)] = node
         return node
+
+    def node_at(self, span, types: tuple[str, ...]):
+        """The first node (in walk order) of a type in ``types`` written exactly at ``span``, or None:
+        one index per file and set of types, so a request's lookup is not a walk of the tree."""
+        index = self._by_span.get(types)
+        if index is None:
+            index = self._by_span[types] = {}
+            for node in walk(self.tree.root_node):
+                if node.type in types:
+                    written = self.span(node)
+                    index.setdefault((written.start, written.end), node)
+        return index.get((span.start, span.end))
 
 
 @dataclass(slots=True)
