@@ -26,7 +26,7 @@ import stat
 import sys
 import time
 
-from imds_lint.project_index import digest
+from imds_lint.project_index import blake2b, digest
 
 FORMAT = 2
 FOLDER_NAME = ".imds_lint_cache"
@@ -173,8 +173,6 @@ def machine_secret() -> bytes | None:
 def entry_key(settings_print: str, path: str, display: str, project_path: str, raw: bytes) -> str:
     """The key of one file's result: tool, settings, where it is and how it is shown, its bytes,
     keyed with this user's secret (nobody else can compute it, so no one can plant an entry)."""
-    from imds_lint.project_index import blake2b
-
     parts = (str(FORMAT), tool_fingerprint(), settings_print, os.path.abspath(path), display, project_path,
              digest(raw))
     return blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=16,
