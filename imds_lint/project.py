@@ -41,6 +41,10 @@ def real_path(path: str | Path) -> str:
     resolution is kept for the run (which renames files, never folders into links), and
     only the last component is checked for being a link, once.
     """
+    if path.__class__ is str:  # most callers pass a path that is already absolute: no abspath then
+        known = _REAL_PATHS.get(path)
+        if known is not None:
+            return known
     absolute = os.path.abspath(path)
     known = _REAL_PATHS.get(absolute)
     if known is not None:

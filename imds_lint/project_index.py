@@ -259,18 +259,23 @@ class ProjectIndex:
         admitted = self._admitted(key)
         if admitted is None:
             return None
+        return self._read_admitted(key, admitted, max_bytes)
+
+    def _read_admitted(self, key: str, admitted: tuple[str, os.stat_result],
+                       max_bytes: int | None) -> FileText | None:
         real, info = admitted
         if max_bytes is not None and info.st_size > max_bytes:
             return None
         cached = self._texts.get(key)
         if cached is not None and cached.key == (real, info.st_mtime_ns, info.st_size):
             return cached
+        # read_bytes asks for the size fstat gives, not max_bytes + 1: a read of a 1 KB sibling with
+        # a 1 MB request allocated the megabyte first (100 us, a fifth of a Terraform file's time).
+        from imds_lint.source import SkipFile, read_bytes
+
         try:
-            with open(real, "rb") as handle:
-                raw = handle.read(self.max_bytes + 1)
-        except OSError:
-            return None
-        if len(raw) > self.max_bytes:
+            raw = read_bytes(real, self.max_bytes)
+        except SkipFile:
             return None
         found = FileText(key, raw.decode("utf-8", "replace"), (real, info.st_mtime_ns, info.st_size))
         self._texts[key] = found
@@ -302,6 +307,37 @@ class ProjectIndex:
             return ()
         return tuple(os.path.join(state[0], name) for name in listing
                      if wanted(name) and self.admits(os.path.join(state[0], name)))
+
+    def texts_in(self, folder: str | Path, wanted: Callable[[str], bool], limit: int,
+                 max_bytes: int | None = None) -> list[FileText]:
+        """``read`` of each of the first ``limit`` files ``files_in`` gives, with one admission check
+        per file instead of two (a Terraform module's siblings: every file of the folder)."""
+        state, listing = self._listing(folder)
+        if _recordings:
+            _record(("list", os.fspath(folder)), None if state is None else digest("\0".join(listing).encode(
+                "utf-8", "surrogateescape")))
+        if state is None:
+            return []
+        texts: list[FileText] = []
+        taken = 0
+        for name in listing:
+            if taken >= limit:
+                break
+            if not wanted(name):
+                continue
+            full = os.path.join(state[0], name)
+            admitted = self._admitted(full)
+            if _recordings:
+                _record(("admits", full), admitted is not None)
+            if admitted is None:
+                continue
+            taken += 1
+            found = self._read_admitted(os.path.abspath(full), admitted, max_bytes)
+            if _recordings:
+                _record(("read", full, max_bytes), None if found is None else self.text_digest(found))
+            if found is not None:
+                texts.append(found)
+        return texts
 
     def _listing(self, folder: str | Path) -> tuple[tuple[str, int] | None, tuple[str, ...]]:
         state = self._folder_state(folder)

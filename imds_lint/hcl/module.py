@@ -195,6 +195,5 @@ def sibling_folder(project, path: str, suffix: str = ".tf") -> _Folder | None:
 
 
 def _list_siblings(project, folder: str, suffix: str) -> list[tuple[str, _Sibling]]:
-    reads = (project.read(full, MAX_SIBLING_BYTES)
-             for full in project.files_in(folder, lambda name: name.endswith(suffix))[:MAX_SIBLINGS])
-    return [(read.path, _Sibling(read.text)) for read in reads if read is not None]
+    reads = project.texts_in(folder, lambda name: name.endswith(suffix), MAX_SIBLINGS, MAX_SIBLING_BYTES)
+    return [(read.path, _Sibling(read.text)) for read in reads]
