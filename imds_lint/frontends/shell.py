@@ -42,9 +42,9 @@ _PREFIX_ARG_OPTS = {
 @lru_cache(maxsize=1)
 def _parser():
     # Imported here so runs that never meet a shell candidate never load the grammar.
-    import tree_sitter
+    from imds_lint.syntax.treesitter import core, grammar
 
-    from imds_lint.syntax.treesitter import grammar
+    tree_sitter = core()
 
     return tree_sitter.Parser(tree_sitter.Language(grammar("tree_sitter_bash")))
 
