@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from typing import NamedTuple
+from collections import namedtuple
 
 from imds_lint import kinds as _kinds
 
@@ -50,17 +50,17 @@ _UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
           for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")]
 
 
-class KindWords(NamedTuple):
+class KindWords(namedtuple("KindWords", "words confirm", defaults=(None,))):
     """What makes a file of one kind a candidate without naming the endpoint.
 
-    ``words``: literals, one of which every match contains (none: only
+    ``words``: literals (a tuple of bytes), one of which every match contains (none: only
     ``confirm`` can tell, for a kind whose files are few and small).
-    ``confirm``: the exact test, when the words alone would let too much
-    through (None: any word is enough).
+    ``confirm``: the exact test (a bytes pattern), when the words alone would let too much
+    through (None: any word is enough). A collections named tuple: typing.NamedTuple would
+    import typing (~2.5 ms of a pre-commit run).
     """
 
-    words: tuple[bytes, ...]
-    confirm: re.Pattern[bytes] | None = None
+    __slots__ = ()
 
     def matches(self, raw: bytes) -> bool:
         """The reference semantics, and the matcher where Hyperscan is missing."""

@@ -36,10 +36,13 @@ try:  # the blake2b hashlib hands out, without hashlib's import of OpenSSL (~3 m
 except ImportError:
     from hashlib import blake2b
 from pathlib import Path, PurePath
-from typing import Callable
 
 from imds_lint.project import real_path
 from imds_lint.records import dataclass
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from typing import Callable
 
 MAX_FILE_BYTES = 1_000_000
 _MEMO_SIZE = 256

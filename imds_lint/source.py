@@ -8,8 +8,8 @@ import os
 import stat
 from bisect import bisect_right
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
     from imds_lint.model import Location
 

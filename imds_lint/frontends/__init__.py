@@ -13,13 +13,15 @@ from __future__ import annotations
 import importlib
 from pathlib import PurePath
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Union
 
 from imds_lint.kinds import DOCKERFILE_NAME, MANIFESTS, Kind, kind_from_name
 from imds_lint.model import ContainerContext, Document, Request, Span
 from imds_lint.records import dataclass, field
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from typing import Any, Union
+
     from imds_lint.syntax.powershell import PowerShellState
     from imds_lint.syntax.python import PythonState
     from imds_lint.syntax.shell import ShellState
