@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import PurePath
 
+from imds_lint.patterns import lazy
+
 
 class Kind:
     """File kinds. Plain strings so documents of any kind can be handed around cheaply."""
@@ -128,7 +130,7 @@ _BY_NAME = {
 # (Dockerfile, Dockerfile.prod, api.dockerfile, Containerfile): what frontends look for near a script.
 DOCKERFILE_NAME = re.compile(r"^(?:dockerfile|containerfile)(?:\..+)?$|\.(?:dockerfile|containerfile)$", re.I)
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
-_SHEBANG = re.compile(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
+_SHEBANG = lazy(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
 
 
 def kind_from_name(path: PurePath | str) -> str:

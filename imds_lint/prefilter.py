@@ -17,6 +17,7 @@ import re
 from collections import namedtuple
 
 from imds_lint import kinds as _kinds
+from imds_lint.patterns import lazy
 
 _SPELLINGS = (
     b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data",
@@ -81,14 +82,14 @@ KIND_NEEDLES["terraform"] = KindWords((
 KIND_NEEDLES[_kinds.Kind.PACKER] = KindWords((b"amazon-", b"metadata_options"))
 _CLOUDFORMATION = KindWords(
     (b"AWS::EC2::Instance", b"AWS::EC2::LaunchTemplate", b"AWS::AutoScaling::LaunchConfiguration", b"amazon-ebs"),
-    re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
+    lazy(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
                rb'|"type"\s*:\s*"amazon-ebs'))
 KIND_NEEDLES["yaml"] = _CLOUDFORMATION
 KIND_NEEDLES["json"] = _CLOUDFORMATION
 # CDK apps declare instances without naming IMDS; boto 2 reads IMDS without spelling the endpoint.
 KIND_NEEDLES["python"] = KindWords(
     (b"aws_cdk", b"get_instance_metadata", b"get_instance_identity", b"get_instance_userdata", b"boto"),
-    re.compile(rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)",
+    lazy(rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)",
                re.M))
 # Manifests and lock files matter when they name a package imds_lint.versions knows.
 _MANIFEST_WORDS = (b"boto", b"awscli", b"aws-sdk", b"aws-java-sdk", b"awssdk", b"AWSSDK", b"aws/aws-sdk-php",
@@ -100,7 +101,7 @@ KIND_NEEDLES.update({kind: _MANIFEST for kind in _kinds.MANIFESTS})
 # so the regex alone decides.
 KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = KindWords(
     (),
-    re.compile(b"|".join(re.escape(w) for w in _MANIFEST_WORDS)
+    lazy(b"|".join(re.escape(w) for w in _MANIFEST_WORDS)
                + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)"))
 # Scripts matter when they install a versioned AWS SDK or metadata tool.
 _INSTALL = KindWords((

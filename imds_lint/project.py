@@ -13,6 +13,8 @@ import os
 import re
 from pathlib import Path
 
+from imds_lint.patterns import lazy
+
 
 def repository_root(start: Path) -> Path | None:
     """The nearest folder at or above ``start`` holding ``.git`` (a folder, or a worktree's file)."""
@@ -104,7 +106,7 @@ def _common_dir(git_dir: Path) -> Path:
     return target if target.is_absolute() else (git_dir / target).resolve()
 
 
-_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_SHA = lazy(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 
 
 def head_commit(root: Path) -> str | None:
@@ -139,9 +141,9 @@ def head_commit(root: Path) -> str | None:
     return None
 
 
-_REMOTE = re.compile(r'^\s*\[remote\s+"origin"\]\s*$')
-_SECTION = re.compile(r"^\s*\[")
-_URL = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
+_REMOTE = lazy(r'^\s*\[remote\s+"origin"\]\s*$')
+_SECTION = lazy(r"^\s*\[")
+_URL = lazy(r"^\s*url\s*=\s*(\S+)\s*$")
 
 
 def repository_name(root: Path) -> str:

@@ -14,6 +14,7 @@ import re
 
 from imds_lint.dependencies import FACT, Constraint, DependencyFact, interval, line_span, pep440, semver_range
 from imds_lint.model import Span
+from imds_lint.patterns import lazy
 from imds_lint.records import dataclass, replace
 from imds_lint.versions import lookup
 
@@ -209,7 +210,7 @@ def _powershell(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
 
 _PREFER = re.compile(r"ec2_prefer_imdsv2\s*[:=]\s*[\"']?true|DD_EC2_PREFER_IMDSV2\s*[:=]\s*[\"']?true", re.I)
 _DD_MINOR = re.compile(r"\bDD_AGENT_MINOR_VERSION\s*=\s*[\"']?(?P<v>\d+(?:\.\d+)*)")
-_DD_MAJOR = re.compile(r"\bDD_AGENT_MAJOR_VERSION\s*=\s*[\"']?(?P<v>\d+)")
+_DD_MAJOR = lazy(r"\bDD_AGENT_MAJOR_VERSION\s*=\s*[\"']?(?P<v>\d+)")
 
 
 def prefers_imdsv2(text: str) -> bool:
@@ -226,8 +227,8 @@ def scan_datadog(analysis, text: str) -> None:
             manifest="Datadog install script", prefers_imdsv2=prefers_imdsv2(text)))
 
 
-_LINE_SPLIT = re.compile(r"&&|\|\||[;|]")
-_WORD = re.compile(r"\"[^\"]*\"|'[^']*'|\S+")
+_LINE_SPLIT = lazy(r"&&|\|\||[;|]")
+_WORD = lazy(r"\"[^\"]*\"|'[^']*'|\S+")
 
 
 def scan_lines(analysis, text: str) -> None:
