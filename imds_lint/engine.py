@@ -17,7 +17,7 @@ from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
 from imds_lint.records import replace
-from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
+from imds_lint.registry import FACTS, catalog_codes, matches, opt_in_codes, rule_by_code, rules_for, selects_by_name
 from imds_lint.rule import RuleContext
 from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
 from imds_lint.source import SkipFile, SourceText, write_fixed
@@ -87,7 +87,9 @@ class Linter:
         # The results cache (imds_lint.cache.ResultsCache) lint_file reads and writes; None: off.
         self.cache = cache
         self._settings_print: str | None = None
-        self._rules: list | None = None
+        # The rules each set of facts needs (registry.rules_for), one instance of each rule.
+        self._rules: dict[frozenset[str], list] = {}
+        self._instances: dict[type, object] = {}
         self._known: set[str] | None = None
         self._project = None
 
@@ -100,18 +102,27 @@ class Linter:
             self._project = ProjectIndex.for_settings(self.settings)
         return self._project
 
-    @property
-    def rules(self) -> list:
-        # Loaded with the first file a front-end reads: a pre-commit run whose files all fail
-        # the prefilter never imports the catalog (and the IaC and dependency models it uses).
-        if self._rules is None:
-            self._rules = [rule() for rule in all_rules() if not rule.engine and self.enabled(rule.code)]
-        return self._rules
+    def rules_for(self, analysis: Analysis) -> list:
+        """The enabled rules for ``analysis``: the catalog is loaded with the first file a front-end
+        reads (a pre-commit run whose files all fail the prefilter never imports it), and a rule
+        that checks one fact only with the first document that holds it (registry.FACT_RULES)."""
+        facts = frozenset(name for name, values in analysis.facts.items() if values and name in FACTS)
+        rules = self._rules.get(facts)
+        if rules is None:
+            rules = self._rules[facts] = []
+            for rule in rules_for(facts):
+                if not rule.engine and self.enabled(rule.code):
+                    if rule not in self._instances:
+                        self._instances[rule] = rule()
+                    rules.append(self._instances[rule])
+        return rules
 
     @property
     def known(self) -> set[str]:
+        # Read off the catalog's module names (tests/test_hostile_inputs.py holds them to the classes'
+        # codes): knowing a code must not import its rule.
         if self._known is None:
-            self._known = rule_codes()
+            self._known = set(catalog_codes())
         return self._known
 
     def enabled(self, code: str, path: str | None = None) -> bool:
@@ -147,7 +158,7 @@ class Linter:
             analysis = analyses.pop()
             ctx = RuleContext(analysis, self.settings.token_ttl, fixer_for(analysis))
             self._parse_problems(analysis, ctx, source, text_scanned)
-            for rule in self.rules:
+            for rule in self.rules_for(analysis):
                 for request in analysis.requests:
                     rule.check_request(request, ctx)
                 rule.check_analysis(analysis, ctx)
@@ -193,7 +204,7 @@ class Linter:
             text_scanned.append((line, f"{first.message}{where}"))
             return
         if self.enabled("IMDS001"):
-            rule = next((r for r in all_rules() if r.code == "IMDS001"), None)
+            rule = rule_by_code("IMDS001")
             if rule is not None:
                 ctx.report(rule(), first.span, f"{first.message} (line {line}){where}; requests in the broken "
                            "region were found by text scanning and cannot be fixed automatically")
