@@ -12,7 +12,6 @@ a hit cost only their read.
 
 from __future__ import annotations
 
-import binascii
 import re
 from collections import namedtuple
 
@@ -32,9 +31,11 @@ def _base64_fragments(needle: bytes) -> list[bytes]:
     A string encodes differently at each of its three possible alignments in a
     blob; for each, the characters built only from needle bytes are fixed.
     """
+    import binascii  # base64.b64encode, without its import
+
     fragments = []
     for shift in range(3):
-        encoded = binascii.b2a_base64(b"\0" * shift + needle, newline=False)  # base64.b64encode, without its import
+        encoded = binascii.b2a_base64(b"\0" * shift + needle, newline=False)
         # Skip the chars touched by the padding prefix, and the tail that may
         # mix with whatever follows the needle.
         start = (shift * 4 + 2) // 3
@@ -43,12 +44,21 @@ def _base64_fragments(needle: bytes) -> list[bytes]:
     return fragments
 
 
-NEEDLES: tuple[bytes, ...] = _SPELLINGS + tuple(
-    f for s in (b"169.254.169.254", b"instance-data") for f in _base64_fragments(s)
-)
-# PowerShell files are often UTF-16 (and now and then UTF-32) with a byte order mark.
-_UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
-          for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")]
+# What _base64_fragments makes of b"169.254.169.254" and b"instance-data" (tests/test_prefilter.py
+# recomputes it), written out: computing it at import loads binascii for every run.
+_BASE64 = (b"MTY5LjI1NC4xNjkuMjU0", b"E2OS4yNTQuMTY5LjI1", b"xNjkuMjU0LjE2OS4y",
+           b"aW5zdGFuY2UtZGF0", b"luc3RhbmNlLWRh", b"pbnN0YW5jZS1kYXRh")
+NEEDLES: tuple[bytes, ...] = _SPELLINGS + _BASE64
+# PowerShell files are often UTF-16 (and now and then UTF-32) with a byte order mark: the
+# endpoint in those encodings, made for the first file that has one (four codecs to import).
+_UTF16: list[bytes] = []
+
+
+def _utf16_needles() -> list[bytes]:
+    if not _UTF16:
+        _UTF16.extend(s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
+                      for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+    return _UTF16
 
 
 class KindWords(namedtuple("KindWords", "words confirm", defaults=(None,))):
@@ -198,7 +208,8 @@ def _matcher_for(group: KindWords | None, size: int = 0):
 
 
 def _utf16_hit(raw: bytes) -> bool:
-    return (raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[:4] == b"\0\0\xfe\xff") and any(u in raw for u in _UTF16)
+    marked = raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[:4] == b"\0\0\xfe\xff"
+    return marked and any(u in raw for u in _utf16_needles())
 
 
 def may_touch_imds(raw: bytes) -> bool:
