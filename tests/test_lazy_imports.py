@@ -118,6 +118,8 @@ def test_a_pre_commit_run_with_findings_loads_only_what_its_shell_scripts_need(t
                           "imds_lint.fixers.sourcecode", "imds_lint.fixers.terraform", "imds_lint.fixers.manifests"}
     fact_rules = {f"imds_lint.rules.{name}" for name in registry.FACT_RULES}
     assert not modules & fact_rules, "a shell script with no IaC or dependency facts loaded the rules that read them"
+    # apt-get install of packages no rule knows: no dependency or version model.
+    assert not modules & {"imds_lint.dependencies", "imds_lint.versions", "packaging"}
 
 
 def test_the_probe_without_site_sees_what_a_run_imports(tmp_path):
@@ -126,3 +128,8 @@ def test_the_probe_without_site_sees_what_a_run_imports(tmp_path):
     _, probe = _run_without_site(tmp_path, "--no-cache", "main.tf")
     assert probe["code"] == 1
     assert {"imds_lint.rules.imds301_metadata_tokens_optional", "imds_lint.frontends.iac"} <= set(probe["modules"])
+    # And a script pinning an old awscli: the dependency model and its rules.
+    (tmp_path / "setup.sh").write_text("#!/bin/bash\npip install awscli==1.10.0\n")
+    out, probe = _run_without_site(tmp_path, "--no-cache", "setup.sh")
+    assert probe["code"] == 1 and "IMDS40" in out
+    assert {"imds_lint.dependencies", "imds_lint.versions"} <= set(probe["modules"])
