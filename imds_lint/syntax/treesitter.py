@@ -49,11 +49,11 @@ def _load_binding(package: str):
             path = os.path.join(folder, "_binding" + suffix)
             if os.path.isfile(path):
                 loader = importlib.machinery.ExtensionFileLoader(name, path)
-                spec = importlib.machinery.ModuleSpec(name, loader, origin=path)
-                spec.has_location = True
-                module = loader.create_module(spec)
+                found = importlib.machinery.ModuleSpec(name, loader, origin=path)
+                found.has_location = True
+                module = loader.create_module(found)
                 # What importlib.util.module_from_spec would set before running it.
-                module.__spec__, module.__loader__, module.__package__ = spec, loader, package
+                module.__spec__, module.__loader__, module.__package__ = found, loader, package
                 loader.exec_module(module)
                 sys.modules[name] = module
                 return module
