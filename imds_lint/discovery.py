@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import re
 from collections import namedtuple
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # A fix's temporary file (imds_lint.source.TEMP_SUFFIX), left by a killed run: never scanned.
 _FIX_TEMPORARY = ".imds-lint.tmp"
@@ -53,7 +56,7 @@ _Rules = tuple[tuple[str, "IgnorePatterns"], ...]
 
 class Nested(namedtuple("Nested", "path display config")):
     """A folder (``path``, ``display``) below the one being walked that holds its own config
-    (``config``, a Path): walked again with that config's settings, as ruff does (the closest
+    (``config``, its absolute path): walked again with that config's settings, as ruff does (the closest
     config to a file applies). Links inside it stay inside it, so no walk can reach back into the
     one that found it."""
 
@@ -169,7 +172,7 @@ def printable(path: str) -> str:
     return text
 
 
-def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gitignore: bool = True,
+def discover(paths: list[str], root: str | Path, excludes: tuple[str, ...], respect_gitignore: bool = True,
              config_in=None):
     """Yield Candidates and Problems for the given command-line paths (none = "."). With
     ``config_in`` (imds_lint.config.config_in: a folder and the config names listed in it -> its
@@ -192,7 +195,7 @@ def discover(paths: list[str], root: Path, excludes: tuple[str, ...], respect_gi
             yield Problem(given, "not a regular file or folder")
 
 
-def discover_nested(nested: Nested, root: Path, excludes: tuple[str, ...], respect_gitignore: bool, config_in):
+def discover_nested(nested: Nested, root: str | Path, excludes: tuple[str, ...], respect_gitignore: bool, config_in):
     """Walk a Nested folder with its own config's excludes (anchored to ``root``, its folder)."""
     exclude_spec = IgnorePatterns(excludes, strict=True) if excludes else None
     config_root = os.path.abspath(root).rstrip("/") + "/"
@@ -236,7 +239,7 @@ def _walk(top: str, exclude_spec, config_root: str, respect_gitignore: bool, con
         if folder != top_folder and any(e.name == "CACHEDIR.TAG" for e in entries):
             continue  # a cache (imds-lint's under any --cache-dir, or another tool's): nothing to scan
         if config_in is not None and folder != top_folder:
-            config = config_in(Path(folder), {e.name for e in entries if e.name in _CONFIG_NAMES})
+            config = config_in(folder, {e.name for e in entries if e.name in _CONFIG_NAMES})
             if config is not None:
                 yield Nested(folder, display, config)
                 continue

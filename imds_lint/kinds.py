@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import PurePath
 
 from imds_lint.patterns import lazy
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import PurePath
 
 
 class Kind:

@@ -35,13 +35,13 @@ try:  # the blake2b hashlib hands out, without hashlib's import of OpenSSL (~3 m
     from _blake2 import blake2b
 except ImportError:
     from hashlib import blake2b
-from pathlib import Path, PurePath
 
 from imds_lint.project import real_path
 from imds_lint.records import dataclass
 
 TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from pathlib import Path, PurePath
     from typing import Callable
 
 MAX_FILE_BYTES = 1_000_000
@@ -325,14 +325,16 @@ class ProjectIndex:
         real = self.inside(path)
         if real is None:
             return []
-        root = PurePath(self.root_of(real))
-        directory = PurePath(real).parent
+        # Real paths are absolute and normalised: os.path walks them as pathlib would.
+        root = self.root_of(real)
+        directory = os.path.dirname(real)
         found: list[str] = []
         for _ in range(levels):
             found.extend(self.files_in(directory, wanted))
-            if directory == root or directory.parent == directory or root not in directory.parents:
+            parent = os.path.dirname(directory)
+            if directory == root or parent == directory or not directory.startswith(root.rstrip("/") + "/"):
                 break
-            directory = directory.parent
+            directory = parent
         return found
 
     def memo(self, key: tuple, build: Callable[[], object]):
