@@ -123,11 +123,9 @@ class ProjectIndex:
         self.max_bytes = max_bytes
         self._respect_gitignore = respect_gitignore
         self._exclude_lines = tuple(excludes)
-        self._excludes = None
-        if excludes:
-            from imds_lint.discovery import IgnorePatterns
-
-            self._excludes = IgnorePatterns(list(excludes))
+        # Compiled with the first file read through the index: a script with no Dockerfile near it
+        # reads none, and pathspec (with dataclasses, inspect and pathlib) is ~15 ms to import.
+        self._excludes: object | None = None
         self._texts: dict[str, FileText] = {}
         self._listings: dict[tuple[str, int], tuple[str, ...]] = {}
         self._memo: OrderedDict[tuple, object] = OrderedDict()
@@ -201,7 +199,11 @@ class ProjectIndex:
         if any(part in SKIPPED_DIRS for part in folders):
             return True
         anchor = self.anchor.rstrip("/") + "/"
-        if self._excludes is not None and real.startswith(anchor):
+        if self._exclude_lines and real.startswith(anchor):
+            if self._excludes is None:
+                from imds_lint.discovery import IgnorePatterns
+
+                self._excludes = IgnorePatterns(list(self._exclude_lines))
             relative = real[len(anchor):]
             folders = relative.split("/")[:-1]
             partial = ""

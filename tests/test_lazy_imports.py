@@ -135,3 +135,20 @@ def test_the_probe_without_site_sees_what_a_run_imports(tmp_path):
     assert probe["code"] == 1 and "IMDS40" in out
     assert {"imds_lint.dependencies", "imds_lint.versions"} <= set(probe["modules"])
 
+
+def test_a_pre_commit_run_in_a_repository_with_a_config_loads_no_pathlib(tmp_path):
+    # What most hooks run in: a git checkout (HEAD and the origin remote read for the report) and a
+    # [tool.imds-lint] table; files that fail the prefilter and one with a finding.
+    git = tmp_path / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    (git / "refs" / "heads" / "main").write_text("0123456789abcdef0123456789abcdef01234567\n")
+    (git / "config").write_text('[remote "origin"]\n\turl = git@github.com:acme/infra.git\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.imds-lint]\nexclude = ["vendor/"]\n')
+    (tmp_path / "clean.sh").write_text("#!/bin/sh\necho hi\n")
+    (tmp_path / "boot.sh").write_text("#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/ami-id\n")
+    for names, code in ((["clean.sh"], 0), (["clean.sh", "boot.sh"], 1)):
+        out, probe = _run_without_site(tmp_path, "--no-cache", *names)
+        assert probe["code"] == code, out
+        # (typing does load here: tomllib, reading the config, imports it and datetime.)
+        assert not set(probe["modules"]) & {"pathlib", "urllib.parse", "ipaddress"}
