@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from imds_lint import __version__
 
@@ -406,7 +405,7 @@ def _walks(args, config, groups, nested: list):
                              config_in=config.config_in if args.config is None else None)
         yield project, settings, _Counted(items)
         for folder in nested:
-            inner = project.nested(Path(folder.path), folder.config)
+            inner = project.nested(folder.path, folder.config)
             queue.append((inner, _settings(args, config, inner).replace(scan_roots=settings.scan_roots),
                           [folder.path], folder))
         nested.clear()
@@ -478,8 +477,8 @@ def _projects(args, config) -> list:
 
     explicit = None
     if args.config:
-        explicit = Path(args.config)
-        if not explicit.is_file():
+        explicit = args.config
+        if not os.path.isfile(explicit):
             raise config.ConfigError(f"{args.config}: no such config file")
     given = [args.stdin_filename or "."] if args.paths == ["-"] else (args.paths or ["."])
     groups: dict[tuple, tuple] = {}
@@ -596,6 +595,8 @@ def _render(args, name: str, report, out, colour: bool = False) -> None:
 
         out.write(reporter.render(report))
     elif name == "sarif":
+        from pathlib import Path
+
         from imds_lint.reporters import sarif as reporter
 
         project = report.project

@@ -16,12 +16,15 @@ what the fixers read; a client without it is reported but not rewritten.
 from __future__ import annotations
 
 import re
-from typing import Callable
 
 from imds_lint.endpoints import is_foreign_metadata_header, parse_imds_url
 from imds_lint.model import ContainerContext, Document, Header, Request, Span
 from imds_lint.protocol import TTL_HEADER_NAME
 from imds_lint.records import dataclass, field
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from typing import Callable
 
 HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS"})
 

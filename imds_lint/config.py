@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from imds_lint.protocol import MAX_TOKEN_TTL
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# Paths found here are absolute strings (os.path): pathlib imports urllib.parse and ipaddress,
+# ~3 ms of every run. Callers may pass either.
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
@@ -28,11 +34,12 @@ class Settings:
     def __init__(self, select: tuple[str, ...] = ("ALL",), ignore: tuple[str, ...] = (),
                  exclude: tuple[str, ...] = (), per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
                  token_ttl: int = MAX_TOKEN_TTL, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-                 respect_gitignore: bool = True, root: Path | None = None, config_path: Path | None = None,
-                 scan_roots: tuple[str, ...] = (), cache_dir: Path | None = None):
+                 respect_gitignore: bool = True, root: str | Path | None = None,
+                 config_path: str | Path | None = None, scan_roots: tuple[str, ...] = (),
+                 cache_dir: str | Path | None = None):
         values = locals()
         # Where relative exclude patterns are anchored: the config file's folder, or cwd.
-        values["root"] = Path.cwd() if root is None else root
+        values["root"] = os.getcwd() if root is None else root
         for name in self.__slots__:
             object.__setattr__(self, name, values[name])
 
@@ -62,11 +69,25 @@ _KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "e
          "token-ttl", "max-file-size", "respect-gitignore", "extend", "cache-dir"}
 
 
-def find_config(start: Path, stop_at: Path | None = None) -> Path | None:
+def folders_up(start: str | Path) -> list[str]:
+    """``start`` (absolute and normalised) and each folder above it, nearest first: pathlib's
+    ``[start, *start.parents]``."""
+    folder = os.fspath(start)
+    found = [folder]
+    while True:
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return found
+        found.append(parent)
+        folder = parent
+
+
+def find_config(start: str | Path, stop_at: str | Path | None = None) -> str | None:
     """The nearest imds-lint.toml, or pyproject.toml with a [tool.imds-lint] table, at or above
-    ``start`` and not above ``stop_at`` (the repository root: a config outside the repository is
-    not the repository's, see ``config_above``)."""
-    folders = [start, *start.parents]
+    ``start`` (absolute) and not above ``stop_at`` (the repository root: a config outside the
+    repository is not the repository's, see ``config_above``)."""
+    folders = folders_up(start)
+    stop_at = os.fspath(stop_at) if stop_at is not None else None
     if stop_at is not None and stop_at in folders:
         folders = folders[:folders.index(stop_at) + 1]
     for folder in folders:
@@ -76,20 +97,20 @@ def find_config(start: Path, stop_at: Path | None = None) -> Path | None:
     return None
 
 
-def config_in(folder: Path, names: frozenset[str] | set[str] | None = None) -> Path | None:
+def config_in(folder: str | Path, names: frozenset[str] | set[str] | None = None) -> str | None:
     """The config file in ``folder`` itself, if any (imds-lint.toml first, as in find_config).
     ``names``, when the caller has listed the folder already, spares the system calls."""
     if names is None or "imds-lint.toml" in names:
-        candidate = folder / "imds-lint.toml"
-        if candidate.is_file():
+        candidate = os.path.join(folder, "imds-lint.toml")
+        if os.path.isfile(candidate):
             return candidate
     if names is not None and "pyproject.toml" not in names:
         return None
-    pyproject = folder / "pyproject.toml"
-    if not pyproject.is_file():
+    pyproject = os.path.join(folder, "pyproject.toml")
+    if not os.path.isfile(pyproject):
         return None
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        text = _read_text(pyproject)
     except (OSError, UnicodeDecodeError):
         return None
     if "imds-lint" not in text:
@@ -103,14 +124,21 @@ def config_in(folder: Path, names: frozenset[str] | set[str] | None = None) -> P
     return pyproject if "imds-lint" in data.get("tool", {}) else None
 
 
-def config_above(repository_root: Path) -> Path | None:
+def config_above(repository_root: str | Path) -> str | None:
     """A config file above the repository root: never applied unless named with --config, and
     worth a note (a stray ~/pyproject.toml must not change a repository's results silently)."""
-    parent = repository_root.parent
+    repository_root = os.fspath(repository_root)
+    parent = os.path.dirname(repository_root)
     return None if parent == repository_root else find_config(parent)
 
 
-def load(path: Path, _extending: tuple[Path, ...] = ()) -> Settings:
+def _read_text(path: str | Path) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def load(path: str | Path, _extending: tuple[str, ...] = ()) -> Settings:
+    path = os.fspath(path)
     table = _table(path)
     if "extend" not in table:
         return from_table(table, path)
@@ -119,29 +147,26 @@ def load(path: Path, _extending: tuple[Path, ...] = ()) -> Settings:
     value = table["extend"]
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{path}: 'extend' must be the path of another config file")
-    base_path = Path(os.path.expanduser(value))
-    if not base_path.is_absolute():
-        base_path = path.parent / base_path
-    base_path = Path(os.path.abspath(base_path))
-    chain = (*_extending, Path(os.path.abspath(path)))
+    base_path = os.path.abspath(os.path.join(os.path.dirname(path), os.path.expanduser(value)))
+    chain = (*_extending, os.path.abspath(path))
     if base_path in chain:
-        raise ConfigError(f"{path}: 'extend' makes a cycle: {' -> '.join(str(p) for p in (*chain, base_path))}")
-    if not base_path.is_file():
+        raise ConfigError(f"{path}: 'extend' makes a cycle: {' -> '.join((*chain, base_path))}")
+    if not os.path.isfile(base_path):
         raise ConfigError(f"{path}: 'extend' names {value!r}, which is not a file")
     base = load(base_path, chain)
     return from_table(table, path, base)
 
 
-def _table(path: Path) -> dict:
+def _table(path: str) -> dict:
     import tomllib
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_text(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    if path.name == "pyproject.toml":
+    if os.path.basename(path) == "pyproject.toml":
         table = data.get("tool", {}).get("imds-lint")
         if table is None:
             raise ConfigError(f"{path}: has no [tool.imds-lint] table")
@@ -149,7 +174,7 @@ def _table(path: Path) -> dict:
     return data
 
 
-def _codes(value, key: str, path: Path) -> tuple[str, ...]:
+def _codes(value, key: str, path: str | Path) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -172,13 +197,14 @@ def check_codes(codes: tuple[str, ...], where: str) -> tuple[str, ...]:
     return codes
 
 
-def from_table(table: dict, path: Path, base: Settings | None = None) -> Settings:
+def from_table(table: dict, path: str | Path, base: Settings | None = None) -> Settings:
     """Settings from one config table; with ``base`` (the file ``extend`` names), on top of it:
     a key given here replaces the base's, ``extend-exclude`` and ``extend-per-file-ignores`` add to it."""
     unknown = set(table) - _KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(_KEYS))})")
-    root = path.parent.resolve()
+    path = os.fspath(path)
+    root = os.path.realpath(os.path.dirname(path) or ".")  # pathlib's path.parent.resolve()
     settings = Settings(root=root, config_path=path)
     updates: dict = {}
     if base is not None:
@@ -230,15 +256,17 @@ def from_table(table: dict, path: Path, base: Settings | None = None) -> Setting
         value = table["cache-dir"]
         if not isinstance(value, str) or not value or "\0" in value:
             raise ConfigError(f"{path}: 'cache-dir' must be the path of a folder")
-        updates["cache_dir"] = root / os.path.expanduser(value)  # relative to the config's folder
+        from pathlib import Path  # only for a configured cache folder
+
+        updates["cache_dir"] = Path(root) / os.path.expanduser(value)  # relative to the config's folder
     return settings.replace(**updates)
 
 
-def rebase_patterns(patterns: tuple[str, ...], old: Path, new: Path) -> tuple[str, ...]:
+def rebase_patterns(patterns: tuple[str, ...], old: str | Path, new: str | Path) -> tuple[str, ...]:
     return tuple(moved for p in patterns if (moved := rebase_pattern(p, old, new)) is not None)
 
 
-def rebase_pattern(pattern: str, old: Path, new: Path) -> str | None:
+def rebase_pattern(pattern: str, old: str | Path, new: str | Path) -> str | None:
     """A gitignore-style pattern written for folder ``old``, as it reads from folder ``new``;
     None when it can match nothing below ``new``.
 
@@ -247,6 +275,9 @@ def rebase_pattern(pattern: str, old: Path, new: Path) -> str | None:
     segments are matched against the way down (``**`` may take any of it), from a folder above
     ``old`` the way down is put in front.
     """
+    from pathlib import PurePath  # only for nested and extended configs
+
+    old, new = PurePath(old), PurePath(new)
     if old == new:
         return pattern
     negated = pattern.startswith("!")

@@ -10,10 +10,8 @@ all at once.
 
 from __future__ import annotations
 
-import binascii
-import zlib
-
-# base64 (and struct under it) loads with the first payload: most runs decode none.
+# base64 (and struct under it), binascii and zlib load with the first payload: most runs decode
+# none, and the engine imports this module for DecodeBudget alone.
 
 _STEP = 1 << 20
 
@@ -56,6 +54,7 @@ def b64decode(value: str, budget: DecodeBudget, what: str = "a base64 payload") 
     compact = "".join(value.split())
     budget.take(len(compact) // 4 * 3, what)
     import base64
+    import binascii
 
     try:
         return base64.b64decode(compact, validate=True)
@@ -65,6 +64,8 @@ def b64decode(value: str, budget: DecodeBudget, what: str = "a base64 payload") 
 
 def gunzip(raw: bytes, budget: DecodeBudget, what: str = "a gzip payload") -> bytes | None:
     """``raw`` inflated (every gzip member, like ``gzip.decompress``), None when it is not gzip."""
+    import zlib
+
     out: list[bytes] = []
     data = raw
     try:
@@ -107,6 +108,7 @@ def b64_renderer(spelling: str, gzipped: bool = False):
         return None
     compact = "".join(lines)
     import base64
+    import binascii
 
     try:
         raw = base64.b64decode(compact, validate=True)

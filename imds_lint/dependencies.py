@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from imds_lint.model import Span
+from imds_lint.patterns import lazy
 from imds_lint.records import dataclass
 
 FACT = "dependency"
@@ -121,7 +122,7 @@ def _bump_at(parts: list[str], index: int) -> str:
 # npm / Poetry / Composer style ranges: ^1.2.3, ~1.2, 1.2.x, >=1 <2, a - b, x || y.
 
 _VERSION = r"v?(\d+(?:\.(?:\d+|[xX*]))*(?:-[0-9A-Za-z.-]+)?)"
-_COMPARATOR = re.compile(r"(\^|~>|~=|~|>=|<=|>|<|==|=)?\s*" + _VERSION + r"\s*$")
+_COMPARATOR = lazy(r"(\^|~>|~=|~|>=|<=|>|<|==|=)?\s*" + _VERSION + r"\s*$")
 
 
 def semver_range(text: str, separator: str = " ") -> tuple[Constraint, str | None] | None:

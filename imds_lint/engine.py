@@ -7,7 +7,7 @@ fixes that break parsing, re-lint, and stop at convergence.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+import os
 
 from imds_lint import screening
 from imds_lint.config import Settings
@@ -17,11 +17,15 @@ from imds_lint.kinds import Kind
 from imds_lint.frontends import Analysis, container_context, frontend_for
 from imds_lint.model import Applicability, ContainerContext, Document, Finding, ScanError
 from imds_lint.records import replace
-from imds_lint.registry import all_rules, matches, opt_in_codes, rule_codes, selects_by_name
+from imds_lint.registry import FACTS, catalog_codes, matches, opt_in_codes, rule_by_code, rules_for, selects_by_name
 from imds_lint.rule import RuleContext
 from imds_lint.screening import FileResult  # noqa: F401 (re-exported)
 from imds_lint.source import SkipFile, SourceText, write_fixed
 from imds_lint.suppressions import apply_suppressions
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_FIX_PASSES = 10
 MAX_EMBEDDING_DEPTH = 8
@@ -37,7 +41,7 @@ CONTAINER_RUNNABLE = frozenset({
 class Session:
     """Hands documents to front-ends; the one place their failures are caught."""
 
-    def __init__(self, errors: list[str], origin: Path | None = None, decode_limit: int | None = None,
+    def __init__(self, errors: list[str], origin: str | None = None, decode_limit: int | None = None,
                  project=None):
         self.errors = errors
         # The file the root document was read from, for formats that include others (-r).
@@ -87,7 +91,9 @@ class Linter:
         # The results cache (imds_lint.cache.ResultsCache) lint_file reads and writes; None: off.
         self.cache = cache
         self._settings_print: str | None = None
-        self._rules: list | None = None
+        # The rules each set of facts needs (registry.rules_for), one instance of each rule.
+        self._rules: dict[frozenset[str], list] = {}
+        self._instances: dict[type, object] = {}
         self._known: set[str] | None = None
         self._project = None
 
@@ -100,18 +106,27 @@ class Linter:
             self._project = ProjectIndex.for_settings(self.settings)
         return self._project
 
-    @property
-    def rules(self) -> list:
-        # Loaded with the first file a front-end reads: a pre-commit run whose files all fail
-        # the prefilter never imports the catalog (and the IaC and dependency models it uses).
-        if self._rules is None:
-            self._rules = [rule() for rule in all_rules() if not rule.engine and self.enabled(rule.code)]
-        return self._rules
+    def rules_for(self, analysis: Analysis) -> list:
+        """The enabled rules for ``analysis``: the catalog is loaded with the first file a front-end
+        reads (a pre-commit run whose files all fail the prefilter never imports it), and a rule
+        that checks one fact only with the first document that holds it (registry.FACT_RULES)."""
+        facts = frozenset(name for name, values in analysis.facts.items() if values and name in FACTS)
+        rules = self._rules.get(facts)
+        if rules is None:
+            rules = self._rules[facts] = []
+            for rule in rules_for(facts):
+                if not rule.engine and self.enabled(rule.code):
+                    if rule not in self._instances:
+                        self._instances[rule] = rule()
+                    rules.append(self._instances[rule])
+        return rules
 
     @property
     def known(self) -> set[str]:
+        # Read off the catalog's module names (tests/test_hostile_inputs.py holds them to the classes'
+        # codes): knowing a code must not import its rule.
         if self._known is None:
-            self._known = rule_codes()
+            self._known = set(catalog_codes())
         return self._known
 
     def enabled(self, code: str, path: str | None = None) -> bool:
@@ -128,7 +143,7 @@ class Linter:
 
     # -- one text ------------------------------------------------------------
     def lint_text(self, text: str, kind: str, source: SourceText, path: str,
-                  origin: Path | None = None,
+                  origin: str | None = None,
                   container: ContainerContext | None = None,
                   project_path: str | None = None) -> tuple[list[Finding], list[str]]:
         """``path`` is what findings show; ``project_path`` (relative to the config's folder) is
@@ -147,7 +162,7 @@ class Linter:
             analysis = analyses.pop()
             ctx = RuleContext(analysis, self.settings.token_ttl, fixer_for(analysis))
             self._parse_problems(analysis, ctx, source, text_scanned)
-            for rule in self.rules:
+            for rule in self.rules_for(analysis):
                 for request in analysis.requests:
                     rule.check_request(request, ctx)
                 rule.check_analysis(analysis, ctx)
@@ -193,7 +208,7 @@ class Linter:
             text_scanned.append((line, f"{first.message}{where}"))
             return
         if self.enabled("IMDS001"):
-            rule = next((r for r in all_rules() if r.code == "IMDS001"), None)
+            rule = rule_by_code("IMDS001")
             if rule is not None:
                 ctx.report(rule(), first.span, f"{first.message} (line {line}){where}; requests in the broken "
                            "region were found by text scanning and cannot be fixed automatically")
@@ -219,7 +234,7 @@ class Linter:
 
     def _lint_loaded(self, path: str | Path, display: str, source: SourceText, kind: str,
                      project_path: str | None = None):
-        return self.lint_text(source.text, kind, source, display, origin=Path(path),
+        return self.lint_text(source.text, kind, source, display, origin=_pure(path),
                               container=self._container(path, kind),
                               project_path=self._project_path(path) if project_path is None else project_path)
 
@@ -262,7 +277,7 @@ class Linter:
         if kind not in CONTAINER_RUNNABLE:
             return None
         try:
-            return container_context(Path(path), self.project.with_root_for(path))
+            return container_context(_pure(path), self.project.with_root_for(path))
         except Exception:  # a heuristic must never cost the file its scan
             return None
 
@@ -289,14 +304,14 @@ class Linter:
         if (not write) if display_only is None else display_only:
             allowed.add(Applicability.DISPLAY_ONLY)
         project_path = self._project_path(path)
-        fixed, applied, notes, last = self._fix_passes(source, kind, display, allowed, origin=Path(path),
+        fixed, applied, notes, last = self._fix_passes(source, kind, display, allowed, origin=_pure(path),
                                                        project_path=project_path)
         result.original, result.fixed, result.fixes_applied = source.text, fixed, applied
         container = self._container(path, kind)
         if last is not None and container is None:
             final, more_notes = last  # the fix loop's last pass linted this very text, as this would
         else:
-            final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=Path(path),
+            final, more_notes = self.lint_text(fixed, kind, _retext(source, fixed), display, origin=_pure(path),
                                                container=container, project_path=project_path)
         result.findings = final
         if final:
@@ -304,27 +319,29 @@ class Linter:
         result.errors.extend(ScanError(display, n) for n in notes + more_notes)
         if write and fixed != source.text:
             try:
+                from pathlib import Path  # a fix written: not a lint run's cost
+
                 write_fixed(Path(path), source.encode(fixed), source.raw, through_links)
             except SkipFile as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc}"))
                 result.fixed, result.fixes_applied = source.text, 0
-                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path),
+                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=_pure(path),
                                                     container=container, project_path=project_path)
             except OSError as exc:
                 result.errors.append(ScanError(display, f"fix not written: {exc.strerror or exc}"))
                 result.fixed, result.fixes_applied = source.text, 0
-                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=Path(path),
+                result.findings, _ = self.lint_text(source.text, kind, source, display, origin=_pure(path),
                                                     container=container, project_path=project_path)
         return result
 
     def fix_text(self, source: SourceText, kind: str, path: str,
-                 allowed: set[Applicability], origin: Path | None = None,
+                 allowed: set[Applicability], origin: str | None = None,
                  project_path: str | None = None) -> tuple[str, int, list[str]]:
         text, applied, notes, _ = self._fix_passes(source, kind, path, allowed, origin, project_path)
         return text, applied, notes
 
     def _fix_passes(self, source: SourceText, kind: str, path: str, allowed: set[Applicability],
-                    origin: Path | None = None, project_path: str | None = None):
+                    origin: str | None = None, project_path: str | None = None):
         """The fixed text, the fixes applied, notes, and the last pass's (findings, notes) where that
         pass linted the text returned (None otherwise): linting it once more would cost a third of
         a --diff of many MIME parts, and its peak memory."""
@@ -483,3 +500,10 @@ def unified_diff(result: FileResult) -> str:
     return diff(result.original.splitlines(keepends=True), result.fixed.splitlines(keepends=True),
                 fromfile=f"a/{result.path}", tofile=f"b/{result.path}")
 
+
+def _pure(path: str | Path) -> str:
+    """``str(PurePosixPath(path))`` without pathlib (~3 ms to import): the spelling front-ends see
+    as their document's origin, doubled slashes and ``.`` parts dropped as pathlib drops them."""
+    text = os.fspath(path)
+    lead = "//" if text.startswith("//") and not text.startswith("///") else "/" if text.startswith("/") else ""
+    return lead + "/".join(part for part in text.split("/") if part and part != ".") or "."

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import PurePath
+
+from imds_lint.patterns import lazy
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import PurePath
 
 
 class Kind:
@@ -128,7 +133,7 @@ _BY_NAME = {
 # (Dockerfile, Dockerfile.prod, api.dockerfile, Containerfile): what frontends look for near a script.
 DOCKERFILE_NAME = re.compile(r"^(?:dockerfile|containerfile)(?:\..+)?$|\.(?:dockerfile|containerfile)$", re.I)
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"}
-_SHEBANG = re.compile(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
+_SHEBANG = lazy(r"#!\s*(?P<path>\S+)(?:\s+(?:-\S+\s+)*(?P<arg>[^\s-]\S*))?")
 
 
 def kind_from_name(path: PurePath | str) -> str:

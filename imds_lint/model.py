@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from typing import Callable, Iterable
 
 from imds_lint.protocol import MAX_TOKEN_TTL, TOKEN_HEADER, TOKEN_PATH, TTL_HEADER  # noqa: F401 (re-exported)
 from imds_lint.records import dataclass, field
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from typing import Callable, Iterable
 
 
 class Severity(enum.Enum):

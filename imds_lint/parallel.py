@@ -16,13 +16,15 @@ from __future__ import annotations
 import functools
 import os
 from collections import deque
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from imds_lint import screening
 from imds_lint.config import Settings
 from imds_lint.screening import FileResult
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from typing import Callable, Iterable, Iterator
+
     from imds_lint.engine import Linter
 
 CHUNK = 256

@@ -12,11 +12,11 @@ a hit cost only their read.
 
 from __future__ import annotations
 
-import binascii
 import re
-from typing import NamedTuple
+from collections import namedtuple
 
 from imds_lint import kinds as _kinds
+from imds_lint.patterns import lazy
 
 _SPELLINGS = (
     b"169.254.169.254", b"fd00:ec2::254", b"FD00:EC2::254", b"instance-data",
@@ -31,9 +31,11 @@ def _base64_fragments(needle: bytes) -> list[bytes]:
     A string encodes differently at each of its three possible alignments in a
     blob; for each, the characters built only from needle bytes are fixed.
     """
+    import binascii  # base64.b64encode, without its import
+
     fragments = []
     for shift in range(3):
-        encoded = binascii.b2a_base64(b"\0" * shift + needle, newline=False)  # base64.b64encode, without its import
+        encoded = binascii.b2a_base64(b"\0" * shift + needle, newline=False)
         # Skip the chars touched by the padding prefix, and the tail that may
         # mix with whatever follows the needle.
         start = (shift * 4 + 2) // 3
@@ -42,25 +44,34 @@ def _base64_fragments(needle: bytes) -> list[bytes]:
     return fragments
 
 
-NEEDLES: tuple[bytes, ...] = _SPELLINGS + tuple(
-    f for s in (b"169.254.169.254", b"instance-data") for f in _base64_fragments(s)
-)
-# PowerShell files are often UTF-16 (and now and then UTF-32) with a byte order mark.
-_UTF16 = [s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
-          for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")]
+# What _base64_fragments makes of b"169.254.169.254" and b"instance-data" (tests/test_prefilter.py
+# recomputes it), written out: computing it at import loads binascii for every run.
+_BASE64 = (b"MTY5LjI1NC4xNjkuMjU0", b"E2OS4yNTQuMTY5LjI1", b"xNjkuMjU0LjE2OS4y",
+           b"aW5zdGFuY2UtZGF0", b"luc3RhbmNlLWRh", b"pbnN0YW5jZS1kYXRh")
+NEEDLES: tuple[bytes, ...] = _SPELLINGS + _BASE64
+# PowerShell files are often UTF-16 (and now and then UTF-32) with a byte order mark: the
+# endpoint in those encodings, made for the first file that has one (four codecs to import).
+_UTF16: list[bytes] = []
 
 
-class KindWords(NamedTuple):
+def _utf16_needles() -> list[bytes]:
+    if not _UTF16:
+        _UTF16.extend(s.decode().encode(enc) for s in (b"169.254.169.254", b"instance-data")
+                      for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+    return _UTF16
+
+
+class KindWords(namedtuple("KindWords", "words confirm", defaults=(None,))):
     """What makes a file of one kind a candidate without naming the endpoint.
 
-    ``words``: literals, one of which every match contains (none: only
+    ``words``: literals (a tuple of bytes), one of which every match contains (none: only
     ``confirm`` can tell, for a kind whose files are few and small).
-    ``confirm``: the exact test, when the words alone would let too much
-    through (None: any word is enough).
+    ``confirm``: the exact test (a bytes pattern), when the words alone would let too much
+    through (None: any word is enough). A collections named tuple: typing.NamedTuple would
+    import typing (~2.5 ms of a pre-commit run).
     """
 
-    words: tuple[bytes, ...]
-    confirm: re.Pattern[bytes] | None = None
+    __slots__ = ()
 
     def matches(self, raw: bytes) -> bool:
         """The reference semantics, and the matcher where Hyperscan is missing."""
@@ -81,14 +92,14 @@ KIND_NEEDLES["terraform"] = KindWords((
 KIND_NEEDLES[_kinds.Kind.PACKER] = KindWords((b"amazon-", b"metadata_options"))
 _CLOUDFORMATION = KindWords(
     (b"AWS::EC2::Instance", b"AWS::EC2::LaunchTemplate", b"AWS::AutoScaling::LaunchConfiguration", b"amazon-ebs"),
-    re.compile(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
+    lazy(rb"AWS::EC2::(?:Instance|LaunchTemplate)\b|AWS::AutoScaling::LaunchConfiguration"
                rb'|"type"\s*:\s*"amazon-ebs'))
 KIND_NEEDLES["yaml"] = _CLOUDFORMATION
 KIND_NEEDLES["json"] = _CLOUDFORMATION
 # CDK apps declare instances without naming IMDS; boto 2 reads IMDS without spelling the endpoint.
 KIND_NEEDLES["python"] = KindWords(
     (b"aws_cdk", b"get_instance_metadata", b"get_instance_identity", b"get_instance_userdata", b"boto"),
-    re.compile(rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)",
+    lazy(rb"aws_cdk|\bget_instance_(?:metadata|identity|userdata)\b|^\s*(?:import|from)\s+boto(?:[.\s,]|$)",
                re.M))
 # Manifests and lock files matter when they name a package imds_lint.versions knows.
 _MANIFEST_WORDS = (b"boto", b"awscli", b"aws-sdk", b"aws-java-sdk", b"awssdk", b"AWSSDK", b"aws/aws-sdk-php",
@@ -100,7 +111,7 @@ KIND_NEEDLES.update({kind: _MANIFEST for kind in _kinds.MANIFESTS})
 # so the regex alone decides.
 KIND_NEEDLES[_kinds.Kind.REQUIREMENTS] = KindWords(
     (),
-    re.compile(b"|".join(re.escape(w) for w in _MANIFEST_WORDS)
+    lazy(b"|".join(re.escape(w) for w in _MANIFEST_WORDS)
                + rb"|(?m:^[ \t]*(?:-r|-c|--requirement|--constraint)\b)"))
 # Scripts matter when they install a versioned AWS SDK or metadata tool.
 _INSTALL = KindWords((
@@ -197,7 +208,8 @@ def _matcher_for(group: KindWords | None, size: int = 0):
 
 
 def _utf16_hit(raw: bytes) -> bool:
-    return (raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[:4] == b"\0\0\xfe\xff") and any(u in raw for u in _UTF16)
+    marked = raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[:4] == b"\0\0\xfe\xff"
+    return marked and any(u in raw for u in _utf16_needles())
 
 
 def may_touch_imds(raw: bytes) -> bool:

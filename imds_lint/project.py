@@ -11,21 +11,30 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+
+from imds_lint.config import folders_up
+from imds_lint.patterns import lazy
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# Folders here are absolute, normalised strings (os.path), not pathlib's: pathlib imports
+# urllib.parse and ipaddress (~3 ms of every run). Callers may pass either.
 
 
-def repository_root(start: Path) -> Path | None:
+def repository_root(start: str | Path) -> str | None:
     """The nearest folder at or above ``start`` holding ``.git`` (a folder, or a worktree's file)."""
-    for folder in (start, *start.parents):
-        if os.path.lexists(folder / ".git"):
+    for folder in folders_up(start):
+        if os.path.lexists(os.path.join(folder, ".git")):
             return folder
     return None
 
 
-def start_folder(given: str) -> Path:
+def start_folder(given: str) -> str:
     """The folder a config search starts from for a command-line path."""
-    path = Path(os.path.abspath(given))
-    return path if path.is_dir() else path.parent
+    path = os.path.abspath(given)
+    return path if os.path.isdir(path) else os.path.dirname(path)
 
 
 _REAL_FOLDERS: dict[str, str] = {}
@@ -70,7 +79,7 @@ def forget_real_paths() -> None:
     _REAL_PATHS.clear()
 
 
-def relative_to_root(path: str, root: Path) -> str:
+def relative_to_root(path: str, root: str | Path) -> str:
     """``path`` (absolute or relative to the current folder) as a POSIX path relative to ``root``;
     a path outside ``root`` keeps its normalised spelling."""
     for absolute, base in ((os.path.abspath(path), str(root)), (real_path(path), real_path(root))):
@@ -85,39 +94,43 @@ def relative_to_root(path: str, root: Path) -> str:
 
 # -- git metadata, from files ---------------------------------------------------
 
-def _git_dir(root: Path) -> Path | None:
-    dot_git = root / ".git"
-    if dot_git.is_dir():
+def _read_text(path: str, errors: str = "strict") -> str:
+    with open(path, encoding="utf-8", errors=errors) as f:
+        return f.read()
+
+
+def _git_dir(root: str | Path) -> str | None:
+    dot_git = os.path.join(root, ".git")
+    if os.path.isdir(dot_git):
         return dot_git
     try:
-        text = dot_git.read_text(encoding="utf-8", errors="replace")
+        text = _read_text(dot_git, errors="replace")
     except OSError:
         return None
     if text.startswith("gitdir:"):  # a worktree or submodule: .git names the real folder
-        target = Path(text[len("gitdir:"):].strip())
-        return target if target.is_absolute() else (root / target).resolve()
+        target = text[len("gitdir:"):].strip()
+        return target if os.path.isabs(target) else os.path.realpath(os.path.join(root, target))
     return None
 
 
-def _common_dir(git_dir: Path) -> Path:
+def _common_dir(git_dir: str) -> str:
     try:
-        text = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+        text = _read_text(os.path.join(git_dir, "commondir")).strip()
     except OSError:
         return git_dir
-    target = Path(text)
-    return target if target.is_absolute() else (git_dir / target).resolve()
+    return text if os.path.isabs(text) else os.path.realpath(os.path.join(git_dir, text))
 
 
-_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_SHA = lazy(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 
 
-def head_commit(root: Path) -> str | None:
+def head_commit(root: str | Path) -> str | None:
     """The commit HEAD names, resolved through loose refs and packed-refs; None when unknown."""
     git_dir = _git_dir(root)
     if git_dir is None:
         return None
     try:
-        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        head = _read_text(os.path.join(git_dir, "HEAD")).strip()
     except OSError:
         return None
     if _SHA.match(head):
@@ -127,13 +140,13 @@ def head_commit(root: Path) -> str | None:
     ref = head[len("ref:"):].strip()
     for folder in (git_dir, _common_dir(git_dir)):
         try:
-            value = (folder / ref).read_text(encoding="utf-8").strip()
+            value = _read_text(os.path.join(folder, ref)).strip()
         except OSError:
             continue
         if _SHA.match(value):
             return value
     try:
-        packed = (_common_dir(git_dir) / "packed-refs").read_text(encoding="utf-8")
+        packed = _read_text(os.path.join(_common_dir(git_dir), "packed-refs"))
     except OSError:
         return None
     for line in packed.splitlines():
@@ -143,18 +156,18 @@ def head_commit(root: Path) -> str | None:
     return None
 
 
-_REMOTE = re.compile(r'^\s*\[remote\s+"origin"\]\s*$')
-_SECTION = re.compile(r"^\s*\[")
-_URL = re.compile(r"^\s*url\s*=\s*(\S+)\s*$")
+_REMOTE = lazy(r'^\s*\[remote\s+"origin"\]\s*$')
+_SECTION = lazy(r"^\s*\[")
+_URL = lazy(r"^\s*url\s*=\s*(\S+)\s*$")
 
 
-def repository_name(root: Path) -> str:
+def repository_name(root: str | Path) -> str:
     """``owner/name`` from the origin remote's URL when there is one, else the folder's name."""
     git_dir = _git_dir(root)
     url = None
     if git_dir is not None:
         try:
-            lines = (_common_dir(git_dir) / "config").read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = _read_text(os.path.join(_common_dir(git_dir), "config"), errors="replace").splitlines()
         except OSError:
             lines = []
         in_origin = False
@@ -168,7 +181,7 @@ def repository_name(root: Path) -> str:
         name = _name_from_url(url)
         if name:
             return name
-    return root.name
+    return os.path.basename(os.fspath(root))
 
 
 def _name_from_url(url: str) -> str | None:
@@ -185,22 +198,22 @@ def _name_from_url(url: str) -> str | None:
 
 class Project:
     """The project a command-line path belongs to: the config that applies and the root that
-    every recorded path is relative to."""
+    every recorded path is relative to (absolute paths, as strings)."""
 
     __slots__ = ("root", "config_path", "repository_root", "ignored_config", "record_root")
 
-    def __init__(self, root: Path, config_path: Path | None, repository_root: Path | None,
-                 ignored_config: Path | None = None, record_root: Path | None = None):
+    def __init__(self, root: str, config_path: str | None, repository_root: str | None,
+                 ignored_config: str | None = None, record_root: str | None = None):
         # ``root`` anchors the config's patterns (its folder); ``record_root`` is what recorded
         # paths are relative to: the repository root, so a nested config (or running imds-lint
         # on one subproject) changes no baseline entry or SARIF location; else ``root``.
         self.root, self.config_path = root, config_path
         self.repository_root, self.ignored_config = repository_root, ignored_config
         if record_root is None:
-            record_root = repository_root.resolve() if repository_root is not None else root
+            record_root = os.path.realpath(repository_root) if repository_root is not None else root
         self.record_root = record_root
 
-    def nested(self, folder: Path, config_path: Path) -> Project:
+    def nested(self, folder: str, config_path: str) -> Project:
         """The project of a folder inside this one that has its own config: same repository, same
         recorded paths, its own settings anchored to its own folder."""
         return Project(folder, config_path, self.repository_root, None, self.record_root)
@@ -210,7 +223,7 @@ class Project:
         return (self.root, self.config_path)
 
 
-def project_for(given: str, explicit_config: Path | None = None, cache: dict | None = None) -> Project:
+def project_for(given: str, explicit_config: str | None = None, cache: dict | None = None) -> Project:
     """As ruff does, the config is looked for from the scanned path, not from the current folder;
     unlike ruff, the search stops at the repository root (see config.config_above). ``cache``
     (one run's) spares the search for files of a folder already seen: pre-commit passes hundreds."""
@@ -223,14 +236,14 @@ def project_for(given: str, explicit_config: Path | None = None, cache: dict | N
     return cache[key]
 
 
-def _project_for_folder(start: Path, explicit_config: Path | None) -> Project:
+def _project_for_folder(start: str, explicit_config: str | None) -> Project:
     from imds_lint import config
 
     repo = repository_root(start)
     if explicit_config is not None:
-        path = explicit_config.resolve()
-        return Project(path.parent, path, repo)
+        path = os.path.realpath(explicit_config)
+        return Project(os.path.dirname(path), path, repo)
     found = config.find_config(start, stop_at=repo)
     ignored = config.config_above(repo) if found is None and repo is not None else None
-    root = found.parent.resolve() if found is not None else (repo or Path.cwd()).resolve()
+    root = os.path.realpath(os.path.dirname(found) if found is not None else (repo or os.getcwd()))
     return Project(root, found, repo, ignored)

@@ -35,11 +35,14 @@ try:  # the blake2b hashlib hands out, without hashlib's import of OpenSSL (~3 m
     from _blake2 import blake2b
 except ImportError:
     from hashlib import blake2b
-from pathlib import Path, PurePath
-from typing import Callable
 
 from imds_lint.project import real_path
 from imds_lint.records import dataclass
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import Path, PurePath
+    from typing import Callable
 
 MAX_FILE_BYTES = 1_000_000
 _MEMO_SIZE = 256
@@ -120,11 +123,9 @@ class ProjectIndex:
         self.max_bytes = max_bytes
         self._respect_gitignore = respect_gitignore
         self._exclude_lines = tuple(excludes)
-        self._excludes = None
-        if excludes:
-            from imds_lint.discovery import IgnorePatterns
-
-            self._excludes = IgnorePatterns(list(excludes))
+        # Compiled with the first file read through the index: a script with no Dockerfile near it
+        # reads none, and pathspec (with dataclasses, inspect and pathlib) is ~15 ms to import.
+        self._excludes: object | None = None
         self._texts: dict[str, FileText] = {}
         self._listings: dict[tuple[str, int], tuple[str, ...]] = {}
         self._memo: OrderedDict[tuple, object] = OrderedDict()
@@ -198,7 +199,11 @@ class ProjectIndex:
         if any(part in SKIPPED_DIRS for part in folders):
             return True
         anchor = self.anchor.rstrip("/") + "/"
-        if self._excludes is not None and real.startswith(anchor):
+        if self._exclude_lines and real.startswith(anchor):
+            if self._excludes is None:
+                from imds_lint.discovery import IgnorePatterns
+
+                self._excludes = IgnorePatterns(list(self._exclude_lines))
             relative = real[len(anchor):]
             folders = relative.split("/")[:-1]
             partial = ""
@@ -358,14 +363,16 @@ class ProjectIndex:
         real = self.inside(path)
         if real is None:
             return []
-        root = PurePath(self.root_of(real))
-        directory = PurePath(real).parent
+        # Real paths are absolute and normalised: os.path walks them as pathlib would.
+        root = self.root_of(real)
+        directory = os.path.dirname(real)
         found: list[str] = []
         for _ in range(levels):
             found.extend(self.files_in(directory, wanted))
-            if directory == root or directory.parent == directory or root not in directory.parents:
+            parent = os.path.dirname(directory)
+            if directory == root or parent == directory or not directory.startswith(root.rstrip("/") + "/"):
                 break
-            directory = directory.parent
+            directory = parent
         return found
 
     def memo(self, key: tuple, build: Callable[[], object]):

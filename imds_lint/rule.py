@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Iterator, Sequence
-
 from imds_lint.model import Category, Finding, Fix, Request, Severity, Span
 from imds_lint.records import dataclass
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from typing import ClassVar, Iterator, Sequence
+
     from imds_lint.fixers import Fixer
     from imds_lint.frontends import Analysis
 

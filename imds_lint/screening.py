@@ -7,11 +7,13 @@ all fail the prefilter is done after it. ``imds_lint.engine`` does the rest.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from imds_lint import prefilter
 from imds_lint.kinds import Kind, classify, kind_from_name
 from imds_lint.source import SkipFile, SourceText, decode, looks_binary, read_bytes
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class FileResult:

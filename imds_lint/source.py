@@ -7,10 +7,11 @@ import errno
 import os
 import stat
 from bisect import bisect_right
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from imds_lint.model import Location
 
 _BOMS = (
@@ -340,6 +341,8 @@ def write_fixed(path: Path, data: bytes, expected: bytes, through_links: bool = 
     if stat.S_ISLNK(info.st_mode):
         if not through_links:
             raise SkipFile("is a symbolic link; not rewritten (--fix-through-links writes its target)")
+        from pathlib import Path  # fixes only
+
         write_atomic(Path(os.path.realpath(path)), data, expected=expected)
         return
     if info.st_nlink > 1:

@@ -12,16 +12,17 @@ import re
 from bisect import bisect_left, bisect_right
 
 from imds_lint.model import Category, Finding, Severity, Span
+from imds_lint.patterns import lazy
 from imds_lint.records import dataclass, field
 from imds_lint.registry import matches
 from imds_lint.source import SourceText
 
-_DIRECTIVE = re.compile(
+_DIRECTIVE = lazy(
     r"(?P<marker>#|//|--|;|<#|/\*|\bREM\b)\s*imds-lint:\s*(?P<kind>ignore|file-ignore)\b"
     r"(?:\[(?P<codes>[^\]\n]{0,200})\])?",
     re.I,
 )
-_CODE = re.compile(r"^IMDS\d{0,3}$|^ALL$", re.I)
+_CODE = lazy(r"^IMDS\d{0,3}$|^ALL$", re.I)
 
 
 @dataclass

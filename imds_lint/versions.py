@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 
 from imds_lint.records import dataclass
+from imds_lint.patterns import lazy
 
 AWS_SDK_PAGE = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-a-supported-sdk-version-for-imdsv2.html"
 _DATADOG = "Datadog Agent 7.64.0 release notes: IMDSv2 is used by default (ec2_prefer_imdsv2 earlier)"
@@ -99,7 +100,7 @@ def names(ecosystem: str) -> list[str]:
 # ---------------------------------------------------------------------------
 # Comparing versions the way each ecosystem does (as far as the rules need).
 
-_NUM = re.compile(r"\d+")
+_NUM = lazy(r"\d+")
 
 
 def _release(text: str) -> tuple[tuple[int, ...], bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -212,7 +213,7 @@ def test_container_context_is_looked_for_only_where_a_container_can_run_the_file
 
     asked = []
     real = engine.container_context
-    monkeypatch.setattr(engine, "container_context", lambda path, root: asked.append(path.name) or real(path, root))
+    monkeypatch.setattr(engine, "container_context", lambda path, root: asked.append(os.path.basename(path)) or real(path, root))
     linter = Linter(Settings(root=tmp_path))
     script = linter.lint_file(tmp_path / "start.sh", "start.sh")
     terraform = linter.lint_file(tmp_path / "main.tf", "main.tf")

@@ -76,3 +76,11 @@ def test_utf16_scripts_with_a_bom_pass(encoding):
 def test_look_alikes_do_not_pass():
     assert not prefilter.may_touch_imds(b"curl http://169.254.170.2/v2/credentials")
     assert not prefilter.may_touch_imds(b"NO_PROXY=localhost")
+
+
+def test_the_written_out_needles_are_what_the_fragments_make():
+    from imds_lint import prefilter
+
+    made = tuple(f for s in (b"169.254.169.254", b"instance-data") for f in prefilter._base64_fragments(s))
+    assert prefilter._BASE64 == made and prefilter.NEEDLES[-len(made):] == made
+    assert len(prefilter._utf16_needles()) == 8 and "169.254.169.254".encode("utf-16-le") in prefilter._utf16_needles()

@@ -154,19 +154,24 @@ def test_the_package_no_longer_pays_for_dataclasses():
     assert out.split() == ["False", "False"]
 
 
-def test_init_is_compiled_when_the_first_instance_is_made():
+def test_init_is_interpreted_for_the_first_instances_then_compiled():
     @records.dataclass(frozen=True, slots=True)
     class Lazy:
         a: int
         b: str = "x"
+        c: list = records.field(default_factory=list)
 
     assert getattr(Lazy.__dict__["__init__"], "__record_pending__", None) is not None
-    assert Lazy(1) == Lazy(a=1, b="x") and repr(Lazy(2, "y")) == "Lazy(a=2, b='y')"
+    made = [Lazy(1), Lazy(a=1, b="x"), Lazy(2, c=[3]), Lazy(2, "y", [3])]
+    assert made[0] == made[1] and repr(made[3]) == "Lazy(a=2, b='y', c=[3])" and made[2] == Lazy(2, "x", [3])
+    assert made[0].c is not made[1].c
+    assert "__record_pending__" in vars(Lazy.__dict__["__init__"])  # still interpreted
+    for i in range(records.INTERPRETED_INSTANCES):
+        Lazy(i)
     compiled = Lazy.__dict__["__init__"]
     assert not hasattr(compiled, "__record_pending__") and records.init_of(Lazy) is compiled
     assert compiled.__qualname__.endswith("Lazy.__init__")
-    with pytest.raises(TypeError):
-        Lazy()  # the compiled signature: a is required
+    assert Lazy(1) == made[0]
 
     @records.dataclass
     class Other:
@@ -175,5 +180,52 @@ def test_init_is_compiled_when_the_first_instance_is_made():
     class Sub(Other):
         pass
 
-    # A plain subclass made first compiles its record base's __init__.
-    assert Sub(3).n == 3 and Other(4).n == 4 and "__record_pending__" not in vars(Other.__init__)
+    # A plain subclass made first uses its record base's __init__.
+    assert Sub(3).n == 3 and Other(4).n == 4 and type(Sub(5)) is Sub
+
+
+def test_calls_the_interpreter_cannot_bind_raise_pythons_own_errors():
+    def fresh():
+        @records.dataclass(frozen=True)
+        class Pair:
+            a: int
+            b: int = 2
+
+        return Pair
+
+    for call in (lambda P: P(), lambda P: P(1, 2, 3), lambda P: P(1, a=1), lambda P: P(1, c=3)):
+        with pytest.raises(TypeError) as interpreted:
+            call(fresh())
+        compiled = fresh()
+        records.init_of(compiled)
+        with pytest.raises(TypeError) as expected:
+            call(compiled)
+        assert str(interpreted.value) == str(expected.value)
+
+
+def _redeclared(cls: type) -> type:
+    """The same declaration through records.dataclass again: a class whose __init__ is still interpreted."""
+    namespace: dict = {"__annotations__": {}, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
+    for name, f in vars(cls)["__record_fields__"].items():
+        namespace["__annotations__"][name] = "object"
+        namespace[name] = records.field(default=f.default, default_factory=f.default_factory, init=f.init,
+                                        repr=f.repr, compare=f.compare)
+    for name, value in vars(cls).items():
+        code = getattr(value, "__code__", None)
+        written_by_records = code is not None and code.co_filename in ("<string>", records.__file__) and name in GENERATED
+        if callable(value) and not written_by_records and not name.startswith("__record"):
+            namespace[name] = value
+    return records.dataclass(type(cls.__name__, cls.__bases__, namespace), **vars(cls)["__record_params__"])
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: f"{c.__module__.removeprefix('imds_lint.')}.{c.__qualname__}")
+def test_the_interpreted_init_sets_what_the_compiled_one_does(cls):
+    interpreted, compiled = _redeclared(cls), _redeclared(cls)
+    records.init_of(compiled)
+    args = _arguments(cls)
+    positional = list(args.values())
+    for make in (lambda c: c(**args), lambda c: c(*positional)):
+        a = _outcome(lambda: _state(make(interpreted)))
+        b = _outcome(lambda: _state(make(compiled)))
+        assert a == b
+    assert "__record_pending__" in vars(vars(interpreted)["__init__"])

@@ -8,14 +8,18 @@ way out) and applies them here.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol
 
 from imds_lint.kinds import Kind
 from imds_lint.model import Applicability, Edit, Fix, Header, OverlapError, Request, apply_edits  # noqa: F401 (re-exported)
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from imds_lint.frontends import Analysis
     from imds_lint.frontends.iac import ComputeResource
+else:
+    Protocol = object  # Fixer is for type checkers; at run time, a plain class
 
 
 class Fixer(Protocol):

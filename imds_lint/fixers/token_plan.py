@@ -30,11 +30,16 @@ decide nothing:
 from __future__ import annotations
 
 from enum import Enum
-from typing import Iterable, Protocol
 
 from imds_lint.model import Applicability, Edit, Fix, Request
 from imds_lint.protocol import TOKEN_HEADER_NAME, TOKEN_PATH, TTL_HEADER_NAME
 from imds_lint.records import dataclass
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from typing import Iterable, Protocol
+else:
+    Protocol = object  # the protocols below are for type checkers; at run time, plain classes
 
 TITLE = "Fetch an IMDSv2 token first and send it with this request"
 VARIABLE_BASE = "IMDS_TOKEN"

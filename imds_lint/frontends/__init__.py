@@ -11,15 +11,17 @@ run over files that never mention IMDS never loads a grammar.
 from __future__ import annotations
 
 import importlib
-from pathlib import PurePath
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Union
 
 from imds_lint.kinds import DOCKERFILE_NAME, MANIFESTS, Kind, kind_from_name
 from imds_lint.model import ContainerContext, Document, Request, Span
 from imds_lint.records import dataclass, field
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from pathlib import PurePath
+    from typing import Any, Union
+
     from imds_lint.syntax.powershell import PowerShellState
     from imds_lint.syntax.python import PythonState
     from imds_lint.syntax.shell import ShellState
@@ -75,7 +77,7 @@ _TEXT_FALLBACK = "imds_lint.frontends.text"
 DOCKERFILE_LEVELS = 6
 
 
-def dockerfiles_near(path: PurePath, project) -> list[str]:
+def dockerfiles_near(path: str | PurePath, project) -> list[str]:
     """Dockerfiles in the folder of ``path`` and up to DOCKERFILE_LEVELS - 1 parents, nearest first."""
     return project.files_above(path, DOCKERFILE_NAME.search, DOCKERFILE_LEVELS)
 
@@ -128,14 +130,16 @@ def frontend_for(kind: str) -> ModuleType:
     return importlib.import_module(_FRONTENDS.get(kind, _TEXT_FALLBACK))
 
 
-def container_context(path: PurePath, project) -> ContainerContext | None:
+def container_context(path: str | PurePath, project) -> ContainerContext | None:
     """The container a file of the repo runs in, if a provider knows one."""
     if project is None:
         return None
     for name, may_know in _CONTEXT_PROVIDERS:
         if not may_know(path, project):
             continue
-        found = importlib.import_module(name).container_context(path, project)
+        from pathlib import PurePath  # the providers' own currency; most files never get here
+
+        found = importlib.import_module(name).container_context(PurePath(path), project)
         if found is not None:
             return found
     return None

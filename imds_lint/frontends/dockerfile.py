@@ -48,9 +48,9 @@ _DEFAULT_SHELL = ("/bin/sh", "-c")
 
 @lru_cache(maxsize=1)
 def _parser():
-    import tree_sitter
+    from imds_lint.syntax.treesitter import core, grammar
 
-    from imds_lint.syntax.treesitter import grammar
+    tree_sitter = core()
 
     with warnings.catch_warnings():
         # tree-sitter-dockerfile 0.2 hands the language over as an int pointer.

@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import re
 
-from imds_lint.dependencies import FACT, Constraint, DependencyFact, interval, line_span, pep440, semver_range
 from imds_lint.model import Span
+from imds_lint.patterns import lazy
 from imds_lint.records import dataclass, replace
-from imds_lint.versions import lookup
+
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
+if TYPE_CHECKING:
+    from imds_lint.dependencies import Constraint, DependencyFact
+
+# The dependency and version models load with the first command that names a package they know
+# (most install commands in scripts name none: apt-get install -y nginx jq).
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,10 @@ def record_command(analysis, text: str, program: str, args: list[Word], at: Span
         facts = _system(text, args, at, "-", _RPM, "rpm")
     elif program in ("install-module", "install-package", "save-module", "update-module"):
         facts = _powershell(text, args, at)
+    if not facts:
+        return
+    from imds_lint.dependencies import FACT
+
     prefers = prefers_imdsv2(text)
     for fact in facts:
         if fact.ecosystem == "datadog" and prefers:
@@ -77,6 +87,9 @@ def _with(fact: DependencyFact, **changes) -> DependencyFact:
 
 def _fact(text: str, ecosystem: str, package: str, constraint: Constraint | None, word: Word, at: Span,
           written: str | None, **extra) -> DependencyFact | None:
+    from imds_lint.dependencies import DependencyFact, line_span
+    from imds_lint.versions import lookup
+
     if constraint is None or lookup(ecosystem, package) is None:
         return None
     version_span = None
@@ -105,6 +118,8 @@ def _operands(args: list[Word], value_options: set[str]):
 def _pip(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
     from packaging.requirements import InvalidRequirement, Requirement
 
+    from imds_lint.dependencies import Constraint, pep440
+
     facts = []
     for arg in _operands(args, _PIP_VALUE_OPTIONS):
         try:
@@ -120,6 +135,8 @@ def _pip(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
 
 
 def _npm(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
+    from imds_lint.dependencies import semver_range
+
     facts = []
     for arg in _operands(args, {"--registry", "--prefix", "-w", "--workspace", "--tag"}):
         name, at_sign, spec = arg.value.rpartition("@")
@@ -135,6 +152,8 @@ def _npm(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
 
 
 def _gem(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
+    from imds_lint.dependencies import semver_range
+
     facts, names = [], []
     version_word = None
     for i, arg in enumerate(args):
@@ -168,6 +187,8 @@ def _system(text: str, args: list[Word], at: Span, separator: str, names: tuple[
             if ecosystem == "rpm":
                 version = re.sub(r"\.(?:amzn|el|fc|x86_64|aarch64|noarch)[\w.]*$", "", version)
             eco = "datadog" if name == "datadog-agent" else ecosystem
+            from imds_lint.dependencies import Constraint
+
             fact = _fact(text, eco, name, Constraint(exact=version), arg, at, None)
             if fact is not None:
                 facts.append(fact)
@@ -175,6 +196,8 @@ def _system(text: str, args: list[Word], at: Span, separator: str, names: tuple[
 
 
 def _powershell(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
+    from imds_lint.dependencies import interval
+
     options: dict[str, Word] = {}
     positional: list[Word] = []
     i = 0
@@ -209,7 +232,7 @@ def _powershell(text: str, args: list[Word], at: Span) -> list[DependencyFact]:
 
 _PREFER = re.compile(r"ec2_prefer_imdsv2\s*[:=]\s*[\"']?true|DD_EC2_PREFER_IMDSV2\s*[:=]\s*[\"']?true", re.I)
 _DD_MINOR = re.compile(r"\bDD_AGENT_MINOR_VERSION\s*=\s*[\"']?(?P<v>\d+(?:\.\d+)*)")
-_DD_MAJOR = re.compile(r"\bDD_AGENT_MAJOR_VERSION\s*=\s*[\"']?(?P<v>\d+)")
+_DD_MAJOR = lazy(r"\bDD_AGENT_MAJOR_VERSION\s*=\s*[\"']?(?P<v>\d+)")
 
 
 def prefers_imdsv2(text: str) -> bool:
@@ -219,6 +242,8 @@ def prefers_imdsv2(text: str) -> bool:
 def scan_datadog(analysis, text: str) -> None:
     """The Datadog install script's version pin: ``DD_AGENT_MINOR_VERSION=50.0``."""
     for match in _DD_MINOR.finditer(text):
+        from imds_lint.dependencies import FACT, Constraint, DependencyFact, line_span
+
         major = _DD_MAJOR.search(text)
         version = f"{major.group('v') if major else '7'}.{match.group('v')}"
         analysis.add_fact(FACT, DependencyFact(
@@ -226,8 +251,8 @@ def scan_datadog(analysis, text: str) -> None:
             manifest="Datadog install script", prefers_imdsv2=prefers_imdsv2(text)))
 
 
-_LINE_SPLIT = re.compile(r"&&|\|\||[;|]")
-_WORD = re.compile(r"\"[^\"]*\"|'[^']*'|\S+")
+_LINE_SPLIT = lazy(r"&&|\|\||[;|]")
+_WORD = lazy(r"\"[^\"]*\"|'[^']*'|\S+")
 
 
 def scan_lines(analysis, text: str) -> None:

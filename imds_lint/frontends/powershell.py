@@ -44,9 +44,9 @@ _DASHES = "-\u2013\u2014\u2015"
 
 @lru_cache(maxsize=1)
 def _parser():
-    import tree_sitter
+    from imds_lint.syntax.treesitter import core, grammar
 
-    from imds_lint.syntax.treesitter import grammar
+    tree_sitter = core()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -21,6 +21,7 @@ from imds_lint.clients import Arg, ClientCall, headers_of, parse_argv, requests_
 from imds_lint.frontends.container_commands import parse_container_command
 from imds_lint.kinds import Kind, classify, sniff
 from imds_lint.model import ContainerContext, Document, OffsetMap, Segment, Span, merge_segments
+from imds_lint.patterns import lazy
 
 UNKNOWN = "*"
 _MAX_RESOLVE_DEPTH = 8
@@ -42,9 +43,9 @@ _PREFIX_ARG_OPTS = {
 @lru_cache(maxsize=1)
 def _parser():
     # Imported here so runs that never meet a shell candidate never load the grammar.
-    import tree_sitter
+    from imds_lint.syntax.treesitter import core, grammar
 
-    from imds_lint.syntax.treesitter import grammar
+    tree_sitter = core()
 
     return tree_sitter.Parser(tree_sitter.Language(grammar("tree_sitter_bash")))
 
@@ -53,7 +54,7 @@ def _parser():
 # (unassigned and private-use planes) after "{"; found by fuzzing. The parser
 # gets a copy with those (and lone surrogates) masked by ASCII of the same
 # UTF-8 length, so byte offsets are unchanged; node text comes from the real bytes.
-_UNSAFE_FOR_PARSER = re.compile("[\U00040000-\U0010ffff\ud800-\udfff]")
+_UNSAFE_FOR_PARSER = lazy("[\U00040000-\U0010ffff\ud800-\udfff]")
 
 
 def _mask(match: re.Match) -> str:
@@ -63,7 +64,7 @@ def _mask(match: re.Match) -> str:
 # tree-sitter-bash reads a lone `/`, `*`, `+`, `-` or `%` after a unary test operator (`[ -d / ]`)
 # as arithmetic, swallows the `]` and gives up on the line, though bash reads the test as
 # written. The parser sees `.` there instead (the same length; node text comes from the real bytes).
-_LONE_TEST_OPERAND = re.compile(r"(\[\[?[ \t]+(?:![ \t]+)?-[A-Za-z][ \t]+)[/*+%-](?=[ \t]+\]\]?)")
+_LONE_TEST_OPERAND = lazy(r"(\[\[?[ \t]+(?:![ \t]+)?-[A-Za-z][ \t]+)[/*+%-](?=[ \t]+\]\]?)")
 
 
 def parse(text: str):
@@ -99,12 +100,12 @@ class _Scope:
 
 # Expansions the shell splits into words when they are not quoted.
 _SPLIT_EXPANSIONS = {"simple_expansion", "expansion", "command_substitution", "arithmetic_expansion"}
-_IFS = re.compile(r"[ \t\n]+")
+_IFS = lazy(r"[ \t\n]+")
 # Stands for a positional parameter while finding the commands that read one.
 _PROBE = "\x01positional\x01"
-_READS_POSITIONAL = re.compile(r"\$\{?[#!]?[1-9@*]")
+_READS_POSITIONAL = lazy(r"\$\{?[#!]?[1-9@*]")
 _MAX_CALL_DEPTH = 6
-_PLAIN_WORD = re.compile(r"[\w@%+=:,./\[\]-]+")
+_PLAIN_WORD = lazy(r"[\w@%+=:,./\[\]-]+")
 _MAX_FUNCTION_CALLS = 20_000
 
 

@@ -117,9 +117,9 @@ _URL_WRAPPERS = {"URI", "URL", "Uri", "create", "parse", "Parse", "URI.create", 
 
 @lru_cache(maxsize=None)
 def parser(language: str):
-    import tree_sitter
+    from imds_lint.syntax.treesitter import core, grammar as load_grammar
 
-    from imds_lint.syntax.treesitter import grammar as load_grammar
+    tree_sitter = core()
 
     grammar = GRAMMARS[language]
     with warnings.catch_warnings():

@@ -19,9 +19,9 @@ from imds_lint.syntax.treesitter import ByteOffsets, parse_within
 @lru_cache(maxsize=1)
 def _parser():
     # Imported here so runs that never meet Terraform never load the grammar.
-    import tree_sitter
+    from imds_lint.syntax.treesitter import core, grammar
 
-    from imds_lint.syntax.treesitter import grammar
+    tree_sitter = core()
 
     return tree_sitter.Parser(tree_sitter.Language(grammar("tree_sitter_hcl")))
 

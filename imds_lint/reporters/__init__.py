@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
     from imds_lint.model import Finding, ScanError
 

@@ -8,11 +8,13 @@ which keeps pre-commit runs fast.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, TextIO
 
 from imds_lint.reporters import Report, printable
 
+TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from imds_lint.model import Finding
 
 # Keyed by the enums' values: a clean run prints its summary without importing the model.

@@ -9,8 +9,9 @@ either way rules import as ``imds_lint.rules.<module>`` and nothing named
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-_checkout_catalog = Path(__file__).resolve().parents[2] / "rules"
-if _checkout_catalog.is_dir() and str(_checkout_catalog) not in __path__:
-    __path__.append(str(_checkout_catalog))
+# os.path, not pathlib: pathlib imports urllib.parse and ipaddress (~3 ms of every run).
+_checkout_catalog = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))), "rules")
+if os.path.isdir(_checkout_catalog) and _checkout_catalog not in __path__:
+    __path__.append(_checkout_catalog)

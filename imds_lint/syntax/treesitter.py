@@ -8,6 +8,14 @@ import sys
 from bisect import bisect_right
 
 
+def core():
+    """tree-sitter's own binding (``Parser``, ``Language``, ``Node``...), loaded without running the
+    ``tree_sitter`` package's ``__init__``: that imports ``typing`` (~2.5 ms of a pre-commit run
+    with findings) for one ``Protocol`` class we never use. The classes are the same either way,
+    and a later ``import tree_sitter`` reuses this module."""
+    return sys.modules.get("tree_sitter._binding") or _load_binding("tree_sitter") or _package("tree_sitter")._binding
+
+
 def grammar(package: str, function: str = "language"):
     """A tree-sitter grammar's language pointer: ``package.function()``, without running the
     package's ``__init__`` where its binary can be loaded directly.
@@ -16,21 +24,24 @@ def grammar(package: str, function: str = "language"):
     read), which pulls in tempfile, shutil, bz2, lzma and random: the biggest import of a
     pre-commit run that finds a tokenless curl. The binding is the same module either way.
     """
-    binding = sys.modules.get(f"{package}._binding") or _load_binding(package)
-    if binding is None:
-        import importlib
-
-        binding = importlib.import_module(package)
+    binding = sys.modules.get(f"{package}._binding") or _load_binding(package) or _package(package)
     return getattr(binding, function)()
 
 
+def _package(name: str):
+    import importlib
+
+    return importlib.import_module(name)
+
+
 def _load_binding(package: str):
+    """``package._binding`` from its file, or None. Only ``importlib.machinery``, which the
+    interpreter has loaded already: ``importlib.util`` would bring ``contextlib`` along."""
     import importlib.machinery
-    import importlib.util
 
     name = f"{package}._binding"
     try:
-        spec = importlib.util.find_spec(package)  # finds the package; runs none of it
+        spec = importlib.machinery.PathFinder.find_spec(package)  # finds the package; runs none of it
     except (ImportError, ValueError):
         return None
     for folder in (spec.submodule_search_locations or ()) if spec is not None else ():
@@ -38,8 +49,11 @@ def _load_binding(package: str):
             path = os.path.join(folder, "_binding" + suffix)
             if os.path.isfile(path):
                 loader = importlib.machinery.ExtensionFileLoader(name, path)
-                module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path,
-                                                                                               loader=loader))
+                found = importlib.machinery.ModuleSpec(name, loader, origin=path)
+                found.has_location = True
+                module = loader.create_module(found)
+                # What importlib.util.module_from_spec would set before running it.
+                module.__spec__, module.__loader__, module.__package__ = found, loader, package
                 loader.exec_module(module)
                 sys.modules[name] = module
                 return module
