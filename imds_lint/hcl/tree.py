@@ -8,9 +8,11 @@ front-ends (and the Terraform fixer) need them. No I/O here.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from functools import lru_cache
 
+from imds_lint.hcl import quick as hcl_quick
 from imds_lint.hcl import template as hcl_template
 from imds_lint.model import Span
 from imds_lint.syntax.treesitter import ByteOffsets, parse_within
@@ -35,12 +37,27 @@ _RECENT_SIZE = 16
 _RECENT_MAX_CHARS = 256 * 1024
 
 
+# The exact pure-Python reading of the common shape (``hcl.quick``), tree-sitter for the rest.
+# IMDS_LINT_HCL_QUICK=0 turns it off (for tests and the benchmark: the output must not change).
+QUICK = os.environ.get("IMDS_LINT_HCL_QUICK", "1") != "0"
+
+
+def set_quick(on: bool) -> None:
+    """Turn the quick reading on or off (tests, bench); forgets the recent parses."""
+    global QUICK
+    QUICK = on
+    _RECENT.clear()
+
+
 def parse(text: str):
     found = _RECENT.get(text)
     if found is not None:
         return found
     src = text.encode("utf-8", "surrogatepass")
-    parsed = parse_within(_parser(), src), src
+    tree = None
+    if QUICK:
+        tree = hcl_quick.parse(src)
+    parsed = (tree if tree is not None else parse_within(_parser(), src)), src
     if len(text) <= _RECENT_MAX_CHARS:
         if len(_RECENT) >= _RECENT_SIZE:
             _RECENT.popitem(last=False)
