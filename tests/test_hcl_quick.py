@@ -139,18 +139,19 @@ def _lint(args, capsys) -> str:
 
 
 def _both_ways(args, capsys):
+    before = hcl_tree._QUICK_IN
     try:
         hcl_tree.set_quick(False)
         off = _lint(args, capsys)
         hcl_tree.set_quick(True)
         on = _lint(args, capsys)
     finally:
-        hcl_tree.set_quick(True)
+        hcl_tree._QUICK_IN = before
+        hcl_tree._RECENT.clear()
     return on, off
 
 
-def test_output_is_the_same_with_quick_on_and_off(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("IMDS_LINT_HCL_QUICK", raising=False)
+def test_output_is_the_same_with_quick_on_and_off(tmp_path, capsys):
     # Each generated or literal file in a folder of its own (a module), as written.
     root = tmp_path / "tree"
     for index, (name, text) in enumerate({**literal_files(), **bench_files()}.items()):
@@ -170,8 +171,10 @@ def test_output_is_the_same_with_quick_on_and_off(tmp_path, capsys, monkeypatch)
 
 
 # -- generated and mutated inputs ---------------------------------------------------------------------
-NAMES = st.sampled_from(["a", "b", "x_1", "name-prefix", "var", "local", "data", "tags", "Name", "id", "each",
-                         "count", "index", "for", "in", "if", "true", "null", "module", "path"])
+COMMON_NAMES = ["a", "b", "x_1", "name-prefix", "var", "local", "data", "tags", "Name", "id", "each", "count", "index",
+                "module", "path", "_"]
+# Keywords now and then (the subset must refuse them where they change the tree).
+NAMES = st.sampled_from(COMMON_NAMES * 4 + ["for", "in", "if", "true", "false", "null", "endfor"])
 TEXT = st.text(alphabet="abc xyz-./:#%$*_0123456789{}()[]=,", max_size=12)
 SPACE = st.sampled_from(["", " ", "  "])
 
@@ -214,9 +217,10 @@ def values():
             st.builds(lambda items, s: f"[{s}{', '.join(items)}{s}]", st.lists(inner, max_size=3), SPACE),
             st.builds(lambda items, s: "{" + s + ", ".join(f"{k} = {v}" for k, v in items) + s + "}",
                       st.lists(st.tuples(st.one_of(NAMES, strings()), inner), max_size=3), SPACE),
-            st.builds(lambda a, op, b, s: f"{a}{s}{op}{s}{b}", inner, OPS, inner, SPACE),
         )
-    return st.recursive(LEAVES, extend, max_leaves=8)
+    nested = st.recursive(LEAVES, extend, max_leaves=6)
+    # A binary operation now and then (the subset takes one, with a simple right operand).
+    return st.one_of(nested, nested, nested, st.builds(lambda a, op, b, s: f"{a}{s}{op}{s}{b}", nested, OPS, nested, SPACE))
 
 
 @st.composite
@@ -300,6 +304,22 @@ def mutate(text: str, rng: random.Random, times: int) -> str:
 @given(files())
 def test_generated_files(text):
     check(text.encode())
+
+
+def test_a_process_starts_on_quick_after_some_files_or_as_told(monkeypatch):
+    text = bench_files()["terraform.tf"]
+    try:
+        hcl_tree.set_quick(None)
+        for _ in range(hcl_tree.QUICK_AFTER):
+            assert not isinstance(hcl_tree.parse(text)[0], quick.Tree)
+            hcl_tree._RECENT.clear()
+        assert isinstance(hcl_tree.parse(text)[0], quick.Tree)
+        hcl_tree.set_quick(False)
+        assert not isinstance(hcl_tree.parse(text)[0], quick.Tree)
+        hcl_tree.set_quick(True)
+        assert isinstance(hcl_tree.parse(text)[0], quick.Tree)
+    finally:
+        hcl_tree.set_quick(True)
 
 
 @given(files(), st.randoms(use_true_random=False), st.integers(1, 3))

@@ -44,7 +44,7 @@ _NUMBER = rb"\d+(?:\.\d+)?(?![\w.])"
 _LITERAL = rb"(?:true|false|null)(?![\w-])"
 _OP = rb"(?:==|!=|<=|>=|&&|\|\||[-+*/%<>])"
 _COMMENT = rb"(?:#|//)[^\n]*"
-_ODD = re.compile(rb"(?<![\w-])(?:true|false|null)[.\[(]")
+_ODD = (b"true.", b"true[", b"true(", b"false.", b"false[", b"false(", b"null.", b"null[", b"null(")
 
 
 def _items(item: bytes, closer: bytes) -> bytes:
@@ -67,8 +67,8 @@ def _expression(depth: int) -> bytes:
     return rb"(?:" + rb"|".join([
         _STRING, _NUMBER, _LITERAL,
         _IDENT + rb"\( *" + _items(inner, rb"\)") + rb"\)",
-        rb"\[ *" + _items(inner, rb"\]") + rb"\]",
-        rb"\{ *" + _items(rb"(?:" + _IDENT + rb"|" + _STRING + rb") *= *" + inner, rb"\}") + rb"\}",
+        rb"\[ *(?!for(?![\w-]))" + _items(inner, rb"\]") + rb"\]",
+        rb"\{ *(?!for(?![\w-]))" + _items(rb"(?:" + _IDENT + rb"|" + _STRING + rb") *= *" + inner, rb"\}") + rb"\}",
         _IDENT + rb"(?:\." + _IDENT + rb"|\[ *" + _INDEX + rb" *\])*",
     ]) + rb")"
 
@@ -100,33 +100,50 @@ _NUM = re.compile(rb"\d+(?:\.\d+)?")
 _OPERATOR = re.compile(_OP)
 
 
-class Node:
-    """One node, its children built on first read (``_make(node)`` returns them)."""
+# Where an expression inside a call, tuple, object or index ends (text known to be in the subset:
+# strings hold no quote, brackets balance), so that it is read only when a consumer asks.
+def _balanced(depth: int) -> bytes:
+    if depth == 0:
+        return rb'(?:[^()\[\]{}",\n]|"[^"\n]*")*'
+    inner = _balanced(depth - 1)
+    return (rb'(?:[^()\[\]{}",\n]|"[^"\n]*"|\((?:' + inner + rb'|,)*\)|\[(?:' + inner + rb'|,)*\]|\{(?:' + inner
+            + rb'|,)*\})*')
 
-    __slots__ = ("type", "start_byte", "end_byte", "parent", "is_named", "_children", "_named", "_make")
+
+_SKIP_PATTERN = _balanced(_DEPTH + 1)
+_BRACKET_PATTERN = (rb'(?:\((?:' + _balanced(_DEPTH) + rb'|,)*\)|\[(?:' + _balanced(_DEPTH) + rb'|,)*\]|\{(?:'
+                    + _balanced(_DEPTH) + rb'|,)*\})')
+_STRING_RE = re.compile(_STRING)
+_EMPTY: list = []
+
+
+class Node:
+    """One named node; its children are built on first read (``_make(node)``, from ``node._ctx``)."""
+
+    __slots__ = ("type", "start_byte", "end_byte", "parent", "_children", "_named", "_make", "_ctx")
+    is_named = True
     has_error = False
     is_missing = False
 
-    def __init__(self, type_: str, start: int, end: int, parent=None, named: bool = True, children=None, make=None):
+    def __init__(self, type_: str, start: int, end: int, parent=None, children=None, make=None, ctx=None):
         self.type = type_
         self.start_byte = start
         self.end_byte = end
         self.parent = parent
-        self.is_named = named
-        self._children = children
-        self._named = None
+        self._children = self._named = children
         self._make = make
+        self._ctx = ctx
 
     @property
     def children(self) -> list:
         if self._children is None:
-            self._children = self._make(self) if self._make is not None else []
+            self._make(self)
         return self._children
 
     @property
     def named_children(self) -> list:
         if self._named is None:
-            self._named = [c for c in self.children if c.is_named]
+            self._make(self)
         return self._named
 
     @property
@@ -137,21 +154,30 @@ class Node:
         return f"<quick {self.type} {self.start_byte}-{self.end_byte}>"
 
 
-def _adopt(parent: Node, children: list) -> list:
-    for child in children:
-        child.parent = parent
-    return children
+class Token(Node):
+    """An anonymous node (``=``, ``(``, ``{``...)."""
+
+    __slots__ = ()
+    is_named = False
 
 
-def _token(text: str, start: int, end: int, parent=None) -> Node:
-    return Node(text, start, end, parent, False, [])
+def _leaf(type_: str, start: int, end: int, parent) -> Node:
+    return Node(type_, start, end, parent, _EMPTY)
 
 
-def _wrapped(type_: str, inner_type: str, start: int, end: int) -> Node:
-    """``block_start`` > ``{`` and the like."""
-    outer = Node(type_, start, end)
-    outer._children = [_token(inner_type, start, end, outer)]
-    return outer
+def _set(node: Node, children: list, named: list | None = None) -> None:
+    """``named``: the named ones, when not all are."""
+    node._children = children
+    node._named = children if named is None else named
+
+
+def _brace(node: Node) -> None:
+    start = node.start_byte
+    _set(node, [Token(_BRACES[node.type], start, node.end_byte, node, _EMPTY)], _EMPTY)
+
+
+_BRACES = {"block_start": "{", "block_end": "}", "object_start": "{", "object_end": "}", "tuple_start": "[",
+           "tuple_end": "]", "heredoc_start": "<<"}
 
 
 class Tree:
@@ -170,13 +196,14 @@ class _File:
         self.src, self.lines, self.close_of = src, lines, close_of
 
 
-_LINE = None
+_LINE = _SKIP = _BRACKET = None
 
 
 def _line():
-    # Compiled on first use (about 40 ms): runs that never meet Terraform never pay it.
-    global _LINE
+    # Compiled on first use (about 50 ms): runs that never meet Terraform never pay it.
+    global _LINE, _SKIP, _BRACKET
     if _LINE is None:
+        _SKIP, _BRACKET = re.compile(_SKIP_PATTERN), re.compile(_BRACKET_PATTERN)
         _LINE = re.compile(_LINE_PATTERN)
     return _LINE
 
@@ -184,12 +211,13 @@ def _line():
 def parse(src: bytes) -> Tree | None:
     """The tree of ``src``, or None when the file is outside the subset (tree-sitter reads it)."""
     size = len(src)
-    if not size or src[-1] != 0x0A or not src.isascii() or b"\t" in src or b"\r" in src or _ODD.search(src):
+    if (not size or src[-1] != 0x0A or not src.isascii() or b"\t" in src or b"\r" in src
+            or any(odd in src for odd in _ODD)):
         return None
     lines = []
     close_of = {}
     opened = []
-    tops = []
+    tops = 0
     at = 0
     for m in (_LINE or _line()).finditer(src):
         if m.start() != at:
@@ -201,321 +229,359 @@ def parse(src: bytes) -> Tree | None:
         elif kind == "close":
             if not opened:
                 return None
-            first = opened.pop()
-            close_of[first] = len(lines)
+            close_of[opened.pop()] = len(lines)
             if not opened:
-                tops.append(first)
+                tops += 1
         elif (kind == "attr" or kind == "here") and not opened:
             return None
         lines.append(m)
     if at != size or opened or not tops:
         return None
-    file = _File(src, lines, close_of)
     root = Node("config_file", 0, size)
-    root._children = _region(file, root, 0, len(lines))
+    _set(root, _region(_File(src, lines, close_of), root, 0, len(lines)))
     return Tree(root)
 
 
 def _region(file: _File, owner: Node, first: int, stop: int) -> list:
-    """The children of a block (or of the file) from the lines ``first`` to ``stop`` (excluded)."""
+    """The children of a block (or of the file) from the lines ``first`` to ``stop`` (excluded):
+    comments, and a ``body`` whose elements are built when it is read."""
     lines, src = file.lines, file.src
-    elements = []
-    comments = []
+    elements = []  # (line, start, end)
+    comments = []  # (start, end)
     k = first
     while k < stop:
         m = lines[k]
         kind = m.lastgroup
-        if kind == "comment":
-            comments.append(Node("comment", m.start(kind), m.end(kind), None, True, []))
-        elif kind == "attr":
-            elements.append(_attribute(src, m, comments))
-        elif kind == "here":
-            elements.append(_heredoc_attribute(src, m.start(kind), m.end(kind)))
+        if kind == "attr":
+            start, end = m.span(kind)
+            elements.append((k, start, end))
+            if m.end() - 1 != end:  # a comment (or spaces) after the value
+                tail = end
+                while src[tail] == 0x20:
+                    tail += 1
+                if tail != m.end() - 1:
+                    comments.append((tail, m.end() - 1))
         elif kind == "open":
             close = file.close_of[k]
             end_line = lines[close]
-            start, end = m.start(kind), end_line.start("close") + 1
-            block = Node("block", start, end, None, True, None, _block_maker(file, k, close))
-            elements.append(block)
-            tail = _CLOSE.match(src, end - 1).span(1)
-            if tail[0] != -1:
-                comments.append(Node("comment", tail[0], tail[1], None, True, []))
+            end = end_line.start("close") + 1
+            elements.append((k, m.start(kind), end))
+            if end_line.end() - 1 != end:
+                tail = _CLOSE.match(src, end - 1).span(1)
+                if tail[0] != -1:
+                    comments.append(tail)
             k = close
+        elif kind == "comment":
+            comments.append(m.span(kind))
+        elif kind == "here":
+            elements.append((k, m.start(kind), m.end(kind)))
         k += 1
     if not elements:
-        return _adopt(owner, comments)
-    body = Node("body", elements[0].start_byte, elements[-1].end_byte)
+        return [_leaf("comment", a, b, owner) for a, b in comments]
+    body_start, body_end = elements[0][1], elements[-1][2]
+    inside = [c for c in comments if body_start <= c[0] < body_end] if comments else comments
+    body = Node("body", body_start, body_end, owner, None, _make_body, (file, elements, inside))
     if not comments:
-        body._children = _adopt(body, elements)
-        return [_adopt(owner, [body])[0]]
-    before = [c for c in comments if c.start_byte < body.start_byte]
-    after = [c for c in comments if c.start_byte >= body.end_byte]
-    inside = [c for c in comments if body.start_byte <= c.start_byte < body.end_byte]
-    body._children = _adopt(body, sorted(elements + inside, key=lambda n: n.start_byte)) if inside else _adopt(body, elements)
-    return _adopt(owner, [*before, body, *after])
+        return [body]
+    return ([_leaf("comment", a, b, owner) for a, b in comments if a < body_start] + [body]
+            + [_leaf("comment", a, b, owner) for a, b in comments if a >= body_end])
 
 
-def _block_maker(file: _File, first: int, close: int):
-    def make(block: Node) -> list:
-        src = file.src
-        m = _HEADER.match(src, block.start_byte)
-        kids = [Node("identifier", m.start(1), m.end(1), block, True, [])]
-        if m.end(2) > m.start(2):
-            for label in _LABELS.finditer(src, m.start(2), m.end(2)):
-                kids.append(_string_lit(src, label.start(), label.end(), block))
-        kids.append(_wrapped("block_start", "{", m.start(3), m.end(3)))
-        kids[-1].parent = block
-        inner = []
-        if m.start(4) != -1:
-            inner.append(Node("comment", m.start(4), m.end(4), None, True, []))
-        rest = _region(file, block, first + 1, close)
+def _make_body(body: Node) -> None:
+    file, elements, comments = body._ctx
+    lines, src = file.lines, file.src
+    kids = []
+    for k, start, end in elements:
+        kind = lines[k].lastgroup
+        if kind == "attr":
+            kids.append(Node("attribute", start, end, body, None, _make_attribute, src))
+        elif kind == "open":
+            kids.append(Node("block", start, end, body, None, _make_block, (file, k, file.close_of[k])))
+        else:
+            kids.append(Node("attribute", start, end, body, None, _make_heredoc_attribute, src))
+    if comments:
+        kids.extend(_leaf("comment", a, b, body) for a, b in comments)
+        kids.sort(key=_start)
+    _set(body, kids)
+
+
+def _start(node: Node) -> int:
+    return node.start_byte
+
+
+def _make_block(block: Node) -> None:
+    file, first, close = block._ctx
+    src = file.src
+    m = _HEADER.match(src, block.start_byte)
+    kids = [_leaf("identifier", m.start(1), m.end(1), block)]
+    if m.end(2) > m.start(2):
+        for label in _LABELS.finditer(src, m.start(2), m.end(2)):
+            kids.append(Node("string_lit", label.start(), label.end(), block, None, _make_string_lit, src))
+    kids.append(Node("block_start", m.start(3), m.end(3), block, None, _brace))
+    if m.start(4) != -1:
         # The header's comment comes before everything else inside the braces.
-        kids.extend(_adopt(block, inner) + rest if inner else rest)
-        end = block.end_byte
-        kids.append(_wrapped("block_end", "}", end - 1, end))
-        kids[-1].parent = block
-        return kids
-
-    return make
+        kids.append(_leaf("comment", m.start(4), m.end(4), block))
+    kids.extend(_region(file, block, first + 1, close))
+    end = block.end_byte
+    kids.append(Node("block_end", end - 1, end, block, None, _brace))
+    _set(block, kids)
 
 
-def _attribute(src: bytes, line, comments: list) -> Node:
-    start, end = line.span("attr")
+def _make_attribute(node: Node) -> None:
+    src = node._ctx
+    start, end = node.start_byte, node.end_byte
     name = _NAME.match(src, start)
     eq = src.index(b"=", name.end())
     value = eq + 1
     while src[value] == 0x20:
         value += 1
-    node = Node("attribute", start, end)
-    expr = Node("expression", value, end, node, True, None, _expression_maker(src))
-    node._children = [Node("identifier", start, name.end(), node, True, []), _token("=", eq, eq + 1, node), expr]
-    tail = end
-    while src[tail] == 0x20:
-        tail += 1
-    if src[tail] != 0x0A:
-        comments.append(Node("comment", tail, line.end() - 1, None, True, []))
-    return node
+    ident = _leaf("identifier", start, name.end(), node)
+    expr = Node("expression", value, end, node, None, _make_expression, src)
+    _set(node, [ident, Token("=", eq, eq + 1, node, _EMPTY), expr], [ident, expr])
 
 
-def _heredoc_attribute(src: bytes, start: int, end: int) -> Node:
+def _make_heredoc_attribute(node: Node) -> None:
+    src = node._ctx
+    start, end = node.start_byte, node.end_byte
     m = _HERE.match(src, start)
-    node = Node("attribute", start, end)
     expr = Node("expression", m.start(3), end, node)
     template_expr = Node("template_expr", m.start(3), end, expr)
-    expr._children = [template_expr]
-    heredoc = Node("heredoc_template", m.start(3), end, template_expr, True, None, _heredoc_maker(src, m))
-    template_expr._children = [heredoc]
-    node._children = [Node("identifier", m.start(1), m.end(1), node, True, []),
-                      _token("=", m.start(2), m.end(2), node), expr]
-    return node
+    _set(expr, [template_expr])
+    _set(template_expr, [Node("heredoc_template", m.start(3), end, template_expr, None, _make_heredoc, (src, m))])
+    ident = _leaf("identifier", m.start(1), m.end(1), node)
+    _set(node, [ident, Token("=", m.start(2), m.end(2), node, _EMPTY), expr], [ident, expr])
 
 
-def _heredoc_maker(src: bytes, m):
-    def make(heredoc: Node) -> list:
-        opener = _wrapped("heredoc_start", src[m.start(3):m.end(3)].decode(), m.start(3), m.end(3))
-        mark = m.end(4) - m.start(4)
-        kids = [opener, Node("heredoc_identifier", m.start(4), m.end(4), None, True, [])]
-        kids.extend(_template_parts(src, m.end(4) + 1, heredoc.end_byte - mark, b" \n"))
-        kids.append(Node("heredoc_identifier", heredoc.end_byte - mark, heredoc.end_byte, None, True, []))
-        return _adopt(heredoc, kids)
+def _make_heredoc(heredoc: Node) -> None:
+    src, m = heredoc._ctx
+    opener = Node("heredoc_start", m.start(3), m.end(3), heredoc)
+    _set(opener, [Token(src[m.start(3):m.end(3)].decode(), m.start(3), m.end(3), opener, _EMPTY)], _EMPTY)
+    mark = m.end(4) - m.start(4)
+    kids = [opener, _leaf("heredoc_identifier", m.start(4), m.end(4), heredoc)]
+    _template_parts(src, m.end(4) + 1, heredoc.end_byte - mark, b" \n", heredoc, kids)
+    kids.append(_leaf("heredoc_identifier", heredoc.end_byte - mark, heredoc.end_byte, heredoc))
+    _set(heredoc, kids)
 
-    return make
 
-
-def _template_parts(src: bytes, start: int, end: int, blank: bytes) -> list:
+def _template_parts(src: bytes, start: int, end: int, blank: bytes, parent: Node, parts: list) -> None:
     """Literal text (trimmed of ``blank``; none when only blank) and ``${ref}`` interpolations."""
-    parts = []
     at = start
     for m in _INTERP.finditer(src, start, end):
-        _literal(src, at, m.start(), blank, parts)
-        interp = Node("template_interpolation", m.start(), m.end())
-        expr = Node("expression", m.start(1), m.end(1), interp, True, None, _expression_maker(src))
-        interp._children = [Node("template_interpolation_start", m.start(), m.start() + 2, interp, True, []), expr,
-                            Node("template_interpolation_end", m.end() - 1, m.end(), interp, True, [])]
+        _literal(src, at, m.start(), blank, parent, parts)
+        interp = Node("template_interpolation", m.start(), m.end(), parent)
+        _set(interp, [_leaf("template_interpolation_start", m.start(), m.start() + 2, interp),
+                      Node("expression", m.start(1), m.end(1), interp, None, _make_expression, src),
+                      _leaf("template_interpolation_end", m.end() - 1, m.end(), interp)])
         parts.append(interp)
         at = m.end()
-    _literal(src, at, end, blank, parts)
-    return parts
+    _literal(src, at, end, blank, parent, parts)
 
 
-def _literal(src: bytes, start: int, end: int, blank: bytes, parts: list) -> None:
+def _literal(src: bytes, start: int, end: int, blank: bytes, parent: Node, parts: list) -> None:
     chunk = src[start:end]
     stripped = chunk.lstrip(blank)
     if not stripped:
         return
     first = start + len(chunk) - len(stripped)
-    parts.append(Node("template_literal", first, first + len(stripped.rstrip(blank)), None, True, []))
+    parts.append(_leaf("template_literal", first, first + len(stripped.rstrip(blank)), parent))
 
 
-def _string_lit(src: bytes, start: int, end: int, parent=None) -> Node:
-    node = Node("string_lit", start, end, parent)
-    kids = [Node("quoted_template_start", start, start + 1, None, True, [])]
-    _literal(src, start + 1, end - 1, b" ", kids)
-    kids.append(Node("quoted_template_end", end - 1, end, None, True, []))
-    node._children = _adopt(node, kids)
-    return node
+def _make_string_lit(node: Node) -> None:
+    src = node._ctx
+    start, end = node.start_byte, node.end_byte
+    kids = [_leaf("quoted_template_start", start, start + 1, node)]
+    _literal(src, start + 1, end - 1, b" ", node, kids)
+    kids.append(_leaf("quoted_template_end", end - 1, end, node))
+    _set(node, kids)
 
 
 # -- expressions, read from text known to be in the subset ------------------------------------------
-def _expression_maker(src: bytes):
-    def make(expr: Node) -> list:
-        parts, _ = _Reader(src, expr.end_byte).terms(expr.start_byte)
-        return _adopt(expr, parts)
-
-    return make
+def _make_expression(expr: Node) -> None:
+    """An expression's nodes (the ones of the expressions inside it are read when asked for)."""
+    kids, _ = _terms(expr._ctx, expr.start_byte, expr.end_byte, expr)
+    _set(expr, kids)
 
 
-class _Reader:
-    __slots__ = ("src", "end")
+def _lazy_expression(src: bytes, at: int, parent: Node) -> Node:
+    """The expression starting at ``at`` (inside brackets): its extent now, its nodes when read."""
+    end = _SKIP.match(src, at).end()
+    while src[end - 1] == 0x20:
+        end -= 1
+    return Node("expression", at, end, parent, None, _make_expression, src)
 
-    def __init__(self, src: bytes, end: int):
-        self.src, self.end = src, end
 
-    def skip(self, at: int) -> int:
-        src = self.src
-        while at < self.end and src[at] == 0x20:
-            at += 1
-        return at
+def _skip(src: bytes, at: int) -> int:
+    while src[at] == 0x20:
+        at += 1
+    return at
 
-    def expression(self, at: int, parent=None) -> tuple[Node, int]:
-        parts, end = self.terms(at)
-        node = Node("expression", parts[0].start_byte, parts[-1].end_byte, parent)
-        node._children = _adopt(node, parts)
-        return node, end
 
-    def terms(self, at: int) -> tuple[list, int]:
-        left, end = self.operand(at)
-        after = self.skip(end)
-        op = _OPERATOR.match(self.src, after) if after < self.end else None
-        if op is None:
-            return left, end
-        right, end = self.operand(self.skip(op.end()))
-        operation = Node("operation", left[0].start_byte, right[-1].end_byte)
-        binary = Node("binary_operation", left[0].start_byte, right[-1].end_byte, operation)
-        binary._children = _adopt(binary, [*left, _token(op.group().decode(), op.start(), op.end()), *right])
-        operation._children = [binary]
-        return [operation], end
+def _terms(src: bytes, at: int, stop: int, parent: Node) -> tuple[list, int]:
+    """The nodes of the expression from ``at`` to ``stop``, as children of ``parent``."""
+    operation = None
+    end = _operand_end(src, at, stop)
+    after = end
+    while after < stop and src[after] == 0x20:
+        after += 1
+    if after < stop:  # an operator: operation > binary_operation > operands, unwrapped
+        operation = Node("operation", at, stop, parent)
+        binary = Node("binary_operation", at, stop, operation)
+        _set(operation, [binary])
+        op = _OPERATOR.match(src, after)
+        left, _ = _operand(src, at, stop, binary)
+        right, _ = _operand(src, _skip(src, op.end()), stop, binary)
+        kids = [*left, Token(op.group().decode(), op.start(), op.end(), binary, _EMPTY), *right]
+        _set(binary, kids, [*left, *right])
+        return [operation], stop
+    return _operand(src, at, stop, parent)
 
-    def operand(self, at: int) -> tuple[list, int]:
-        src = self.src
-        c = src[at]
-        if c == 0x22:  # "
-            return [self.string(at)], self.string_end(at)
-        if 0x30 <= c <= 0x39:
-            m = _NUM.match(src, at)
-            lit = Node("literal_value", at, m.end())
-            lit._children = [Node("numeric_lit", at, m.end(), lit, True, [])]
-            return [lit], m.end()
-        if c == 0x5B:  # [
-            return self.collection("tuple", at)
-        if c == 0x7B:  # {
-            return self.collection("object", at)
-        m = _NAME.match(src, at)
-        word = m.group()
-        end = m.end()
-        if word in (b"true", b"false", b"null"):
-            lit = Node("literal_value", at, end)
-            if word == b"null":
-                inner = Node("null_lit", at, end, lit, True, [])
-            else:
-                inner = Node("bool_lit", at, end, lit)
-                inner._children = [_token(word.decode(), at, end, inner)]
-            lit._children = [inner]
-            return [lit], end
-        name = Node("identifier", at, end, None, True, [])
-        if end < self.end and src[end] == 0x28:  # (
-            return self.call(name, end)
-        var = Node("variable_expr", at, end)
-        var._children = [_adopt(var, [name])[0]]
-        parts = [var]
-        while end < self.end:
-            c = src[end]
-            if c == 0x2E:  # .
-                m = _NAME.match(src, end + 1)
-                get = Node("get_attr", end, m.end())
-                get._children = _adopt(get, [_token(".", end, end + 1), Node("identifier", m.start(), m.end(), None, True, [])])
-                parts.append(get)
-                end = m.end()
-            elif c == 0x5B:  # [
-                inner_at = self.skip(end + 1)
-                expr, inner_end = self.expression(inner_at)
-                close = self.skip(inner_end)
-                index = Node("index", end, close + 1)
-                new = Node("new_index", end, close + 1, index)
-                new._children = _adopt(new, [_token("[", end, end + 1), expr, _token("]", close, close + 1)])
-                index._children = [new]
-                parts.append(index)
-                end = close + 1
-            else:
-                break
-        return parts, end
 
-    def call(self, name: Node, paren: int) -> tuple[list, int]:
-        kids = [name, _token("(", paren, paren + 1)]
-        at = self.skip(paren + 1)
-        args = []
-        while self.src[at] != 0x29:  # )
-            expr, end = self.expression(at)
-            args.append(expr)
-            at = self.skip(end)
-            if self.src[at] == 0x2C:  # ,
-                args.append(_token(",", at, at + 1))
-                at = self.skip(at + 1)
-        if args:
-            fa = Node("function_arguments", args[0].start_byte, args[-1].end_byte)
-            fa._children = _adopt(fa, args)
-            kids.append(fa)
-        kids.append(_token(")", at, at + 1))
-        node = Node("function_call", name.start_byte, at + 1)
-        node._children = _adopt(node, kids)
-        return [node], at + 1
+def _operand_end(src: bytes, at: int, stop: int) -> int:
+    """Where the operand starting at ``at`` ends."""
+    c = src[at]
+    if c == 0x22:
+        return _STRING_RE.match(src, at).end()
+    if c == 0x5B or c == 0x7B:
+        return _close_of(src, at)
+    if 0x30 <= c <= 0x39:
+        return _NUM.match(src, at).end()
+    end = _NAME.match(src, at).end()
+    while end < stop:
+        c = src[end]
+        if c == 0x2E:
+            end = _NAME.match(src, end + 1).end()
+        elif c == 0x5B or c == 0x28:
+            end = _close_of(src, end)
+        else:
+            break
+    return end
 
-    def collection(self, kind: str, start: int) -> tuple[list, int]:
-        src = self.src
-        opener, closer = ("[", "]") if kind == "tuple" else ("{", "}")
-        close_char = 0x5D if kind == "tuple" else 0x7D
-        kids = [_wrapped(kind + "_start", opener, start, start + 1)]
-        at = self.skip(start + 1)
-        while src[at] != close_char:
-            if kind == "tuple":
-                expr, end = self.expression(at)
-                kids.append(expr)
-            else:
-                key, key_end = self.expression(at)
-                eq = self.skip(key_end)
-                value, end = self.expression(self.skip(eq + 1))
-                elem = Node("object_elem", key.start_byte, value.end_byte)
-                elem._children = _adopt(elem, [key, _token("=", eq, eq + 1), value])
-                kids.append(elem)
-            at = self.skip(end)
-            if src[at] == 0x2C:  # ,
-                kids.append(_token(",", at, at + 1))
-                at = self.skip(at + 1)
-        kids.append(_wrapped(kind + "_end", closer, at, at + 1))
-        node = Node(kind, start, at + 1)
-        node._children = _adopt(node, kids)
-        collection = Node("collection_value", start, at + 1)
-        collection._children = [_adopt(collection, [node])[0]]
-        return [collection], at + 1
 
-    def string_end(self, at: int) -> int:
-        return _STRING_RE.match(self.src, at).end()
 
-    def string(self, at: int) -> Node:
-        src = self.src
-        end = self.string_end(at)
+def _close_of(src: bytes, at: int) -> int:
+    """The end of the bracketed group opening at ``at``."""
+    return _BRACKET.match(src, at).end()
+
+
+def _operand(src: bytes, at: int, stop: int, parent: Node) -> tuple[list, int]:
+    c = src[at]
+    if c == 0x22:  # "
+        end = _STRING_RE.match(src, at).end()
         if src.find(b"${", at, end) == -1:
-            lit = Node("literal_value", at, end)
-            lit._children = [_string_lit(src, at, end, lit)]
-            return lit
-        outer = Node("template_expr", at, end)
+            lit = Node("literal_value", at, end, parent)
+            _set(lit, [Node("string_lit", at, end, lit, None, _make_string_lit, src)])
+            return [lit], end
+        outer = Node("template_expr", at, end, parent)
         quoted = Node("quoted_template", at, end, outer)
-        kids = [Node("quoted_template_start", at, at + 1, None, True, [])]
-        kids.extend(_template_parts(src, at + 1, end - 1, b" "))
-        kids.append(Node("quoted_template_end", end - 1, end, None, True, []))
-        quoted._children = _adopt(quoted, kids)
-        outer._children = [quoted]
-        return outer
+        kids = [_leaf("quoted_template_start", at, at + 1, quoted)]
+        _template_parts(src, at + 1, end - 1, b" ", quoted, kids)
+        kids.append(_leaf("quoted_template_end", end - 1, end, quoted))
+        _set(quoted, kids)
+        _set(outer, [quoted])
+        return [outer], end
+    if 0x30 <= c <= 0x39:
+        end = _NUM.match(src, at).end()
+        lit = Node("literal_value", at, end, parent)
+        _set(lit, [_leaf("numeric_lit", at, end, lit)])
+        return [lit], end
+    if c == 0x5B or c == 0x7B:  # [ {
+        return _collection(src, at, parent)
+    end = _NAME.match(src, at).end()
+    word = src[at:end]
+    if word == b"true" or word == b"false" or word == b"null":
+        lit = Node("literal_value", at, end, parent)
+        if word == b"null":
+            inner = _leaf("null_lit", at, end, lit)
+        else:
+            inner = Node("bool_lit", at, end, lit)
+            _set(inner, [Token(word.decode(), at, end, inner, _EMPTY)], _EMPTY)
+        _set(lit, [inner])
+        return [lit], end
+    if end < stop and src[end] == 0x28:  # (
+        return _call(src, at, end, parent)
+    var = Node("variable_expr", at, end, parent)
+    _set(var, [_leaf("identifier", at, end, var)])
+    parts = [var]
+    while end < stop:
+        c = src[end]
+        if c == 0x2E:  # .
+            name_end = _NAME.match(src, end + 1).end()
+            get = Node("get_attr", end, name_end, parent)
+            ident = _leaf("identifier", end + 1, name_end, get)
+            _set(get, [Token(".", end, end + 1, get, _EMPTY), ident], [ident])
+            parts.append(get)
+            end = name_end
+        elif c == 0x5B:  # [
+            close = _close_of(src, end)
+            index = Node("index", end, close, parent)
+            new = Node("new_index", end, close, index)
+            _set(index, [new])
+            expr = _lazy_expression(src, _skip(src, end + 1), new)
+            _set(new, [Token("[", end, end + 1, new, _EMPTY), expr, Token("]", close - 1, close, new, _EMPTY)], [expr])
+            parts.append(index)
+            end = close
+        else:
+            break
+    return parts, end
 
 
-_STRING_RE = re.compile(_STRING)
+def _call(src: bytes, at: int, paren: int, parent: Node) -> tuple[list, int]:
+    close = _close_of(src, paren)
+    node = Node("function_call", at, close, parent)
+    name = _leaf("identifier", at, paren, node)
+    kids = [name, Token("(", paren, paren + 1, node, _EMPTY)]
+    named = [name]
+    end = close - 1
+    at = _skip(src, paren + 1)
+    if at < end:
+        args = Node("function_arguments", at, end, node)
+        arg_kids, arg_named = [], []
+        while at < end:
+            expr = _lazy_expression(src, at, args)
+            arg_kids.append(expr)
+            arg_named.append(expr)
+            at = _skip(src, expr.end_byte)
+            if src[at] == 0x2C:  # ,
+                arg_kids.append(Token(",", at, at + 1, args, _EMPTY))
+                at = _skip(src, at + 1)
+        args.end_byte = arg_named[-1].end_byte
+        _set(args, arg_kids, arg_named)
+        kids.append(args)
+        named.append(args)
+    kids.append(Token(")", end, close, node, _EMPTY))
+    _set(node, kids, named)
+    return [node], close
+
+
+def _collection(src: bytes, start: int, parent: Node) -> tuple[list, int]:
+    close = _close_of(src, start)
+    kind = "tuple" if src[start] == 0x5B else "object"
+    collection = Node("collection_value", start, close, parent)
+    node = Node(kind, start, close, collection)
+    _set(collection, [node])
+    kids = [Node(kind + "_start", start, start + 1, node, None, _brace)]
+    named = [kids[0]]
+    end = close - 1
+    at = _skip(src, start + 1)
+    while at < end:
+        if kind == "tuple":
+            item = _lazy_expression(src, at, node)
+        else:
+            item = Node("object_elem", at, at, node)
+            key_end = (_STRING_RE if src[at] == 0x22 else _NAME).match(src, at).end()
+            key = Node("expression", at, key_end, item, None, _make_expression, src)
+            eq = _skip(src, key.end_byte)
+            value = _lazy_expression(src, _skip(src, eq + 1), item)
+            item.end_byte = value.end_byte
+            _set(item, [key, Token("=", eq, eq + 1, item, _EMPTY), value], [key, value])
+        kids.append(item)
+        named.append(item)
+        at = _skip(src, item.end_byte)
+        if src[at] == 0x2C:  # ,
+            kids.append(Token(",", at, at + 1, node, _EMPTY))
+            at = _skip(src, at + 1)
+    last = Node(kind + "_end", end, close, node, None, _brace)
+    kids.append(last)
+    named.append(last)
+    _set(node, kids, named)
+    return [collection], close

@@ -37,26 +37,32 @@ _RECENT_SIZE = 16
 _RECENT_MAX_CHARS = 256 * 1024
 
 
-# The exact pure-Python reading of the common shape (``hcl.quick``), tree-sitter for the rest.
-# IMDS_LINT_HCL_QUICK=0 turns it off (for tests and the benchmark: the output must not change).
-QUICK = os.environ.get("IMDS_LINT_HCL_QUICK", "1") != "0"
+# The exact pure-Python reading of the common shape (``hcl.quick``), tree-sitter for the rest. Compiling
+# its expressions costs about 50 ms, paid back (some 100 us a file) only over hundreds of files: a
+# process starts on it after QUICK_AFTER files. IMDS_LINT_HCL_QUICK=1 starts on it at once, =0 never
+# (tests and the benchmark: the output must not change).
+QUICK_AFTER = 500
+_QUICK_IN = {"0": None, "1": 0}.get(os.environ.get("IMDS_LINT_HCL_QUICK", ""), QUICK_AFTER)
 
 
-def set_quick(on: bool) -> None:
-    """Turn the quick reading on or off (tests, bench); forgets the recent parses."""
-    global QUICK
-    QUICK = on
+def set_quick(on: bool | None) -> None:
+    """Quick reading from the next file (True), never (False), or as by default (None); forgets recent parses."""
+    global _QUICK_IN
+    _QUICK_IN = 0 if on else None if on is False else QUICK_AFTER
     _RECENT.clear()
 
 
 def parse(text: str):
+    global _QUICK_IN
     found = _RECENT.get(text)
     if found is not None:
         return found
     src = text.encode("utf-8", "surrogatepass")
     tree = None
-    if QUICK:
+    if _QUICK_IN == 0:
         tree = hcl_quick.parse(src)
+    elif _QUICK_IN is not None:
+        _QUICK_IN -= 1
     parsed = (tree if tree is not None else parse_within(_parser(), src)), src
     if len(text) <= _RECENT_MAX_CHARS:
         if len(_RECENT) >= _RECENT_SIZE:
