@@ -39,7 +39,10 @@ _IDENT = rb"[A-Za-z_][\w-]*"
 _NAME_KEYWORD = rb"(?!(?:true|false|null|for|in|if|else|endif|endfor)(?![\w-]))" + _IDENT
 _REF = _IDENT + rb"(?:\." + _IDENT + rb")*"
 _INTERPOLATION = rb"\$\{ *" + _REF + rb" *\}"
-_STRING = rb'"(?:[^"\\$%\n]|\$(?![{$])|%(?![{%])|' + _INTERPOLATION + rb')*"'
+# Escapes (``\\n``, ``$${``, ``%%{``) stay inside the literal text tree-sitter gives (no node of their own).
+_ESCAPE = rb'\\(?:[nrt"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})'
+_TEMPLATE_CHAR = rb"\$\$\{|%%\{|\$(?![{$])|%(?![{%])|" + _INTERPOLATION
+_STRING = rb'"(?:[^"\\$%\n]|' + _ESCAPE + rb"|" + _TEMPLATE_CHAR + rb')*"'
 _NUMBER = rb"\d+(?:\.\d+)?(?![\w.])"
 _LITERAL = rb"(?:true|false|null)(?![\w-])"
 _OP = rb"(?:==|!=|<=|>=|&&|\|\||[-+*/%<>])"
@@ -47,13 +50,23 @@ _COMMENT = rb"(?:#|//)[^\n]*"
 _ODD = (b"true.", b"true[", b"true(", b"false.", b"false[", b"false(", b"null.", b"null[", b"null(")
 
 
-def _items(item: bytes, closer: bytes) -> bytes:
-    """``item`` repeated, separated by commas, none after the last, closed by ``closer`` (not consumed)."""
-    return rb"(?:" + item + rb" *(?:, *(?!" + closer + rb")|(?=" + closer + rb")))*"
+_NL = rb"[ \n]*"  # inside brackets, lines may break
+
+
+def _items(item: bytes, closer: bytes, trailing: bool = False, lines: bool = False) -> bytes:
+    """``item`` repeated, separated by commas (``lines``: or line breaks), a comma after the last only
+    when ``trailing``, up to ``closer`` (not consumed)."""
+    comma = rb" *," + _NL + (b"" if trailing else rb"(?!" + closer + rb")")
+    newline = rb"| *\n" + _NL if lines else b""
+    return rb"(?:" + item + rb"(?:" + comma + newline + rb"|(?=" + _NL + closer + rb")))*"
+
+
+def _call(inner: bytes) -> bytes:
+    return _IDENT + rb"\(" + _NL + _items(inner, rb"\)") + _NL + rb"\)"
 
 
 _ATOM = rb"(?:" + _STRING + rb"|" + _NUMBER + rb"|" + _LITERAL + rb"|" + _REF + rb")"
-_SIMPLE = rb"(?:" + _IDENT + rb"\( *" + _items(_ATOM, rb"\)") + rb"\)|" + _ATOM + rb")"
+_SIMPLE = rb"(?:" + _call(_ATOM) + rb"|" + _ATOM + rb")"
 # One binary operator, between simple operands on its right: in an attribute's value and an index.
 _BINARY_TAIL = rb"(?: *" + _OP + rb" *" + _SIMPLE + rb")?"
 _INDEX = _SIMPLE + _BINARY_TAIL
@@ -66,15 +79,17 @@ def _expression(depth: int) -> bytes:
     inner = _expression(depth - 1)
     return rb"(?:" + rb"|".join([
         _STRING, _NUMBER, _LITERAL,
-        _IDENT + rb"\( *" + _items(inner, rb"\)") + rb"\)",
-        rb"\[ *(?!for(?![\w-]))" + _items(inner, rb"\]") + rb"\]",
-        rb"\{ *(?!for(?![\w-]))" + _items(rb"(?:" + _IDENT + rb"|" + _STRING + rb") *= *" + inner, rb"\}") + rb"\}",
+        _call(inner),
+        rb"\[" + _NL + rb"(?!for(?![\w-]))" + _items(inner, rb"\]", trailing=True) + _NL + rb"\]",
+        rb"\{" + _NL + rb"(?!for(?![\w-]))"
+        + _items(rb"(?:" + _IDENT + rb"|" + _STRING + rb") *= *" + inner, rb"\}", trailing=True, lines=True)
+        + _NL + rb"\}",
         _IDENT + rb"(?:\." + _IDENT + rb"|\[ *" + _INDEX + rb" *\])*",
     ]) + rb")"
 
 
 _VALUE = _expression(_DEPTH) + _BINARY_TAIL
-_HEREDOC_LINE = rb"(?:[^\n$%]|\$(?![{$])|%(?![{%])|" + _INTERPOLATION + rb")*"
+_HEREDOC_LINE = rb"(?:[^\n$%]|" + _TEMPLATE_CHAR + rb")*"
 _LABEL = rb'"[^"\\$%\n]*"'
 _TAIL = rb" *(?:" + _COMMENT + rb")?\n"
 
@@ -84,17 +99,18 @@ _LINE_PATTERN = (
     + rb"|(?P<comment>" + _COMMENT + rb")\n"
     + rb"|(?P<open>" + _NAME_KEYWORD + rb"(?: +" + _LABEL + rb")* *\{)" + _TAIL
     + rb"|(?P<close>\})" + _TAIL
+    + rb"|(?P<empty>" + _NAME_KEYWORD + rb"(?: +" + _LABEL + rb")* *\{ *\})" + _TAIL
     + rb"|(?P<attr>" + _NAME_KEYWORD + rb" *= *" + _VALUE + rb")" + _TAIL
     + rb"|(?P<here>" + _NAME_KEYWORD + rb" *= *<<-?(?P<mark>" + _IDENT + rb")\n"
     + rb"(?:(?! *(?P=mark)\n)" + _HEREDOC_LINE + rb"\n)* *(?P=mark))\n"
     + rb")")
 
 # Reading a line already known to be in the subset.
-_HEADER = re.compile(rb"(" + _IDENT + rb")((?: +" + _LABEL + rb")*) *(\{) *(" + _COMMENT + rb")?\n")
+_HEADER = re.compile(rb"(" + _IDENT + rb")((?: +" + _LABEL + rb")*) *(\{) *(?:(\})|(" + _COMMENT + rb")?\n)")
 _LABELS = re.compile(_LABEL)
 _HERE = re.compile(rb"(" + _IDENT + rb") *(=) *(<<-?)(" + _IDENT + rb")\n")
 _CLOSE = re.compile(rb"\} *(" + _COMMENT + rb")?\n")
-_INTERP = re.compile(rb"\$\{ *(" + _REF + rb") *\}")
+_INTERP = re.compile(rb"(?<!\$)\$\{ *(" + _REF + rb") *\}")  # not $${, an escape
 _NAME = re.compile(rb"[A-Za-z_][\w-]*")
 _NUM = re.compile(rb"\d+(?:\.\d+)?")
 _OPERATOR = re.compile(_OP)
@@ -102,17 +118,18 @@ _OPERATOR = re.compile(_OP)
 
 # Where an expression inside a call, tuple, object or index ends (text known to be in the subset:
 # strings hold no quote, brackets balance), so that it is read only when a consumer asks.
-def _balanced(depth: int) -> bytes:
-    if depth == 0:
-        return rb'(?:[^()\[\]{}",\n]|"[^"\n]*")*'
-    inner = _balanced(depth - 1)
-    return (rb'(?:[^()\[\]{}",\n]|"[^"\n]*"|\((?:' + inner + rb'|,)*\)|\[(?:' + inner + rb'|,)*\]|\{(?:' + inner
-            + rb'|,)*\})*')
+_QUOTED = rb'"(?:[^"\\\n]|\\.)*"'
 
 
-_SKIP_PATTERN = _balanced(_DEPTH + 1)
-_BRACKET_PATTERN = (rb'(?:\((?:' + _balanced(_DEPTH) + rb'|,)*\)|\[(?:' + _balanced(_DEPTH) + rb'|,)*\]|\{(?:'
-                    + _balanced(_DEPTH) + rb'|,)*\})')
+def _brackets(depth: int) -> bytes:
+    """A bracketed group (its insides may break lines), nested ``depth`` deep."""
+    inside = rb'(?:[^()\[\]{}"]|' + _QUOTED + (rb"|" + _brackets(depth - 1) if depth else b"") + rb")*"
+    return rb"(?:\(" + inside + rb"\)|\[" + inside + rb"\]|\{" + inside + rb"\})"
+
+
+# An expression inside brackets ends at a comma, a closing bracket or the end of its line.
+_SKIP_PATTERN = rb'(?:[^()\[\]{}",\n]|' + _QUOTED + rb"|" + _brackets(_DEPTH + 1) + rb")*"
+_BRACKET_PATTERN = _brackets(_DEPTH + 1)
 _STRING_RE = re.compile(_STRING)
 _EMPTY: list = []
 
@@ -211,13 +228,14 @@ def _line():
 def parse(src: bytes) -> Tree | None:
     """The tree of ``src``, or None when the file is outside the subset (tree-sitter reads it)."""
     size = len(src)
-    if (not size or src[-1] != 0x0A or not src.isascii() or b"\t" in src or b"\r" in src
+    if not size:
+        return Tree(Node("config_file", 0, 0, None, _EMPTY))
+    if (src[-1] != 0x0A or not src.isascii() or b"\t" in src or b"\r" in src
             or any(odd in src for odd in _ODD)):
         return None
     lines = []
     close_of = {}
     opened = []
-    tops = 0
     at = 0
     for m in (_LINE or _line()).finditer(src):
         if m.start() != at:
@@ -230,12 +248,10 @@ def parse(src: bytes) -> Tree | None:
             if not opened:
                 return None
             close_of[opened.pop()] = len(lines)
-            if not opened:
-                tops += 1
         elif (kind == "attr" or kind == "here") and not opened:
             return None
         lines.append(m)
-    if at != size or opened or not tops:
+    if at != size or opened:
         return None
     root = Node("config_file", 0, size)
     _set(root, _region(_File(src, lines, close_of), root, 0, len(lines)))
@@ -273,6 +289,13 @@ def _region(file: _File, owner: Node, first: int, stop: int) -> list:
             k = close
         elif kind == "comment":
             comments.append(m.span(kind))
+        elif kind == "empty":
+            start, end = m.span(kind)
+            elements.append((k, start, end))
+            if m.end() - 1 != end:
+                tail = _CLOSE.match(src, end - 1).span(1)
+                if tail[0] != -1:
+                    comments.append(tail)
         elif kind == "here":
             elements.append((k, m.start(kind), m.end(kind)))
         k += 1
@@ -297,6 +320,8 @@ def _make_body(body: Node) -> None:
             kids.append(Node("attribute", start, end, body, None, _make_attribute, src))
         elif kind == "open":
             kids.append(Node("block", start, end, body, None, _make_block, (file, k, file.close_of[k])))
+        elif kind == "empty":
+            kids.append(Node("block", start, end, body, None, _make_block, (file, k, k)))
         else:
             kids.append(Node("attribute", start, end, body, None, _make_heredoc_attribute, src))
     if comments:
@@ -318,10 +343,11 @@ def _make_block(block: Node) -> None:
         for label in _LABELS.finditer(src, m.start(2), m.end(2)):
             kids.append(Node("string_lit", label.start(), label.end(), block, None, _make_string_lit, src))
     kids.append(Node("block_start", m.start(3), m.end(3), block, None, _brace))
-    if m.start(4) != -1:
+    if m.start(5) != -1:
         # The header's comment comes before everything else inside the braces.
-        kids.append(_leaf("comment", m.start(4), m.end(4), block))
-    kids.extend(_region(file, block, first + 1, close))
+        kids.append(_leaf("comment", m.start(5), m.end(5), block))
+    if close != first:
+        kids.extend(_region(file, block, first + 1, close))
     end = block.end_byte
     kids.append(Node("block_end", end - 1, end, block, None, _brace))
     _set(block, kids)
@@ -411,7 +437,8 @@ def _lazy_expression(src: bytes, at: int, parent: Node) -> Node:
 
 
 def _skip(src: bytes, at: int) -> int:
-    while src[at] == 0x20:
+    """Past spaces and line breaks (inside brackets)."""
+    while src[at] == 0x20 or src[at] == 0x0A:
         at += 1
     return at
 
@@ -467,7 +494,7 @@ def _operand(src: bytes, at: int, stop: int, parent: Node) -> tuple[list, int]:
     c = src[at]
     if c == 0x22:  # "
         end = _STRING_RE.match(src, at).end()
-        if src.find(b"${", at, end) == -1:
+        if _INTERP.search(src, at, end) is None:
             lit = Node("literal_value", at, end, parent)
             _set(lit, [Node("string_lit", at, end, lit, None, _make_string_lit, src)])
             return [lit], end
