@@ -241,6 +241,9 @@ def values():
     return st.one_of(nested, nested, nested, st.builds(lambda a, op, b, s: f"{a}{s}{op}{s}{b}", nested, OPS, nested, SPACE))
 
 
+VALUES = values()
+
+
 @st.composite
 def heredocs(draw):
     mark = draw(st.sampled_from(["EOF", "EOT", "END_OF_DATA"]))
@@ -259,7 +262,7 @@ def bodies(draw, depth=0):
         indent = "  " * (depth + 1)
         if kind == "attr":
             tail = draw(st.sampled_from(["", "", " # note", " // note", "  "]))
-            lines.append(f"{indent}{draw(NAMES)}{draw(SPACE)}={draw(SPACE)}{draw(values())}{tail}")
+            lines.append(f"{indent}{draw(NAMES)}{draw(SPACE)}={draw(SPACE)}{draw(VALUES)}{tail}")
         elif kind == "heredoc":
             lines.append(f"{indent}{draw(NAMES)} = {draw(heredocs())}")
         elif kind == "block" and depth < 3:
@@ -358,7 +361,7 @@ def test_generated_files_are_mostly_accepted():
 
     accepted = []
 
-    @settings(max_examples=200, database=None)
+    @settings(max_examples=100, database=None)
     @given(files())
     def collect(text):
         accepted.append(quick.parse(text.encode()) is not None)

@@ -33,21 +33,24 @@ import re
 _DEPTH = 3
 
 # -- the subset, as regular expressions ----------------------------------------------------------
-# Names: ``true``/``false``/``null`` followed by ``.``, ``[`` or ``(`` send the file back (``_ODD``), so
-# a name in an expression needs no keyword check: the literal alternative comes first.
-_IDENT = rb"[A-Za-z_][\w-]*"
+_IDENT = rb"[A-Za-z_][\w-]*+"  # possessive (Python 3.11): names are read whole, never backtracked into
 _NAME_KEYWORD = rb"(?!(?:true|false|null|for|in|if|else|endif|endfor)(?![\w-]))" + _IDENT
-_REF = _IDENT + rb"(?:\." + _IDENT + rb")*"
-_INTERPOLATION = rb"\$\{ *" + _REF + rb" *\}"
-# Escapes (``\\n``, ``$${``, ``%%{``) stay inside the literal text tree-sitter gives (no node of their own).
+# A name that starts a reference or a call: ``true``/``false``/``null`` there are literals (then ``true.x``,
+# ``true[0]``, ``true(...)`` are outside the subset).
+_HEAD = rb"(?!(?:true|false|null)[.\[(])" + _IDENT
+_REF = _HEAD + rb"(?:\." + _IDENT + rb")*"
+# Templates (quoted strings, heredocs) are checked once for the whole file (``_TEMPLATE``): no
+# directive (``%{``), no interpolation but ``${a.b}`` (no name starting with true/false/null there);
+# the escapes ``$${`` and ``%%{`` stay inside the literal text, as tree-sitter has them, and so do
+# ``\\n``, ``\\"``, ``\\\\``, ``\\uXXXX`` in quoted strings (the only escapes taken there).
+_TEMPLATE = re.compile(rb"\$\$\$|%%%|%(?<!%%)\{|\$(?<!\$\$)\{(?! *(?!true|false|null)" + _IDENT + rb"(?:\." + _IDENT
+                       + rb")* *\})")  # each alternative starts with $ or %: a fast scan
 _ESCAPE = rb'\\(?:[nrt"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})'
-_TEMPLATE_CHAR = rb"\$\$\{|%%\{|\$(?![{$])|%(?![{%])|" + _INTERPOLATION
-_STRING = rb'"(?:[^"\\$%\n]|' + _ESCAPE + rb"|" + _TEMPLATE_CHAR + rb')*"'
+_STRING = rb'"(?:[^"\\\n]++|' + _ESCAPE + rb')*"'
 _NUMBER = rb"\d+(?:\.\d+)?(?![\w.])"
 _LITERAL = rb"(?:true|false|null)(?![\w-])"
 _OP = rb"(?:==|!=|<=|>=|&&|\|\||[-+*/%<>])"
-_COMMENT = rb"(?:#|//)[^\n]*"
-_ODD = (b"true.", b"true[", b"true(", b"false.", b"false[", b"false(", b"null.", b"null[", b"null(")
+_COMMENT = rb"(?:#|//)[^\n]*+"
 
 
 _NL = rb"[ \n]*"  # inside brackets, lines may break
@@ -61,12 +64,12 @@ def _items(item: bytes, closer: bytes, trailing: bool = False, lines: bool = Fal
     return rb"(?:" + item + rb"(?:" + comma + newline + rb"|(?=" + _NL + closer + rb")))*"
 
 
-def _call(inner: bytes) -> bytes:
-    return _IDENT + rb"\(" + _NL + _items(inner, rb"\)") + _NL + rb"\)"
+def _call_pattern(inner: bytes) -> bytes:
+    return _HEAD + rb"\(" + _NL + _items(inner, rb"\)") + _NL + rb"\)"
 
 
 _ATOM = rb"(?:" + _STRING + rb"|" + _NUMBER + rb"|" + _LITERAL + rb"|" + _REF + rb")"
-_SIMPLE = rb"(?:" + _call(_ATOM) + rb"|" + _ATOM + rb")"
+_SIMPLE = rb"(?:" + _call_pattern(_ATOM) + rb"|" + _ATOM + rb")"
 # One binary operator, between simple operands on its right: in an attribute's value and an index.
 _BINARY_TAIL = rb"(?: *" + _OP + rb" *" + _SIMPLE + rb")?"
 _INDEX = _SIMPLE + _BINARY_TAIL
@@ -79,17 +82,18 @@ def _expression(depth: int) -> bytes:
     inner = _expression(depth - 1)
     return rb"(?:" + rb"|".join([
         _STRING, _NUMBER, _LITERAL,
-        _call(inner),
+        _call_pattern(inner),
         rb"\[" + _NL + rb"(?!for(?![\w-]))" + _items(inner, rb"\]", trailing=True) + _NL + rb"\]",
         rb"\{" + _NL + rb"(?!for(?![\w-]))"
         + _items(rb"(?:" + _IDENT + rb"|" + _STRING + rb") *= *" + inner, rb"\}", trailing=True, lines=True)
         + _NL + rb"\}",
-        _IDENT + rb"(?:\." + _IDENT + rb"|\[ *" + _INDEX + rb" *\])*",
+        # Indexes in the two outer levels only (each copy of the pattern costs compile time).
+        _HEAD + rb"(?:\." + _IDENT + rb"|\[ *" + _INDEX + rb" *\])*" if depth >= _DEPTH - 1 else _REF,
     ]) + rb")"
 
 
 _VALUE = _expression(_DEPTH) + _BINARY_TAIL
-_HEREDOC_LINE = rb"(?:[^\n$%]|" + _TEMPLATE_CHAR + rb")*"
+_HEREDOC_LINE = rb"[^\n]*+"
 _LABEL = rb'"[^"\\$%\n]*"'
 _TAIL = rb" *(?:" + _COMMENT + rb")?\n"
 
@@ -103,6 +107,7 @@ _LINE_PATTERN = (
     + rb"|(?P<attr>" + _NAME_KEYWORD + rb" *= *" + _VALUE + rb")" + _TAIL
     + rb"|(?P<here>" + _NAME_KEYWORD + rb" *= *<<-?(?P<mark>" + _IDENT + rb")\n"
     + rb"(?:(?! *(?P=mark)\n)" + _HEREDOC_LINE + rb"\n)* *(?P=mark))\n"
+    + rb"|(?P<other>[^\n]+\n?|\n)"  # anything else: the file is not in the subset
     + rb")")
 
 # Reading a line already known to be in the subset.
@@ -204,15 +209,6 @@ class Tree:
         self.root_node = root
 
 
-class _File:
-    """The lines of one accepted file, for building blocks lazily."""
-
-    __slots__ = ("src", "lines", "close_of")
-
-    def __init__(self, src: bytes, lines: list, close_of: dict):
-        self.src, self.lines, self.close_of = src, lines, close_of
-
-
 _LINE = _SKIP = _BRACKET = None
 
 
@@ -231,79 +227,73 @@ def parse(src: bytes) -> Tree | None:
     if not size:
         return Tree(Node("config_file", 0, 0, None, _EMPTY))
     if (src[-1] != 0x0A or not src.isascii() or b"\t" in src or b"\r" in src
-            or any(odd in src for odd in _ODD)):
+            or (_LINE or _line()) is None or _TEMPLATE.search(src)):
         return None
-    lines = []
-    close_of = {}
-    opened = []
-    at = 0
-    for m in (_LINE or _line()).finditer(src):
-        if m.start() != at:
-            return None
-        at = m.end()
+    # One record per block (and one for the file): [elements, comments, header line, closing line].
+    # An element is (kind, start, end, the block's record or None); a comment is (start, end).
+    top = [[], [], None, None]
+    stack = [top]
+    current = top
+    for m in _LINE.finditer(src):
         kind = m.lastgroup
-        if kind == "open":
-            opened.append(len(lines))
-        elif kind == "close":
-            if not opened:
+        if kind == "attr" or kind == "here":
+            if current is top:
                 return None
-            close_of[opened.pop()] = len(lines)
-        elif (kind == "attr" or kind == "here") and not opened:
+            start, end = m.span(kind)
+            current[0].append((kind, start, end, None))
+            if kind == "attr" and m.end() - 1 != end:  # a comment (or spaces) after the value
+                _tail_comment(src, end, current)
+        elif kind == "open":
+            block = [[], [], m, None]
+            current[0].append((kind, m.start(kind), 0, block))
+            stack.append(block)
+            current = block
+        elif kind == "close":
+            if current is top:
+                return None
+            current[3] = m
+            stack.pop()
+            current = stack[-1]
+            if m.end() - 1 != m.end(kind):
+                _tail_comment(src, m.end(kind), current)
+        elif kind == "comment":
+            current[1].append(m.span(kind))
+        elif kind == "empty":
+            start, end = m.span(kind)
+            current[0].append((kind, start, end, None))
+            if m.end() - 1 != end:
+                _tail_comment(src, end, current)
+        elif kind != "blank":  # a line outside the subset
             return None
-        lines.append(m)
-    if at != size or opened:
+    if current is not top:
         return None
     root = Node("config_file", 0, size)
-    _set(root, _region(_File(src, lines, close_of), root, 0, len(lines)))
+    _set(root, _region(src, top, root))
     return Tree(root)
 
 
-def _region(file: _File, owner: Node, first: int, stop: int) -> list:
-    """The children of a block (or of the file) from the lines ``first`` to ``stop`` (excluded):
-    comments, and a ``body`` whose elements are built when it is read."""
-    lines, src = file.lines, file.src
-    elements = []  # (line, start, end)
-    comments = []  # (start, end)
-    k = first
-    while k < stop:
-        m = lines[k]
-        kind = m.lastgroup
-        if kind == "attr":
-            start, end = m.span(kind)
-            elements.append((k, start, end))
-            if m.end() - 1 != end:  # a comment (or spaces) after the value
-                tail = end
-                while src[tail] == 0x20:
-                    tail += 1
-                if tail != m.end() - 1:
-                    comments.append((tail, m.end() - 1))
-        elif kind == "open":
-            close = file.close_of[k]
-            end_line = lines[close]
-            end = end_line.start("close") + 1
-            elements.append((k, m.start(kind), end))
-            if end_line.end() - 1 != end:
-                tail = _CLOSE.match(src, end - 1).span(1)
-                if tail[0] != -1:
-                    comments.append(tail)
-            k = close
-        elif kind == "comment":
-            comments.append(m.span(kind))
-        elif kind == "empty":
-            start, end = m.span(kind)
-            elements.append((k, start, end))
-            if m.end() - 1 != end:
-                tail = _CLOSE.match(src, end - 1).span(1)
-                if tail[0] != -1:
-                    comments.append(tail)
-        elif kind == "here":
-            elements.append((k, m.start(kind), m.end(kind)))
-        k += 1
+def _tail_comment(src: bytes, end: int, record: list) -> None:
+    """A comment after a value or a ``}`` on its line goes to the enclosing record (spaces alone: nothing)."""
+    tail = end
+    while src[tail] == 0x20:
+        tail += 1
+    if src[tail] != 0x0A:
+        record[1].append((tail, src.index(b"\n", tail)))
+
+
+def _block_end(element: tuple) -> int:
+    return element[2] if element[0] != "open" else element[3][3].start("close") + 1
+
+
+def _region(src: bytes, record: list, owner: Node) -> list:
+    """The children of a block (or of the file) inside its braces: comments, and a ``body`` whose
+    elements are built when it is read."""
+    elements, comments = record[0], record[1]
     if not elements:
         return [_leaf("comment", a, b, owner) for a, b in comments]
-    body_start, body_end = elements[0][1], elements[-1][2]
+    body_start, body_end = elements[0][1], _block_end(elements[-1])
     inside = [c for c in comments if body_start <= c[0] < body_end] if comments else comments
-    body = Node("body", body_start, body_end, owner, None, _make_body, (file, elements, inside))
+    body = Node("body", body_start, body_end, owner, None, _make_body, (src, elements, inside))
     if not comments:
         return [body]
     return ([_leaf("comment", a, b, owner) for a, b in comments if a < body_start] + [body]
@@ -311,17 +301,15 @@ def _region(file: _File, owner: Node, first: int, stop: int) -> list:
 
 
 def _make_body(body: Node) -> None:
-    file, elements, comments = body._ctx
-    lines, src = file.lines, file.src
+    src, elements, comments = body._ctx
     kids = []
-    for k, start, end in elements:
-        kind = lines[k].lastgroup
+    for kind, start, end, block in elements:
         if kind == "attr":
             kids.append(Node("attribute", start, end, body, None, _make_attribute, src))
         elif kind == "open":
-            kids.append(Node("block", start, end, body, None, _make_block, (file, k, file.close_of[k])))
+            kids.append(Node("block", start, block[3].start("close") + 1, body, None, _make_block, (src, block)))
         elif kind == "empty":
-            kids.append(Node("block", start, end, body, None, _make_block, (file, k, k)))
+            kids.append(Node("block", start, end, body, None, _make_block, (src, None)))
         else:
             kids.append(Node("attribute", start, end, body, None, _make_heredoc_attribute, src))
     if comments:
@@ -335,8 +323,7 @@ def _start(node: Node) -> int:
 
 
 def _make_block(block: Node) -> None:
-    file, first, close = block._ctx
-    src = file.src
+    src, record = block._ctx
     m = _HEADER.match(src, block.start_byte)
     kids = [_leaf("identifier", m.start(1), m.end(1), block)]
     if m.end(2) > m.start(2):
@@ -346,8 +333,8 @@ def _make_block(block: Node) -> None:
     if m.start(5) != -1:
         # The header's comment comes before everything else inside the braces.
         kids.append(_leaf("comment", m.start(5), m.end(5), block))
-    if close != first:
-        kids.extend(_region(file, block, first + 1, close))
+    if record is not None:
+        kids.extend(_region(src, record, block))
     end = block.end_byte
     kids.append(Node("block_end", end - 1, end, block, None, _brace))
     _set(block, kids)
