@@ -123,7 +123,8 @@ def test_every_corpus_file_quick_accepts_gives_tree_sitters_tree():
 def test_quick_refuses_what_it_cannot_read_exactly():
     for text in ['resource "a" "b" {\n  x = 1\n', 'a {\n  x = 1 +\n}\n', 'a {\n\tx = 1\n}\n',
                  'a {\n  x = "\\q"\n}\n', 'a {\n  x = "%{ if a }b%{ endif }"\n}\n', 'a {\n  x = "$$${a}"\n}\n',
-                 'a {\n  x = [\n    1, # one\n  ]\n}\n', 'a {\n  x = [\n    1\n    2\n  ]\n}\n', 'x = 1\n', 'a {\n  x = f(a)[0]\n}\n', 'a {\n  x = a ? b : c\n}\n', 'a {\n  x = "é"\n}\n',
+                 'a {\n  x = [\n    1, # one\n  ]\n}\n', 'a {\n  x = [\n    1\n    2\n  ]\n}\n', 'x = 1\n', 'a {\n  x = f(a)[0]\n}\n', 'a {\n  x = a ? b : c ? d : e\n}\n',
+                 'a {\n  x = a ? [b] : c\n}\n', 'a {\n  x = "${f("x")}"\n}\n', 'a {\n  x = "${a[0]}"\n}\n', 'a {\n  x = "é"\n}\n',
                  'a {\n  x = 1\n}', 'a {\r\n  x = 1\r\n}\r\n', 'a {\n  x = [for v in l : v]\n}\n',
                  'a {\n  x = true.y\n}\n', 'a {\n  /* c */\n}\n', 'a {\n  x =\n    1\n}\n']:
         assert quick.parse(text.encode()) is None, text
@@ -203,8 +204,12 @@ def strings(draw):
             pieces.append(draw(TEXT).replace('"', ""))
         elif choice == 2:
             pieces.append(draw(ESCAPES))
-        else:
+        elif choice == 3:
             pieces.append("${" + draw(SPACE) + draw(references()).split("[")[0] + draw(SPACE) + "}")
+        else:
+            args = ", ".join(draw(st.lists(st.one_of(references().map(lambda r: r.split("[")[0]), st.just("1")),
+                                           max_size=2)))
+            pieces.append("${" + draw(NAMES) + "(" + args + ")}")
     return '"' + "".join(pieces) + '"'
 
 
@@ -262,7 +267,10 @@ def bodies(draw, depth=0):
         indent = "  " * (depth + 1)
         if kind == "attr":
             tail = draw(st.sampled_from(["", "", " # note", " // note", "  "]))
-            lines.append(f"{indent}{draw(NAMES)}{draw(SPACE)}={draw(SPACE)}{draw(VALUES)}{tail}")
+            value = draw(VALUES)
+            if draw(st.integers(0, 4)) == 0:  # a conditional
+                value = f"{value} ? {draw(LEAVES)} : {draw(VALUES)}"
+            lines.append(f"{indent}{draw(NAMES)}{draw(SPACE)}={draw(SPACE)}{value}{tail}")
         elif kind == "heredoc":
             lines.append(f"{indent}{draw(NAMES)} = {draw(heredocs())}")
         elif kind == "block" and depth < 3:

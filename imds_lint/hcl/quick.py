@@ -43,8 +43,12 @@ _REF = _HEAD + rb"(?:\." + _IDENT + rb")*"
 # directive (``%{``), no interpolation but ``${a.b}`` (no name starting with true/false/null there);
 # the escapes ``$${`` and ``%%{`` stay inside the literal text, as tree-sitter has them, and so do
 # ``\\n``, ``\\"``, ``\\\\``, ``\\uXXXX`` in quoted strings (the only escapes taken there).
-_TEMPLATE = re.compile(rb"\$\$\$|%%%|%(?<!%%)\{|\$(?<!\$\$)\{(?! *(?!true|false|null)" + _IDENT + rb"(?:\." + _IDENT
-                       + rb")* *\})")  # each alternative starts with $ or %: a fast scan
+_PATH = _IDENT + rb"(?:\." + _IDENT + rb")*"
+# What an interpolation may hold: a reference, or a call of references and numbers.
+_ARGUMENT = rb"(?:(?!true|false|null)" + _PATH + rb"|\d+(?![\w.]))"
+_INTERPOLATED = (rb"(?!true|false|null)(?:" + _IDENT + rb"\( *(?:" + _ARGUMENT + rb"(?: *, *" + _ARGUMENT
+                 + rb")*)? *\)|" + _PATH + rb")")
+_TEMPLATE = re.compile(rb"\$\$\$|%%%|%(?<!%%)\{|\$(?<!\$\$)\{(?! *" + _INTERPOLATED + rb" *\})")  # $ or %: a fast scan
 _ESCAPE = rb'\\(?:[nrt"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})'
 _STRING = rb'"(?:[^"\\\n]++|' + _ESCAPE + rb')*"'
 _NUMBER = rb"\d+(?:\.\d+)?(?![\w.])"
@@ -92,7 +96,9 @@ def _expression(depth: int) -> bytes:
     ]) + rb")"
 
 
-_VALUE = _expression(_DEPTH) + _BINARY_TAIL
+# An attribute's value: an expression, or a conditional of simple ones (``var.create ? 1 : 0``).
+_VALUE = (rb"(?:" + _INDEX + rb" *\? *" + _SIMPLE + rb" *: *" + _SIMPLE + rb"(?![ \w.(\[\]\\\"])|"
+          + _expression(_DEPTH) + _BINARY_TAIL + rb")")
 _HEREDOC_LINE = rb"[^\n]*+"
 _LABEL = rb'"[^"\\$%\n]*"'
 _TAIL = rb" *(?:" + _COMMENT + rb")?\n"
@@ -115,7 +121,7 @@ _HEADER = re.compile(rb"(" + _IDENT + rb")((?: +" + _LABEL + rb")*) *(\{) *(?:(\
 _LABELS = re.compile(_LABEL)
 _HERE = re.compile(rb"(" + _IDENT + rb") *(=) *(<<-?)(" + _IDENT + rb")\n")
 _CLOSE = re.compile(rb"\} *(" + _COMMENT + rb")?\n")
-_INTERP = re.compile(rb"(?<!\$)\$\{ *(" + _REF + rb") *\}")  # not $${, an escape
+_INTERP = re.compile(rb"(?<!\$)\$\{ *(" + _INTERPOLATED + rb") *\}")  # not $${, an escape
 _NAME = re.compile(rb"[A-Za-z_][\w-]*")
 _NUM = re.compile(rb"\d+(?:\.\d+)?")
 _OPERATOR = re.compile(_OP)
@@ -431,23 +437,49 @@ def _skip(src: bytes, at: int) -> int:
 
 def _terms(src: bytes, at: int, stop: int, parent: Node) -> tuple[list, int]:
     """The nodes of the expression from ``at`` to ``stop``, as children of ``parent``."""
-    left, end = _operand(src, at, stop, parent)
+    nodes, end = _binary(src, at, stop, parent)
     after = end
     while after < stop and src[after] == 0x20:
         after += 1
     if after == stop:
+        return nodes, end
+    # cond ? a : b: conditional > expression, ?, expression, :, expression.
+    conditional = Node("conditional", at, stop, parent)
+    condition = Node("expression", at, end, conditional)
+    for node in nodes:
+        node.parent = condition
+    _set(condition, nodes)
+    yes_at = _skip(src, after + 1)
+    yes = Node("expression", yes_at, 0, conditional)
+    yes_nodes, yes.end_byte = _operand(src, yes_at, stop, yes)
+    _set(yes, yes_nodes)
+    colon = _skip(src, yes.end_byte)
+    no = Node("expression", _skip(src, colon + 1), stop, conditional, None, _make_expression, src)
+    question = Token("?", after, after + 1, conditional, _EMPTY)
+    _set(conditional, [condition, question, yes, Token(":", colon, colon + 1, conditional, _EMPTY), no],
+         [condition, yes, no])
+    return [conditional], stop
+
+
+def _binary(src: bytes, at: int, stop: int, parent: Node) -> tuple[list, int]:
+    """An operand, or two with an operator between them."""
+    left, end = _operand(src, at, stop, parent)
+    after = end
+    while after < stop and src[after] == 0x20:
+        after += 1
+    op = _OPERATOR.match(src, after) if after < stop else None
+    if op is None:
         return left, end
-    # An operator: operation > binary_operation > the operands' nodes, unwrapped.
-    operation = Node("operation", at, stop, parent)
-    binary = Node("binary_operation", at, stop, operation)
+    # operation > binary_operation > the operands' nodes, unwrapped.
+    operation = Node("operation", at, 0, parent)
+    binary = Node("binary_operation", at, 0, operation)
     _set(operation, [binary])
     for node in left:
         node.parent = binary
-    op = _OPERATOR.match(src, after)
-    right, _ = _operand(src, _skip(src, op.end()), stop, binary)
+    right, end = _operand(src, _skip(src, op.end()), stop, binary)
+    operation.end_byte = binary.end_byte = end
     _set(binary, [*left, Token(op.group().decode(), op.start(), op.end(), binary, _EMPTY), *right], [*left, *right])
-    return [operation], stop
-
+    return [operation], end
 
 
 def _close_of(src: bytes, at: int) -> int:
