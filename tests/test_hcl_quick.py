@@ -51,6 +51,13 @@ def check(src: bytes) -> bool:
         first = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
         raise AssertionError(f"trees differ at node {first}: tree-sitter {expected[first:first + 3]}, "
                              f"quick {got[first:first + 3]}\n{src.decode()}")
+    stack = [mine.root_node]
+    while stack:  # every node's parent is the node it is a child of (held weakly, while the tree lives)
+        node = stack.pop()
+        for child in node.children:
+            assert child.parent is node, (child, node)
+            stack.append(child)
+    assert mine.root_node.parent is None and all(c.is_named for c in mine.root_node.named_children)
     return True
 
 
