@@ -16,10 +16,11 @@ import random
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from imds_lint.hcl import quick, tree as hcl_tree
+from imds_lint.hcl import quick
+from imds_lint.hcl import tree as hcl_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,12 +129,16 @@ def test_every_corpus_file_quick_accepts_gives_tree_sitters_tree():
 
 
 def test_quick_refuses_what_it_cannot_read_exactly():
-    for text in ['resource "a" "b" {\n  x = 1\n', 'a {\n  x = 1 +\n}\n', 'a {\n\tx = 1\n}\n',
-                 'a {\n  x = "\\q"\n}\n', 'a {\n  x = "%{ if a }b%{ endif }"\n}\n', 'a {\n  x = "$$${a}"\n}\n',
-                 'a {\n  x = [\n    1, # one\n  ]\n}\n', 'a {\n  x = [\n    1\n    2\n  ]\n}\n', 'x = 1\n', 'a {\n  x = f(a)[0]\n}\n', 'a {\n  x = a ? b : c ? d : e\n}\n',
-                 'a {\n  x = a ? [b] : c\n}\n', 'a {\n  x = "${f("x")}"\n}\n', 'a {\n  x = "${a[0]}"\n}\n', 'a {\n  x = "é"\n}\n',
-                 'a {\n  x = 1\n}', 'a {\r\n  x = 1\r\n}\r\n', 'a {\n  x = [for v in l : v]\n}\n',
-                 'a {\n  x = true.y\n}\n', 'a {\n  /* c */\n}\n', 'a {\n  x =\n    1\n}\n']:
+    refused = [
+        'resource "a" "b" {\n  x = 1\n', 'a {\n  x = 1 +\n}\n', 'a {\n\tx = 1\n}\n', 'a {\n  x = "\\q"\n}\n',
+        'a {\n  x = "%{ if a }b%{ endif }"\n}\n', 'a {\n  x = "$$${a}"\n}\n',
+        'a {\n  x = [\n    1, # one\n  ]\n}\n', 'a {\n  x = [\n    1\n    2\n  ]\n}\n', 'x = 1\n',
+        'a {\n  x = f(a)[0]\n}\n', 'a {\n  x = a ? b : c ? d : e\n}\n', 'a {\n  x = a ? [b] : c\n}\n',
+        'a {\n  x = "${f("x")}"\n}\n', 'a {\n  x = "${a[0]}"\n}\n', 'a {\n  x = "é"\n}\n', 'a {\n  x = 1\n}',
+        'a {\r\n  x = 1\r\n}\r\n', 'a {\n  x = [for v in l : v]\n}\n', 'a {\n  x = true.y\n}\n',
+        'a {\n  /* c */\n}\n', 'a {\n  x =\n    1\n}\n',
+    ]
+    for text in refused:
         assert quick.parse(text.encode()) is None, text
 
 
@@ -250,7 +255,8 @@ def values():
 
     nested = st.recursive(LEAVES, lambda inner: st.one_of(extend(inner), lines(inner)), max_leaves=4)
     # A binary operation now and then (the subset takes one, with a simple right operand).
-    return st.one_of(nested, nested, nested, st.builds(lambda a, op, b, s: f"{a}{s}{op}{s}{b}", nested, OPS, nested, SPACE))
+    binary = st.builds(lambda a, op, b, s: f"{a}{s}{op}{s}{b}", nested, OPS, nested, SPACE)
+    return st.one_of(nested, nested, nested, binary)
 
 
 VALUES = values()
@@ -371,20 +377,17 @@ def test_mutated_corpus_files(name, rng, times):
 
 
 def test_generated_files_are_mostly_accepted():
-    """The generator stays inside the subset often enough for the fuzz tests to mean something."""
-    from hypothesis import find, settings
+    """The generator stays inside the subset often enough for the fuzz tests to mean something
+    (62 of these 150, derandomized)."""
+    from hypothesis import settings
 
     accepted = []
 
-    @settings(max_examples=100, database=None)
+    @settings(max_examples=150, database=None, derandomize=True)
     @given(files())
     def collect(text):
         accepted.append(quick.parse(text.encode()) is not None)
 
     collect()
-    assert sum(accepted) >= len(accepted) // 4, (sum(accepted), len(accepted))
-    del find
+    assert sum(accepted) >= len(accepted) // 5, (sum(accepted), len(accepted))
 
-
-if __name__ == "__main__":  # pragma: no cover
-    pytest.main([__file__])
