@@ -13,6 +13,7 @@ import ast
 import importlib.util
 import json
 import random
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -151,13 +152,13 @@ def _lint(args, capsys) -> str:
     return capsys.readouterr().out
 
 
-def _both_ways(args, capsys):
+def _both_ways(args, capsys, run=_lint):
     before = hcl_tree._QUICK_IN
     try:
         hcl_tree.set_quick(False)
-        off = _lint(args, capsys)
+        off = run(args, capsys)
         hcl_tree.set_quick(True)
-        on = _lint(args, capsys)
+        on = run(args, capsys)
     finally:
         hcl_tree._QUICK_IN = before
         hcl_tree._RECENT.clear()
@@ -175,12 +176,25 @@ def test_output_is_the_same_with_quick_on_and_off(tmp_path, capsys):
         (folder / ("main.pkr.hcl" if "source \"amazon" in text else "main.tf")).write_text(text)
     folders = [str(root)] + sorted({str(ROOT / Path(name).parent) for name, text in fixture_files().items()
                                     if quick.parse(text.encode("utf-8", "surrogatepass")) is not None})
+    findings = 0
     for target in folders:
-        for extra in ([], ["--diff"]):
+        for extra in ([], ["--diff"], ["--diff", "--unsafe-fixes"]):
             on, off = _both_ways([target, *extra], capsys)
             assert on == off, (target, extra)
             if not extra:
-                assert json.loads(on)["findings"] is not None
+                findings += len(json.loads(on)["findings"])
+    assert findings >= 50, findings  # the comparison is about something (66)
+
+    # --fix --unsafe-fixes (the fix loop parses each rewrite again): the same files either way.
+    def fixed(args, capsys):
+        copy = tmp_path / f"fix-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(root, copy)
+        _lint([str(copy), "--fix", "--unsafe-fixes"], capsys)
+        return {str(p.relative_to(copy)): p.read_text() for p in sorted(copy.rglob("*")) if p.is_file()}
+
+    on, off = _both_ways([], capsys, run=fixed)
+    assert on == off
+    assert sum(on[name] != (root / name).read_text() for name in on) >= 30  # files were fixed (41 of 116)
 
 
 # -- generated and mutated inputs ---------------------------------------------------------------------
