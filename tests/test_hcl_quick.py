@@ -133,7 +133,7 @@ def test_quick_refuses_what_it_cannot_read_exactly():
     refused = [
         'resource "a" "b" {\n  x = 1\n', 'a {\n  x = 1 +\n}\n', 'a {\n\tx = 1\n}\n', 'a {\n  x = "\\q"\n}\n',
         'a {\n  x = "%{ if a }b%{ endif }"\n}\n', 'a {\n  x = "$$${a}"\n}\n',
-        'a {\n  x = [\n    1, # one\n  ]\n}\n', 'a {\n  x = [\n    1\n    2\n  ]\n}\n', 'x = 1\n',
+        'a {\n  x = [\n    1, /* one */\n  ]\n}\n', 'a {\n  x = [\n    1\n    2\n  ]\n}\n', 'x = 1\n',
         'a {\n  x = f(a)[0]\n}\n', 'a {\n  x = a ? b : c ? d : e\n}\n', 'a {\n  x = a ? [b] : c\n}\n',
         'a {\n  x = "${f("x")}"\n}\n', 'a {\n  x = "${a[0]}"\n}\n', 'a {\n  x = "é"\n}\n', 'a {\n  x = 1\n}',
         'a {\r\n  x = 1\r\n}\r\n', 'a {\n  x = [for v in l : v]\n}\n', 'a {\n  x = true.y\n}\n',
@@ -256,15 +256,25 @@ def values():
                       st.lists(st.tuples(st.one_of(NAMES, strings()), inner), max_size=3), SPACE),
         )
     def lines(inner):
-        """Tuples and objects written one element a line (commas, or for objects line breaks)."""
-        sep = st.sampled_from([",\n", ",\n", "\n"])
+        """Tuples, objects and calls written one element a line (commas, or for objects line breaks),
+        with comments between."""
+        comma = st.sampled_from([",\n", ",\n", ", # c\n", ",\n  // c\n", ",  #\n"])
+        sep = st.sampled_from([",\n", "\n", "\n", " # c\n", ", // c\n", "\n# c\n"])
+        opener = st.sampled_from(["\n", "\n", " # open\n", "\n  # first\n"])
+        closer = st.sampled_from(["\n", "\n", " # last\n", "\n  # before\n"])
+
+        def joined(items, seps):
+            return "".join(item + (seps[i % len(seps)] if i < len(items) - 1 else "") for i, item in enumerate(items))
+
         return st.one_of(
-            st.builds(lambda items, tail: "[\n" + ",\n".join(items) + tail + "\n]",
-                      st.lists(inner, max_size=3), st.sampled_from(["", ","])),
-            st.builds(lambda items, seps: "{\n" + "".join(f"{k} = {v}{seps[i % len(seps)]}" for i, (k, v) in
-                                                          enumerate(items)) + "}",
-                      st.lists(st.tuples(st.one_of(NAMES, strings()), inner), max_size=3), st.lists(sep, min_size=1)),
-            st.builds(lambda f, items: f"{f}(\n" + ",\n".join(items) + "\n)", NAMES, st.lists(inner, max_size=3)),
+            st.builds(lambda o, items, seps, tail, c: "[" + o + joined(items, seps) + tail + c + "]",
+                      opener, st.lists(inner, max_size=3), st.lists(comma, min_size=1), st.sampled_from(["", ","]),
+                      closer),
+            st.builds(lambda o, items, seps, c: "{" + o + joined([f"{k} = {v}" for k, v in items], seps) + c + "}",
+                      opener, st.lists(st.tuples(st.one_of(NAMES, strings()), inner), max_size=3),
+                      st.lists(sep, min_size=1), closer),
+            st.builds(lambda f, o, items, seps, c: f"{f}(" + o + joined(items, seps) + c + ")",
+                      NAMES, opener, st.lists(inner, max_size=3), st.lists(comma, min_size=1), closer),
         )
 
     nested = st.recursive(LEAVES, lambda inner: st.one_of(extend(inner), lines(inner)), max_leaves=4)

@@ -67,14 +67,16 @@ _OP = rb"(?:==|!=|<=|>=|&&|\|\||[-+*/%<>])"
 _COMMENT = rb"(?:#|//)[^\n]*+"
 
 
-_NL = rb"[ \n]*"  # inside brackets, lines may break
+# Inside brackets lines may break, and comments end them (tree-sitter hangs them on the tuple,
+# object, call or arguments they stand in).
+_NL = rb"(?:[ \n]|" + _COMMENT + rb")*"
 
 
 def _items(item: bytes, closer: bytes, trailing: bool = False, lines: bool = False) -> bytes:
     """``item`` repeated, separated by commas (``lines``: or line breaks), a comma after the last only
     when ``trailing``, up to ``closer`` (not consumed)."""
     comma = rb" *," + _NL + (b"" if trailing else rb"(?!" + closer + rb")")
-    newline = rb"| *\n" + _NL if lines else b""
+    newline = rb"| *(?:" + _COMMENT + rb")?\n" + _NL if lines else b""
     return rb"(?:" + item + rb"(?:" + comma + newline + rb"|(?=" + _NL + closer + rb")))*"
 
 
@@ -144,12 +146,13 @@ _QUOTED = rb'"(?:[^"\\\n]|\\.)*"'
 
 def _brackets(depth: int) -> bytes:
     """A bracketed group (its insides may break lines), nested ``depth`` deep."""
-    inside = rb'(?:[^()\[\]{}"]|' + _QUOTED + (rb"|" + _brackets(depth - 1) if depth else b"") + rb")*"
+    inside = (rb'(?:[^()\[\]{}"#/]|/(?!/)|' + _COMMENT + rb"|" + _QUOTED
+              + (rb"|" + _brackets(depth - 1) if depth else b"") + rb")*")
     return rb"(?:\(" + inside + rb"\)|\[" + inside + rb"\]|\{" + inside + rb"\})"
 
 
 # An expression inside brackets ends at a comma, a closing bracket or the end of its line.
-_SKIP_PATTERN = rb'(?:[^()\[\]{}",\n]|' + _QUOTED + rb"|" + _brackets(_DEPTH + 1) + rb")*"
+_SKIP_PATTERN = rb'(?:[^()\[\]{}",\n#/]|/(?!/)|' + _QUOTED + rb"|" + _brackets(_DEPTH + 1) + rb")*"
 _BRACKET_PATTERN = _brackets(_DEPTH + 1)
 _STRING_RE = re.compile(_STRING)
 _EMPTY: list = []
@@ -567,6 +570,22 @@ def _operand(src: bytes, at: int, stop: int, parent: Node) -> tuple[list, int]:
     return parts, end
 
 
+def _gap(src: bytes, at: int, parent: Node, kids: list, named: list) -> int:
+    """Past spaces, line breaks and comments (inside brackets); the comments become ``parent``'s children."""
+    while True:
+        c = src[at]
+        if c == 0x20 or c == 0x0A:
+            at += 1
+        elif c == 0x23 or c == 0x2F and src[at + 1] == 0x2F:  # # or //
+            end = src.index(b"\n", at)
+            comment = _leaf("comment", at, end, parent)
+            kids.append(comment)
+            named.append(comment)
+            at = end
+        else:
+            return at
+
+
 def _call(src: bytes, at: int, paren: int, parent: Node) -> tuple[list, int]:
     close = _close_of(src, paren)
     node = Node("function_call", at, close, parent)
@@ -574,22 +593,25 @@ def _call(src: bytes, at: int, paren: int, parent: Node) -> tuple[list, int]:
     kids = [name, Token("(", paren, paren + 1, node, _EMPTY)]
     named = [name]
     end = close - 1
-    at = _skip(src, paren + 1)
+    # Comments before the first argument and after the last are the call's; between them, the arguments'.
+    at = _gap(src, paren + 1, node, kids, named)
     if at < end:
         args = Node("function_arguments", at, end, node)
         arg_kids, arg_named = [], []
-        while at < end:
+        while True:
             expr = _lazy_expression(src, at, args)
             arg_kids.append(expr)
             arg_named.append(expr)
             at = _skip(src, expr.end_byte)
-            if src[at] == 0x2C:  # ,
-                arg_kids.append(Token(",", at, at + 1, args, _EMPTY))
-                at = _skip(src, at + 1)
-        args.end_byte = arg_named[-1].end_byte
+            if src[at] != 0x2C:  # no comma: that was the last
+                break
+            arg_kids.append(Token(",", at, at + 1, args, _EMPTY))
+            at = _gap(src, at + 1, args, arg_kids, arg_named)
+        args.end_byte = expr.end_byte
         _set(args, arg_kids, arg_named)
         kids.append(args)
         named.append(args)
+        _gap(src, expr.end_byte, node, kids, named)
     kids.append(Token(")", end, close, node, _EMPTY))
     _set(node, kids, named)
     return [node], close
@@ -604,7 +626,7 @@ def _collection(src: bytes, start: int, parent: Node) -> tuple[list, int]:
     kids = [Node(kind + "_start", start, start + 1, node, None, _brace)]
     named = [kids[0]]
     end = close - 1
-    at = _skip(src, start + 1)
+    at = _gap(src, start + 1, node, kids, named)
     while at < end:
         if kind == "tuple":
             item = _lazy_expression(src, at, node)
@@ -618,10 +640,10 @@ def _collection(src: bytes, start: int, parent: Node) -> tuple[list, int]:
             _set(item, [key, Token("=", eq, eq + 1, item, _EMPTY), value], [key, value])
         kids.append(item)
         named.append(item)
-        at = _skip(src, item.end_byte)
+        at = _gap(src, item.end_byte, node, kids, named)
         if src[at] == 0x2C:  # ,
             kids.append(Token(",", at, at + 1, node, _EMPTY))
-            at = _skip(src, at + 1)
+            at = _gap(src, at + 1, node, kids, named)
     last = Node(kind + "_end", end, close, node, None, _brace)
     kids.append(last)
     named.append(last)
