@@ -69,23 +69,24 @@ _COMMENT = rb"(?:#|//)[^\n]*+"
 
 # Inside brackets lines may break, and comments end them (tree-sitter hangs them on the tuple,
 # object, call or arguments they stand in).
-_NL = rb"(?:[ \n]|" + _COMMENT + rb")*"
+_NL = rb"[ \n]*+(?:(?:#|//)[^\n]*+[ \n]*+)*+"
 
 
-def _items(item: bytes, closer: bytes, trailing: bool = False, lines: bool = False) -> bytes:
+def _items(item: bytes, closer: bytes, trailing: bool = False, lines: bool = False, nl: bytes = _NL) -> bytes:
     """``item`` repeated, separated by commas (``lines``: or line breaks), a comma after the last only
     when ``trailing``, up to ``closer`` (not consumed)."""
-    comma = rb" *," + _NL + (b"" if trailing else rb"(?!" + closer + rb")")
-    newline = rb"| *(?:" + _COMMENT + rb")?\n" + _NL if lines else b""
-    return rb"(?:" + item + rb"(?:" + comma + newline + rb"|(?=" + _NL + closer + rb")))*"
+    comma = rb" *," + nl + (b"" if trailing else rb"(?!" + closer + rb")")
+    newline = rb"| *(?:" + _COMMENT + rb")?\n" + nl if lines else b""
+    return rb"(?:" + item + rb"(?:" + comma + newline + rb"|(?=" + nl + closer + rb")))*"
 
 
-def _call_pattern(inner: bytes) -> bytes:
-    return _HEAD + rb"\(" + _NL + _items(inner, rb"\)") + _NL + rb"\)"
+def _call_pattern(inner: bytes, nl: bytes = _NL) -> bytes:
+    return _HEAD + rb"\(" + nl + _items(inner, rb"\)", nl=nl) + nl + rb"\)"
 
 
 _ATOM = rb"(?:" + _STRING + rb"|" + _NUMBER + rb"|" + _LITERAL + rb"|" + _REF + rb")"
-_SIMPLE = rb"(?:" + _call_pattern(_ATOM) + rb"|" + _ATOM + rb")"
+# (a call of simple arguments on one line: its pattern is copied into every level)
+_SIMPLE = rb"(?:" + _call_pattern(_ATOM, nl=b" *") + rb"|" + _ATOM + rb")"
 # One binary operator, between simple operands on its right: in an attribute's value and an index.
 _BINARY_TAIL = rb"(?: *" + _OP + rb" *" + _SIMPLE + rb")?"
 _INDEX = _SIMPLE + _BINARY_TAIL
@@ -145,10 +146,11 @@ _QUOTED = rb'"(?:[^"\\\n]|\\.)*"'
 
 
 def _brackets(depth: int) -> bytes:
-    """A bracketed group (its insides may break lines), nested ``depth`` deep."""
-    inside = (rb'(?:[^()\[\]{}"#/]|/(?!/)|' + _COMMENT + rb"|" + _QUOTED
+    """A bracketed group (its insides may break lines), nested ``depth`` deep. Which bracket closes
+    which is not checked again: the line pattern did."""
+    inside = (rb'(?:[^()\[\]{}"#/]++|/(?!/)|' + _COMMENT + rb"|" + _QUOTED
               + (rb"|" + _brackets(depth - 1) if depth else b"") + rb")*")
-    return rb"(?:\(" + inside + rb"\)|\[" + inside + rb"\]|\{" + inside + rb"\})"
+    return rb"[(\[{]" + inside + rb"[)\]}]"
 
 
 # An expression inside brackets ends at a comma, a closing bracket or the end of its line.
@@ -240,7 +242,7 @@ _LINE = _SKIP = _BRACKET = None
 
 
 def _line():
-    # Compiled on first use (40-70 ms): only a process that reads many HCL files asks (``hcl.tree``).
+    # Compiled on first use (about 40 ms): only a process that reads many HCL files asks (``hcl.tree``).
     global _LINE, _SKIP, _BRACKET
     if _LINE is None:
         _SKIP, _BRACKET = re.compile(_SKIP_PATTERN), re.compile(_BRACKET_PATTERN)

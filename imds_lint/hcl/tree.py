@@ -38,9 +38,9 @@ _RECENT_MAX_CHARS = 256 * 1024
 
 
 # The exact pure-Python reading of the common shape (``hcl.quick``), tree-sitter for the rest. Compiling
-# its patterns costs 40-70 ms, paid back (about 50 us a Terraform file, parse and the reads of the
-# front-end together) only over a thousand files or so: a process starts on it after QUICK_AFTER
-# files. IMDS_LINT_HCL_QUICK=1 starts on it at once, =0 never (tests and the benchmark: the output
+# its patterns costs about 40 ms, paid back (about 45 us a Terraform file, parse and the reads of
+# the front-end together) only over a thousand files or so: a process starts on it after
+# QUICK_AFTER files. IMDS_LINT_HCL_QUICK=1 starts on it at once, =0 never (tests and the benchmark: the output
 # must not change).
 QUICK_AFTER = 1000
 _QUICK_IN = {"0": None, "1": 0}.get(os.environ.get("IMDS_LINT_HCL_QUICK", ""), QUICK_AFTER)
