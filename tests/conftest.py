@@ -51,6 +51,22 @@ def _results_cache_outside_the_checkout(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _quick_hcl_from_the_first_file():
+    """The exact quick HCL reading (``hcl.quick``) from the first file on, in this process and the
+    command lines it starts, so that every Terraform and Packer test also holds it to the same
+    results (a process would start on it only after some hundred files); tests/test_hcl_quick.py
+    compares it with tree-sitter directly. IMDS_LINT_HCL_QUICK=0 runs the suite without it."""
+    from imds_lint.hcl import tree
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IMDS_LINT_HCL_QUICK", os.environ.get("IMDS_LINT_HCL_QUICK", "1"))
+        before = tree._QUICK_IN
+        tree.set_quick(os.environ["IMDS_LINT_HCL_QUICK"] != "0")
+        yield
+        tree._QUICK_IN = before
+
+
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     """A repository (``tmp_path/repo``) as the current folder, colour off, with room beside it

@@ -8,9 +8,11 @@ front-ends (and the Terraform fixer) need them. No I/O here.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from functools import lru_cache
 
+from imds_lint.hcl import quick as hcl_quick
 from imds_lint.hcl import template as hcl_template
 from imds_lint.model import Span
 from imds_lint.syntax.treesitter import ByteOffsets, parse_within
@@ -35,12 +37,34 @@ _RECENT_SIZE = 16
 _RECENT_MAX_CHARS = 256 * 1024
 
 
+# The exact pure-Python reading of the common shape (``hcl.quick``), tree-sitter for the rest. Compiling
+# its patterns costs about 40 ms, paid back (about 45 us a Terraform file, parse and the reads of
+# the front-end together) only over a thousand files or so: a process starts on it after
+# QUICK_AFTER files. IMDS_LINT_HCL_QUICK=1 starts on it at once, =0 never (tests and the benchmark: the output
+# must not change).
+QUICK_AFTER = 1000
+_QUICK_IN = {"0": None, "1": 0}.get(os.environ.get("IMDS_LINT_HCL_QUICK", ""), QUICK_AFTER)
+
+
+def set_quick(on: bool | None) -> None:
+    """Quick reading from the next file (True), never (False), or as by default (None); forgets recent parses."""
+    global _QUICK_IN
+    _QUICK_IN = 0 if on else None if on is False else QUICK_AFTER
+    _RECENT.clear()
+
+
 def parse(text: str):
+    global _QUICK_IN
     found = _RECENT.get(text)
     if found is not None:
         return found
     src = text.encode("utf-8", "surrogatepass")
-    parsed = parse_within(_parser(), src), src
+    tree = None
+    if _QUICK_IN == 0:
+        tree = hcl_quick.parse(src)
+    elif _QUICK_IN is not None:
+        _QUICK_IN -= 1
+    parsed = (tree if tree is not None else parse_within(_parser(), src)), src
     if len(text) <= _RECENT_MAX_CHARS:
         if len(_RECENT) >= _RECENT_SIZE:
             _RECENT.popitem(last=False)
