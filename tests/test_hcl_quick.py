@@ -197,6 +197,32 @@ def test_output_is_the_same_with_quick_on_and_off(tmp_path, capsys):
     assert sum(on[name] != (root / name).read_text() for name in on) >= 30  # files were fixed (41 of 116)
 
 
+
+def test_a_reader_that_fails_on_a_quick_tree_costs_the_file_nothing(tmp_path, capsys, monkeypatch):
+    # Quick's nodes are built as they are read: if its reader ever disagreed with its patterns, the
+    # front-end would fail late. The file is then read again on tree-sitter's tree: the same findings,
+    # no internal error, no text fallback.
+    text = next(t for t in bench_files().values() if "aws_instance" in t and "metadata_options" not in t)
+    (tmp_path / "main.tf").write_text(text)
+    on, off = _both_ways([str(tmp_path)], capsys)
+    assert on == off and json.loads(on)["findings"]
+
+    real = quick.Node.named_children
+
+    failures = []
+
+    def broken(self):
+        if self.type == "body":
+            failures.append(self)
+            raise IndexError("quick's reader and patterns disagree")
+        return real.fget(self)
+
+    monkeypatch.setattr(quick.Node, "named_children", property(broken))
+    with_failure, _ = _both_ways([str(tmp_path)], capsys)
+    assert failures  # quick read the file, and failed
+    assert with_failure == on
+
+
 # -- generated and mutated inputs ---------------------------------------------------------------------
 COMMON_NAMES = ["a", "b", "x_1", "name-prefix", "var", "local", "data", "tags", "Name", "id", "each", "count", "index",
                 "module", "path", "_"]

@@ -219,6 +219,20 @@ class HclReader:
         return [self.analysis, *self.children]
 
 
+def read_document(make_reader) -> list[Analysis]:
+    """``make_reader().run()``; when it fails while ``hcl.quick`` was reading, once more on
+    tree-sitter's trees, so a disagreement between quick's patterns and its reader costs time,
+    never the file's findings (the engine would text-scan it and call it an internal error)."""
+    from imds_lint.hcl import tree as hcl_tree
+
+    try:
+        return make_reader().run()
+    except Exception:
+        if not hcl_tree.quick_on():
+            raise
+        return hcl_tree.without_quick(lambda: make_reader().run())
+
+
 def template_region(file: HclFile, node) -> tuple[int, int, bool] | None:
     """(start, end, quoted) of a heredoc's or quoted string's content, for ``hcl_template.decode``."""
     if node.type not in ("heredoc_template", "quoted_template", "string_lit"):

@@ -16,7 +16,7 @@ block, and a Packer template's variables come from the folder's other
 from __future__ import annotations
 
 from imds_lint.frontends import Analysis
-from imds_lint.frontends.hcl_reader import HclReader
+from imds_lint.frontends.hcl_reader import HclReader, read_document
 from imds_lint.frontends import yaml_nodes as yn
 from imds_lint.frontends.iac import COMPUTE, ComputeResource, Setting
 # The fix loop's parse check, shared with Terraform.
@@ -65,7 +65,7 @@ class _PackerReader(HclReader):
 
 def analyze(document: Document, session) -> list[Analysis]:
     """A ``.pkr.hcl`` template (legacy JSON templates come through ``structured``: ``analyze_json``)."""
-    return _PackerReader(document, session).run()
+    return read_document(lambda: _PackerReader(document, session))
 
 
 def _strings(node):

@@ -33,7 +33,7 @@ from imds_lint.endpoints import parse_imds_url
 from imds_lint.frontends import Analysis
 from imds_lint.frontends.iac import COMPUTE, UNKNOWN, ComputeResource, Setting, container_signs, node_signs
 # TEMPLATE_LINK is the fact name rules and tests know this front-end by.
-from imds_lint.frontends.hcl_reader import TEMPLATE_LINK, HclReader, template_region  # noqa: F401
+from imds_lint.frontends.hcl_reader import TEMPLATE_LINK, HclReader, read_document, template_region  # noqa: F401
 from imds_lint.hcl import template as hcl_template
 from imds_lint.hcl.tree import Block, object_items, string_literal, unwrap
 # The fix loop's parse check, shared with Packer.
@@ -301,5 +301,5 @@ class _Analyzer(HclReader):
         ))
 
 def analyze(document: Document, session) -> list[Analysis]:
-    return _Analyzer(document, session).run()
+    return read_document(lambda: _Analyzer(document, session))
 

@@ -12,7 +12,6 @@ import os
 from collections import OrderedDict
 from functools import lru_cache
 
-from imds_lint.hcl import quick as hcl_quick
 from imds_lint.hcl import template as hcl_template
 from imds_lint.model import Span
 from imds_lint.syntax.treesitter import ByteOffsets, parse_within
@@ -53,6 +52,26 @@ def set_quick(on: bool | None) -> None:
     _RECENT.clear()
 
 
+def quick_on() -> bool:
+    """Whether files are read by ``hcl.quick`` now (where it accepts them)."""
+    return _QUICK_IN == 0
+
+
+def without_quick(run):
+    """``run()`` with every HCL file read by tree-sitter: the retry when a front-end failed on a
+    quick tree (its nodes are built as they are read, so a reader that disagrees with its
+    patterns fails late). Recent parses are forgotten before and after."""
+    global _QUICK_IN
+    saved = _QUICK_IN
+    _QUICK_IN = None
+    _RECENT.clear()
+    try:
+        return run()
+    finally:
+        _QUICK_IN = saved
+        _RECENT.clear()
+
+
 def parse(text: str):
     global _QUICK_IN
     found = _RECENT.get(text)
@@ -61,6 +80,10 @@ def parse(text: str):
     src = text.encode("utf-8", "surrogatepass")
     tree = None
     if _QUICK_IN == 0:
+        # Imported with the first file it reads: its module-level patterns cost ~17 ms to compile,
+        # which a pre-commit run over a few .tf files (never QUICK_AFTER of them) would pay for nothing.
+        from imds_lint.hcl import quick as hcl_quick
+
         tree = hcl_quick.parse(src)
     elif _QUICK_IN is not None:
         _QUICK_IN -= 1
