@@ -62,3 +62,34 @@ def test_variables_come_from_the_folders_other_packer_files_not_its_terraform(tm
     # And the other way round: Terraform's module is its .tf files only.
     assert _tokens_per_tool(tmp_path, "required", "optional", "main.tf", RESOURCE) == [("IMDS301", 1)]
     assert _tokens_per_tool(tmp_path, "optional", "required", "main.tf", RESOURCE) == []
+
+
+LEGACY = """{
+  "builders": [{"type": "amazon-ebs", "region": "eu-west-1", "instance_type": "t3.small"}],
+  "provisioners": [
+    {
+      "type": "shell",
+      "inline": [
+        "sudo apt-get update",
+        "curl -s http://169.254.169.254/latest/meta-data/instance-id > /tmp/build-instance"
+      ]
+    }
+  ]
+}
+"""
+
+
+def test_a_legacy_json_templates_safe_inline_fix_is_applied_and_stays_json():
+    # The fix loop judged a legacy template's rewrite with Packer's HCL grammar (the module's
+    # syntax_errors), so every fix of its inline script was "reverted: would not parse" while
+    # the finding still said "fixable with --fix". JSON is checked as JSON.
+    import json
+
+    assert "IMDS101" in codes(lint(LEGACY, Kind.JSON))
+    fixed = fix(LEGACY, Kind.JSON)
+    inline = json.loads(fixed)["provisioners"][0]["inline"]
+    assert inline[0] == "sudo apt-get update"
+    token_fetch, request = inline[1].split("\n")
+    assert "-X PUT" in token_fetch and "/latest/api/token" in token_fetch
+    assert request.startswith('curl -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" -s http://169.254.169.254/')
+    assert "IMDS101" not in codes(lint(fixed, Kind.JSON))

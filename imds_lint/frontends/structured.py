@@ -136,13 +136,20 @@ def _outside_keys(text: str, requests: list) -> list:
 
 
 def syntax_errors(text: str) -> int:
-    """The routed front-end's count where it has one; else 1 when the text is neither JSON nor YAML."""
+    """The routed front-end's count where it has one; else 1 when the text is neither JSON nor YAML.
+
+    A module's ``syntax_errors`` counts for the language of its ``analyze``: where the route is
+    another of its functions (``packer:analyze_json``, a legacy template, beside Packer's HCL
+    front-end) the text is JSON or YAML and is checked as such. Packer's HCL count had called
+    every fix of a legacy template's inline script a break, so its safe fixes never applied.
+    """
     target = _target(Document(Kind.JSON if text.lstrip().startswith(("{", "[")) else Kind.YAML, text))
     if target is not None:
-        module = importlib.import_module(target.partition(":")[0])
-        counter = getattr(module, "syntax_errors", None)
-        if counter is not None:
-            return counter(text)
+        module, _, function = target.partition(":")
+        if function in ("", "analyze"):
+            counter = getattr(importlib.import_module(module), "syntax_errors", None)
+            if counter is not None:
+                return counter(text)
     import json
 
     try:
