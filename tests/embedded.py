@@ -4,7 +4,7 @@ runner can compare an embedded script before and after its fix.
 Each extractor takes the outer file's text and the manifest entry and returns a shell
 script; it reads the document with the same rules as the thing that runs it
 (cloud-init's shellify, compose's interpolation and word splitting, kubelet's
-``$$``, CloudFormation's Fn::Join, base64, an ECS task's entryPoint + command). YAML is
+``$$``, CloudFormation's Fn::Join, base64, an ECS task's entryPoint + command, Packer's inline lines). YAML is
 loaded with the safe loader only.
 """
 
@@ -83,6 +83,22 @@ def ecs_task(text: str, entry: dict) -> str:
     raise KeyError(entry["container"])
 
 
+def packer_inline(text: str, entry: dict) -> str:
+    """A legacy template's shell provisioner as Packer runs it: its inline elements written one per
+    line to a file run by the default inline_shebang, ``/bin/sh -e``. ``stubs`` names commands that
+    must not run on the test machine (``sudo apt-get update``): each becomes a function doing
+    nothing, in the original and the fixed script alike. ``show`` names files the script writes
+    what it read into: each goes to the run's own folder (runs may be concurrent) and is printed
+    after the script, so the comparison sees what was read."""
+    provisioner = json.loads(text)["provisioners"][entry.get("provisioner", 0)]
+    stubs = "".join(f"{name}() {{ :; }}\n" for name in entry.get("stubs", ()))
+    script = "\n".join(provisioner["inline"]) + "\n"
+    for path in entry.get("show", ()):
+        local = "./" + path.rsplit("/", 1)[-1]
+        script = script.replace(path, local) + f"cat {local}\n"
+    return "#!/bin/sh\nset -e\n" + stubs + script
+
+
 EXTRACTORS = {
     "cloud-init": cloud_init,
     "compose": compose,
@@ -90,4 +106,5 @@ EXTRACTORS = {
     "terraform-base64": terraform_base64,
     "cloudformation-join": cloudformation_join,
     "ecs-task": ecs_task,
+    "packer-inline": packer_inline,
 }
