@@ -58,9 +58,7 @@ def _rules_of(names: list[str]) -> tuple[type[Rule], ...]:
 @lru_cache(maxsize=1)
 def catalog_codes() -> frozenset[str]:
     """Every rule code, read off the catalog's module names (imds101_... -> IMDS101) without importing it."""
-    import imds_lint.rules as catalog
-
-    return frozenset(name[:7].upper() for name in _catalog_modules(catalog.__path__))
+    return frozenset(name[:7].upper() for name in _catalog_of())
 
 
 def _catalog_modules(folders) -> list[str]:
@@ -80,6 +78,7 @@ def rule_codes() -> set[str]:
     return {rule.code for rule in all_rules()}
 
 
+@lru_cache(maxsize=None)
 def rule_by_code(code: str) -> type[Rule] | None:
     code = code.upper()
     # The module named for the code first: a finding's help line needs one rule, not the catalog.
@@ -89,10 +88,12 @@ def rule_by_code(code: str) -> type[Rule] | None:
     return next((r for r in all_rules() if r.code == code or r.name == code.lower()), None)
 
 
-def _catalog_of() -> list[str]:
+@lru_cache(maxsize=1)
+def _catalog_of() -> tuple[str, ...]:
+    """The catalog's module names, listed once (the text reporter asks for a rule per finding)."""
     import imds_lint.rules as catalog
 
-    return _catalog_modules(catalog.__path__)
+    return tuple(_catalog_modules(catalog.__path__))
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,8 @@ def _section(title: str) -> str:
 
 
 def _clear_registry() -> None:
-    for cached in (registry.all_rules, registry.rules_for, registry.catalog_codes, registry.opt_in_codes):
+    for cached in (registry.all_rules, registry.rules_for, registry.catalog_codes, registry.opt_in_codes,
+                   registry._catalog_of, registry.rule_by_code):
         cached.cache_clear()
 
 
