@@ -110,7 +110,7 @@ def config_in(folder: str | Path, names: frozenset[str] | set[str] | None = None
     if not os.path.isfile(pyproject):
         return None
     try:
-        text = _read_text(pyproject)
+        text = read_text(pyproject)
     except (OSError, UnicodeDecodeError):
         return None
     if "imds-lint" not in text:
@@ -132,8 +132,9 @@ def config_above(repository_root: str | Path) -> str | None:
     return None if parent == repository_root else find_config(parent)
 
 
-def _read_text(path: str | Path) -> str:
-    with open(path, encoding="utf-8") as f:
+def read_text(path: str | Path, errors: str = "strict") -> str:
+    """A UTF-8 file's text (pathlib's ``read_text``, for the modules that no longer import pathlib)."""
+    with open(path, encoding="utf-8", errors=errors) as f:
         return f.read()
 
 
@@ -161,7 +162,7 @@ def _table(path: str) -> dict:
     import tomllib
 
     try:
-        data = tomllib.loads(_read_text(path))
+        data = tomllib.loads(read_text(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-from imds_lint.config import folders_up
+from imds_lint.config import folders_up, read_text
 from imds_lint.patterns import lazy
 
 TYPE_CHECKING = False  # typing's, without importing typing (tests/test_lazy_imports.py)
@@ -94,17 +94,12 @@ def relative_to_root(path: str, root: str | Path) -> str:
 
 # -- git metadata, from files ---------------------------------------------------
 
-def _read_text(path: str, errors: str = "strict") -> str:
-    with open(path, encoding="utf-8", errors=errors) as f:
-        return f.read()
-
-
 def _git_dir(root: str | Path) -> str | None:
     dot_git = os.path.join(root, ".git")
     if os.path.isdir(dot_git):
         return dot_git
     try:
-        text = _read_text(dot_git, errors="replace")
+        text = read_text(dot_git, errors="replace")
     except OSError:
         return None
     if text.startswith("gitdir:"):  # a worktree or submodule: .git names the real folder
@@ -115,7 +110,7 @@ def _git_dir(root: str | Path) -> str | None:
 
 def _common_dir(git_dir: str) -> str:
     try:
-        text = _read_text(os.path.join(git_dir, "commondir")).strip()
+        text = read_text(os.path.join(git_dir, "commondir")).strip()
     except OSError:
         return git_dir
     return text if os.path.isabs(text) else os.path.realpath(os.path.join(git_dir, text))
@@ -130,7 +125,7 @@ def head_commit(root: str | Path) -> str | None:
     if git_dir is None:
         return None
     try:
-        head = _read_text(os.path.join(git_dir, "HEAD")).strip()
+        head = read_text(os.path.join(git_dir, "HEAD")).strip()
     except OSError:
         return None
     if _SHA.match(head):
@@ -140,13 +135,13 @@ def head_commit(root: str | Path) -> str | None:
     ref = head[len("ref:"):].strip()
     for folder in (git_dir, _common_dir(git_dir)):
         try:
-            value = _read_text(os.path.join(folder, ref)).strip()
+            value = read_text(os.path.join(folder, ref)).strip()
         except OSError:
             continue
         if _SHA.match(value):
             return value
     try:
-        packed = _read_text(os.path.join(_common_dir(git_dir), "packed-refs"))
+        packed = read_text(os.path.join(_common_dir(git_dir), "packed-refs"))
     except OSError:
         return None
     for line in packed.splitlines():
@@ -167,7 +162,7 @@ def repository_name(root: str | Path) -> str:
     url = None
     if git_dir is not None:
         try:
-            lines = _read_text(os.path.join(_common_dir(git_dir), "config"), errors="replace").splitlines()
+            lines = read_text(os.path.join(_common_dir(git_dir), "config"), errors="replace").splitlines()
         except OSError:
             lines = []
         in_origin = False

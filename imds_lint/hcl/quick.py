@@ -255,15 +255,15 @@ def parse(src: bytes) -> Tree | None:
     size = len(src)
     if not size:
         return Tree(Node("config_file", 0, 0, None, _EMPTY))
-    if (src[-1] != 0x0A or not src.isascii() or b"\t" in src or b"\r" in src
-            or (_LINE or _line()) is None or _TEMPLATE.search(src)):
+    if src[-1] != 0x0A or not src.isascii() or b"\t" in src or b"\r" in src or _TEMPLATE.search(src):
         return None
+    line = _LINE or _line()
     # One record per block (and one for the file): [elements, comments, header line, closing line].
     # An element is (kind, start, end, the block's record or None); a comment is (start, end).
     top = [[], [], None, None]
     stack = [top]
     current = top
-    for m in _LINE.finditer(src):
+    for m in line.finditer(src):
         kind = m.lastgroup
         if kind == "attr" or kind == "here":
             if current is top:
