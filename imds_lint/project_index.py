@@ -114,6 +114,11 @@ class FileText:
     key: tuple[str, int, int]
 
 
+def _listing_digest(listing: tuple[str, ...]) -> str:
+    """What a recorded folder listing is compared by on replay."""
+    return digest("\0".join(listing).encode("utf-8", "surrogateescape"))
+
+
 class ProjectIndex:
     def __init__(self, roots: tuple[str | Path, ...], excludes: tuple[str, ...] = (), respect_gitignore: bool = True,
                  max_bytes: int = MAX_FILE_BYTES, anchor: str | Path | None = None):
@@ -304,10 +309,7 @@ class ProjectIndex:
 
     def files_in(self, folder: str | Path, wanted: Callable[[str], bool]) -> tuple[str, ...]:
         """The admitted files of one folder whose names ``wanted`` accepts, sorted by name."""
-        state, listing = self._listing(folder)
-        if _recordings:
-            _record(("list", os.fspath(folder)), None if state is None else digest("\0".join(listing).encode(
-                "utf-8", "surrogateescape")))
+        state, listing = self._recorded_listing(folder)
         if state is None:
             return ()
         return tuple(os.path.join(state[0], name) for name in listing
@@ -317,10 +319,7 @@ class ProjectIndex:
                  max_bytes: int | None = None) -> list[FileText]:
         """``read`` of each of the first ``limit`` files ``files_in`` gives, with one admission check
         per file instead of two (a Terraform module's siblings: every file of the folder)."""
-        state, listing = self._listing(folder)
-        if _recordings:
-            _record(("list", os.fspath(folder)), None if state is None else digest("\0".join(listing).encode(
-                "utf-8", "surrogateescape")))
+        state, listing = self._recorded_listing(folder)
         if state is None:
             return []
         texts: list[FileText] = []
@@ -343,6 +342,13 @@ class ProjectIndex:
             if found is not None:
                 texts.append(found)
         return texts
+
+    def _recorded_listing(self, folder: str | Path) -> tuple[tuple[str, int] | None, tuple[str, ...]]:
+        """``_listing``, recorded as the question ("list", folder) for the results cache."""
+        state, listing = self._listing(folder)
+        if _recordings:
+            _record(("list", os.fspath(folder)), None if state is None else _listing_digest(listing))
+        return state, listing
 
     def _listing(self, folder: str | Path) -> tuple[tuple[str, int] | None, tuple[str, ...]]:
         state = self._folder_state(folder)
@@ -450,7 +456,7 @@ class ProjectIndex:
             return self._folder_state(path) is not None
         if kind == "list":
             state, listing = self._listing(path)
-            return None if state is None else digest("\0".join(listing).encode("utf-8", "surrogateescape"))
+            return None if state is None else _listing_digest(listing)
         raise ValueError("not a question")
 
     def relative_to(self, origin: str | Path, written: str) -> str | None:
